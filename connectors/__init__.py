@@ -1,0 +1,1 @@
+"""Exchange connectors: one package per exchange, plus the shared base and web layer."""

@@ -1,0 +1,1 @@
+"""The recorder service: Kafka topics compacted into per-ticker Avro container files."""

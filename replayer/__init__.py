@@ -1,0 +1,1 @@
+"""The replayer service and the in-process replay API."""

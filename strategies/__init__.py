@@ -1,0 +1,1 @@
+"""The strategy runtime (Kafka consumer groups) and example strategies."""
