@@ -1,0 +1,147 @@
+"""Avro single-object encoding of events.
+
+Wire form (Avro spec, "Single object encoding"): `C3 01`, the 8-byte little-endian CRC-64-AVRO
+fingerprint of the writer schema, then the Avro binary body. Any Avro implementation can decode
+a record with the schemas in `schemas/`; no registry service is needed.
+
+The decoder finds the writer schema by its fingerprint and, when it is an older or newer version
+than the one this code was built with, resolves it against the reader schema by Avro's rules.
+Bad bytes raise `CodecError` subclasses with a message saying what is wrong; they never escape
+as anything else, so a consuming loop can catch one exception type, count it and go on.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from fastavro import schemaless_reader, schemaless_writer
+
+from .events import Event
+from .registry import MAGIC, REGISTRY, EventType, Registry
+
+HEADER_LEN = 10  # magic (2) + fingerprint (8)
+
+
+class CodecError(ValueError):
+    """Bytes that cannot be decoded into an event (or an event that cannot be encoded)."""
+
+
+class NotSingleObjectError(CodecError):
+    pass
+
+
+class UnknownSchemaError(CodecError):
+    pass
+
+
+class CorruptRecordError(CodecError):
+    pass
+
+
+def _describe(data: bytes) -> str:
+    head = data[:12]
+    hint = ""
+    if head[:1] in (b"{", b"["):
+        hint = " (looks like JSON)"
+    elif head[:1] == b"\x00" and len(data) > 5:
+        hint = " (looks like Confluent schema-registry framing)"
+    return f"{len(data)} bytes starting {head.hex(' ')}{hint}"
+
+
+class Codec:
+    """Encodes events to single-object Avro and back, using a `Registry` of event types."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self.registry = registry or REGISTRY
+
+    def event_type(self, event: Event) -> EventType:
+        try:
+            return self.registry.by_class[type(event)]
+        except KeyError:
+            raise CodecError(
+                f"{type(event).__name__} is not a registered event type (see register_event)"
+            ) from None
+
+    def encode(self, event: Event) -> bytes:
+        et = self.event_type(event)
+        buf = BytesIO()
+        buf.write(et.prefix)
+        try:
+            schemaless_writer(buf, et.parsed, et.to_record(event))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise CodecError(f"cannot encode {et.name}: {exc}") from exc
+        return buf.getvalue()
+
+    def writer_of(self, data: bytes) -> EventType:
+        """The event type a record claims to be, from its header alone (no body decoding)."""
+        self._check_header(data)
+        found = self.registry.writers.get(bytes(data[2:HEADER_LEN]))
+        if found is None:
+            raise UnknownSchemaError(self._unknown(data))
+        return found[1]
+
+    def decode(self, data: bytes) -> Event:
+        et, record = self.decode_record(data)
+        try:
+            return et.from_record(record)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise CorruptRecordError(f"{et.name} record does not fit its class: {exc}") from exc
+
+    def decode_record(self, data: bytes) -> tuple[EventType, dict[str, Any]]:
+        """Decode to the Avro record (a dict, reader-schema shaped) without building the class."""
+        self._check_header(data)
+        fp = bytes(data[2:HEADER_LEN])
+        found = self.registry.writers.get(fp)
+        if found is None:
+            raise UnknownSchemaError(self._unknown(data))
+        writer, et = found
+        # Same schema as ours: no resolution needed (the fast path).
+        reader = None if fp == et.fingerprint else et.parsed
+        buf = BytesIO(data)
+        buf.seek(HEADER_LEN)
+        try:
+            record = schemaless_reader(buf, writer, reader)
+        except Exception as exc:  # fastavro raises many kinds on garbage bodies
+            if isinstance(exc, EOFError) or buf.tell() >= len(data):
+                # The reader wanted more than there is.
+                raise CorruptRecordError(f"truncated {et.name} record: {_describe(data)}") from exc
+            raise CorruptRecordError(
+                f"corrupt {et.name} record ({type(exc).__name__}: {exc}): {_describe(data)}"
+            ) from exc
+        if buf.tell() != len(data):
+            raise CorruptRecordError(
+                f"{len(data) - buf.tell()} unexpected trailing bytes after a {et.name} record: "
+                f"{_describe(data)}"
+            )
+        if not isinstance(record, dict):
+            raise CorruptRecordError(f"{et.name} body is not a record: {_describe(data)}")
+        return et, record
+
+    @staticmethod
+    def _check_header(data: bytes) -> None:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise NotSingleObjectError(f"expected bytes, got {type(data).__name__}")
+        if len(data) < HEADER_LEN or data[:2] != MAGIC:
+            raise NotSingleObjectError(
+                f"not an Avro single-object record (expected C3 01 + 8-byte fingerprint): "
+                f"{_describe(bytes(data))}"
+            )
+
+    def _unknown(self, data: bytes) -> str:
+        return (
+            f"unknown writer schema fingerprint {bytes(data[2:HEADER_LEN]).hex()}: none of the "
+            f"{len(self.registry.writers)} known schemas; register the writer's schema "
+            f"(Registry.add_writer_schema) or upgrade ttxt-kafka"
+        )
+
+
+DEFAULT_CODEC = Codec()
+
+
+def encode(event: Event) -> bytes:
+    return DEFAULT_CODEC.encode(event)
+
+
+def decode(data: bytes) -> Event:
+    return DEFAULT_CODEC.decode(data)
