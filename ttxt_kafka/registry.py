@@ -190,7 +190,7 @@ class Registry:
         self._check_fields(cls, schema)
         fp = schema_fingerprint(schema)
         to_record, from_record = _converters(cls, schema)
-        parsed = parse_schema(schema, _write_hint=False)
+        parsed = parse_schema(schema)
         et = EventType(name, cls, schema, parsed, fp, MAGIC + fp, handler, channel,
                        to_record, from_record)
         self.by_name[name] = et
@@ -208,7 +208,7 @@ class Registry:
         if name not in self.by_name:
             raise RegistryError(f"no registered event type {name} to resolve {name} records into")
         fp = schema_fingerprint(schema)
-        self.writers.setdefault(fp, (parse_schema(schema, _write_hint=False), self.by_name[name]))
+        self.writers.setdefault(fp, (parse_schema(schema), self.by_name[name]))
         return fp
 
     @staticmethod

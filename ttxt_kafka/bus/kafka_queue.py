@@ -171,6 +171,26 @@ class KafkaQueue(IQueue):
             await start_with_retry(self._consumer, self.bootstrap_servers, self.connect_timeout)
         return self
 
+    async def wait_assigned(self, timeout: float = 30.0) -> set[TopicPartition]:
+        """Wait until the group has given this consumer partitions, and fix its start positions
+        (so that with from_beginning=False, records published after this call are seen)."""
+        if self._consumer is None:
+            raise RuntimeError("KafkaQueue.wait_assigned on a queue that does not consume")
+        deadline = time.monotonic() + timeout
+        while not self._consumer.assignment():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no partitions assigned within {timeout}s "
+                                   f"(topics {self.topics or self.pattern})")
+            # getmany drives the group join; nothing can be fetched before an assignment.
+            batches = await self._consumer.getmany(timeout_ms=100)
+            for records in batches.values():
+                for record in records:
+                    await self._decode_into_buffer(record)
+        assigned = set(self._consumer.assignment())
+        for tp in assigned:
+            await self._consumer.position(tp)
+        return assigned
+
     async def stop(self) -> None:
         """Flush what was published, commit what was handled, close both clients."""
         try:

@@ -15,6 +15,9 @@ import sys
 # Modules that contribute subcommands, in the order `ttxt --help` lists them.
 COMMAND_MODULES = [
     "ttxt_kafka.cli.kafka_cmd",
+    "ttxt_kafka.cli.topics_cmd",
+    "ttxt_kafka.cli.tail_cmd",
+    "ttxt_kafka.cli.demo_cmd",
 ]
 
 
@@ -37,8 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .common import CliError, fail
+
     try:
         return int(args.func(args) or 0)
+    except CliError as exc:
+        return fail(str(exc))
     except KeyboardInterrupt:
         return 130
 

@@ -1,0 +1,74 @@
+"""Small Kafka administration helpers: create topics, count their records."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+DEFAULT_PARTITIONS = 3
+
+
+async def ensure_topics(
+    bootstrap: str,
+    names: Iterable[str],
+    partitions: int = DEFAULT_PARTITIONS,
+    replication: int = 1,
+    configs: dict[str, str] | None = None,
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in dict.fromkeys(names) if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(n, partitions, replication, topic_configs=configs or {})
+                     for n in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by someone else: fine
+        return missing
+    finally:
+        await admin.close()
+
+
+async def list_topics(bootstrap: str, pattern: str | None = None,
+                      internal: bool = False) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = await admin.list_topics()
+    finally:
+        await admin.close()
+    rx = re.compile(pattern) if pattern else None
+    return sorted(
+        n for n in names
+        if (internal or not n.startswith("__")) and (rx is None or rx.search(n))
+    )
+
+
+async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]:
+    """Records currently held per topic (end offset - beginning offset, over its partitions)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches metadata for every topic
+        partitions = [
+            TopicPartition(name, p)
+            for name in topics
+            for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    counts: dict[str, int] = {}
+    for tp in partitions:
+        counts[tp.topic] = counts.get(tp.topic, 0) + end[tp] - begin[tp]
+    return counts
