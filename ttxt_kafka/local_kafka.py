@@ -355,14 +355,18 @@ def _tail(text: str, lines: int) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def _tail_file(path: Path, lines: int = 30) -> str:
+def _tail_file(path: Path, lines: int = 30, since: int = 0) -> str:
+    """The last lines of a log written after byte ``since`` (this run's part of an appended
+    log), without Java stack frames: the exception's own line says enough."""
     try:
         with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 64 * 1024))
-            return _tail(handle.read().decode("utf-8", "replace"), lines)
+            end = handle.seek(0, os.SEEK_END)
+            handle.seek(max(since if since <= end else 0, end - 64 * 1024))
+            text = handle.read().decode("utf-8", "replace")
     except OSError:
         return ""
+    kept = [line for line in text.splitlines() if not re.match(r"\s+(at |\.\.\. \d+ more)", line)]
+    return _tail("\n".join(kept), lines)
 
 
 def _port_is_free(port: int) -> bool:
@@ -500,6 +504,7 @@ class LocalKafka:
         self.port = port
         self.controller_port = controller_port
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0  # size of the (appended) log when this run started
 
     # paths
     @property
@@ -657,6 +662,10 @@ class LocalKafka:
                     f"(exit {fmt.returncode}): {_tail(fmt.stdout + fmt.stderr, 15)}"
                 )
 
+        try:
+            self._log_offset = self.log_file.stat().st_size
+        except OSError:
+            self._log_offset = 0
         with open(self._out_file, "wb") as out:
             # Own session: a Ctrl-C in the terminal that ran `ttxt kafka start` (or pytest)
             # does not reach the broker; `stop` signals it explicitly.
@@ -692,12 +701,20 @@ class LocalKafka:
         return bootstrap
 
     def _log_tails(self) -> str:
-        parts = [t for t in (_tail_file(self._out_file, 10), _tail_file(self.log_file, 20)) if t]
+        parts = [
+            t
+            for t in (
+                _tail_file(self._out_file, 10),
+                _tail_file(self.log_file, 20, since=self._log_offset),
+            )
+            if t
+        ]
         return "\n".join(parts) or "(nothing)"
 
     def _died_message(self, code: int) -> str:
         return (
-            f"the Kafka broker exited with code {code} while starting. "
+            f"the Kafka broker exited with code {code} while starting "
+            f"(a broken state? delete {self.state_dir} for a fresh broker). "
             f"Log {self.log_file} ends with:\n{self._log_tails()}"
         )
 
