@@ -120,16 +120,16 @@ async def test_lifecycle_api_then_cli(state_dir: Path, monkeypatch: pytest.Monke
 
     # Second start, through the CLI: it returns while the broker keeps running (own session),
     # on the same port and with the same data (the record is still there).
-    started = _cli("--state-dir", str(state_dir), "start")
+    started = _cli("start", "--state-dir", str(state_dir))
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == bootstrap
-    status = _cli("--state-dir", str(state_dir), "status")
+    status = _cli("status", "--state-dir", str(state_dir))
     assert (status.returncode, status.stdout.strip()) == (0, bootstrap)
     assert await _consume_one(bootstrap, topic) == b"hello"
 
-    stopped = _cli("--state-dir", str(state_dir), "stop")
+    stopped = _cli("stop", "--state-dir", str(state_dir))
     assert stopped.returncode == 0, stopped.stderr
-    status = _cli("--state-dir", str(state_dir), "status")
+    status = _cli("status", "--state-dir", str(state_dir))
     assert status.returncode == 1
     assert "not running" in status.stdout
 
@@ -168,9 +168,10 @@ def test_start_is_idempotent(kafka_bootstrap: str) -> None:
     assert again.pid() == pid
 
 
-def test_ensure_kafka_uses_env_cluster(
+async def test_ensure_kafka_uses_env_cluster(
     kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Called from async code on purpose: the readiness check must not need its own loop here.
     monkeypatch.setenv(ENV_BOOTSTRAP, f"  {kafka_bootstrap}  ")
     assert bootstrap_from_env() == kafka_bootstrap
     state = tmp_path / "never-created"
@@ -227,7 +228,7 @@ def test_busy_port_is_named(tmp_path: Path) -> None:
             LocalKafka(state_dir=tmp_path / "a", port=port).start()
         with pytest.raises(KafkaSetupError, match=rf"controller port {port}\b"):
             LocalKafka(state_dir=tmp_path / "b", controller_port=port).start()
-        result = _cli("--state-dir", str(tmp_path / "c"), "start", "--port", str(port))
+        result = _cli("start", "--state-dir", str(tmp_path / "c"), "--port", str(port))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert str(port) in result.stderr
@@ -250,7 +251,7 @@ def test_missing_java_says_what_to_install(tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
     result = _cli(
-        "--state-dir", str(tmp_path / "state"), "start",
+        "start", "--state-dir", str(tmp_path / "state"),
         env=_env(PATH=str(empty), JAVA_HOME=None),
     )
     assert result.returncode == 2
@@ -268,7 +269,7 @@ def test_missing_maven_says_what_to_install(tmp_path: Path) -> None:
     only_java.mkdir()
     (only_java / "java").symlink_to(os.path.realpath(java))
     result = _cli(
-        "--state-dir", str(tmp_path / "state"), "start",
+        "start", "--state-dir", str(tmp_path / "state"),
         # An empty cache: the jars would have to be fetched, so Maven is needed.
         env=_env(PATH=str(only_java), JAVA_HOME=None, XDG_CACHE_HOME=str(tmp_path / "cache")),
     )

@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             f"Central; needs Java 17+). With {ENV_BOOTSTRAP} set, that cluster is used instead."
         ),
     )
-    parser.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--state-dir",
         type=Path,
         default=None,
@@ -33,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="kafka_action", metavar="ACTION", required=True)
 
     start = actions.add_parser(
-        "start", help="start the broker (or find it running); print its address"
+        "start", help="start the broker (or find it running); print its address",
+        parents=[common],
     )
     start.add_argument("--port", type=int, default=None, help="client port (default: a free one)")
     start.add_argument(
@@ -43,11 +45,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     start.set_defaults(func=_start)
 
     status = actions.add_parser(
-        "status", help="print the address if it answers (exit 0), else exit 1"
+        "status", help="print the address if it answers (exit 0), else exit 1",
+        parents=[common],
     )
     status.set_defaults(func=_status)
 
-    stop = actions.add_parser("stop", help="stop the local broker")
+    stop = actions.add_parser("stop", help="stop the local broker", parents=[common])
     stop.set_defaults(func=_stop)
 
 
