@@ -335,7 +335,7 @@ def _wait_ready(
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 1.0)
     raise KafkaSetupError(
-        f"Kafka at {bootstrap} did not answer within {timeout:.0f}s (last error: {last})"
+        f"Kafka at {bootstrap} did not answer within {timeout:g}s (last error: {last})"
     )
 
 
