@@ -1,0 +1,163 @@
+"""docker-compose.yml, checked offline (no Docker engine here): the Kafka service's settings are
+complete and consistent, and Kafka's own config validation accepts them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ttxt_kafka.local_kafka import KafkaSetupError, find_java, kafka_libs, kafka_version
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM_SERVICES = ("connector-binance", "connector-bybit", "recorder", "strategy")
+REQUIRED = (
+    "KAFKA_NODE_ID",
+    "KAFKA_PROCESS_ROLES",
+    "KAFKA_LISTENERS",
+    "KAFKA_ADVERTISED_LISTENERS",
+    "KAFKA_CONTROLLER_LISTENER_NAMES",
+    "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+    "KAFKA_CONTROLLER_QUORUM_VOTERS",
+    "KAFKA_INTER_BROKER_LISTENER_NAME",
+    "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+    "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+    "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR",
+    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR",
+    "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS",
+)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # the "KEY=value" list form
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def _listeners(value: str) -> dict[str, tuple[str, int]]:
+    """'NAME://host:port,...' -> {NAME: (host, port)}"""
+    out: dict[str, tuple[str, int]] = {}
+    for item in value.split(","):
+        match = re.fullmatch(r"\s*([A-Z_]+)://([^:]*):(\d+)\s*", item)
+        assert match, f"malformed listener {item!r}"
+        out[match.group(1)] = (match.group(2), int(match.group(3)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def kafka_env(compose: dict[str, Any]) -> dict[str, str]:
+    return _env(compose["services"]["kafka"])
+
+
+def test_image_is_apache_kafka_4_1_same_as_local(compose: dict[str, Any]) -> None:
+    image = compose["services"]["kafka"]["image"]
+    name, _, tag = image.partition(":")
+    assert name == "apache/kafka"
+    assert re.fullmatch(r"4\.1\.\d+", tag), image
+    assert tag == kafka_version()  # the Docker broker and the Maven one are the same release
+
+
+def test_every_required_property_is_set(kafka_env: dict[str, str]) -> None:
+    missing = [key for key in REQUIRED if not kafka_env.get(key)]
+    assert not missing, f"missing in the kafka service: {missing}"
+    assert set(kafka_env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+
+
+def test_listeners_are_consistent(kafka_env: dict[str, str]) -> None:
+    listeners = _listeners(kafka_env["KAFKA_LISTENERS"])
+    advertised = _listeners(kafka_env["KAFKA_ADVERTISED_LISTENERS"])
+    protocols = dict(
+        item.split(":") for item in kafka_env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    controller = kafka_env["KAFKA_CONTROLLER_LISTENER_NAMES"]
+    inter_broker = kafka_env["KAFKA_INTER_BROKER_LISTENER_NAME"]
+
+    assert controller in listeners and controller in protocols
+    assert set(listeners) <= set(protocols), "every listener needs a security protocol"
+    assert set(advertised) <= set(listeners), "advertised listeners must exist"
+    assert controller not in advertised, "the controller listener is never advertised"
+    assert inter_broker in listeners and inter_broker != controller
+
+    # One client listener for the host (the published port), one for the compose network.
+    by_address = {(host, port): name for name, (host, port) in advertised.items()}
+    assert ("localhost", 9092) in by_address
+    assert ("kafka", 19092) in by_address
+    assert listeners[by_address[("localhost", 9092)]][1] == 9092
+    assert listeners[by_address[("kafka", 19092)]][1] == 19092
+
+
+def test_quorum_voters_name_this_node(compose: dict[str, Any], kafka_env: dict[str, str]) -> None:
+    node_id = kafka_env["KAFKA_NODE_ID"]
+    voters = [v.strip() for v in kafka_env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")]
+    assert len(voters) == 1
+    voter_id, _, endpoint = voters[0].partition("@")
+    assert voter_id == node_id
+    host, _, port = endpoint.rpartition(":")
+    controller = kafka_env["KAFKA_CONTROLLER_LISTENER_NAMES"]
+    assert int(port) == _listeners(kafka_env["KAFKA_LISTENERS"])[controller][1]
+    assert host in ("localhost", compose["services"]["kafka"].get("hostname"), "kafka")
+
+
+def test_single_node_replication(kafka_env: dict[str, str]) -> None:
+    for key, value in kafka_env.items():
+        if key.endswith(("_REPLICATION_FACTOR", "_MIN_ISR", "MIN_INSYNC_REPLICAS")):
+            assert value == "1", f"{key}={value} cannot be met by a single broker"
+    assert kafka_env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"] == "0"
+
+
+def test_port_published_and_data_on_a_volume(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    published = [str(p) for p in kafka["ports"]]
+    assert any(p.endswith("9092:9092") for p in published), published
+    volumes = [str(v) for v in kafka["volumes"]]
+    log_dirs = _env(kafka)["KAFKA_LOG_DIRS"]
+    assert any(v.endswith(f":{log_dirs}") and v.split(":")[0] in compose["volumes"]
+               for v in volumes), volumes
+    assert "test" in kafka["healthcheck"]
+
+
+def test_platform_services_use_the_internal_listener(compose: dict[str, Any]) -> None:
+    internal = "kafka:19092"
+    for name in PLATFORM_SERVICES:
+        service = compose["services"][name]
+        assert "platform" in service.get("profiles", []), name  # `up kafka` starts only Kafka
+        assert service.get("build") == ".", name
+        assert _env(service)["KAFKA_BOOTSTRAP_SERVERS"] == internal, name
+        assert service["depends_on"]["kafka"]["condition"] == "service_healthy", name
+
+
+def test_kafka_accepts_the_config(kafka_env: dict[str, str], tmp_path: Path) -> None:
+    """The image turns KAFKA_FOO_BAR into foo.bar; Kafka's own KafkaConfig validation (run by
+    `StorageTool format`) then checks listeners, roles, voters and the rest for real."""
+    try:
+        java, libs = find_java(), kafka_libs()
+    except KafkaSetupError as exc:
+        pytest.skip(f"needs the local Kafka jars: {exc}")
+    props = {
+        key.removeprefix("KAFKA_").lower().replace("_", "."): value
+        for key, value in kafka_env.items()
+        if key.startswith("KAFKA_")
+    }
+    props["log.dirs"] = str(tmp_path / "data")  # the only path that differs from the container
+    config = tmp_path / "server.properties"
+    config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    result = subprocess.run(
+        [java, "-cp", str(libs / "*"), "kafka.tools.StorageTool", "format",
+         "-t", kafka_env["CLUSTER_ID"], "-c", str(config)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "data" / "meta.properties").exists()

@@ -1,0 +1,788 @@
+"""A real Apache Kafka broker on 127.0.0.1, for machines without Docker.
+
+The broker jars come from Maven Central (``kafka/pom.xml``, resolved once with ``mvn`` into the
+user's cache dir); the broker runs as a detached JVM, KRaft single node (broker + controller),
+with its state (config, data, log, pid) in one directory. Where ``KAFKA_BOOTSTRAP_SERVERS`` is
+set, :func:`ensure_kafka` uses that cluster instead and starts nothing.
+
+Layout::
+
+    <cache>/ttxt-kafka/kafka-<version>/libs/*.jar   the broker's classpath (+ .complete stamp)
+    <cache>/ttxt-kafka/run/                         default state dir: kafka.pid, server.properties,
+                                                    log4j2.properties, data/, server.log, kafka.out
+
+``<cache>`` is ``$XDG_CACHE_HOME`` or ``~/.cache``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fcntl
+import functools
+import hashlib
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+ENV_BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS"
+HOST = "127.0.0.1"
+NODE_ID = 1
+MIN_JAVA = 17
+
+_ALTERNATIVE = (
+    "Alternatively use any running cluster by setting KAFKA_BOOTSTRAP_SERVERS, e.g. with Docker: "
+    "`docker compose up -d kafka` and KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092."
+)
+
+T = TypeVar("T")
+
+
+class KafkaSetupError(RuntimeError):
+    """Kafka could not be found, fetched, started or reached. The message says what to do."""
+
+
+def bootstrap_from_env() -> str | None:
+    """``KAFKA_BOOTSTRAP_SERVERS`` if it is set to something, else None."""
+    value = os.environ.get(ENV_BOOTSTRAP, "").strip()
+    return value or None
+
+
+# --------------------------------------------------------------------------- paths and versions
+
+
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/ttxt-kafka`` (or ``~/.cache/ttxt-kafka``)."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "ttxt-kafka"
+
+
+def default_state_dir() -> Path:
+    return cache_root() / "run"
+
+
+def pom_path() -> Path:
+    """The broker's pom: inside the installed wheel, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_kafka" / "pom.xml", here.parent / "kafka" / "pom.xml"):
+        if candidate.is_file():
+            return candidate
+    raise KafkaSetupError(
+        f"kafka/pom.xml is missing from this ttxt-kafka installation (looked next to {here}); "
+        "reinstall the package."
+    )
+
+
+def kafka_version(pom: Path | None = None) -> str:
+    """The ``org.apache.kafka:kafka_2.13`` version the pom asks for."""
+    root = ET.parse(pom or pom_path()).getroot()
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    version = root.findtext("m:properties/m:kafka.version", namespaces=ns)
+    if not version:
+        raise KafkaSetupError("kafka/pom.xml has no <kafka.version> property")
+    return version.strip()
+
+
+# --------------------------------------------------------------------------- prerequisites
+
+
+def _java_executable() -> str | None:
+    java_home = os.environ.get("JAVA_HOME", "").strip()
+    if java_home:
+        candidate = Path(java_home) / "bin" / "java"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("java")
+
+
+def find_java() -> str:
+    """Path of a Java 17+ ``java``, or KafkaSetupError saying what to install."""
+    java = _java_executable()
+    if java is None:
+        raise KafkaSetupError(
+            f"Java {MIN_JAVA}+ is needed to run the local Kafka broker, but `java` is not on "
+            "PATH (nor in JAVA_HOME). Install a JDK and Maven "
+            "(e.g. `apt install openjdk-17-jdk maven`). "
+            + _ALTERNATIVE
+        )
+    try:
+        out = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise KafkaSetupError(f"`{java} -version` failed: {exc}. " + _ALTERNATIVE) from exc
+    text = out.stderr + out.stdout
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', text)
+    major = 0
+    if match:
+        major = int(match.group(1))
+        if major == 1 and match.group(2):  # "1.8.0_392" is Java 8
+            major = int(match.group(2))
+    if major < MIN_JAVA:
+        found = text.strip().splitlines()[0] if text.strip() else "no version output"
+        raise KafkaSetupError(
+            f"Kafka needs Java {MIN_JAVA}+, but {java} is: {found}. Install a newer JDK "
+            "(e.g. `apt install openjdk-17-jdk maven`) and put it first on PATH or in JAVA_HOME. "
+            + _ALTERNATIVE
+        )
+    return java
+
+
+def find_maven() -> str:
+    """Path of a working ``mvn``, or KafkaSetupError saying what to install."""
+    mvn = shutil.which("mvn")
+    hint = (
+        "Maven is needed once, to fetch the Kafka broker jars from Maven Central into "
+        f"{cache_root()}; install it (e.g. `apt install openjdk-17-jdk maven`). "
+    )
+    if mvn is None:
+        raise KafkaSetupError("Maven (`mvn`) is not on PATH. " + hint + _ALTERNATIVE)
+    try:
+        out = subprocess.run([mvn, "-v"], capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise KafkaSetupError(f"`mvn -v` failed: {exc}. " + hint + _ALTERNATIVE) from exc
+    if out.returncode != 0:
+        raise KafkaSetupError(
+            f"`mvn -v` exited with {out.returncode}: {_tail(out.stdout + out.stderr, 5)} "
+            + hint + _ALTERNATIVE
+        )
+    return mvn
+
+
+# --------------------------------------------------------------------------- jars
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock, so two processes never resolve or start at the same time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def kafka_libs() -> Path:
+    """The folder of broker jars, resolved with Maven the first time only.
+
+    The ``.complete`` stamp holds the pom's sha256: while it matches, Maven is neither needed
+    nor run; a changed pom (say a version bump) is resolved again.
+    """
+    pom = pom_path()
+    pom_bytes = pom.read_bytes()
+    digest = hashlib.sha256(pom_bytes).hexdigest()
+    home = cache_root() / f"kafka-{kafka_version(pom)}"
+    libs, stamp = home / "libs", home / ".complete"
+
+    def complete() -> bool:
+        try:
+            return stamp.read_text().strip() == digest and any(libs.glob("kafka_2.13-*.jar"))
+        except OSError:
+            return False
+
+    if complete():
+        return libs
+    with _file_lock(home / ".lock"):
+        if complete():  # another process resolved it while we waited
+            return libs
+        mvn = find_maven()
+        work = home / f"resolve-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        # Run on a copy: the installed pom may sit in a read-only site-packages.
+        (work / "pom.xml").write_bytes(pom_bytes)
+        out_dir = work / "libs"
+        cmd = [
+            mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(work / "pom.xml"),
+            "dependency:copy-dependencies", "-DincludeScope=runtime",
+            f"-DoutputDirectory={out_dir}",
+        ]
+        log.info("fetching the Kafka broker jars with Maven (first run only) into %s", libs)
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+        except subprocess.TimeoutExpired as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            raise KafkaSetupError("Maven took over 30 min to fetch the Kafka jars; "
+                                  "check the network access to Maven Central. "
+                                  + _ALTERNATIVE) from exc
+        if proc.returncode != 0 or not any(out_dir.glob("kafka_2.13-*.jar")):
+            shutil.rmtree(work, ignore_errors=True)
+            raise KafkaSetupError(
+                f"Maven could not fetch the Kafka broker jars (exit {proc.returncode}): "
+                f"{_tail(proc.stdout + proc.stderr, 15)}\nCommand: {' '.join(cmd)}\n"
+                + _ALTERNATIVE
+            )
+        shutil.rmtree(libs, ignore_errors=True)
+        out_dir.rename(libs)
+        shutil.rmtree(work, ignore_errors=True)
+        stamp.write_text(digest + "\n")
+        log.info("Kafka jars ready in %.1fs", time.monotonic() - started)
+    return libs
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def _split_hostport(bootstrap: str) -> None:
+    for part in bootstrap.split(","):
+        host, sep, port = part.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise KafkaSetupError(
+                f"invalid Kafka bootstrap address {bootstrap!r}: expected host:port[,host:port...]"
+            )
+
+
+@contextlib.contextmanager
+def _quiet_aiokafka() -> Iterator[None]:
+    """aiokafka logs every refused connection at ERROR; while polling, those are expected."""
+    logger = logging.getLogger("aiokafka")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+async def _probe(bootstrap: str, timeout: float) -> None:
+    """One real round trip: bootstrap, then a Metadata request that must name a broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=max(500, int(timeout * 1000)),
+        client_id="ttxt-kafka-readiness",
+    )
+    try:
+        await asyncio.wait_for(admin.start(), timeout)
+        cluster = await asyncio.wait_for(admin.describe_cluster(), timeout)
+        if not cluster.get("brokers"):
+            raise RuntimeError("the cluster reported no live broker")
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+def _run_blocking(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, even when called inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_as_coro(factory))
+    # Called from async code (a test, a service): a loop of our own in a helper thread.
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(_as_coro(factory))
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="ttxt-kafka-wait", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+async def _as_coro(factory: Callable[[], Awaitable[T]]) -> T:
+    return await factory()
+
+
+def _wait_ready(
+    bootstrap: str, timeout: float, still_starting: Callable[[], None] | None = None
+) -> None:
+    _split_hostport(bootstrap)
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    last = "no attempt made"
+    with _quiet_aiokafka():
+        while True:
+            if still_starting is not None:
+                still_starting()  # raises if the broker process died
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                attempt = min(5.0, max(0.2, remaining))
+                _run_blocking(functools.partial(_probe, bootstrap, attempt))
+                return
+            except Exception as exc:  # any failure means "not ready yet"
+                text = str(exc).strip()
+                name = type(exc).__name__
+                last = text if text.startswith(name) else f"{name}: {text}".rstrip(": ")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
+    raise KafkaSetupError(
+        f"Kafka at {bootstrap} did not answer within {timeout:g}s (last error: {last})"
+    )
+
+
+def wait_for_broker(bootstrap: str, timeout: float) -> None:
+    """Return once a real client call to ``bootstrap`` succeeds; KafkaSetupError on timeout.
+
+    Readiness is an aiokafka admin round trip (bootstrap + cluster metadata naming a broker),
+    retried with backoff (0.1 s doubling to 1 s), never a log line.
+    """
+    _wait_ready(bootstrap, timeout)
+
+
+# --------------------------------------------------------------------------- the broker
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _tail_file(path: Path, lines: int = 30, since: int = 0) -> str:
+    """The last lines of a log written after byte ``since`` (this run's part of an appended
+    log), without Java stack frames: the exception's own line says enough."""
+    try:
+        with open(path, "rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            handle.seek(max(since if since <= end else 0, end - 64 * 1024))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    kept = [line for line in text.splitlines() if not re.match(r"\s+(at |\.\.\. \d+ more)", line)]
+    return _tail("\n".join(kept), lines)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Java binds with SO_REUSEADDR too, so only a live listener (not TIME_WAIT leftovers
+        # of a previous run) makes the port busy, for this probe as for the broker.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(exclude: set[int]) -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((HOST, 0))
+            port = int(sock.getsockname()[1])
+        if port not in exclude:
+            return port
+    raise KafkaSetupError("could not find a free TCP port on 127.0.0.1")
+
+
+def _random_cluster_id() -> str:
+    """Kafka's Uuid text form: url-safe base64 of 16 random bytes, never starting with '-'."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
+
+
+def _read_properties(path: Path) -> dict[str, str]:
+    props: dict[str, str] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return props
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, _, value = line.partition("=")
+            props[key.strip()] = value.strip()
+    return props
+
+
+def _listener_port(props: dict[str, str], name: str) -> int | None:
+    match = re.search(rf"{name}://[^,:]*:(\d+)", props.get("listeners", ""))
+    return int(match.group(1)) if match else None
+
+
+def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    return f"""\
+# Written by ttxt_kafka.local_kafka at every start; edits are overwritten.
+# KRaft single node: this process is both the broker and the (only) controller.
+process.roles=broker,controller
+node.id={NODE_ID}
+listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
+advertised.listeners=PLAINTEXT://{HOST}:{port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+# A static voter set: the storage is formatted without --standalone, and the controller port
+# may change between runs (a dynamic quorum records the voter's endpoint in the metadata log).
+controller.quorum.voters={NODE_ID}@{HOST}:{controller_port}
+log.dirs={data_dir}
+
+# One broker, so every internal topic has exactly one replica.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+
+# Consumer groups form at once instead of waiting 3 s for more members (tests, the demo).
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+# Three partitions for auto-created topics: more than one, so per-key ordering and
+# consumer-group balancing are exercised locally as on a real cluster; few, for 2 cores.
+num.partitions=3
+"""
+
+
+def _log4j2_properties(log_file: Path) -> str:
+    # Quiet: warnings and errors, plus the one INFO line saying the server started or stopped.
+    return f"""\
+# Written by ttxt_kafka.local_kafka at every start; edits are overwritten.
+status = warn
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = {log_file}
+appender.file.filePattern = {log_file}.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 10MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = file
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = INFO
+logger.kafka.name = kafka.Kafka$
+logger.kafka.level = INFO
+"""
+
+
+# Modest for a dev machine with 2 cores; G1 with short pauses as Kafka's own scripts use.
+JVM_OPTS = [
+    "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+    "-Djava.awt.headless=true",
+]
+
+
+class LocalKafka:
+    """A single-node KRaft broker on 127.0.0.1 whose state lives in ``state_dir``.
+
+    The data dir is kept across stop/start, like a real cluster's: topics and offsets survive a
+    restart (a recorder or a rewinding replay expects that), and ports are reused when still
+    free, so the address stays the same. Delete ``state_dir`` for a clean broker.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        port: int | None = None,
+        controller_port: int | None = None,
+    ) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        self.state_dir = self.state_dir.expanduser().resolve()
+        self.port = port
+        self.controller_port = controller_port
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0  # size of the (appended) log when this run started
+
+    # paths
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "server.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "kafka.pid"
+
+    @property
+    def config_file(self) -> Path:
+        return self.state_dir / "server.properties"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def _out_file(self) -> Path:  # the JVM's stdout/stderr (crashes before logging starts)
+        return self.state_dir / "kafka.out"
+
+    # process bookkeeping
+    def _read_pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _is_our_broker(self, pid: int) -> bool:
+        """Alive, not a zombie, and (where /proc tells) running kafka.Kafka on our config."""
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return False  # someone else's process took over the pid
+        proc_dir = Path("/proc") / str(pid)
+        if not Path("/proc/self").exists():
+            return True  # no procfs (macOS): the pid check is all we have
+        try:
+            if proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+            cmdline = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            return False
+        return b"kafka.Kafka" in cmdline and str(self.config_file).encode() in cmdline
+
+    def _running_pid(self) -> int | None:
+        pid = self._read_pid()
+        if pid is not None and self._is_our_broker(pid):
+            return pid
+        return None
+
+    def _clear_markers(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+
+    def _bootstrap_from_config(self) -> str | None:
+        port = _listener_port(_read_properties(self.config_file), "PLAINTEXT")
+        return f"{HOST}:{port}" if port else None
+
+    # public API
+    def pid(self) -> int | None:
+        """The broker's process id if it is running from this state dir, else None."""
+        return self._running_pid()
+
+    def status(self) -> str | None:
+        """The bootstrap address if the broker process is alive and answers a client call."""
+        if self._running_pid() is None:
+            return None
+        bootstrap = self._bootstrap_from_config()
+        if bootstrap is None:
+            return None
+        try:
+            _wait_ready(bootstrap, timeout=5.0)
+        except KafkaSetupError:
+            return None
+        return bootstrap
+
+    def start(self, timeout: float = 120.0) -> str:
+        """Start the broker (or find it running) and return ``127.0.0.1:PORT`` once it answers."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(self.state_dir / ".lock"):
+            pid = self._running_pid()
+            if pid is not None:
+                bootstrap = self._bootstrap_from_config()
+                if bootstrap is None:
+                    raise KafkaSetupError(
+                        f"a Kafka process (pid {pid}) runs from {self.state_dir} but its "
+                        f"{self.config_file.name} names no PLAINTEXT listener; "
+                        "stop it with `ttxt kafka stop`"
+                    )
+                if self.port is not None and bootstrap != f"{HOST}:{self.port}":
+                    raise KafkaSetupError(
+                        f"the local Kafka broker already runs at {bootstrap}, not on the "
+                        f"requested port {self.port}; stop it first with `ttxt kafka stop`"
+                    )
+                _wait_ready(bootstrap, timeout)
+                return bootstrap
+            if self.pid_file.exists():
+                log.info("removing stale pid file %s", self.pid_file)
+                self._clear_markers()
+            return self._launch(timeout)
+
+    def _choose_ports(self) -> tuple[int, int]:
+        previous = _read_properties(self.config_file)
+        taken: set[int] = set()
+        ports: list[int] = []
+        for given, name, what in (
+            (self.port, "PLAINTEXT", "port"),
+            (self.controller_port, "CONTROLLER", "controller port"),
+        ):
+            if given is not None:
+                if given in taken or not _port_is_free(given):
+                    raise KafkaSetupError(
+                        f"cannot start Kafka: the requested {what} {given} on {HOST} is already "
+                        "in use; stop what listens there or choose another port "
+                        "(omit --port to pick a free one)"
+                    )
+                port = given
+            else:
+                # Same port as last run when free, so the address is stable across restarts.
+                old = _listener_port(previous, name)
+                reuse = old is not None and old not in taken and _port_is_free(old)
+                port = old if old is not None and reuse else _free_port(taken)
+            taken.add(port)
+            ports.append(port)
+        return ports[0], ports[1]
+
+    def _launch(self, timeout: float) -> str:
+        started = time.monotonic()
+        port, controller_port = self._choose_ports()
+        java = find_java()
+        libs = kafka_libs()
+        classpath = str(libs / "*")
+
+        log4j_file = self.state_dir / "log4j2.properties"
+        log4j_file.write_text(_log4j2_properties(self.log_file))
+        self.config_file.write_text(_server_properties(self.data_dir, port, controller_port))
+        java_cmd = [java, *JVM_OPTS, f"-Dlog4j2.configurationFile={log4j_file}", "-cp", classpath]
+
+        if not (self.data_dir / "meta.properties").exists():
+            # A half-formatted dir from a crash would make the format refuse; start clean.
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            fmt = subprocess.run(
+                [*java_cmd, "kafka.tools.StorageTool", "format",
+                 "-t", _random_cluster_id(), "-c", str(self.config_file)],
+                capture_output=True, text=True, timeout=max(60.0, timeout), check=False,
+            )
+            if fmt.returncode != 0:
+                raise KafkaSetupError(
+                    f"formatting Kafka storage in {self.data_dir} failed "
+                    f"(exit {fmt.returncode}): {_tail(fmt.stdout + fmt.stderr, 15)}"
+                )
+
+        try:
+            self._log_offset = self.log_file.stat().st_size
+        except OSError:
+            self._log_offset = 0
+        with open(self._out_file, "wb") as out:
+            # Own session: a Ctrl-C in the terminal that ran `ttxt kafka start` (or pytest)
+            # does not reach the broker; `stop` signals it explicitly.
+            self._proc = subprocess.Popen(
+                [*java_cmd, "kafka.Kafka", str(self.config_file)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                cwd=self.state_dir, start_new_session=True, close_fds=True,
+            )
+        self.pid_file.write_text(f"{self._proc.pid}\n")
+        bootstrap = f"{HOST}:{port}"
+        proc = self._proc
+
+        def still_starting() -> None:
+            code = proc.poll()
+            if code is not None:
+                self._clear_markers()
+                raise KafkaSetupError(self._died_message(code))
+
+        try:
+            _wait_ready(bootstrap, max(1.0, timeout - (time.monotonic() - started)),
+                        still_starting)
+        except KafkaSetupError as exc:
+            if proc.poll() is None:  # alive but never answered: do not leave it behind
+                self._terminate(proc.pid, 10.0)
+                self._clear_markers()
+                raise KafkaSetupError(
+                    f"{exc}\nThe broker was stopped. Its log ({self.log_file}) ends with:\n"
+                    f"{self._log_tails()}"
+                ) from None
+            raise
+        log.info("Kafka %s ready at %s in %.1fs (log: %s)", kafka_version(), bootstrap,
+                 time.monotonic() - started, self.log_file)
+        return bootstrap
+
+    def _log_tails(self) -> str:
+        parts = [
+            t
+            for t in (
+                _tail_file(self._out_file, 10),
+                _tail_file(self.log_file, 20, since=self._log_offset),
+            )
+            if t
+        ]
+        return "\n".join(parts) or "(nothing)"
+
+    def _died_message(self, code: int) -> str:
+        return (
+            f"the Kafka broker exited with code {code} while starting "
+            f"(a broken state? delete {self.state_dir} for a fresh broker). "
+            f"Log {self.log_file} ends with:\n{self._log_tails()}"
+        )
+
+    def _terminate(self, pid: int, timeout: float) -> None:
+        """SIGTERM (Kafka's controlled shutdown), wait, then SIGKILL."""
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+            try:
+                # The broker leads its own process group (start_new_session).
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                return
+            except PermissionError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if not self._reap_or_alive(pid):
+                    return
+                time.sleep(0.1)
+            if sig == signal.SIGTERM:
+                log.warning("Kafka (pid %d) ignored SIGTERM for %.0fs; killing it", pid, wait)
+        raise KafkaSetupError(f"could not stop the Kafka process {pid}")
+
+    def _reap_or_alive(self, pid: int) -> bool:
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        with contextlib.suppress(ChildProcessError, OSError):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                return False
+        return self._is_our_broker(pid)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the broker if it runs (SIGTERM, then SIGKILL after ``timeout``); clean markers."""
+        if not self.state_dir.exists():
+            return
+        with _file_lock(self.state_dir / ".lock"):
+            pid = self._running_pid()
+            if pid is not None:
+                self._terminate(pid, timeout)
+            self._clear_markers()
+            self._proc = None
+
+
+def ensure_kafka(state_dir: Path | None = None) -> str:
+    """A Kafka bootstrap address to use: ``KAFKA_BOOTSTRAP_SERVERS`` if set (once it answers),
+    else the local broker, started if it is not running yet."""
+    env = bootstrap_from_env()
+    if env is not None:
+        try:
+            wait_for_broker(env, timeout=60.0)
+        except KafkaSetupError as exc:
+            raise KafkaSetupError(f"{ENV_BOOTSTRAP} is set: {exc}") from None
+        return env
+    return LocalKafka(state_dir=state_dir).start()
+
+
+__all__ = [
+    "ENV_BOOTSTRAP",
+    "KafkaSetupError",
+    "LocalKafka",
+    "bootstrap_from_env",
+    "cache_root",
+    "default_state_dir",
+    "ensure_kafka",
+    "find_java",
+    "find_maven",
+    "kafka_libs",
+    "kafka_version",
+    "wait_for_broker",
+]

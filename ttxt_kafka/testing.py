@@ -1,0 +1,116 @@
+"""A real Kafka broker for test suites (ours, and users' tests of their strategies).
+
+:func:`kafka_bootstrap_for_tests` returns, in this order of preference:
+
+1. ``KAFKA_BOOTSTRAP_SERVERS`` when set (any cluster, e.g. ``docker compose up -d kafka``);
+2. a local broker (:class:`~ttxt_kafka.local_kafka.LocalKafka`) started once per process, with
+   fresh state in ``<cache>/ttxt-kafka/tests/run-<pid>`` so that tests never see topics left by
+   an earlier run, nor touch the user's own ``ttxt kafka start`` broker.
+
+:func:`stop` stops that broker and removes its state; it is also registered with ``atexit``.
+Brokers left behind by a test process that was killed are stopped by the next session.
+
+There is no testcontainers path on purpose: where Docker exists, ``docker compose up -d kafka``
+plus ``KAFKA_BOOTSTRAP_SERVERS`` gives the same broker with one code path less to keep working.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from ttxt_kafka.local_kafka import (
+    KafkaSetupError,
+    LocalKafka,
+    bootstrap_from_env,
+    cache_root,
+    wait_for_broker,
+)
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_local: LocalKafka | None = None
+_bootstrap: str | None = None
+
+
+def tests_root() -> Path:
+    return cache_root() / "tests"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reap_orphans() -> None:
+    """Stop brokers whose test process died without its teardown (SIGKILL, a crash)."""
+    root = tests_root()
+    if not root.is_dir():
+        return
+    for state in root.glob("run-*"):
+        try:
+            owner = int(state.name.removeprefix("run-"))
+        except ValueError:
+            continue
+        if owner == os.getpid() or _pid_alive(owner):
+            continue
+        log.info("stopping a Kafka broker left by test process %d (%s)", owner, state)
+        with contextlib.suppress(KafkaSetupError, OSError):
+            LocalKafka(state_dir=state).stop(timeout=10.0)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def kafka_bootstrap_for_tests(timeout: float = 180.0) -> str:
+    """A bootstrap address of a real broker for tests (see the module doc for which one)."""
+    global _local, _bootstrap
+    env = bootstrap_from_env()
+    if env is not None:
+        wait_for_broker(env, timeout=timeout)
+        return env
+    with _lock:
+        if _bootstrap is None:
+            _reap_orphans()
+            state = tests_root() / f"run-{os.getpid()}"
+            shutil.rmtree(state, ignore_errors=True)
+            kafka = LocalKafka(state_dir=state)
+            atexit.register(stop)  # safety net if the session ends without teardown
+            _bootstrap = kafka.start(timeout=timeout)
+            _local = kafka
+        return _bootstrap
+
+
+def local_test_broker() -> LocalKafka | None:
+    """The LocalKafka this module started, or None (not started yet, or an env cluster)."""
+    return _local
+
+
+def stop() -> None:
+    """Stop the broker :func:`kafka_bootstrap_for_tests` started (if any) and drop its state."""
+    global _local, _bootstrap
+    with _lock:
+        kafka, _local, _bootstrap = _local, None, None
+        if kafka is None:
+            state = tests_root() / f"run-{os.getpid()}"
+            if state.exists():  # start() failed half-way
+                with contextlib.suppress(KafkaSetupError, OSError):
+                    LocalKafka(state_dir=state).stop(timeout=10.0)
+                shutil.rmtree(state, ignore_errors=True)
+            return
+        try:
+            kafka.stop()
+        finally:
+            shutil.rmtree(kafka.state_dir, ignore_errors=True)
+
+
+__all__ = ["kafka_bootstrap_for_tests", "local_test_broker", "stop", "tests_root"]
