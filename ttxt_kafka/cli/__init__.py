@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # aiokafka narrates every group join and coordinator change; keep it for -v.
+    logging.getLogger("aiokafka").setLevel(logging.INFO if args.verbose else logging.ERROR)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -63,7 +63,7 @@ async def _tail(bootstrap: str, args: argparse.Namespace) -> tuple[int, int]:
             await consumer.seek_to_end(*tps)
         end = await consumer.end_offsets(tps) if args.until_end else {}
         while True:
-            if args.until_end and all(await _reached(consumer, tp, end[tp]) for tp in tps):
+            if args.until_end and await _reached_end(consumer, end):
                 break
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
@@ -90,5 +90,8 @@ async def _tail(bootstrap: str, args: argparse.Namespace) -> tuple[int, int]:
     return printed, bad
 
 
-async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
-    return await consumer.position(tp) >= end
+async def _reached_end(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    for tp, offset in end.items():
+        if await consumer.position(tp) < offset:
+            return False
+    return True

@@ -1,0 +1,73 @@
+"""`ttxt tail`, `ttxt topics` and `ttxt demo` as a user runs them (subprocess, real broker)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from samples import all_samples
+
+from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.codec import encode
+from ttxt_kafka.render import event_to_dict
+
+pytestmark = pytest.mark.kafka
+
+
+def ttxt(*args: str, env: dict[str, str] | None = None, timeout: float = 120
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ttxt_kafka.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+async def test_tail_prints_decoded_json_lines_and_reports_garbage(kafka_bootstrap: str) -> None:
+    topic = f"cli{uuid.uuid4().hex[:8]}.binance.mixed"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
+    events = all_samples()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for i, event in enumerate(events):
+            await producer.send_and_wait(topic, encode(event))
+            if i == 3:
+                await producer.send_and_wait(topic, b"\x00garbage")
+    finally:
+        await producer.stop()
+
+    result = ttxt("tail", topic, "--bootstrap", kafka_bootstrap, "--from-beginning",
+                  "--until-end")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == [event_to_dict(e) for e in events]
+    assert lines[0]["type"] == "OrderBook" and lines[0]["bids"][0] == ["60000.10000000",
+                                                                      "1.50000000"]
+    assert f"{topic}[0]@4" in result.stderr and "1 undecodable record(s) skipped" in result.stderr
+
+    limited = ttxt("tail", topic, "--bootstrap", kafka_bootstrap, "--from-beginning",
+                   "--max", "2")
+    assert len(limited.stdout.splitlines()) == 2
+
+    topics = ttxt("topics", "--bootstrap", kafka_bootstrap, "--pattern", topic)
+    assert topics.returncode == 0
+    name, count = topics.stdout.split()
+    assert name == topic and int(count) == len(events) + 1
+
+
+def test_tail_of_a_missing_topic_is_a_one_line_error(kafka_bootstrap: str) -> None:
+    result = ttxt("tail", "no.such.topic", "--bootstrap", kafka_bootstrap, "--until-end")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"ttxt: error: topic 'no.such.topic' does not exist on {kafka_bootstrap}")
+
+
+def test_demo_runs_against_the_given_cluster(kafka_bootstrap: str) -> None:
+    result = ttxt("demo", env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Kafka ready at {kafka_bootstrap}" in result.stdout
+    n = len(all_samples())
+    assert f"{n}/{n} events came back decoded and equal to what was sent" in result.stdout
