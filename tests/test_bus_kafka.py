@@ -70,7 +70,9 @@ async def test_every_event_type_round_trips_with_key_timestamp_and_type_header(
         assert dict(r.headers)[TYPE_HEADER] == event.SCHEMA.encode()
 
 
-async def test_garbage_on_a_topic_is_counted_dead_lettered_and_skipped(kafka_bootstrap: str) -> None:
+async def test_garbage_on_a_topic_is_counted_dead_lettered_and_skipped(
+    kafka_bootstrap: str,
+) -> None:
     prefix = fresh_prefix()
     topic = f"{prefix}.binance.book"
     dlq = f"{prefix}.dead-letter"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 
@@ -26,13 +27,12 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]
         if missing:
-            try:
+            # Created concurrently by someone else: fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [NewTopic(n, partitions, replication, topic_configs=configs or {})
                      for n in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # created concurrently by someone else: fine
         return missing
     finally:
         await admin.close()

@@ -37,7 +37,7 @@ async def _round_trip(bootstrap: str, events: list[Event]) -> list[Event]:
         await producer.flush()
         _say(f"published {len(events)} events in {(time.perf_counter() - t0) * 1e3:.1f} ms; "
              "consuming them back:")
-        received = []
+        received: list[Event] = []
         while len(received) < len(events):
             event = await asyncio.wait_for(consumer.poll(), 30)
             received.append(event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ttxt_kafka.events import (
     BBO,
     AckStatus,
@@ -37,7 +39,7 @@ T0 = 1_700_000_000_123_456  # µs
 
 
 def header(venue: str = "binance", symbol: str = "BTC/USDT", native: str = "BTCUSDT",
-           seq: int | None = None) -> dict[str, object]:
+           seq: int | None = None) -> dict[str, Any]:
     return dict(venue=venue, symbol=symbol, native_symbol=native, exchange_ts=T0,
                 receive_ts=T0 + 850, sequence=seq)
 
