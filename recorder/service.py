@@ -1,0 +1,266 @@
+"""The recorder service: market-data topics -> per-ticker Avro files, exactly once.
+
+The loop: fetch records, route each into its (stream, topic-partition) buffer, skipping those
+already in the files; write the buffers that are ready as blocks; fsync the files written to;
+only then commit offsets. The committed offset of a partition is the smallest offset that is not
+durably in a file yet (records of one partition can wait in several streams' buffers), so a
+restart re-reads at most what was not durable, and the per-stream high-water marks recovered
+from the files drop what was.
+
+Consumer group: `--group` (default `ttxt-recorder`), with static membership (a group instance
+id derived from the host and output directory), so a restarted recorder gets its partitions back
+at once instead of after the session timeout. A new group starts at the earliest offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
+
+from .buffers import Buffers, FlushPolicy
+from .rotation import DEFAULT_ROTATE, RotatePolicy
+from .router import Router
+from .writer import ArchiveWriter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GROUP = "ttxt-recorder"
+
+
+def default_topics(prefix: str = DEFAULT_PREFIX) -> str:
+    """Every venue's market-data topics."""
+    return topics_regex(channels=list(MARKET_DATA_CHANNELS), prefix=prefix)
+
+
+@dataclass
+class RecorderConfig:
+    out_dir: Path
+    bootstrap: str
+    topics: str | None = None  # regex; None: default_topics(prefix)
+    group_id: str = DEFAULT_GROUP
+    instance_id: str | None = None  # None: derived from host and out_dir
+    codec: str = "zstandard"
+    rotate: RotatePolicy = field(default_factory=lambda: RotatePolicy.parse(DEFAULT_ROTATE))
+    flush: FlushPolicy = field(default_factory=FlushPolicy)
+    until_end: bool = False
+    prefix: str = DEFAULT_PREFIX
+    commit_interval: float = 1.0  # seconds between commits (always after an fsync)
+    metadata_refresh: float = 10.0  # how soon new matching topics are picked up
+    connect_timeout: float = 30.0
+    consumer_options: dict[str, Any] = field(default_factory=dict)
+
+    def pattern(self) -> str:
+        return self.topics or default_topics(self.prefix)
+
+    def group_instance_id(self) -> str:
+        if self.instance_id:
+            return self.instance_id
+        where = f"{socket.gethostname()}:{self.out_dir.resolve()}"
+        return f"{self.group_id}-{hashlib.sha1(where.encode()).hexdigest()[:12]}"
+
+
+@dataclass
+class RecorderStats:
+    consumed: int = 0
+    written: int = 0
+    duplicates: int = 0  # records already in the files (re-read after a restart)
+    unparsed: int = 0  # records stored raw (not ttxt events)
+    blocks: int = 0
+    files_created: int = 0
+    syncs: int = 0
+    commits: int = 0
+    commit_errors: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.written:,} records written in {self.blocks:,} blocks "
+                f"({self.files_created} new files); {self.duplicates:,} already recorded, "
+                f"skipped; {self.unparsed:,} not ttxt events, stored raw")
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        # Make everything durable and committed while we still own the partitions.
+        await self._recorder.checkpoint(everything=True)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        pass
+
+
+class Recorder:
+    """`await Recorder(config).run()` records until `stop()` (or the end, with until_end)."""
+
+    def __init__(self, config: RecorderConfig) -> None:
+        self.config = config
+        self.stats = RecorderStats()
+        self.writer = ArchiveWriter(config.out_dir, config.codec, config.rotate)
+        self.router = Router(config.prefix)
+        self.buffers = Buffers(config.flush)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stop = asyncio.Event()
+        self._next: dict[TopicPartition, int] = {}  # next offset to read, per partition
+        self._committed: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
+        # Highest offset written or buffered, per (stream, topic, partition): from the files at
+        # start, then as records are buffered. Anything at or below it is a duplicate.
+        self._seen: dict[tuple[str, str, int], int] = {}
+        self.on_checkpoint: Callable[[], None] | None = None  # test hook
+
+    def stop(self) -> None:
+        """Ask the loop to finish: the buffers are written, fsynced and committed."""
+        self._stop.set()
+
+    async def run(self) -> RecorderStats:
+        re.compile(self.config.pattern())  # a bad regex fails here, clearly
+        self.writer.open()
+        self._seen = dict(self.writer.high_water)
+        try:
+            self._consumer = self._make_consumer()
+            self._consumer.subscribe(pattern=self.config.pattern(), listener=_Listener(self))
+            await start_with_retry(self._consumer, self.config.bootstrap,
+                                   self.config.connect_timeout)
+            try:
+                await self._loop()
+            finally:
+                await self.checkpoint(everything=True)
+                await self._consumer.stop()
+        finally:
+            self.writer.close()
+        return self.stats
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        options: dict[str, Any] = {
+            "group_id": self.config.group_id,
+            "group_instance_id": self.config.group_instance_id(),
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "metadata_max_age_ms": int(self.config.metadata_refresh * 1000),
+            "max_partition_fetch_bytes": 4 << 20,
+            "fetch_max_bytes": 64 << 20,
+            **self.config.consumer_options,
+        }
+        return AIOKafkaConsumer(bootstrap_servers=self.config.bootstrap, **options)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _loop(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        targets = await self._end_targets() if self.config.until_end else None
+        if targets is not None and not targets:
+            return
+        while not self._stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            now = time.monotonic()
+            for tp, records in batches.items():
+                self._ingest(tp, records, now)
+            if self.buffers.sealed or self.buffers.open:
+                await self.checkpoint()
+            elif now - self._last_commit >= self.config.commit_interval:
+                await self._commit()
+            if targets is not None and await self._reached(targets):
+                return
+
+    def _ingest(self, tp: TopicPartition, records: list[Any], now: float) -> None:
+        route = self.router.route
+        add = self.buffers.add
+        seen = self._seen
+        for r in records:
+            stream, stored = route(r)
+            key = (stream, r.topic, r.partition)
+            if r.offset <= seen.get(key, -1):
+                self.stats.duplicates += 1
+                continue
+            seen[key] = r.offset
+            value = r.value
+            add(key, tp, stored, 64 + (len(value) if value else 0), now)
+        if records:
+            self.stats.consumed += len(records)
+            self._next[tp] = records[-1].offset + 1
+
+    async def checkpoint(self, everything: bool = False) -> None:
+        """Write the ready buffers (all of them with `everything`), fsync, then commit."""
+        ready = self.buffers.take_ready(time.monotonic(), everything)
+        for buf in ready:
+            self.writer.write_block(buf.stream, buf.records)
+            self.stats.written += len(buf.records)
+            self.stats.blocks += 1
+        if ready:
+            self.stats.syncs += self.writer.sync()
+            self.stats.files_created = self.writer.files_created
+        self.stats.unparsed = self.router.unparsed
+        if self.on_checkpoint is not None:
+            self.on_checkpoint()
+        if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        self._last_commit = time.monotonic()
+        consumer = self._consumer
+        if consumer is None:
+            return
+        positions = dict(self._next)
+        positions.update(self.buffers.oldest_pending())  # never past what is not durable
+        assigned = consumer.assignment()
+        todo = {tp: off for tp, off in positions.items()
+                if tp in assigned and self._committed.get(tp) != off}
+        if not todo:
+            return
+        try:
+            await consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in todo.items()})
+        except KafkaError as exc:
+            # Harmless for the files (re-read records are dropped as duplicates); retried.
+            self.stats.commit_errors += 1
+            log.warning("offset commit failed (will retry): %s", exc)
+            return
+        self._committed.update(todo)
+        self.stats.commits += 1
+
+    # ------------------------------------------------------------------ --until-end
+
+    async def _end_targets(self, timeout: float = 30.0) -> dict[TopicPartition, int]:
+        """End offsets, at start, of every partition the pattern matches (empty: none)."""
+        consumer = self._consumer
+        assert consumer is not None
+        rx = re.compile(self.config.pattern())
+        topics = {t for t in await consumer.topics() if rx.match(t)}
+        if not topics:
+            log.warning("no topic matches %s: nothing to record", self.config.pattern())
+            return {}
+        deadline = time.monotonic() + timeout
+        while {tp.topic for tp in consumer.assignment()} < topics:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"partitions of {sorted(topics)} not assigned in {timeout}s")
+            batches = await consumer.getmany(timeout_ms=100, max_records=10_000)
+            now = time.monotonic()
+            for tp, records in batches.items():
+                self._ingest(tp, records, now)
+        return dict(await consumer.end_offsets(list(consumer.assignment())))
+
+    async def _reached(self, targets: dict[TopicPartition, int]) -> bool:
+        consumer = self._consumer
+        assert consumer is not None
+        for tp, end in targets.items():
+            if self._next.get(tp, -1) >= end:
+                continue
+            if await consumer.position(tp) < end:
+                return False
+        return True
