@@ -41,7 +41,8 @@ class FileInfo:
     header: FileHeader | None
     entries: list[BlockEntry] = field(default_factory=list)
     torn_bytes: int = 0  # bytes after the last complete block (0 once repaired)
-    damage: list[str] = field(default_factory=list)  # problems other than a torn tail
+    # Problems other than a torn tail: (byte position, what is wrong).
+    damage: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def valid_end(self) -> int:
@@ -92,7 +93,7 @@ def scan_file(path: Path, repair: bool = False) -> FileInfo | None:
                 fsync_dir(path.parent)
                 return None
             info = FileInfo(path, stream, start_us, size, None)
-            info.damage.append(f"unreadable header: {exc}")
+            info.damage.append((0, f"unreadable header: {exc}"))
             return info
         info = FileInfo(path, stream, start_us, size, header)
         loaded = load_index(index_path(path))
@@ -147,8 +148,8 @@ def _scan_blocks(fo: BinaryIO, info: FileInfo, pos: int) -> list[BlockEntry]:
         if nxt is None:
             info.torn_bytes = info.size - pos
             break
-        info.damage.append(f"corrupt block at byte {pos} ({problem}); "
-                           f"{nxt - pos} bytes skipped up to the next block")
+        info.damage.append((pos, f"corrupt block ({problem}); {nxt - pos} bytes skipped "
+                                 f"up to the next block"))
         pos = nxt
     return found
 

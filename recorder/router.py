@@ -56,8 +56,8 @@ class Router:
                 self._headers[headers] = converted
         return converted
 
-    def route(self, record: Any) -> tuple[str, FileRecord]:
-        """(stream, stored record) of an aiokafka ConsumerRecord."""
+    def route(self, record: Any) -> tuple[str, str, FileRecord]:
+        """(stream, symbol, stored record) of an aiokafka ConsumerRecord."""
         value = record.value
         peeked = self._peek(value)
         if peeked is not None:
@@ -65,12 +65,12 @@ class Router:
         else:
             self.unparsed += 1
             if self.unparsed <= 10 or self.unparsed % 1000 == 0:  # rate-limited
-                log.warning("%s[%d]@%d is not a ttxt event (%d so far): stored raw",
+                log.warning("%s[%d]@%d is not a ttxt event (%d so far): kept as raw bytes",
                             record.topic, record.partition, record.offset, self.unparsed)
             kind, ts = "", (record.timestamp or 0) * 1000
             symbol = _symbol_from_key(record.key)
         stream = stream_name(self.venue_of(record.topic), symbol)
-        return stream, {
+        return stream, symbol, {
             "ts": ts, "type": kind, "topic": record.topic, "partition": record.partition,
             "offset": record.offset, "timestamp": record.timestamp or 0, "key": record.key,
             "headers": self.headers_of(record.headers), "value": value,

@@ -184,7 +184,7 @@ class Recorder:
         add = self.buffers.add
         seen = self._seen
         for r in records:
-            stream, stored = route(r)
+            stream, _, stored = route(r)
             key = (stream, r.topic, r.partition)
             if r.offset <= seen.get(key, -1):
                 self.stats.duplicates += 1

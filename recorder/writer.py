@@ -58,8 +58,8 @@ class ArchiveWriter:
                 self.repaired.append(f"{path.name}: removed (incomplete header)")
                 continue
             if info.damage:
-                log.error("%s is damaged, new records go to a new file: %s",
-                          path, "; ".join(info.damage))
+                log.error("%s is damaged, new records go to a new file: %s", path,
+                          "; ".join(f"at byte {pos}: {what}" for pos, what in info.damage))
             infos.append(info)
         self.high_water = high_water_marks(infos)
         latest: dict[str, tuple[int, FileInfo]] = {}

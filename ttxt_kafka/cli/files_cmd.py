@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
                 "file": i.path.name, "stream": i.stream, "events": i.count,
                 "blocks": len(i.entries), "bytes": i.size, "min_ts": i.min_ts,
                 "max_ts": i.max_ts, "codec": i.header.codec if i.header else None,
-                "torn_bytes": i.torn_bytes, "damage": i.damage,
+                "torn_bytes": i.torn_bytes,
+                "damage": [{"pos": pos, "problem": what} for pos, what in i.damage],
             }))
         return 0
     if not infos:
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         per = f"{i.size / i.count:.0f}" if i.count else "-"
         note = "".join(
             [f"  torn tail: {i.torn_bytes} bytes" if i.torn_bytes else ""]
-            + [f"  DAMAGED: {d}" for d in i.damage]
+            + [f"  DAMAGED at byte {pos}: {what}" for pos, what in i.damage]
         )
         print(f"{i.path.name:<{width}}  {_time(i.min_ts):<23}  {_time(i.max_ts):<23}  "
               f"{i.count:>11,}  {_size(i.size):>9}  {per:>7}{note}")
