@@ -33,7 +33,8 @@ from .sinks import Decoder, QueueSink
 
 
 class Source(Protocol):
-    total: int
+    @property
+    def total(self) -> int: ...
 
     async def open(self) -> None: ...
 
