@@ -84,5 +84,5 @@ class Buffers:
                 out[buf.tp] = first
         return out
 
-    def __len__(self) -> int:
-        return len(self.open) + len(self.sealed)
+    def records(self) -> int:
+        return sum(len(b.records) for b in (*self.open.values(), *self.sealed))

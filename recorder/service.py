@@ -61,6 +61,7 @@ class RecorderConfig:
     until_end: bool = False
     prefix: str = DEFAULT_PREFIX
     commit_interval: float = 1.0  # seconds between commits (always after an fsync)
+    status_interval: float = 60.0  # seconds between status lines in the log
     metadata_refresh: float = 10.0  # how soon new matching topics are picked up
     connect_timeout: float = 30.0
     consumer_options: dict[str, Any] = field(default_factory=dict)
@@ -88,9 +89,9 @@ class RecorderStats:
     commit_errors: int = 0
 
     def summary(self) -> str:
-        return (f"{self.written:,} records written in {self.blocks:,} blocks "
-                f"({self.files_created} new files); {self.duplicates:,} already recorded, "
-                f"skipped; {self.unparsed:,} not ttxt events, stored raw")
+        return (f"{self.consumed:,} records read, {self.written:,} written in "
+                f"{self.blocks:,} blocks ({self.files_created} new files); {self.duplicates:,} "
+                f"already recorded, skipped; {self.unparsed:,} not ttxt events, stored raw")
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -167,9 +168,13 @@ class Recorder:
         targets = await self._end_targets() if self.config.until_end else None
         if targets is not None and not targets:
             return
+        next_status = time.monotonic() + self.config.status_interval
         while not self._stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
             now = time.monotonic()
+            if now >= next_status:
+                next_status = now + self.config.status_interval
+                log.info("status: %s", self.status())
             for tp, records in batches.items():
                 self._ingest(tp, records, now)
             if self.buffers.sealed or self.buffers.open:
@@ -177,7 +182,14 @@ class Recorder:
             elif now - self._last_commit >= self.config.commit_interval:
                 await self._commit()
             if targets is not None and await self._reached(targets):
+                log.debug("reached the end offsets %s (read up to %s)", targets, self._next)
                 return
+
+    def status(self) -> str:
+        s = self.stats
+        return (f"consumed {s.consumed:,}, written {s.written:,}, buffered "
+                f"{self.buffers.records():,}, duplicates {s.duplicates:,}, "
+                f"not ttxt events {self.router.unparsed:,}")
 
     def _ingest(self, tp: TopicPartition, records: list[Any], now: float) -> None:
         route = self.router.route
@@ -237,30 +249,36 @@ class Recorder:
     # ------------------------------------------------------------------ --until-end
 
     async def _end_targets(self, timeout: float = 30.0) -> dict[TopicPartition, int]:
-        """End offsets, at start, of every partition the pattern matches (empty: none)."""
+        """End offsets, now, of every partition of every topic the pattern matches (whether
+        or not the group has assigned it to us yet); empty if no topic matches."""
         consumer = self._consumer
         assert consumer is not None
         rx = re.compile(self.config.pattern())
-        topics = {t for t in await consumer.topics() if rx.match(t)}
-        if not topics:
-            log.warning("no topic matches %s: nothing to record", self.config.pattern())
-            return {}
         deadline = time.monotonic() + timeout
-        while {tp.topic for tp in consumer.assignment()} < topics:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"partitions of {sorted(topics)} not assigned in {timeout}s")
-            batches = await consumer.getmany(timeout_ms=100, max_records=10_000)
-            now = time.monotonic()
-            for tp, records in batches.items():
-                self._ingest(tp, records, now)
-        return dict(await consumer.end_offsets(list(consumer.assignment())))
+        while True:
+            topics = sorted(t for t in await consumer.topics() if rx.match(t))
+            if not topics:
+                log.warning("no topic matches %s: nothing to record", self.config.pattern())
+                return {}
+            if all(consumer.partitions_for_topic(t) for t in topics):
+                break
+            if time.monotonic() > deadline:  # a topic without partitions in the metadata
+                raise TimeoutError(f"no partition metadata for {topics} within {timeout}s")
+            await asyncio.sleep(0.2)
+        tps = [TopicPartition(t, p) for t in topics
+               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        ends = dict(await consumer.end_offsets(tps))
+        log.debug("--until-end: recording up to %s", ends)
+        return ends
 
     async def _reached(self, targets: dict[TopicPartition, int]) -> bool:
         consumer = self._consumer
         assert consumer is not None
+        assigned = consumer.assignment()
         for tp, end in targets.items():
             if self._next.get(tp, -1) >= end:
                 continue
-            if await consumer.position(tp) < end:
+            # Not assigned yet (the group is still settling): not reached.
+            if tp not in assigned or await consumer.position(tp) < end:
                 return False
         return True

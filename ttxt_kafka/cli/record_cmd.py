@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--rotate", default=DEFAULT_ROTATE, metavar="SPEC",
                    help=f"new file after a size and/or exchange-time window, e.g. 256MB, 1h, "
                         f"'1h,256MB', none (default: {DEFAULT_ROTATE})")
+    p.add_argument("--status-interval", type=float, default=60.0, metavar="SECONDS",
+                   help="log a status line this often (default: 60)")
     p.add_argument("--until-end", action="store_true",
                    help="record what the topics hold now, then exit")
     p.set_defaults(func=run)
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             flush=FlushPolicy(block_size=args.block_size, block_bytes=args.block_bytes,
                               max_delay=args.max_delay),
             until_end=args.until_end, prefix=args.prefix,
+            status_interval=args.status_interval,
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
