@@ -17,14 +17,17 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 from benchmarks.common import (
+    Case,
     Report,
     Unavailable,
+    gc_in_timed_region,
     int_from_env,
-    measure,
+    measure_all,
     print_report,
     rounds_from_env,
     write_json,
@@ -113,7 +116,7 @@ def check(c: Contender, got: tuple[DecLevels, DecLevels], data: BookData) -> str
             if any(ref.get(p) != q for p, q in have) or have != sorted(
                 have, key=lambda pq: pq[0], reverse=side == "bids"
             ):
-                return f"{side} hold a level the reference does not"
+                return f"{side} hold a price or quantity the reference does not"
     return None
 
 
@@ -134,8 +137,10 @@ def run(data: BookData | None = None, rounds: int | None = None) -> Report:
             "levels_per_delta": round(data.levels_per_delta, 2),
             "depth": f"{len(data.snapshot_bids)}+{len(data.snapshot_asks)}",
             "rounds": rounds,
+            "gc": "on" if gc_in_timed_region() else "off",
         },
     )
+    cases: list[Case[Any]] = []
     for c in CONTENDERS:
         try:
             module, apply = _load(c)
@@ -143,22 +148,30 @@ def run(data: BookData | None = None, rounds: int | None = None) -> Report:
         except ImportError as exc:
             report.unavailable.append(Unavailable(c.name, f"import failed: {exc}"))
             continue
-        apply(state)
-        problem = check(c, module.levels(state), data)
-        if problem:
-            report.unavailable.append(Unavailable(c.name, f"wrong book: {problem}"))
+        except Exception as exc:  # a broken adapter costs its row, not the whole table
+            report.unavailable.append(Unavailable(c.name, f"prepare failed: {exc!r}"))
             continue
-        report.results.append(
-            measure(
-                c.name,
-                "per 10-level delta",
-                apply,
-                lambda m=module: m.prepare(data),
+        try:
+            apply(state)
+            problem = check(c, module.levels(state), data)
+        except Exception as exc:
+            problem = f"raised {type(exc).__name__}: {exc}"
+        if problem:
+            report.unavailable.append(Unavailable(c.name, f"failed the check: {problem}"))
+            continue
+        del state
+        prepare: Callable[[BookData], Any] = module.prepare
+        cases.append(
+            Case(
+                name=c.name,
+                metric="per 10-level delta",
+                run=apply,
+                setup=partial(prepare, data),  # fresh native input every round
                 ops=len(data.deltas),
-                rounds=rounds,
                 note=c.note,
             )
         )
+    report.results = measure_all(cases, rounds=rounds)
     return report
 
 

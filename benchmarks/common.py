@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -87,43 +87,75 @@ class Report:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def measure(
-    name: str,
-    metric: str,
-    run: Callable[[T], object],
-    setup: Callable[[], T],
-    *,
-    ops: int,
-    unit: str = "µs",
-    rounds: int | None = None,
-    warmup: int = 1,
-    note: str = "",
-) -> Result:
-    """Time ``run(setup())`` for ``rounds`` rounds after ``warmup`` untimed ones.
+@dataclass
+class Case(Generic[T]):
+    """One thing to time: ``run(setup())``, ``ops`` operations per call."""
 
-    ``setup`` runs before every round, untimed: libraries that mutate their input (the seed's
-    book takes ownership of the delta entries) get fresh input each round. Each sample is the
-    round's wall time divided by ``ops``, in ``unit`` (µs, ns, ms or s). The garbage collector is
-    off inside the timed region, as in ``timeit``, so a collection triggered by setup garbage
-    does not land on whichever library runs next.
-    """
-    scale = {"s": 1.0, "ms": 1e3, "µs": 1e6, "ns": 1e9}[unit]
-    n_rounds = rounds if rounds is not None else rounds_from_env()
-    samples: list[float] = []
-    for i in range(warmup + n_rounds):
-        state = setup()
-        gc.collect()
+    name: str
+    metric: str
+    run: Callable[[T], object]
+    setup: Callable[[], T]
+    ops: int
+    unit: str = "µs"
+    note: str = ""
+
+
+def gc_in_timed_region() -> bool:
+    """``BENCH_GC=1`` keeps the garbage collector on while timing (default: off, as timeit)."""
+    return os.environ.get("BENCH_GC", "").strip() in ("1", "true", "yes")
+
+
+def _time_once(case: Case[Any]) -> float:
+    state = case.setup()
+    gc.collect()
+    if not gc_in_timed_region():
         gc.disable()
-        try:
-            t0 = time.perf_counter()
-            run(state)
-            elapsed = time.perf_counter() - t0
-        finally:
-            gc.enable()
-        del state
-        if i >= warmup:
-            samples.append(elapsed * scale / ops)
-    return Result(name, metric, unit, statistics.median(samples), samples, note)
+    try:
+        t0 = time.perf_counter()
+        case.run(state)
+        elapsed = time.perf_counter() - t0
+    finally:
+        gc.enable()
+    return elapsed * _SCALE[case.unit] / case.ops
+
+
+_SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6, "ns": 1e9}
+
+
+def measure_all(
+    cases: Sequence[Case[Any]], *, rounds: int | None = None, warmup: int = 1
+) -> list[Result]:
+    """Time every case for ``rounds`` rounds after ``warmup`` untimed ones, interleaved.
+
+    Rounds go round-robin over the cases (A B C, A B C, ...) rather than A A A, B B B: on a
+    shared 2-core machine a noisy spell then hits every library alike, which keeps the ratios
+    honest. ``setup`` runs before every round, untimed, so libraries that mutate their input
+    (the seed's book takes ownership of the delta entries) get fresh input each time. Each
+    sample is the round's wall time divided by ``ops``, in the case's unit. The garbage
+    collector is off inside the timed region, as in ``timeit``, so a collection triggered by
+    setup garbage does not land on whichever library runs next; ``BENCH_GC=1`` turns it on
+    (it then also charges a library for the garbage it makes: the seed's book creates three
+    closures per delta, ~10% of its time on this machine).
+    """
+    for case in cases:
+        if case.unit not in _SCALE:
+            raise ValueError(f"unknown unit {case.unit!r}, use one of {sorted(_SCALE)}")
+    n_rounds = rounds if rounds is not None else rounds_from_env()
+    samples: list[list[float]] = [[] for _ in cases]
+    for i in range(warmup + n_rounds):
+        for case, out in zip(cases, samples, strict=True):
+            sample = _time_once(case)
+            if i >= warmup:
+                out.append(sample)
+    return [
+        Result(c.name, c.metric, c.unit, statistics.median(s), s, c.note)
+        for c, s in zip(cases, samples, strict=True)
+    ]
+
+
+def measure(case: Case[Any], *, rounds: int | None = None, warmup: int = 1) -> Result:
+    """Time one case (see ``measure_all``)."""
+    return measure_all([case], rounds=rounds, warmup=warmup)[0]
 
 
 def _fmt(x: float) -> str:

@@ -1,8 +1,9 @@
 """Run every ``benchmarks/bench_*.py`` module's ``main()`` in turn (``make bench``).
 
 Usage: ``.bench-venv/bin/python benchmarks/run_all.py [NAME ...]`` — names filter by substring
-(``run_all.py orderbook``). Knobs: ``BENCH_ROUNDS`` (default 5), and per-bench ones such as
-``BENCH_DELTAS``. Exits non-zero if any benchmark raised, after running the others.
+(``run_all.py orderbook``). Knobs: ``BENCH_ROUNDS`` (default 5), ``BENCH_GC=1`` (keep the garbage
+collector on while timing), and per-bench ones such as ``BENCH_DELTAS`` (default 20000).
+Exits non-zero if any benchmark raised, after running the others.
 """
 
 from __future__ import annotations
