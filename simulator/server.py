@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiohttp import WSMsgType, web
 
@@ -18,7 +18,8 @@ from simulator.venues import Venue, VenueSpec, spec
 
 log = logging.getLogger(__name__)
 
-_DEFAULT = object()  # "use the venue's own ping policy"
+VENUE_DEFAULT: Literal["venue"] = "venue"  # use the venue's own ping policy
+KEEP_CLOSED_SESSIONS = 100  # closed sessions kept for `state()`; older ones are forgotten
 CLOSE_TIMEOUT = 1.0  # seconds to wait for a client's close frame: a stuck client must not stall us
 
 
@@ -46,27 +47,22 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        ping_interval: float | None | object = _DEFAULT,
-        pong_timeout: float | None | object = _DEFAULT,
+        ping_interval: float | None | Literal["venue"] = VENUE_DEFAULT,
+        pong_timeout: float | None | Literal["venue"] = VENUE_DEFAULT,
     ) -> None:
         self.spec: VenueSpec = spec(venue)
         self.venue = self.spec.venue
         self.feed: Feed = source.bind(self.spec)
         self.host = host
         self.port = port
-        self.ping_interval: float | None = (
-            self.spec.ping_interval if ping_interval is _DEFAULT else ping_interval  # type: ignore[assignment]
-        )
-        self.pong_timeout: float | None = (
-            self.spec.pong_timeout if pong_timeout is _DEFAULT else pong_timeout  # type: ignore[assignment]
-        )
+        self.ping_interval = self.spec.ping_interval if ping_interval == "venue" else ping_interval
+        self.pong_timeout = self.spec.pong_timeout if pong_timeout == "venue" else pong_timeout
         self.faults = FaultController()
         self.sessions: dict[int, Session] = {}
         self.connections_total = 0
         self.rest_requests = 0
         self.started_at = 0.0
         self._runner: web.AppRunner | None = None
-        self._handlers: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -184,7 +180,13 @@ class Simulator:
             session.closed = True
             self.feed.detach(session)
             await session.shutdown()
+            self._forget_old_sessions()
         return ws
+
+    def _forget_old_sessions(self) -> None:
+        closed = [sid for sid, s in self.sessions.items() if s.closed]
+        for sid in closed[:-KEEP_CLOSED_SESSIONS]:
+            del self.sessions[sid]
 
     async def _receive_loop(
         self, session: Session, on_text: Callable[[Session, str], None]

@@ -134,6 +134,10 @@ async def test_binance_capture_exchange_info_and_limits() -> None:
         assert small["lastUpdateId"] == 499869752 and len(small["bids"]) == 5
         status, body = await get(f"{sim.rest_url}/api/v3/depth?symbol=BTCUSDT")
         assert status == 400 and json.loads(body)["code"] == -1121  # no captured snapshot
+        sim.inject("stale_snapshot", symbol="NKNUSDT")
+        stale = await get_json(f"{sim.rest_url}/api/v3/depth?symbol=NKNUSDT&limit=1000")
+        assert stale["lastUpdateId"] < 499869750  # the first captured update's U
+        assert stale["bids"] == small["bids"][:5] + stale["bids"][5:]  # same captured book
 
 
 async def test_capture_replay_paced_by_recorded_time() -> None:

@@ -235,3 +235,50 @@ async def test_market_idles_without_subscribers() -> None:
         assert sim.state()["source"]["steps"] == 0
         info = await get_json(f"{sim.rest_url}/api/v3/exchangeInfo")
         assert info["symbols"][0]["symbol"] == "BTCUSDT"
+
+
+async def test_resubscribing_does_not_double_count() -> None:
+    source = SyntheticSource(seed=4, symbols=["BTCUSDT"], rate=2000)
+    async with Simulator("binance", source) as sim, ws_connect(f"{sim.ws_url}/ws") as ws:
+        for i, method in enumerate(("SUBSCRIBE", "UNSUBSCRIBE", "SUBSCRIBE"), 1):
+            await ws.send(json.dumps({"method": method, "params": ["btcusdt@kline_1m"], "id": i}))
+        await ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 4}))
+        trades_since, last = 0, None
+        checked = 0
+        while checked < 50:
+            msg = await recv_json(ws)
+            if msg.get("e") == "aggTrade":
+                trades_since += 1
+            elif msg.get("e") == "kline":
+                k = msg["k"]
+                if last is not None and last["t"] == k["t"]:
+                    assert k["n"] - last["n"] == trades_since  # one candle update per trade
+                    checked += 1
+                last, trades_since = k, 0
+
+
+async def test_bybit_resubscribe_gets_a_fresh_snapshot() -> None:
+    source = SyntheticSource(seed=4, symbols=["BTCUSDT"], rate=2000)
+    async with Simulator("bybit_linear", source) as sim, ws_connect(sim.ws_endpoint) as ws:
+
+        async def book_messages(n: int) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            while len(out) < n:
+                msg = await recv_json(ws)
+                if msg.get("topic") == "orderbook.50.BTCUSDT":
+                    out.append(msg)
+            return out
+
+        sub = {"op": "subscribe", "args": ["orderbook.50.BTCUSDT"]}
+        await ws.send(json.dumps(sub))
+        first = await book_messages(20)
+        await ws.send(json.dumps({"op": "unsubscribe", "args": ["orderbook.50.BTCUSDT"]}))
+        await asyncio.sleep(0.05)
+        await ws.send(json.dumps(sub))
+        again = await book_messages(20)
+        snapshots = [m for m in again if m["type"] == "snapshot"]
+        assert len(snapshots) == 1 and again.index(snapshots[0]) <= 1  # at most one stale delta
+        tail = again[again.index(snapshots[0]) :]
+        us = [m["data"]["u"] for m in tail]
+        assert us == list(range(us[0], us[0] + len(us)))
+        assert us[0] >= first[-1]["data"]["u"]

@@ -46,7 +46,7 @@ class BinanceFormatter(MarketFormatter):
         self._agg_id = {sym: ids.randint(10**6, 10**7) for sym in markets}
         self._trade_id = {sym: ids.randint(10**7, 10**8) for sym in markets}
         self._top: dict[str, tuple[int, int, int, int]] = {}
-        self._kline_keys: dict[str, list[tuple[str, int]]] = {}  # symbol -> [(key, interval ms)]
+        self._kline_keys: dict[str, dict[str, int]] = {}  # symbol -> {key: interval ms}
 
     # -- formatting helpers --------------------------------------------------------------
 
@@ -82,7 +82,7 @@ class BinanceFormatter(MarketFormatter):
             interval = channel[len("kline_") :]
             m = self.markets[s.upper()]
             m.candle_series(KLINE_MS[interval])
-            self._kline_keys.setdefault(m.symbol, []).append((key, KLINE_MS[interval]))
+            self._kline_keys.setdefault(m.symbol, {})[key] = KLINE_MS[interval]
 
     # -- market steps --------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ class BinanceFormatter(MarketFormatter):
             if f"{s}@depth{levels}" in active:
                 out.append(self._partial(m, levels, first, last, prev, ts))
         if trade is not None:
-            for key, interval_ms in self._kline_keys.get(sym, ()):
+            for key, interval_ms in self._kline_keys.get(sym, {}).items():
                 for candle in m.candles[interval_ms].update(ts, trade):
                     if key in active:
                         out.append(self._kline(inst, key, candle, ts))

@@ -88,7 +88,7 @@ class BybitFormatter(MarketFormatter):
         self.first_u: dict[str, int] = {}
         self.views: dict[str, DepthView] = {}  # topic -> view
         self._views_by_symbol: dict[str, list[tuple[str, DepthView]]] = {}
-        self._kline_keys: dict[str, list[tuple[str, str]]] = {}  # symbol -> [(topic, interval)]
+        self._kline_keys: dict[str, dict[str, str]] = {}  # symbol -> {topic: interval}
         self._ticker: dict[str, dict[str, str]] = {}  # last published ticker fields
 
     # -- formatting helpers --------------------------------------------------------------
@@ -127,7 +127,7 @@ class BybitFormatter(MarketFormatter):
             view.reset(m.flow.book)  # nobody held the old view: start from the book as it is
         elif topic.channel == "kline":
             m.candle_series(_KLINE_MS[topic.param])
-            self._kline_keys.setdefault(m.symbol, []).append((key, topic.param))
+            self._kline_keys.setdefault(m.symbol, {})[key] = topic.param
 
     def on_subscribe(self, key: str) -> list[Publication]:
         topic = parse_topic(key, self.category)
@@ -183,7 +183,7 @@ class BybitFormatter(MarketFormatter):
             if pub is not None:
                 out.append(pub)
         if trade is not None:
-            for key, interval in self._kline_keys.get(sym, ()):
+            for key, interval in self._kline_keys.get(sym, {}).items():
                 for candle in m.candles[_KLINE_MS[interval]].update(ts, trade):
                     if key in active:
                         out.append(self._kline(inst, key, interval, candle, ts))
