@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sim_fixtures import (
@@ -78,14 +79,14 @@ def test_v3_jsonl_capture() -> None:
     assert all(line in payloads for line in extract)
 
 
-def test_zst_is_refused_with_a_clear_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_zst_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl.zst"
     path.write_bytes(b"\x28\xb5\x2f\xfd")
     with pytest.raises(CaptureFormatError, match="zstandard"):
         read_capture(path)
 
 
-def test_garbage_is_not_a_capture(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_is_not_a_capture(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     path.write_text("hello world\n")
     with pytest.raises(CaptureFormatError):

@@ -14,8 +14,8 @@ from sim_helpers import get_json, post_json, read_rest, recv_json, ws_connect
 from simulator import CaptureSource, Fault, FaultKind, Simulator, SyntheticSource
 
 
-def _market(**kw: object) -> SyntheticSource:
-    return SyntheticSource(seed=11, symbols=["BTCUSDT"], **kw)  # type: ignore[arg-type]
+def _market(rate: float | None, max_steps: int | None = None) -> SyntheticSource:
+    return SyntheticSource(seed=11, symbols=["BTCUSDT"], rate=rate, max_steps=max_steps)
 
 
 async def _depth_updates(ws: websockets.ClientConnection, n: int) -> list[dict[str, object]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import aiohttp
 import pytest
@@ -13,8 +14,8 @@ from sim_helpers import get, get_json, recv_json, ws_connect
 from simulator import Simulator, SyntheticSource
 
 
-def _market(**kw: object) -> SyntheticSource:
-    return SyntheticSource(seed=5, symbols=["BTCUSDT", "ETHUSDT"], **kw)  # type: ignore[arg-type]
+def _market(rate: float | None = 20.0) -> SyntheticSource:
+    return SyntheticSource(seed=5, symbols=["BTCUSDT", "ETHUSDT"], rate=rate)
 
 
 # -- heartbeats -----------------------------------------------------------------------------
@@ -68,12 +69,12 @@ async def test_bybit_app_level_ping() -> None:
 async def test_binance_methods_and_errors() -> None:
     async with Simulator("binance", _market(rate=50)) as sim, ws_connect(f"{sim.ws_url}/ws") as ws:
 
-        async def call(payload: str) -> dict[str, object]:
+        async def call(payload: str) -> Any:
             await ws.send(payload)
             while True:  # skip market data until the answer
                 msg = await recv_json(ws)
                 if "id" in msg:
-                    return msg  # type: ignore[no-any-return]
+                    return msg
 
         assert (await call('{"method":"LIST_SUBSCRIPTIONS","id":1}')) == {"result": [], "id": 1}
         sub = '{"method":"SUBSCRIBE","params":["btcusdt@depth","ethusdt@aggTrade"],"id":2}'
@@ -93,17 +94,17 @@ async def test_binance_methods_and_errors() -> None:
         ] is True
 
         bad = await call('{"method":"SUBSCRIBE","params":["nosuchcoin@depth"],"id":6}')
-        assert bad["error"]["code"] == 2 and bad["id"] == 6  # type: ignore[index]
+        assert bad["error"]["code"] == 2 and bad["id"] == 6
         bad = await call('{"method":"SUBSCRIBE","params":["btcusdt@nonsense"],"id":7}')
-        assert bad["error"]["code"] == 2  # type: ignore[index]
+        assert bad["error"]["code"] == 2
         bad = await call('{"method":"SUBSCRIBES","params":[],"id":8}')
-        assert "unknown variant `SUBSCRIBES`" in bad["error"]["msg"]  # type: ignore[index]
+        assert "unknown variant `SUBSCRIBES`" in bad["error"]["msg"]
         bad = await call('{"method":"SET_PROPERTY","params":["colour",true],"id":9}')
         assert bad == {"error": {"code": 0, "msg": "Unknown property"}, "id": 9}
         bad = await call('{"method":"SUBSCRIBE","params":[],"id":{"x":1}}')
-        assert bad["error"]["code"] == 2  # type: ignore[index]
+        assert bad["error"]["code"] == 2
         bad = await call("{not json")
-        assert bad["error"]["code"] == 3 and bad["id"] is None  # type: ignore[index]
+        assert bad["error"]["code"] == 3 and bad["id"] is None
         assert (await call('{"method":"UNSUBSCRIBE","params":["btcusdt@depth"],"id":10}')) == {
             "result": None,
             "id": 10,
@@ -182,12 +183,12 @@ async def test_binance_usdm_rest() -> None:
 async def test_bybit_subscribe_errors() -> None:
     async with Simulator("bybit_spot", _market(rate=50)) as sim, ws_connect(sim.ws_endpoint) as ws:
 
-        async def call(payload: str) -> dict[str, object]:
+        async def call(payload: str) -> Any:
             await ws.send(payload)
             while True:
                 msg = await recv_json(ws)
                 if "op" in msg:
-                    return msg  # type: ignore[no-any-return]
+                    return msg
 
         bad = await call('{"op":"subscribe","args":["publicTrade.BTCUSDT","orderbook.40.BTCUSDT"]}')
         assert bad["success"] is False
@@ -204,7 +205,7 @@ async def test_bybit_subscribe_errors() -> None:
         invalid = await call('{"op":"fly"}')
         assert invalid["ret_msg"] == "error:invalid op" and invalid["success"] is False
         garbage = await call("hello")
-        assert garbage["success"] is False and "Failed to decode" in garbage["ret_msg"]  # type: ignore[operator]
+        assert garbage["success"] is False and "Failed to decode" in garbage["ret_msg"]
         unsub = await call('{"op":"unsubscribe","args":["publicTrade.BTCUSDT"]}')
         assert unsub["success"] is True
         assert sim.state()["sessions"][0]["subscriptions"] == []

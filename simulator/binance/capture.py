@@ -13,6 +13,7 @@ from simulator.captures import Frame, HttpRecord
 from simulator.feeds import UnknownStream, UnknownSymbol
 from simulator.publication import Channel, Publication
 from simulator.replay import CaptureDialect
+from simulator.venues import VenueSpec
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class _Snapshot:
 
 
 class BinanceCaptureDialect(CaptureDialect):
-    def __init__(self, spec):  # type: ignore[no-untyped-def]
+    def __init__(self, spec: VenueSpec) -> None:
         super().__init__(spec)
         self.futures = spec.category == "usdm"
         self._snapshots: dict[str, list[_Snapshot]] = {}

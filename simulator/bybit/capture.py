@@ -12,6 +12,7 @@ from simulator.captures import Frame, HttpRecord
 from simulator.feeds import UnknownStream, UnknownSymbol
 from simulator.publication import Channel, Publication
 from simulator.replay import CaptureDialect
+from simulator.venues import VenueSpec
 
 _CHANNELS = {"publicTrade": Channel.TRADES, "kline": Channel.KLINE, "tickers": Channel.TICKER}
 
@@ -21,7 +22,7 @@ def _dumps(obj: object) -> str:
 
 
 class BybitCaptureDialect(CaptureDialect):
-    def __init__(self, spec):  # type: ignore[no-untyped-def]
+    def __init__(self, spec: VenueSpec) -> None:
         super().__init__(spec)
         self.category: str = spec.category
         self._instruments: str | None = None
