@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ def market(side: Side, qty: str, **kwargs: object) -> OrderRequest:
                         **kwargs)  # type: ignore[arg-type]
 
 
-def of(events: list[EngineEvent], cls: type) -> list:  # type: ignore[type-arg]
+def of(events: list[EngineEvent], cls: type) -> list[Any]:
     return [e for e in events if isinstance(e, cls)]
 
 

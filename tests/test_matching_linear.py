@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from simulator.matching import (
     BalanceChanged,
@@ -51,7 +52,7 @@ def trade(e: MatchingEngine, buyer: str, seller: str, qty: str, price: str) -> l
     return e.submit(buyer, market(BUY, qty))
 
 
-def of(events: list[EngineEvent], cls: type) -> list:  # type: ignore[type-arg]
+def of(events: list[EngineEvent], cls: type) -> list[Any]:
     return [x for x in events if isinstance(x, cls)]
 
 
