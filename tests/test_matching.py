@@ -251,6 +251,9 @@ def test_post_only() -> None:
     (OrderRequest(symbol="ETHUSDT", side=BUY, order_type=OrderType.MARKET, qty=D("1")),
      Reason.UNKNOWN_SYMBOL, "unknown symbol ETHUSDT"),
     (limit(BUY, "1", "NaN"), Reason.INVALID_PRICE, "price NaN must be positive"),
+    (limit(BUY, "1E+500", "1.0"), Reason.INVALID_QUANTITY, "quantity 1E+500 has too many digits"),
+    (OrderRequest(symbol=SYM, side=BUY, order_type=OrderType.MARKET, qty=D("1E-90")),
+     Reason.INVALID_QUANTITY, "quantity 1E-90 has too many digits"),
 ])
 def test_invalid_requests_are_rejected_with_a_reason(request_: OrderRequest, reason: Reason,
                                                     message: str) -> None:

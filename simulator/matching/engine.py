@@ -768,9 +768,17 @@ class MatchingEngine:
 # ====================================================================== filters
 
 
+def _unreasonable(value: Decimal) -> bool:
+    """More digits than any exchange sends: refused before exact arithmetic could overflow."""
+    exponent = value.as_tuple().exponent
+    return not isinstance(exponent, int) or value.adjusted() > 30 or exponent < -30
+
+
 def _check_qty(qty: Decimal, inst: Instrument) -> tuple[Reason, str] | None:
     if not qty.is_finite() or qty <= 0:
         return Reason.INVALID_QUANTITY, f"quantity {qty} must be positive"
+    if _unreasonable(qty):
+        return Reason.INVALID_QUANTITY, f"quantity {qty} has too many digits"
     if inst.lot_size is not None and qty % inst.lot_size:
         return Reason.INVALID_QUANTITY, f"quantity {qty} is not a multiple of lot {inst.lot_size}"
     if inst.min_qty is not None and qty < inst.min_qty:
@@ -783,6 +791,8 @@ def _check_qty(qty: Decimal, inst: Instrument) -> tuple[Reason, str] | None:
 def _check_price(price: Decimal, inst: Instrument) -> tuple[Reason, str] | None:
     if not price.is_finite() or price <= 0:
         return Reason.INVALID_PRICE, f"price {price} must be positive"
+    if _unreasonable(price):
+        return Reason.INVALID_PRICE, f"price {price} has too many digits"
     if inst.tick_size is not None and price % inst.tick_size:
         return Reason.INVALID_PRICE, f"price {price} is not a multiple of tick {inst.tick_size}"
     return None
