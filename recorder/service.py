@@ -20,7 +20,6 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,8 @@ from aiokafka.structs import OffsetAndMetadata
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
 
-from .buffers import Buffers, FlushPolicy
+from .buffers import FlushPolicy
+from .compactor import Compactor, RecorderStats
 from .rotation import DEFAULT_ROTATE, RotatePolicy
 from .router import Router
 from .writer import ArchiveWriter
@@ -76,24 +76,6 @@ class RecorderConfig:
         return f"{self.group_id}-{hashlib.sha1(where.encode()).hexdigest()[:12]}"
 
 
-@dataclass
-class RecorderStats:
-    consumed: int = 0
-    written: int = 0
-    duplicates: int = 0  # records already in the files (re-read after a restart)
-    unparsed: int = 0  # records stored raw (not ttxt events)
-    blocks: int = 0
-    files_created: int = 0
-    syncs: int = 0
-    commits: int = 0
-    commit_errors: int = 0
-
-    def summary(self) -> str:
-        return (f"{self.consumed:,} records read, {self.written:,} written in "
-                f"{self.blocks:,} blocks ({self.files_created} new files); {self.duplicates:,} "
-                f"already recorded, skipped; {self.unparsed:,} not ttxt events, stored raw")
-
-
 class _Listener(ConsumerRebalanceListener):
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
@@ -111,19 +93,16 @@ class Recorder:
 
     def __init__(self, config: RecorderConfig) -> None:
         self.config = config
-        self.stats = RecorderStats()
-        self.writer = ArchiveWriter(config.out_dir, config.codec, config.rotate)
-        self.router = Router(config.prefix)
-        self.buffers = Buffers(config.flush)
+        self.core = Compactor(ArchiveWriter(config.out_dir, config.codec, config.rotate),
+                              config.flush, Router(config.prefix))
         self._consumer: AIOKafkaConsumer | None = None
         self._stop = asyncio.Event()
-        self._next: dict[TopicPartition, int] = {}  # next offset to read, per partition
         self._committed: dict[TopicPartition, int] = {}
         self._last_commit = 0.0
-        # Highest offset written or buffered, per (stream, topic, partition): from the files at
-        # start, then as records are buffered. Anything at or below it is a duplicate.
-        self._seen: dict[tuple[str, str, int], int] = {}
-        self.on_checkpoint: Callable[[], None] | None = None  # test hook
+
+    @property
+    def stats(self) -> RecorderStats:
+        return self.core.stats
 
     def stop(self) -> None:
         """Ask the loop to finish: the buffers are written, fsynced and committed."""
@@ -131,8 +110,7 @@ class Recorder:
 
     async def run(self) -> RecorderStats:
         re.compile(self.config.pattern())  # a bad regex fails here, clearly
-        self.writer.open()
-        self._seen = dict(self.writer.high_water)
+        self.core.open()
         try:
             self._consumer = self._make_consumer()
             self._consumer.subscribe(pattern=self.config.pattern(), listener=_Listener(self))
@@ -144,7 +122,7 @@ class Recorder:
                 await self.checkpoint(everything=True)
                 await self._consumer.stop()
         finally:
-            self.writer.close()
+            self.core.close()
         return self.stats
 
     def _make_consumer(self) -> AIOKafkaConsumer:
@@ -174,53 +152,21 @@ class Recorder:
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + self.config.status_interval
-                log.info("status: %s", self.status())
+                log.info("status: %s", self.core.status())
             for tp, records in batches.items():
-                self._ingest(tp, records, now)
-            if self.buffers.sealed or self.buffers.open:
+                self.core.ingest(tp, records, now)
+            if self.core.buffers.sealed or self.core.buffers.open:
                 await self.checkpoint()
             elif now - self._last_commit >= self.config.commit_interval:
                 await self._commit()
             if targets is not None and await self._reached(targets):
-                log.debug("reached the end offsets %s (read up to %s)", targets, self._next)
+                log.debug("reached the end offsets %s (read up to %s)", targets,
+                          self.core.next_offsets)
                 return
-
-    def status(self) -> str:
-        s = self.stats
-        return (f"consumed {s.consumed:,}, written {s.written:,}, buffered "
-                f"{self.buffers.records():,}, duplicates {s.duplicates:,}, "
-                f"not ttxt events {self.router.unparsed:,}")
-
-    def _ingest(self, tp: TopicPartition, records: list[Any], now: float) -> None:
-        route = self.router.route
-        add = self.buffers.add
-        seen = self._seen
-        for r in records:
-            stream, _, stored = route(r)
-            key = (stream, r.topic, r.partition)
-            if r.offset <= seen.get(key, -1):
-                self.stats.duplicates += 1
-                continue
-            seen[key] = r.offset
-            value = r.value
-            add(key, tp, stored, 64 + (len(value) if value else 0), now)
-        if records:
-            self.stats.consumed += len(records)
-            self._next[tp] = records[-1].offset + 1
 
     async def checkpoint(self, everything: bool = False) -> None:
         """Write the ready buffers (all of them with `everything`), fsync, then commit."""
-        ready = self.buffers.take_ready(time.monotonic(), everything)
-        for buf in ready:
-            self.writer.write_block(buf.stream, buf.records)
-            self.stats.written += len(buf.records)
-            self.stats.blocks += 1
-        if ready:
-            self.stats.syncs += self.writer.sync()
-            self.stats.files_created = self.writer.files_created
-        self.stats.unparsed = self.router.unparsed
-        if self.on_checkpoint is not None:
-            self.on_checkpoint()
+        self.core.write_ready(everything)
         if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
             await self._commit()
 
@@ -229,8 +175,7 @@ class Recorder:
         consumer = self._consumer
         if consumer is None:
             return
-        positions = dict(self._next)
-        positions.update(self.buffers.oldest_pending())  # never past what is not durable
+        positions = self.core.commit_positions()  # never past what is not durable
         assigned = consumer.assignment()
         todo = {tp: off for tp, off in positions.items()
                 if tp in assigned and self._committed.get(tp) != off}
@@ -245,6 +190,7 @@ class Recorder:
             return
         self._committed.update(todo)
         self.stats.commits += 1
+        log.debug("committed %s", {f"{tp.topic}:{tp.partition}": off for tp, off in todo.items()})
 
     # ------------------------------------------------------------------ --until-end
 
@@ -276,7 +222,7 @@ class Recorder:
         assert consumer is not None
         assigned = consumer.assignment()
         for tp, end in targets.items():
-            if self._next.get(tp, -1) >= end:
+            if self.core.next_offsets.get(tp, -1) >= end:
                 continue
             # Not assigned yet (the group is still settling): not reached.
             if tp not in assigned or await consumer.position(tp) < end:

@@ -2,8 +2,9 @@
 
 The Kafka sink republishes each record as it was: key, timestamp, headers and value bytes
 unchanged, on `<prefix>.replay.<run-id>.<venue>.<channel>`, into the partition it came from
-(the replay topics are created with as many partitions as the recording used), with the
-platform's producer settings — pipelined, never one awaited round trip per record.
+(the replay topics are created with as many partitions as the recording used, and with
+`retention.ms=-1`: see REPLAY_TOPIC_CONFIGS), with the platform's producer settings —
+pipelined, never one awaited round trip per record.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from .selection import venue_channel
 
 log = logging.getLogger(__name__)
 
+# Kafka's time retention goes by record timestamps: replayed history keeps its old timestamps,
+# so with the broker's default (7 days) a replay of older data would be deleted at the next
+# retention check, minutes after it was written. Replay topics keep everything until deleted.
+REPLAY_TOPIC_CONFIGS = {"retention.ms": "-1"}
+
 
 class Decoder:
     """Records -> typed events; records that are not ttxt events are counted and skipped."""
@@ -51,13 +57,15 @@ class Decoder:
 
 class KafkaSink:
     def __init__(self, bootstrap: str, run_id: str, prefix: str = DEFAULT_PREFIX,
-                 producer_options: dict[str, Any] | None = None) -> None:
+                 producer_options: dict[str, Any] | None = None,
+                 topic_configs: dict[str, str] | None = None) -> None:
         self.bootstrap = bootstrap
         self.run_id = run_id
         self.prefix = prefix
         self.sent = 0
         self.errors = 0
         self._options = {**producer_defaults(), **(producer_options or {})}
+        self.topic_configs = REPLAY_TOPIC_CONFIGS if topic_configs is None else topic_configs
         self._producer: AIOKafkaProducer | None = None
         self._routes: dict[tuple[str, int], tuple[str, int | None]] = {}
         self._partitions: dict[str, int] = {}
@@ -75,7 +83,7 @@ class KafkaSink:
             by_target[t] = max(by_target.get(t, 1), n)
         for n in sorted(set(by_target.values())):
             await ensure_topics(self.bootstrap, [t for t, k in by_target.items() if k == n],
-                                partitions=n)
+                                partitions=n, configs=self.topic_configs)
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self._options)
         await start_with_retry(self._producer, self.bootstrap, 30.0)
         for t in by_target:  # what the topics really have (they may have existed before)

@@ -26,6 +26,17 @@ SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
 REPO = Path(__file__).resolve().parent.parent
 
 
+# The test data is history (2023 timestamps) and Kafka's time retention goes by record
+# timestamps: with the broker default (7 days) it would delete these records at its next
+# retention check, in the middle of a test. Topics that hold history keep everything.
+HISTORY = {"retention.ms": "-1"}
+
+
+async def ensure_history_topics(bootstrap: str, names: Iterable[str], partitions: int = 3
+                                ) -> None:
+    await ensure_topics(bootstrap, sorted(set(names)), partitions=partitions, configs=HISTORY)
+
+
 def fresh_prefix() -> str:
     return f"r{uuid.uuid4().hex[:10]}"
 
@@ -79,7 +90,7 @@ async def produce(bootstrap: str, records: Iterable[Rec], partitions: int = 3,
     """Produce with the platform's producer settings, pipelined; (topic, partition, offset)
     of each record, in the order given."""
     records = list(records)
-    await ensure_topics(bootstrap, sorted({r.topic for r in records}), partitions=partitions)
+    await ensure_history_topics(bootstrap, {r.topic for r in records}, partitions)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_defaults())
     await producer.start()
     try:

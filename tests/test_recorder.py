@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from recorder_helpers import (
     REPO,
     consume_all,
+    ensure_history_topics,
     fresh_prefix,
     market_records,
     produce,
@@ -27,7 +28,6 @@ from recorder.naming import index_path
 from recorder.ocf import encode_block
 from replayer import Decoder, FileSource, replay_events
 from replayer.selection import venue_channel
-from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.codec import decode
 from ttxt_kafka.topics import replay_topic
 
@@ -98,7 +98,7 @@ async def test_garbage_on_a_topic_is_archived_raw_counted_and_skipped_by_typed_r
     book = good[0].topic
     garbage = [(b"BTC/USDT", b"not avro"), (None, b'{"json": 1}'), (b"\xff\xfe", b"\xc3\x01"),
                (b"BTC/USDT", None)]
-    await ensure_topics(kafka_bootstrap, sorted({r.topic for r in good}), partitions=1)
+    await ensure_history_topics(kafka_bootstrap, {r.topic for r in good}, partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
     try:
@@ -133,7 +133,7 @@ async def test_sigterm_stops_cleanly_with_everything_written_and_committed(
     prefix = fresh_prefix()
     recs = market_records(prefix, 3000, venues=["binance"])
     topics = sorted({r.topic for r in recs})
-    await ensure_topics(kafka_bootstrap, topics)
+    await ensure_history_topics(kafka_bootstrap, topics)
     out = tmp_path / "rec"
     group = f"{prefix}-rec"
     proc = subprocess.Popen(

@@ -16,11 +16,16 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from recorder_helpers import REPO, fresh_prefix, market_records, read_with_fastavro
+from recorder_helpers import (
+    REPO,
+    ensure_history_topics,
+    fresh_prefix,
+    market_records,
+    read_with_fastavro,
+)
 
 from recorder.archive import list_files
 from replayer import FileSource
-from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus.kafka_queue import producer_defaults
 
 pytestmark = pytest.mark.kafka
@@ -69,7 +74,7 @@ async def test_sigkill_at_10_random_moments_loses_and_doubles_nothing(
     prefix = fresh_prefix()
     topics = [f"{prefix}.{v}.{c}" for v in ("binance", "bybit_linear")
               for c in ("book", "trades", "bbo")]
-    await ensure_topics(kafka_bootstrap, topics, partitions=3)
+    await ensure_history_topics(kafka_bootstrap, topics)
     out = tmp_path / "rec"
     log = tmp_path / "recorder.log"
     placed: dict[tuple[str, int, int], bytes] = {}
@@ -98,6 +103,13 @@ async def test_sigkill_at_10_random_moments_loses_and_doubles_nothing(
     unknown = len(set(found) - set(placed))
     print(f"\nSIGKILL x{KILLS} (seed {seed}): {len(placed):,} produced, {sum(found.values()):,} "
           f"in the files; lost {lost}, doubled {doubled}; files grew {sizes}")
+    if lost:
+        missing = sorted(set(placed) - set(found))
+        ends: dict[tuple[str, int], int] = {}
+        for t, p, o in placed:
+            ends[(t, p)] = max(ends.get((t, p), -1), o)
+        print("lost:", missing[:20], "partition ends:", {k: ends[k] for k in {
+            (t, p) for t, p, _ in missing}})
     assert (lost, doubled, unknown) == (0, 0, 0)
     # Most kills hit a recorder that was writing (not one still starting up).
     assert sum(b > a for a, b in zip([0, *sizes], sizes, strict=False)) >= 3

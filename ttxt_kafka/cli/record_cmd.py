@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 from pathlib import Path
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             until_end=args.until_end, prefix=args.prefix,
             status_interval=args.status_interval,
         )
-    except ValueError as exc:
+        re.compile(config.pattern())
+    except (ValueError, re.error) as exc:
         raise CliError(str(exc)) from None
     recorder = Recorder(config)
 
