@@ -15,6 +15,7 @@ headers, value bytes, plus exchange time and type), synchronously and fastest:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from ttxt_kafka.bus.interfaces import IQueue
 from ttxt_kafka.events import Event
 
 from .files import FileSource
-from .pace import Pacer
+from .pace import MIN_SLEEP, Pacer
 from .progress import Progress
 from .selection import Selection
 from .sinks import Decoder, QueueSink
@@ -42,11 +43,16 @@ class Source(Protocol):
 
     def records(self) -> AsyncIterator[FileRecord]: ...
 
+    def chunks(self) -> AsyncIterator[list[FileRecord]]: ...
+
     def source_partitions(self) -> dict[str, int]: ...
 
 
 class Sink(Protocol):
-    async def put(self, record: FileRecord) -> None: ...
+    async def put_many(self, records: list[FileRecord]) -> None: ...
+
+    async def flush(self) -> None:
+        """Deliver what is held back (called before the replay waits for pacing)."""
 
     async def close(self) -> None: ...
 
@@ -65,16 +71,24 @@ async def run_replay(source: Source, sink: Sink, speed: float | None = None,
                      progress: Progress | None = None) -> ReplayStats:
     """Move every record of an opened source into a sink; closes the sink."""
     pacer = Pacer(speed)
-    put = sink.put
     n = 0
     t0 = time.perf_counter()
     try:
-        async for record in source.records():
-            if speed is not None:
-                await pacer.wait(record["ts"])
-            await put(record)
-            n += 1
-            if progress is not None and not n & 1023:
+        async for chunk in source.chunks():
+            if speed is None:
+                await sink.put_many(chunk)
+            else:
+                start = 0
+                for i, record in enumerate(chunk):
+                    delay = pacer.delay(record["ts"])
+                    if delay > MIN_SLEEP:
+                        await sink.put_many(chunk[start:i])
+                        start = i
+                        await sink.flush()  # what is due now goes out before the wait
+                        await asyncio.sleep(delay)
+                await sink.put_many(chunk[start:])
+            n += len(chunk)
+            if progress is not None:
                 progress.update(n)
     finally:
         await sink.close()

@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from recorder.archive import FileInfo, list_files, scan_file
@@ -32,6 +33,7 @@ from .selection import Selection
 
 log = logging.getLogger(__name__)
 
+CHUNK_RECORDS = 4096
 DEFAULT_MEMORY = 64 << 20  # read buffers of all chains together
 MIN_CHUNK, MAX_CHUNK = 64 << 10, 4 << 20
 
@@ -142,10 +144,17 @@ class FileSource:
 
     async def records(self) -> AsyncIterator[FileRecord]:
         """`iter(self)` for async code; lets other tasks run every few thousand records."""
-        for n, record in enumerate(self, 1):
-            yield record
-            if not n & 4095:
-                await asyncio.sleep(0)
+        async for chunk in self.chunks():
+            for record in chunk:
+                yield record
+
+    async def chunks(self, size: int = CHUNK_RECORDS) -> AsyncIterator[list[FileRecord]]:
+        """`iter(self)` in lists of up to `size` records (other tasks run in between):
+        per-record costs of async iteration are paid once per list."""
+        it = iter(self)
+        while chunk := list(islice(it, size)):
+            yield chunk
+            await asyncio.sleep(0)
 
     def source_partitions(self) -> dict[str, int]:
         """Topic -> number of partitions seen in the selection (highest partition + 1)."""

@@ -67,6 +67,12 @@ class KafkaSource:
         return out
 
     async def records(self) -> AsyncIterator[FileRecord]:
+        async for chunk in self.chunks():
+            for record in chunk:
+                yield record
+
+    async def chunks(self) -> AsyncIterator[list[FileRecord]]:
+        """The records in merged order, in lists (one per fetch round)."""
         consumer = self._consumer
         if consumer is None:
             raise RuntimeError("KafkaSource.open() first")
@@ -75,8 +81,8 @@ class KafkaSource:
         consumer.assign(list(self._ranges))
         for tp, (start, _) in self._ranges.items():
             consumer.seek(tp, start)
-        async for record in self._merged(consumer, self._ranges):
-            yield record
+        async for chunk in self._merged(consumer, self._ranges):
+            yield chunk
 
     async def _find_ranges(
         self, consumer: AIOKafkaConsumer
@@ -102,8 +108,9 @@ class KafkaSource:
                 out[tp] = (start, end)
         return out
 
-    async def _merged(self, consumer: AIOKafkaConsumer,
-                      ranges: dict[TopicPartition, tuple[int, int]]) -> AsyncIterator[FileRecord]:
+    async def _merged(
+        self, consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]]
+    ) -> AsyncIterator[list[FileRecord]]:
         order = {tp: i for i, tp in enumerate(sorted(ranges))}
         queues: dict[TopicPartition, deque[FileRecord]] = {tp: deque() for tp in ranges}
         done: set[TopicPartition] = set()
@@ -111,17 +118,20 @@ class KafkaSource:
             await self._fill(consumer, ranges, queues, done)
             heap = [(q[0]["ts"], order[tp], tp) for tp, q in queues.items() if q]
             heapq.heapify(heap)
+            out: list[FileRecord] = []
             # Emit while every unfinished partition has a head to compare with.
             while heap:
                 _, _, tp = heap[0]
                 q = queues[tp]
-                yield q.popleft()
+                out.append(q.popleft())
                 if q:
                     heapq.heapreplace(heap, (q[0]["ts"], order[tp], tp))
                 elif tp in done:
                     heapq.heappop(heap)
                 else:
                     break  # this partition needs more records before anything else goes
+            if out:
+                yield out
 
     async def _fill(self, consumer: AIOKafkaConsumer,
                     ranges: dict[TopicPartition, tuple[int, int]],

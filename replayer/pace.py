@@ -19,6 +19,9 @@ def parse_speed(text: str) -> float | None:
     return speed
 
 
+MIN_SLEEP = 0.001  # shorter waits are skipped: the next record catches up
+
+
 class Pacer:
     """`await pacer.wait(ts)` before each record: sleeps until the record is due.
 
@@ -32,13 +35,17 @@ class Pacer:
         self._t0: float | None = None
         self._ts0 = 0
 
-    async def wait(self, ts_us: int) -> None:
+    def delay(self, ts_us: int) -> float:
+        """Seconds until a record of exchange time `ts_us` is due (<= 0: now)."""
         if self.speed is None:
-            return
+            return 0.0
         now = time.monotonic()
         if self._t0 is None:
             self._t0, self._ts0 = now, ts_us
-            return
-        delay = self._t0 + (ts_us - self._ts0) / 1e6 / self.speed - now
-        if delay > 0.001:
+            return 0.0
+        return self._t0 + (ts_us - self._ts0) / 1e6 / self.speed - now
+
+    async def wait(self, ts_us: int) -> None:
+        delay = self.delay(ts_us)
+        if delay > MIN_SLEEP:
             await asyncio.sleep(delay)

@@ -10,6 +10,7 @@ pipelined, never one awaited round trip per record.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from recorder.ocf import FileRecord
 from ttxt_kafka.admin import ensure_topics
@@ -56,6 +58,16 @@ class Decoder:
 
 
 class KafkaSink:
+    """Records -> replay topics, through aiokafka's batch API.
+
+    One open batch per target partition: records are appended to it and the batch is handed to
+    the producer when full, when the replay pauses (`flush`) and at the end. This skips the
+    per-record bookkeeping of `producer.send()` (a future, a partitioner call and an
+    accumulator lookup per record), which is most of what a replay costs; the producer settings
+    (idempotence, acks=all, compression) are the platform's, and a batch waits while the
+    previous one of its partition is still being delivered, so memory stays bounded.
+    """
+
     def __init__(self, bootstrap: str, run_id: str, prefix: str = DEFAULT_PREFIX,
                  producer_options: dict[str, Any] | None = None,
                  topic_configs: dict[str, str] | None = None) -> None:
@@ -67,8 +79,11 @@ class KafkaSink:
         self._options = {**producer_defaults(), **(producer_options or {})}
         self.topic_configs = REPLAY_TOPIC_CONFIGS if topic_configs is None else topic_configs
         self._producer: AIOKafkaProducer | None = None
+        self._partitions: dict[str, list[int]] = {}
+        # (source topic, source partition) -> (target topic, target partition or None: by key)
         self._routes: dict[tuple[str, int], tuple[str, int | None]] = {}
-        self._partitions: dict[str, int] = {}
+        self._open: dict[tuple[str, int], Any] = {}  # (target, partition) -> BatchBuilder
+        self._partitioner = DefaultPartitioner()
 
     def target(self, source_topic: str) -> str:
         venue, channel = venue_channel(source_topic)
@@ -87,38 +102,68 @@ class KafkaSink:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self._options)
         await start_with_retry(self._producer, self.bootstrap, 30.0)
         for t in by_target:  # what the topics really have (they may have existed before)
-            self._partitions[t] = len(await self._producer.partitions_for(t))
+            self._partitions[t] = sorted(await self._producer.partitions_for(t))
         return sorted(by_target)
 
     def _route(self, topic: str, partition: int) -> tuple[str, int | None]:
         target = self.target(topic)
+        if target not in self._partitions:
+            raise KeyError(f"{topic} was not announced to KafkaSink.start()")
         # Same partition as on the source when the replay topic has it, else by key.
-        return target, partition if partition < self._partitions.get(target, 0) else None
+        return target, partition if partition < len(self._partitions[target]) else None
 
-    async def put(self, record: FileRecord) -> None:
+    async def put_many(self, records: list[FileRecord]) -> None:
+        routes, open_batches = self._routes, self._open
+        for record in records:
+            source = (record["topic"], record["partition"])
+            route = routes.get(source)
+            if route is None:
+                route = routes[source] = self._route(*source)
+            target, partition = route
+            if partition is None:
+                parts = self._partitions[target]
+                partition = self._partitioner(record["key"], parts, parts)
+            slot = (target, partition)
+            batch = open_batches.get(slot)
+            if batch is None:
+                batch = open_batches[slot] = self._new_batch()
+            headers = [(h["key"], h["value"]) for h in record["headers"]]
+            if batch.append(timestamp=record["timestamp"], key=record["key"],
+                            value=record["value"], headers=headers) is None:
+                await self._submit(slot, batch)  # full: send it, start the next one
+                batch = open_batches[slot] = self._new_batch()
+                if batch.append(timestamp=record["timestamp"], key=record["key"],
+                                value=record["value"], headers=headers) is None:
+                    raise ValueError(f"record {record['topic']}[{record['partition']}]@"
+                                     f"{record['offset']} is larger than a producer batch")
+        self.sent += len(records)
+
+    def _new_batch(self) -> Any:
         assert self._producer is not None, "KafkaSink.start() first"
-        route = self._routes.get((record["topic"], record["partition"]))
-        if route is None:
-            route = self._routes[(record["topic"], record["partition"])] = self._route(
-                record["topic"], record["partition"])
-        fut = await self._producer.send(
-            route[0], value=record["value"], key=record["key"], partition=route[1],
-            timestamp_ms=record["timestamp"],
-            headers=[(h["key"], h["value"]) for h in record["headers"]],
-        )
-        fut.add_done_callback(self._delivered)
-        self.sent += 1
+        return self._producer.create_batch()
 
-    def _delivered(self, fut: asyncio.Future[Any]) -> None:
+    async def _submit(self, slot: tuple[str, int], batch: Any) -> None:
+        assert self._producer is not None
+        fut = await self._producer.send_batch(batch, slot[0], partition=slot[1])
+        fut.add_done_callback(functools.partial(self._delivered, batch.record_count()))
+
+    async def flush(self) -> None:
+        """Hand every open batch to the producer (the replay is about to wait)."""
+        open_batches, self._open = self._open, {}
+        for slot, batch in open_batches.items():
+            if batch.record_count():
+                await self._submit(slot, batch)
+
+    def _delivered(self, records: int, fut: asyncio.Future[Any]) -> None:
         if fut.cancelled() or fut.exception() is not None:
-            self.errors += 1
-            if self.errors <= 10:
-                log.error("replay delivery failed: %s",
-                          "cancelled" if fut.cancelled() else fut.exception())
+            self.errors += records
+            log.error("replay delivery of %d records failed: %s", records,
+                      "cancelled" if fut.cancelled() else fut.exception())
 
     async def close(self) -> None:
         if self._producer is not None:
             try:
+                await self.flush()
                 await self._producer.flush()
             finally:
                 await self._producer.stop()
@@ -133,11 +178,16 @@ class QueueSink:
         self.decode = decoder or Decoder()
         self.sent = 0
 
-    async def put(self, record: FileRecord) -> None:
-        event = self.decode(record)
-        if event is not None:
-            await self.queue.publish(event)
-            self.sent += 1
+    async def put_many(self, records: list[FileRecord]) -> None:
+        decode, queue = self.decode, self.queue
+        for record in records:
+            event = decode(record)
+            if event is not None:
+                await queue.publish(event)
+                self.sent += 1
+
+    async def flush(self) -> None:
+        pass
 
     async def close(self) -> None:
         await self.queue.flush()
@@ -151,15 +201,19 @@ class PrintSink:
         self.decode = decoder or Decoder()
         self.sent = 0
 
-    async def put(self, record: FileRecord) -> None:
-        event = self.decode(record)
-        if event is None:
-            return
-        line = event_to_dict(event)
-        line.update(_topic=record["topic"], _partition=record["partition"],
-                    _offset=record["offset"], _ts=record["timestamp"])
-        self.out.write(json.dumps(line, separators=(",", ":")) + "\n")
-        self.sent += 1
+    async def put_many(self, records: list[FileRecord]) -> None:
+        for record in records:
+            event = self.decode(record)
+            if event is None:
+                continue
+            line = event_to_dict(event)
+            line.update(_topic=record["topic"], _partition=record["partition"],
+                        _offset=record["offset"], _ts=record["timestamp"])
+            self.out.write(json.dumps(line, separators=(",", ":")) + "\n")
+            self.sent += 1
+
+    async def flush(self) -> None:
+        self.out.flush()
 
     async def close(self) -> None:
         self.out.flush()
