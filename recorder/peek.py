@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from ttxt_kafka.registry import MAGIC, REGISTRY, Registry
 
+_MAGIC0, _MAGIC1 = MAGIC
 _COMMON = (("venue", "string"), ("symbol", "string"), ("native_symbol", "string"),
            ("exchange_ts", "long"))
 
@@ -37,6 +38,7 @@ class Peeker:
     def __init__(self, registry: Registry | None = None) -> None:
         self._registry = registry or REGISTRY
         self._types: dict[bytes, str | None] = {}  # fingerprint -> type name, None: no header
+        self._symbols: dict[bytes, str] = {}
 
     def _type_of(self, fp: bytes) -> str | None:
         try:
@@ -53,20 +55,37 @@ class Peeker:
 
     def peek(self, value: bytes | None) -> Peek | None:
         """(type, symbol, exchange_ts) of a ttxt event, None for anything else."""
-        if value is None or len(value) < 14 or value[:2] != MAGIC:
+        if value is None or len(value) < 14 or value[0] != _MAGIC0 or value[1] != _MAGIC1:
             return None
-        name = self._type_of(value[2:10])
+        name = self._types.get(value[2:10]) or self._type_of(value[2:10])
         if name is None:
             return None
+        # The recorder calls this for every record: the usual one-byte string lengths
+        # (even bytes below 0x80: zigzag of a small positive length) are handled inline.
         try:
-            _, pos = _string(value, 10)  # venue: the topic says it already
-            start, pos = _string(value, pos)
-            symbol = value[start:pos].decode()
-            _, pos = _string(value, pos)  # native_symbol
+            n = value[10]
+            pos = 11 + (n >> 1) if n < 0x80 and not n & 1 else _string(value, 10)[1]  # venue
+            n = value[pos]
+            if n < 0x80 and not n & 1:
+                start = pos + 1
+                pos = start + (n >> 1)
+            else:
+                start, pos = _string(value, pos)
+            symbol = self._symbols.get(value[start:pos])
+            if symbol is None:
+                symbol = self._symbol(value[start:pos])
+            n = value[pos]  # native_symbol
+            pos = pos + 1 + (n >> 1) if n < 0x80 and not n & 1 else _string(value, pos)[1]
             ts, _ = _long(value, pos)
         except (IndexError, UnicodeDecodeError):
             return None
         return Peek(name, symbol, ts)
+
+    def _symbol(self, raw: bytes) -> str:
+        symbol = raw.decode()
+        if len(self._symbols) < 100_000:
+            self._symbols[raw] = symbol
+        return symbol
 
 
 def _long(buf: bytes, pos: int) -> tuple[int, int]:
