@@ -32,9 +32,19 @@ class StreamFile:
         self.size = size
         self.blocks = blocks
         self.window = window  # rotation window of the file's first record
-        self._fd = os.open(path, os.O_WRONLY)
-        self._index: TextIO = index_path(path).open("a", encoding="utf-8")
+        self._fd: int | None = None
+        self._index: TextIO | None = None
         self._dirty = False
+        self.reopen_fds()
+
+    @property
+    def is_open(self) -> bool:
+        return self._fd is not None
+
+    def reopen_fds(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY)
+            self._index = index_path(self.path).open("a", encoding="utf-8")
 
     @classmethod
     def create(cls, directory: Path, stream: str, codec: str, first_ts: int,
@@ -71,6 +81,9 @@ class StreamFile:
         file; `entry` describes it (entry.pos == self.size)."""
         if entry.pos != self.size or entry.end != self.size + len(block) + SYNC_SIZE:
             raise ValueError(f"index entry {entry} does not describe the block at {self.size}")
+        if self._fd is None or self._index is None:
+            self.reopen_fds()
+        assert self._fd is not None and self._index is not None
         written = os.pwritev(self._fd, [block, self.sync_marker], self.size)
         if written != len(block) + SYNC_SIZE:  # a short write to a regular file: disk full
             raise OSError(f"short write to {self.path}: {written} of "
@@ -81,14 +94,19 @@ class StreamFile:
         self._dirty = True
 
     def sync(self) -> None:
-        if self._dirty:
+        if self._dirty and self._fd is not None and self._index is not None:
             os.fsync(self._fd)
             self._index.flush()
             self._dirty = False
 
     def close(self) -> None:
+        """Sync and release the file descriptors; `append` opens them again if needed."""
         try:
             self.sync()
         finally:
-            os.close(self._fd)
-            self._index.close()
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if self._index is not None:
+                self._index.close()
+                self._index = None

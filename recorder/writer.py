@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from .archive import FileInfo, high_water_marks, list_files, scan_file
@@ -32,7 +33,7 @@ class DirectoryLockedError(RuntimeError):
 
 class ArchiveWriter:
     def __init__(self, directory: Path, codec: str = "zstandard",
-                 policy: RotatePolicy | None = None) -> None:
+                 policy: RotatePolicy | None = None, max_open: int = 256) -> None:
         self.directory = directory
         self.codec = check_codec(codec)
         self.policy = policy or RotatePolicy()
@@ -41,7 +42,11 @@ class ArchiveWriter:
         self.blocks_written = 0
         self.bytes_written = 0
         self.repaired: list[str] = []
+        # Every stream's current file; at most `max_open` of them hold file descriptors (a
+        # recorder of a whole exchange has thousands of tickers), least recently used first.
         self._files: dict[str, StreamFile] = {}
+        self._open_lru: OrderedDict[str, StreamFile] = OrderedDict()
+        self.max_open = max(1, max_open)
         self._resume: dict[str, FileInfo] = {}  # stream -> file to continue, until first block
         self._dirty: set[StreamFile] = set()
         self._lock_fd: int | None = None
@@ -82,6 +87,7 @@ class ArchiveWriter:
                 f.close()
         finally:
             self._files.clear()
+            self._open_lru.clear()
             self._dirty.clear()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases the flock
@@ -145,4 +151,11 @@ class ArchiveWriter:
                                   time.time_ns() // 1000)
             self._files[stream] = f
             self.files_created += 1
+        f.reopen_fds()
+        self._open_lru[stream] = f
+        self._open_lru.move_to_end(stream)
+        while len(self._open_lru) > self.max_open:
+            _, idle = self._open_lru.popitem(last=False)
+            idle.close()  # fsyncs first if it was written to: never less durable
+            self._dirty.discard(idle)
         return f

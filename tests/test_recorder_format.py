@@ -267,3 +267,72 @@ def test_records_round_trip_through_bytes_io() -> None:
     size, p = decode_long(data, p)
     assert count == 1 and p + size == len(data)
     assert io.BytesIO(data).read() == data
+
+
+# ---------------------------------------------------------------- buffering (no broker)
+
+
+def _consumer_records(topic: str, symbol: str, offsets: range, size: int = 100,
+                      partition: int = 0) -> list:
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.events import BBO
+
+    out = []
+    for o in offsets:
+        value = encode(BBO(venue="binance", symbol=symbol, exchange_ts=T0 + o, receive_ts=T0,
+                           bid_price="1", bid_qty="1", ask_price="2", ask_qty="x" * size))
+        out.append(ConsumerRecord(topic, partition, o, (T0 + o) // 1000, 0, symbol.encode(),
+                                  value,
+                                  None, 0, len(value), (("ttxt-type", b"BBO"),)))
+    return out
+
+
+def test_a_quiet_ticker_is_written_after_max_delay_and_memory_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    from aiokafka import TopicPartition
+
+    from recorder.buffers import FlushPolicy
+    from recorder.compactor import Compactor
+
+    core = Compactor(ArchiveWriter(tmp_path), FlushPolicy(block_size=150, max_delay=1.0,
+                                                          max_bytes=200_000)).open()
+    try:
+        quiet = TopicPartition("ttxt.binance.bbo", 0)
+        core.ingest(quiet, _consumer_records(quiet.topic, "BTC/USDT", range(3)), now=100.0)
+        assert core.write_ready(now=100.5) == 0  # not full, not old: waits
+        assert core.commit_positions() == {quiet: 0}  # nothing durable yet
+        assert core.write_ready(now=101.0) == 3  # waited max_delay: written
+        assert core.commit_positions() == {quiet: 3}
+
+        # 400 tickers, 2 records each: no buffer is full or old, but together they pass
+        # max_bytes, so everything is written rather than held.
+        noisy = TopicPartition("ttxt.binance.bbo", 1)
+        records = [r for i in range(400)
+                   for r in _consumer_records(noisy.topic, f"T{i}/USDT",
+                                              range(2 * i, 2 * i + 2), size=400, partition=1)]
+        core.ingest(noisy, records, now=200.0)
+        assert core.buffers.nbytes > 200_000
+        assert core.write_ready(now=200.0) == 800
+        assert core.buffers.nbytes == 0
+    finally:
+        core.close()
+    assert len(list_files(tmp_path)) == 401
+
+
+def test_open_files_are_capped_and_reopened_on_demand(tmp_path: Path) -> None:
+    w = ArchiveWriter(tmp_path, max_open=2).open()
+    try:
+        for k in range(3):
+            for s in range(5):
+                w.write_block(f"X_S{s}", [record(k * 10 + i) for i in range(10)])
+            assert sum(f.is_open for f in w._files.values()) <= 2
+        w.sync()
+    finally:
+        w.close()
+    files = list_files(tmp_path)
+    assert len(files) == 5
+    for path in files:
+        with path.open("rb") as fo:
+            assert [r["offset"] for r in avro_reader(fo)] == list(range(30))
