@@ -122,12 +122,20 @@ def decode_long(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
 # ---------------------------------------------------------------- codecs
 
 
+_ZSTD: Any = None
+
+
 def _zstd() -> Any:
-    try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
-    except ImportError:
-        from backports import zstd  # type: ignore[import-not-found,no-redef]
-    return zstd
+    """The zstd module, imported once (a failed import is not cached by Python: retrying
+    `compression.zstd` for every block cost more than the decompression)."""
+    global _ZSTD
+    if _ZSTD is None:
+        try:
+            from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+        except ImportError:
+            from backports import zstd  # type: ignore[import-not-found,no-redef]
+        _ZSTD = zstd
+    return _ZSTD
 
 
 def check_codec(codec: str) -> str:

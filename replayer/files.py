@@ -21,14 +21,14 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain as chain_records
 from pathlib import Path
 
 from recorder.archive import FileInfo, list_files, scan_file
 from recorder.index import BlockEntry
 from recorder.ocf import FileHeader, FileRecord, FormatError, decode_records, parse_block
 
-from .merge import merge_by_time
+from .merge import merge_runs
 from .selection import Selection
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,11 @@ class FileSource:
 
     def __iter__(self) -> Iterator[FileRecord]:
         """Every selected record, merged by exchange time (see `merge`)."""
-        return merge_by_time(self.iter_chain(c) for c in self._chains)
+        return chain_records.from_iterable(self.runs())
+
+    def runs(self) -> Iterator[list[FileRecord]]:
+        """The merged records as slices of decoded blocks (see `merge.merge_runs`)."""
+        return merge_runs([self.iter_chain_blocks(c) for c in self._chains])
 
     async def open(self) -> None:
         """Nothing to do: the selection is made in the constructor (same API as KafkaSource)."""
@@ -149,12 +153,25 @@ class FileSource:
                 yield record
 
     async def chunks(self, size: int = CHUNK_RECORDS) -> AsyncIterator[list[FileRecord]]:
-        """`iter(self)` in lists of up to `size` records (other tasks run in between):
-        per-record costs of async iteration are paid once per list."""
-        it = iter(self)
-        while chunk := list(islice(it, size)):
+        """`iter(self)` in lists of about `size` records (other tasks run in between):
+        per-record costs of async iteration are paid once per list. (Reading the next list in
+        a worker thread was tried: decoding holds the GIL, so it only slowed things down.)"""
+        for chunk in self._lists(size):
             yield chunk
             await asyncio.sleep(0)
+
+    def _lists(self, size: int) -> Iterator[list[FileRecord]]:
+        chunk: list[FileRecord] = []
+        for run in self.runs():
+            if not chunk and len(run) >= size:
+                yield run  # a whole block: no copy
+                continue
+            chunk.extend(run)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     def source_partitions(self) -> dict[str, int]:
         """Topic -> number of partitions seen in the selection (highest partition + 1)."""
@@ -174,16 +191,21 @@ class FileSource:
 
     def iter_chain(self, chain: Chain) -> Iterator[FileRecord]:
         """The selected records of a chain, in offset order."""
+        return chain_records.from_iterable(self.iter_chain_blocks(chain))
+
+    def iter_chain_blocks(self, chain: Chain) -> Iterator[list[FileRecord]]:
+        """The selected records of a chain, block by block (no empty lists)."""
         since, until = self.selection.since, self.selection.until
         for block, records in self._blocks(chain):
             e = block.entry
             if (since is None or e.min_ts >= since) and (until is None or e.max_ts < until):
-                yield from records  # the whole block is in range
+                yield records  # the whole block is in range
             else:
-                for r in records:
-                    ts = r["ts"]
-                    if (since is None or ts >= since) and (until is None or ts < until):
-                        yield r
+                kept = [r for r in records
+                        if (since is None or r["ts"] >= since)
+                        and (until is None or r["ts"] < until)]
+                if kept:
+                    yield kept
 
     def _blocks(self, chain: Chain) -> Iterator[tuple[_Block, list[FileRecord]]]:
         limit = self.chunk_bytes()

@@ -41,3 +41,39 @@ def merge_by_time(inputs: Iterable[Iterator[FileRecord]]) -> Iterator[FileRecord
     if heap:
         yield heap[0][2]
         yield from heap[0][3]
+
+
+def merge_runs(inputs: Iterable[Iterator[list[FileRecord]]]) -> Iterator[list[FileRecord]]:
+    """`merge_by_time` over inputs that come in lists (decoded blocks), giving lists back:
+    the longest slice of the leading input's block that goes before every other head. The
+    order is exactly `merge_by_time`'s; the work per record is a comparison, and a block that
+    needs no interleaving is passed on whole."""
+    heap: list[tuple[int, int, list[FileRecord], int, Iterator[list[FileRecord]]]] = []
+    for i, it in enumerate(inputs):
+        block = next(it, None)
+        if block:
+            heap.append((block[0]["ts"], i, block, 0, it))
+    heapq.heapify(heap)
+    while len(heap) > 1:
+        _, i, block, pos, it = heapq.heappop(heap)
+        nts, ni = heap[0][0], heap[0][1]
+        end = pos + 1  # the head itself is the smallest
+        n = len(block)
+        while end < n:
+            ts = block[end]["ts"]
+            if ts > nts or (ts == nts and i > ni):
+                break
+            end += 1
+        yield block if pos == 0 and end == n else block[pos:end]
+        if end < n:
+            heapq.heappush(heap, (block[end]["ts"], i, block, end, it))
+        else:
+            nxt = next(it, None)
+            if nxt:
+                heapq.heappush(heap, (nxt[0]["ts"], i, nxt, 0, it))
+    if heap:
+        _, _, block, pos, it = heap[0]
+        yield block[pos:] if pos else block
+        for block in it:
+            if block:
+                yield block

@@ -114,16 +114,21 @@ class KafkaSink:
 
     async def put_many(self, records: list[FileRecord]) -> None:
         routes, open_batches = self._routes, self._open
+        last: tuple[str, int] | None = None  # records come in runs of one source partition
+        slot: tuple[str, int] = ("", 0)
+        keyed = False
         for record in records:
             source = (record["topic"], record["partition"])
-            route = routes.get(source)
-            if route is None:
-                route = routes[source] = self._route(*source)
-            target, partition = route
-            if partition is None:
-                parts = self._partitions[target]
-                partition = self._partitioner(record["key"], parts, parts)
-            slot = (target, partition)
+            if source != last:
+                route = routes.get(source)
+                if route is None:
+                    route = routes[source] = self._route(*source)
+                last = source
+                keyed = route[1] is None
+                slot = (route[0], route[1] or 0)
+            if keyed:
+                parts = self._partitions[slot[0]]
+                slot = (slot[0], self._partitioner(record["key"], parts, parts))
             batch = open_batches.get(slot)
             if batch is None:
                 batch = open_batches[slot] = self._new_batch()
