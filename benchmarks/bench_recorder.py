@@ -331,7 +331,8 @@ def _summary(cases: list[Case], n: int, seed_bytes: int,
             ratio = value / base if higher else base / value
             verdict = "" if target is None else (" ✓" if ratio >= target else
                                                  f" ✗ (target {target:g}×)")
-            return f"| {what} | {shown} | {ratio:,.1f}× | {verdict.strip() or '—'} |"
+            shown_ratio = f"{ratio:.2f}×" if ratio < 10 else f"{ratio:,.1f}×"
+            return f"| {what} | {shown} | {shown_ratio} | {verdict.strip() or '—'} |"
         return f"| {what} | {shown} | | |"
 
     seed_rec, seed_rep = rate("record", "seed"), rate("replay", "seed")
