@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from recorder.rotation import RotatePolicy
     from recorder.service import Recorder, RecorderConfig
     from recorder.writer import DirectoryLockedError
+    from ttxt_kafka.bus import KafkaUnavailableError
 
     try:
         config = RecorderConfig(
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(main())
-    except DirectoryLockedError as exc:
+    except (DirectoryLockedError, KafkaUnavailableError) as exc:
         raise CliError(str(exc)) from None
     print(f"ttxt record: {recorder.stats.summary()}", file=sys.stderr)
     return 0

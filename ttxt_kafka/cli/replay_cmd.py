@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from replayer.api import Sink, Source
     from replayer.progress import Progress
+    from ttxt_kafka.bus import KafkaUnavailableError
 
     try:
         since = parse_time(args.since) if args.since else None
@@ -121,5 +122,5 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(main())
-    except CorruptBlockError as exc:
+    except (CorruptBlockError, KafkaUnavailableError) as exc:
         raise CliError(str(exc)) from None
