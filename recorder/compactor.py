@@ -50,6 +50,10 @@ class Compactor:
         # Highest offset written or buffered, per (stream, topic, partition): from the files at
         # start, then as records are buffered. Anything at or below it is a duplicate.
         self._seen: dict[tuple[str, str, int], int] = {}
+        # A write that failed (disk full, I/O error) leaves records neither buffered nor
+        # durable: from then on nothing may be committed; the process stops, and the next run
+        # repairs the files and re-reads from the last commit.
+        self.failed: BaseException | None = None
 
     def open(self) -> Compactor:
         """Lock the directory, repair it, learn what it already holds."""
@@ -91,15 +95,22 @@ class Compactor:
     def write_ready(self, everything: bool = False, now: float | None = None) -> int:
         """Write the buffers that are due (all with `everything`) and fsync: when this
         returns, they are durable. Returns the number of records written."""
+        if self.failed is not None:
+            raise RuntimeError("an earlier write failed; restart the recorder") from self.failed
         ready = self.buffers.take_ready(time.monotonic() if now is None else now, everything)
         written = 0
-        for buf in ready:
-            entry = self.writer.write_block(buf.stream, buf.records)
-            written += len(buf.records)
-            log.debug("wrote %s %s:%d %d-%d", buf.stream, entry.topic, entry.partition,
-                      entry.first_offset, entry.last_offset)
+        try:
+            for buf in ready:
+                entry = self.writer.write_block(buf.stream, buf.records)
+                written += len(buf.records)
+                log.debug("wrote %s %s:%d %d-%d", buf.stream, entry.topic, entry.partition,
+                          entry.first_offset, entry.last_offset)
+            if ready:
+                self.stats.syncs += self.writer.sync()
+        except BaseException as exc:
+            self.failed = exc
+            raise
         if ready:
-            self.stats.syncs += self.writer.sync()
             self.stats.blocks += len(ready)
             self.stats.written += written
             self.stats.files_created = self.writer.files_created
@@ -108,7 +119,10 @@ class Compactor:
 
     def commit_positions(self) -> dict[TopicPartition, int]:
         """Per partition, the offset up to which everything read is durable in the files
-        (records of one partition may wait in several streams' buffers)."""
+        (records of one partition may wait in several streams' buffers). Nothing once a write
+        has failed."""
+        if self.failed is not None:
+            return {}
         positions = dict(self.next_offsets)
         positions.update(self.buffers.oldest_pending())
         return positions

@@ -119,8 +119,11 @@ class Recorder:
             try:
                 await self._loop()
             finally:
-                await self.checkpoint(everything=True)
-                await self._consumer.stop()
+                try:
+                    if self.core.failed is None:
+                        await self.checkpoint(everything=True)
+                finally:
+                    await self._consumer.stop()
         finally:
             self.core.close()
         return self.stats

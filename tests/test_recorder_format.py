@@ -336,3 +336,30 @@ def test_open_files_are_capped_and_reopened_on_demand(tmp_path: Path) -> None:
     for path in files:
         with path.open("rb") as fo:
             assert [r["offset"] for r in avro_reader(fo)] == list(range(30))
+
+
+def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiokafka import TopicPartition
+
+    from recorder.buffers import FlushPolicy
+    from recorder.compactor import Compactor
+
+    core = Compactor(ArchiveWriter(tmp_path), FlushPolicy(block_size=10)).open()
+    try:
+        tp = TopicPartition("ttxt.binance.bbo", 0)
+        core.ingest(tp, _consumer_records(tp.topic, "BTC/USDT", range(10)), now=0.0)
+        assert core.write_ready(now=0.0) == 10 and core.commit_positions() == {tp: 10}
+        core.ingest(tp, _consumer_records(tp.topic, "BTC/USDT", range(10, 30)), now=0.0)
+
+        def disk_full(*args: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(core.writer, "write_block", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            core.write_ready(now=0.0)
+        # Records 10..29 were taken from the buffers but are not on disk: no commit may
+        # move past 10 now (nothing is committed at all).
+        assert core.commit_positions() == {}
+    finally:
+        core.close()

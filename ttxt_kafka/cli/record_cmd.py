@@ -87,5 +87,8 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(main())
     except (DirectoryLockedError, KafkaUnavailableError) as exc:
         raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"writing to {config.out_dir} failed: {exc} (offsets are committed only "
+                       f"for what is on disk: restart once fixed, nothing is lost)") from None
     print(f"ttxt record: {recorder.stats.summary()}", file=sys.stderr)
     return 0
