@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
           f"{'size':>9}  {'B/event':>7}")
     for i in infos:
         per = f"{i.size / i.count:.0f}" if i.count else "-"
-        note = "".join(
-            [f"  torn tail: {i.torn_bytes} bytes" if i.torn_bytes else ""]
-            + [f"  DAMAGED at byte {pos}: {what}" for pos, what in i.damage]
-        )
+        notes = [f"  DAMAGED at byte {pos}: {what}" for pos, what in i.damage]
+        if i.torn_bytes:
+            notes.insert(0, f"  incomplete tail: {i.torn_bytes} bytes (being written, or torn)")
+        note = "".join(notes)
         print(f"{i.path.name:<{width}}  {_time(i.min_ts):<23}  {_time(i.max_ts):<23}  "
               f"{i.count:>11,}  {_size(i.size):>9}  {per:>7}{note}")
     total = sum(i.count for i in infos)
