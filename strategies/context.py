@@ -78,6 +78,11 @@ class Context:
         """Event time: the latest exchange timestamp seen (replay time in a backtest)."""
         return self._rt.clock_us
 
+    def clock(self, symbol: str, venue: str | None = None) -> int:
+        """Event time of the partition the symbol's events come from: time that has passed
+        for this symbol (see `strategies.clock`). In-process, the same as `now_us`."""
+        return self._rt.clock.of(self.venue_of(venue), symbol)
+
     def venue_of(self, venue: str | None) -> str:
         if venue is not None:
             return venue
@@ -180,8 +185,13 @@ class Context:
     # ------------------------------------------------------------------ helpers
 
     def _header(self, venue: str | None, symbol: str) -> _Header:
-        return {"venue": self.venue_of(venue), "symbol": symbol,
-                "exchange_ts": self._rt.clock_us, "receive_ts": now_us()}
+        """A command's exchange_ts is the exchange time of the event it answers (else, from
+        a timer or on_stop, the symbol's clock): the same whatever the source, in backtests too."""
+        v = self.venue_of(venue)
+        ts = self._rt.trigger_ts
+        if ts is None:
+            ts = self._rt.clock.of(v, symbol) if symbol else self._rt.clock_us
+        return {"venue": v, "symbol": symbol, "exchange_ts": ts, "receive_ts": now_us()}
 
     def _known(self, order: OpenOrder | str) -> OpenOrder:
         if isinstance(order, OpenOrder):

@@ -108,7 +108,8 @@ class KafkaRunner:
 
     async def start(self) -> KafkaRunner:
         sub = self.runtime.subscription
-        self._reader = self._new_consumer(group_id=None)
+        # A short fetch wait: after each seek the reader must not sit on a long poll.
+        self._reader = self._new_consumer(group_id=None, fetch_max_wait_ms=20)
         await start_with_retry(self._reader, self.bootstrap, self.connect_timeout)
         self._rebuilder = BookRebuilder(
             self._reader, self.codec, sub.wants_symbol, sub.symbols,
@@ -177,13 +178,18 @@ class KafkaRunner:
     async def _handle_batch(self, consumer: AIOKafkaConsumer, generation: int, tp: TopicPartition,
                             records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         origin = (tp.topic, tp.partition)
-        for i, record in enumerate(records):
+        for record in records:
             async with self._lock:
-                if generation != self._generation or tp not in self._owned:
-                    return  # a rebalance: the partition restarts from its committed offset
-                if self._stop or tp in self._pending:
-                    consumer.seek(tp, records[i].offset)  # fetch these again later
+                if generation != self._generation or self._stop or tp in self._pending:
+                    # A rebalance happened during the fetch (these records may be stale, or
+                    # already of the new assignment), or a rebuild must come first: fetch
+                    # them again from here (for stale ones, here is the committed offset).
+                    if tp in self._owned:
+                        with contextlib.suppress(IllegalStateError):
+                            consumer.seek(tp, record.offset)
                     return
+                if tp not in self._owned:
+                    return  # revoked: the new owner starts at the committed offset
                 try:
                     event = self.codec.decode(record.value or b"")
                 except CodecError as exc:

@@ -6,7 +6,8 @@
     await runtime.stop()                      # on_stop, commands flushed
 
 What `process` does with an event, in this order:
-1. advances the event clock (the latest exchange timestamp: `ctx.now_us`, timers);
+1. advances the event clock (exchange time, overall and per partition: `ctx.now_us`,
+   `ctx.clock(symbol)`, timers);
 2. drops it if it is not for the strategy's venues/symbols (several symbols share a partition);
 3. updates the state the strategy reads: books (OrderBook), readiness (a BOOK_RESYNC status),
    open orders (its own acks and order updates), balances and positions (account events);
@@ -51,6 +52,7 @@ from ttxt_kafka.topics import DEFAULT_PREFIX, topic_for
 
 from .account import AccountState
 from .books import BookKeeper, Origin
+from .clock import EventClock
 from .context import Context
 from .ids import OrderIds
 from .metrics import StrategyMetrics
@@ -100,13 +102,14 @@ class StrategyRuntime:
         self.account = AccountState()
         self.metrics = StrategyMetrics(self.group, registry)
         self.stats = RuntimeStats()
-        self.clock_us = 0
+        self.clock = EventClock()
         self.measure_latency = False  # live sources turn it on (replayed receive_ts are old)
+        self.trigger_ts: int | None = None  # exchange time of the event being handled
         self._outbox: list[tuple[Event, str]] = []
         self.ctx = Context(self, lambda event, topic: self._outbox.append((event, topic)))
         self._dispatcher = Dispatcher(strategy)
         self._timer_us = int(strategy.timer_interval * 1e6) if strategy.timer_interval else 0
-        self._next_timer = 0
+        self._next_timer: dict[Origin | None, int] = {}  # per origin: its clock ticks alone
         self._started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -135,8 +138,7 @@ class StrategyRuntime:
         if dispatch:  # live events only: rebuilds and catch-ups re-read old ones
             self.metrics.event_in(origin[0] if origin
                                   else topic_for(event, self.subscription.prefix))
-        if event.exchange_ts > self.clock_us:
-            self.clock_us = event.exchange_ts
+        origin_time = self.clock.advance(event, origin)
         called = False
         if not self.subscription.wants(event):
             self.stats.filtered += 1
@@ -146,12 +148,14 @@ class StrategyRuntime:
             await self._dispatch(event)
             called = True
         if dispatch and self._timer_us:
-            await self._maybe_timer()
+            await self._maybe_timer(origin, origin_time)
         return called
 
     def drop_origin(self, origin: Origin) -> None:
         """The group took a partition away: forget the books it fed."""
         self.books.drop_origin(origin)
+        self.clock.forget(origin)
+        self._next_timer.pop(origin, None)
         self.metrics.books_ready.labels(self.group).set(self.books.ready_count())
 
     def _update_state(self, event: Event, origin: Origin | None) -> bool:
@@ -184,15 +188,24 @@ class StrategyRuntime:
             self.metrics.event_latency_ms.labels(self.group).observe(
                 (now_us() - event.receive_ts) / 1000.0)
         method = self._dispatcher.method_for(event)
-        await self._call(method, event)
+        self.trigger_ts = event.exchange_ts
+        try:
+            await self._call(method, event)
+        finally:
+            self.trigger_ts = None
 
-    async def _maybe_timer(self) -> None:
-        if self.clock_us < self._next_timer:
+    @property
+    def clock_us(self) -> int:
+        return self.clock.now_us
+
+    async def _maybe_timer(self, origin: Origin | None, now: int) -> None:
+        """on_timer when the event's partition clock crosses a multiple of timer_interval."""
+        due = self._next_timer.get(origin)
+        if due is not None and now < due:
             return
-        first = self._next_timer == 0
-        self._next_timer = (self.clock_us // self._timer_us + 1) * self._timer_us
-        if not first:  # the first event only starts the clock
-            await self._hook("on_timer", self.clock_us)
+        self._next_timer[origin] = (now // self._timer_us + 1) * self._timer_us
+        if due is not None:  # a partition's first event only starts its clock
+            await self._hook("on_timer", now)
 
     async def _hook(self, name: str, *args: Any) -> None:
         await self._call(getattr(self.strategy, name), *args)

@@ -109,4 +109,5 @@ class Strategy(IEventHandler):
         """When the runtime stops; commands sent here still go out (cancel quotes, say)."""
 
     def on_timer(self, now_us: int) -> Any:
-        """Every `timer_interval` seconds of event time (the exchange clock, also in backtests)."""
+        """Every `timer_interval` seconds of event time (the exchange clock, also in backtests),
+        per source partition: `now_us` is the time of the partition whose clock moved on."""

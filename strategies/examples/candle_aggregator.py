@@ -2,10 +2,11 @@
 
 A candle covers [open_time, open_time + interval) of exchange time. It is emitted (closed=True)
 as soon as it is known to be complete: when a trade of the same symbol at or after its end
-arrives, or when the event clock (the latest exchange time seen on any symbol) passes its end
-by `lateness_ms` — so a quiet symbol's candle does not wait for its next trade. Wall time is
-never used: a replay gives the very same candles. Intervals without trades emit nothing. A
-trade older than the symbol's last emitted candle is late: counted in `late` and dropped.
+arrives, or when the exchange time of the symbol's partition (`ctx.clock`: the symbols sharing
+it move it too) passes its end by `lateness_ms` — so a quiet symbol's candle does not wait for
+its next trade. Wall time is never used: a replay gives the very same candles. Intervals
+without trades emit nothing. A trade older than the symbol's last emitted candle is late:
+counted in `late` and dropped.
 
 Prices are the trades' own strings (open, high, low, close); volume and quote volume are exact
 Decimal sums. `close_time` is the interval's last microsecond (the exchanges say last
@@ -106,7 +107,8 @@ class CandleAggregator(Strategy):
 
     def on_timer(self, now_us: int) -> None:
         for key, candle in list(self.candles.items()):
-            if now_us >= candle.end + self.lateness_ms * 1000:
+            venue, symbol, _ = key  # the symbol's own partition clock: it is in order
+            if self.ctx.clock(symbol, venue) >= candle.end + self.lateness_ms * 1000:
                 self._close(key)
 
     def on_stop(self) -> None:
