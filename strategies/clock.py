@@ -39,7 +39,10 @@ class EventClock:
             return self.now_us
         return self._by_origin.get(self._origin_of[key], self.now_us)
 
-    def forget(self, origin: Origin) -> None:
+    def forget(self, origin: Origin) -> list[tuple[str, str]]:
+        """Drop a partition's clock; returns the (venue, symbol)s seen on it."""
         self._by_origin.pop(origin, None)
-        for key in [k for k, o in self._origin_of.items() if o == origin]:
+        gone = [k for k, o in self._origin_of.items() if o == origin]
+        for key in gone:
             del self._origin_of[key]
+        return gone

@@ -12,9 +12,10 @@ instance outside the group: balances are venue-wide.
 Rebalance (eager: all partitions are revoked, then the new set is assigned):
 - revoked: wait for the handler in flight, deliver its commands (sink flush), commit every
   handled offset, stop acting on every partition, and abandon records already fetched;
-- assigned: forget the books of partitions that went to another instance; for each newly
-  owned `book` partition, rebuild its books from the last snapshots before the start offset
-  (see `rebuild`) before any of its records reaches a handler.
+- assigned: forget the books of partitions that went to another instance (the strategy hears
+  of it in `on_symbols_lost`); for each newly owned `book` partition, rebuild its books from
+  the last snapshots before the start offset, and for other new partitions replay the
+  strategy's `warmup` window (see `rebuild`) — before any of its records reaches a handler.
 
 Delivery is at-least-once: a crash between a handler and the next commit replays those events
 to whoever owns the partition next (commands carry stable ids, so connectors recognize a
@@ -79,6 +80,7 @@ class KafkaRunner:
         self.consumer_options = consumer_options or {}
         self.codec = codec or DEFAULT_CODEC
         self.rebuilds: list[RebuildReport] = []
+        self.warmups: list[tuple[TopicPartition, int, int]] = []  # (tp, start, records replayed)
         self.malformed = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._broadcast: AIOKafkaConsumer | None = None
@@ -88,7 +90,7 @@ class KafkaRunner:
         self._generation = 0  # bumped by every rebalance: fetched batches go stale
         self._owned: set[TopicPartition] = set()
         self._owned_before: set[TopicPartition] = set()
-        self._pending: set[TopicPartition] = set()  # book partitions waiting for a rebuild
+        self._pending: set[TopicPartition] = set()  # new partitions to prepare (rebuild/warm-up)
         self._handled: dict[TopicPartition, int] = {}  # next offset to commit
         self._committed: dict[TopicPartition, int] = {}
         self._last_commit = time.monotonic()
@@ -99,6 +101,11 @@ class KafkaRunner:
     @property
     def owned(self) -> set[TopicPartition]:
         return set(self._owned)
+
+    @property
+    def running(self) -> bool:
+        """The consumer loop is running (with or without partitions: an idle standby is fine)."""
+        return self._loop_done is not None and not self._loop_done.is_set()
 
     def _new_consumer(self, **kw: Any) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
@@ -118,30 +125,33 @@ class KafkaRunner:
             await self._start_broadcast(sub.broadcast_topics())
         await self.runtime.start()
         self.runtime.measure_latency = True
-        self._consumer = self._new_consumer(
-            group_id=self.runtime.group,
-            auto_offset_reset="earliest" if self.from_beginning else "latest",
-            partition_assignment_strategy=(RangePartitionAssignor,),
-        )
-        self._consumer.subscribe(sub.group_topics(), listener=_Listener(self))
-        await start_with_retry(self._consumer, self.bootstrap, self.connect_timeout)
+        if sub.group_topics():  # none when the strategy reads only its account
+            self._consumer = self._new_consumer(
+                group_id=self.runtime.group,
+                auto_offset_reset="earliest" if self.from_beginning else "latest",
+                partition_assignment_strategy=(RangePartitionAssignor,),
+            )
+            self._consumer.subscribe(sub.group_topics(), listener=_Listener(self))
+            await start_with_retry(self._consumer, self.bootstrap, self.connect_timeout)
         return self
 
     async def run(self) -> None:
         """The consumer loop, until `stop()`."""
         consumer = self._consumer
-        if consumer is None:
+        if self._reader is None:
             raise RuntimeError("KafkaRunner.run before start()")
         self._loop_done = asyncio.Event()
         try:
             while not self._stop:
-                await self._rebuild_pending()
-                generation = self._generation
-                batches = await consumer.getmany(timeout_ms=100, max_records=1000)
-                for tp, records in batches.items():
-                    await self._handle_batch(consumer, generation, tp, records)
+                if consumer is not None:
+                    await self._rebuild_pending()
+                    generation = self._generation
+                    batches = await consumer.getmany(timeout_ms=100, max_records=1000)
+                    for tp, records in batches.items():
+                        await self._handle_batch(consumer, generation, tp, records)
                 if self._broadcast is not None:
-                    await self._poll_broadcast(self._broadcast)
+                    await self._poll_broadcast(self._broadcast,
+                                               timeout_ms=0 if consumer else 100)
                 await self._maybe_commit()
                 await self._maybe_update_lag()
         finally:
@@ -242,23 +252,28 @@ class KafkaRunner:
         self._generation += 1
         async with self._lock:  # the handler in flight finishes and is committed
             await self._commit()
-            self._owned_before, self._owned = self._owned, set()
+            self._owned = set()  # act on nothing until the new assignment
 
     async def _assigned(self, assigned: set[TopicPartition]) -> None:
         self._generation += 1
+        # Compared with the previous assignment (not with what a revoke left, which is empty).
         lost = self._owned_before - assigned
         new = assigned - self._owned_before
-        for tp in lost:
-            self.runtime.drop_origin((tp.topic, tp.partition))
-            self.runtime.metrics.consumer_lag.remove(self.runtime.group, tp.topic, tp.partition)
-            self._handled.pop(tp, None)
-            self._committed.pop(tp, None)
-        books = {tp for tp in new if self._is_book_topic(tp.topic)}
-        self._pending = (self._pending | books) & assigned
+        self._owned_before = set(assigned)
+        async with self._lock:
+            for tp in lost:
+                await self.runtime.drop_origin((tp.topic, tp.partition))
+                self.runtime.metrics.consumer_lag.remove(self.runtime.group, tp.topic,
+                                                         tp.partition)
+                self._handled.pop(tp, None)
+                self._committed.pop(tp, None)
+        warm = self.runtime.strategy.warmup > 0
+        prepare = {tp for tp in new if warm or self._is_book_topic(tp.topic)}
+        self._pending = (self._pending | prepare) & assigned
         self._owned = set(assigned)
         self.runtime.metrics.partitions.labels(self.runtime.group).set(len(assigned))
         self._check_copartitioned()
-        log.info("%s: assigned %d partitions (%d new, %d lost, %d books to rebuild)",
+        log.info("%s: assigned %d partitions (%d new, %d lost, %d to prepare)",
                  self.runtime.group, len(assigned), len(new), len(lost), len(self._pending))
 
     def _is_book_topic(self, name: str) -> bool:
@@ -289,27 +304,51 @@ class KafkaRunner:
             async with self._lock:
                 if generation != self._generation or tp not in self._pending:
                     continue
-                origin = (tp.topic, tp.partition)
-
-                async def apply(event: Any, origin: tuple[str, int] = origin) -> None:
-                    await self.runtime.process(event, origin, dispatch=False)
-
-                try:
-                    report = await rebuilder.rebuild(tp, start, apply)
-                except (KafkaError, TimeoutError) as exc:
-                    log.error("%s: rebuilding the books of %s[%d] failed (%s): they wait for "
-                              "the next snapshot", self.runtime.group, tp.topic, tp.partition, exc)
-                    self.runtime.drop_origin(origin)
+                if self._is_book_topic(tp.topic):
+                    await self._rebuild_books(rebuilder, tp, start)
                 else:
-                    self.rebuilds.append(report)
-                    self.runtime.metrics.rebuilds.labels(self.runtime.group).inc(
-                        len(report.snapshots))
-                    log.info("%s: %s[%d] from offset %d: %d books rebuilt from snapshots "
-                             "(%d records scanned, %d replayed, %.2fs)%s", self.runtime.group,
-                             tp.topic, tp.partition, start, len(report.snapshots),
-                             report.scanned, report.replayed, report.seconds,
-                             f"; no snapshot yet for {report.missing}" if report.missing else "")
+                    await self._warm_up(rebuilder, tp, start)
                 self._pending.discard(tp)
+
+    async def _warm_up(self, rebuilder: BookRebuilder, tp: TopicPartition, start: int) -> None:
+        origin = (tp.topic, tp.partition)
+
+        async def apply(event: Any) -> None:
+            await self.runtime.process(event, origin, muted=True)
+
+        window_ms = int(self.runtime.strategy.warmup * 1000)
+        try:
+            n = await rebuilder.warm_up(tp, start, window_ms, apply)
+        except (KafkaError, TimeoutError) as exc:
+            log.error("%s: warm-up of %s[%d] failed (%s)", self.runtime.group, tp.topic,
+                      tp.partition, exc)
+            return
+        self.warmups.append((tp, start, n))
+        log.info("%s: %s[%d] from offset %d: %d records of warm-up", self.runtime.group,
+                 tp.topic, tp.partition, start, n)
+
+    async def _rebuild_books(self, rebuilder: BookRebuilder, tp: TopicPartition,
+                             start: int) -> None:
+        origin = (tp.topic, tp.partition)
+
+        async def apply(event: Any) -> None:
+            await self.runtime.process(event, origin, dispatch=False)
+
+        try:
+            report = await rebuilder.rebuild(tp, start, apply)
+        except (KafkaError, TimeoutError) as exc:
+            log.error("%s: rebuilding the books of %s[%d] failed (%s): they wait for the next "
+                      "snapshot", self.runtime.group, tp.topic, tp.partition, exc)
+            await self.runtime.drop_origin(origin, notify=False)
+        else:
+            self.rebuilds.append(report)
+            self.runtime.metrics.rebuilds.labels(self.runtime.group).inc(
+                len(report.snapshots))
+            log.info("%s: %s[%d] from offset %d: %d books rebuilt from snapshots (%d records "
+                     "scanned, %d replayed, %.2fs)%s", self.runtime.group, tp.topic,
+                     tp.partition, start, len(report.snapshots), report.scanned,
+                     report.replayed, report.seconds,
+                     f"; no snapshot yet for {report.missing}" if report.missing else "")
 
     # ------------------------------------------------------------------ offsets and lag
 

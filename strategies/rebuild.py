@@ -1,6 +1,7 @@
-"""Rebuild the books of a newly assigned book partition from the last snapshots on the topic.
+"""Prepare a newly assigned partition before its first live record: books rebuilt from the
+last snapshots (book topics), the strategy's own state warmed up (other topics).
 
-The rule. When the group gives an instance a partition of a `book` topic, and the instance
+Books. The rule. When the group gives an instance a partition of a `book` topic, and the instance
 will read it from offset S (the group's committed offset, or where `auto_offset_reset` puts a
 new group), then for every wanted symbol on that partition:
 
@@ -18,6 +19,11 @@ new group), then for every wanted symbol on that partition:
 A symbol without a snapshot in the window has no book: its deltas are ignored and its market
 data held back from the handlers until the connector's next snapshot (at most one snapshot
 interval later). A symbol is never acted upon before its book is ready.
+
+Warm-up (other topics, when the strategy sets `warmup` seconds): the records of the last
+`warmup` seconds before S (by record timestamp, found with `offsets_for_times` from the newest
+record before S) go through the handlers with their output dropped — the previous owner sent
+it already. A candle aggregator so rebuilds the candles open at S and emits them complete.
 
 Records are read with a separate consumer outside the group (assign + seek), so the group
 consumer's position stays at S. Memory stays bounded: chunks are read, used and dropped.
@@ -139,6 +145,27 @@ class BookRebuilder:
                 break
             end, size = begin, min(size * 2, 64_000)
         return found
+
+    async def warm_up(self, tp: TopicPartition, start: int, window_ms: int,
+                      apply: Callable[[Event], Awaitable[object]]) -> int:
+        """Feed the records of the last `window_ms` before `start` to `apply`; how many."""
+        self.reader.assign([tp])
+        first = (await self.reader.beginning_offsets([tp]))[tp]
+        if start <= first:
+            return 0
+        newest = await self._read(tp, start - 1, start)
+        if not newest:
+            return 0
+        since = (await self.reader.offsets_for_times({tp: newest[-1].timestamp - window_ms}))
+        begin = since[tp].offset if since.get(tp) is not None else first
+        count, step = 0, 10_000
+        for lo in range(max(begin, first), start, step):
+            for r in await self._read(tp, lo, min(lo + step, start)):
+                event = self._decode(r)
+                if event is not None:
+                    await apply(event)
+                    count += 1
+        return count
 
     async def _replay(self, tp: TopicPartition, begin: int, start: int, found: dict[str, int],
                       apply: Callable[[Event], Awaitable[object]], report: RebuildReport) -> None:

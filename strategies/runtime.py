@@ -73,6 +73,7 @@ class RuntimeStats:
     handler_errors: int = 0
     bad_books: int = 0
     sent: int = 0
+    muted: int = 0  # sent by handlers during a warm-up replay, dropped
 
 
 def default_group(strategy: Strategy) -> str:
@@ -106,6 +107,7 @@ class StrategyRuntime:
         self.measure_latency = False  # live sources turn it on (replayed receive_ts are old)
         self.trigger_ts: int | None = None  # exchange time of the event being handled
         self._outbox: list[tuple[Event, str]] = []
+        self._muted = False
         self.ctx = Context(self, lambda event, topic: self._outbox.append((event, topic)))
         self._dispatcher = Dispatcher(strategy)
         self._timer_us = int(strategy.timer_interval * 1e6) if strategy.timer_interval else 0
@@ -132,12 +134,16 @@ class StrategyRuntime:
     # ------------------------------------------------------------------ events
 
     async def process(self, event: Event, origin: Origin | None = None, *,
-                      dispatch: bool = True) -> bool:
-        """Handle one event (see the module doc); True if a handler was called."""
+                      dispatch: bool = True, muted: bool = False) -> bool:
+        """Handle one event (see the module doc); True if a handler was called.
+
+        muted: a warm-up replay — handlers run (to rebuild the strategy's own state) but what
+        they send is dropped: the previous owner of the partition sent it already."""
         self.stats.events += 1
-        if dispatch:  # live events only: rebuilds and catch-ups re-read old ones
+        if dispatch and not muted:  # live events only: rebuilds and warm-ups re-read old ones
             self.metrics.event_in(origin[0] if origin
                                   else topic_for(event, self.subscription.prefix))
+        self._muted = muted
         origin_time = self.clock.advance(event, origin)
         called = False
         if not self.subscription.wants(event):
@@ -149,14 +155,19 @@ class StrategyRuntime:
             called = True
         if dispatch and self._timer_us:
             await self._maybe_timer(origin, origin_time)
+        self._muted = False
         return called
 
-    def drop_origin(self, origin: Origin) -> None:
-        """The group took a partition away: forget the books it fed."""
-        self.books.drop_origin(origin)
-        self.clock.forget(origin)
+    async def drop_origin(self, origin: Origin, *, notify: bool = True) -> list[tuple[str, str]]:
+        """The group took a partition away: forget its books and clock, and tell the strategy
+        which symbols it lost (`on_symbols_lost`: cancel their quotes, drop partial state)."""
+        lost = set(self.books.drop_origin(origin)) | set(self.clock.forget(origin))
         self._next_timer.pop(origin, None)
         self.metrics.books_ready.labels(self.group).set(self.books.ready_count())
+        symbols = sorted(lost)
+        if notify and symbols and self._started:
+            await self._hook("on_symbols_lost", symbols)
+        return symbols
 
     def _update_state(self, event: Event, origin: Origin | None) -> bool:
         """Keep books, orders and account; True if the strategy should see the event."""
@@ -184,7 +195,7 @@ class StrategyRuntime:
 
     async def _dispatch(self, event: Event) -> None:
         self.stats.dispatched += 1
-        if self.measure_latency and event.receive_ts:
+        if self.measure_latency and event.receive_ts and not self._muted:
             self.metrics.event_latency_ms.labels(self.group).observe(
                 (now_us() - event.receive_ts) / 1000.0)
         method = self._dispatcher.method_for(event)
@@ -230,6 +241,10 @@ class StrategyRuntime:
             await self._send_outbox()
 
     async def _send_outbox(self) -> None:
+        if self._muted:
+            self.stats.muted += len(self._outbox)
+            self._outbox.clear()
+            return
         while self._outbox:
             batch, self._outbox = self._outbox, []
             for event, topic in batch:

@@ -70,6 +70,9 @@ class Strategy(IEventHandler):
     channels: Sequence[str] = ("book",)
     timer_interval: float | None = None  # seconds of event time between on_timer calls
     book_depth: int | None = None  # keep at most this many levels per side (None: all)
+    # Seconds of event time replayed through the handlers, output dropped, when this instance
+    # gets a partition of a non-book topic: rebuilds state the strategy keeps itself.
+    warmup: float = 0.0
 
     # Not parameters: the runtime's attributes and the handler methods.
     _NOT_PARAMS: ClassVar[frozenset[str]] = frozenset({"ctx", "name"})
@@ -107,6 +110,10 @@ class Strategy(IEventHandler):
 
     def on_stop(self) -> Any:
         """When the runtime stops; commands sent here still go out (cancel quotes, say)."""
+
+    def on_symbols_lost(self, symbols: list[tuple[str, str]]) -> Any:
+        """The group gave these (venue, symbol)s' partitions to another instance: stop acting
+        on them (cancel their quotes, forget partial state). Their books are gone already."""
 
     def on_timer(self, now_us: int) -> Any:
         """Every `timer_interval` seconds of event time (the exchange clock, also in backtests),

@@ -409,6 +409,65 @@ def expected_candles(trades: list[tuple[str, int, str, str]], widths: dict[str, 
     return out
 
 
+def trade_stream(symbols: list[str], n: int, s0: int, max_gap_us: int, seed: int
+                 ) -> list[tuple[str, int, str, str]]:
+    """(symbol, ts, price, qty) in exchange-time order, then one trade per symbol 3 minutes
+    later, which closes every candle before it."""
+    rng = random.Random(seed)
+    out: list[tuple[str, int, str, str]] = []
+    ts = s0
+    for _ in range(n):
+        ts += rng.randrange(1, max_gap_us)
+        out.append((rng.choice(symbols), ts, f"{rng.randrange(9000, 11000) / 100:.2f}",
+                    f"0.{rng.randrange(1, 10**6):06d}"))
+    out += [(sym, ts + 180_000_000 + i, "100.00", "1") for i, sym in enumerate(symbols)]
+    return out
+
+
+def as_batches(trades: list[tuple[str, int, str, str]]) -> list[Trades]:
+    return [Trades(venue=V, symbol=sym, native_symbol=sym.replace("/", ""), exchange_ts=t,
+                   receive_ts=t, trades=[Trade(trade_id=f"{t}", price=p, qty=q, side=Side.SELL,
+                                               exchange_ts=t)])
+            for sym, t, p, q in trades]
+
+
+class Aggregator:
+    def __init__(self, bootstrap: str, prefix: str, group: str) -> None:
+        self.strategy = CandleAggregator(venues=[V])
+        self.producer = KafkaQueue(bootstrap, prefix=prefix)
+        runtime = StrategyRuntime(self.strategy, KafkaSink(self.producer), group=group,
+                                  prefix=prefix, registry=Registry())
+        self.runner = KafkaRunner(runtime, bootstrap, from_beginning=True,
+                                  consumer_options=FAST_GROUP)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Aggregator:
+        await self.producer.start()
+        await self.runner.start()
+        self.task = asyncio.create_task(self.runner.run())
+        return self
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+        await self.producer.stop()
+        if self.task is not None:
+            await self.task
+
+
+async def klines_on(bootstrap: str, topic: str) -> tuple[list[Kline], set[tuple[object, ...]]]:
+    records = await read_topic(bootstrap, topic)
+    klines = [e for _, _, _, e in records]
+    assert all(isinstance(k, Kline) and k.closed for k in klines)
+    for _, _, key, k in records:  # keyed by symbol
+        assert key == k.symbol.encode()
+    got = {(k.symbol, k.interval, k.open_time, k.close_time, k.open, k.high, k.low, k.close,  # type: ignore[attr-defined]
+            k.volume, k.quote_volume, k.trade_count) for k in klines}  # type: ignore[attr-defined]
+    return klines, got  # type: ignore[return-value]
+
+
+WIDTHS = {"1s": interval_us("1s"), "1m": interval_us("1m")}
+
+
 async def test_candle_aggregator_emits_exact_1s_and_1m_klines_on_the_derived_topic(
     kafka_bootstrap: str,
 ) -> None:
@@ -417,43 +476,54 @@ async def test_candle_aggregator_emits_exact_1s_and_1m_klines_on_the_derived_top
                         partitions=PARTITIONS)
     minute = 60_000_000
     s0 = (now_us() - 10 * minute) // minute * minute + minute - 2_500_000  # 2.5 s before a minute
-    rng = random.Random(3)
-    trades: list[tuple[str, int, str, str]] = []
-    ts = s0
-    for _ in range(120):  # ~6 s of trades across the minute boundary, two symbols
-        ts += rng.randrange(1, 100_000)
-        sym = rng.choice(["AAA/USDT", "BBB/USDT"])
-        trades.append((sym, ts, f"{rng.randrange(9000, 11000) / 100:.2f}",
-                       f"0.{rng.randrange(1, 10**6):06d}"))
-    for sym in ("AAA/USDT", "BBB/USDT"):  # much later: closes everything before it
-        trades.append((sym, ts + 3 * minute, "100.00", "1"))
-    batches = [Trades(venue=V, symbol=sym, native_symbol=sym.replace("/", ""), exchange_ts=t,
-                      receive_ts=t, trades=[Trade(trade_id=str(i), price=p, qty=q,
-                                                  side=Side.SELL, exchange_ts=t)])
-               for i, (sym, t, p, q) in enumerate(trades)]
-    await produce(kafka_bootstrap, prefix, batches)
+    trades = trade_stream(["AAA/USDT", "BBB/USDT"], 120, s0, 100_000, seed=3)
+    await produce(kafka_bootstrap, prefix, as_batches(trades))
 
-    producer = KafkaQueue(kafka_bootstrap, prefix=prefix)
-    agg = CandleAggregator(venues=[V])
-    runtime = StrategyRuntime(agg, KafkaSink(producer), group=group, prefix=prefix,
-                              registry=Registry())
-    runner = KafkaRunner(runtime, kafka_bootstrap, from_beginning=True,
-                         consumer_options=FAST_GROUP)
-    async with producer:
-        await runner.start()
-        task = asyncio.create_task(runner.run())
-        await runner.wait_caught_up()
-        await runner.stop()
-        await task
+    agg = await Aggregator(kafka_bootstrap, prefix, group).start()
+    await agg.runner.wait_caught_up()
+    await agg.stop()
 
-    records = await read_topic(kafka_bootstrap, f"{prefix}.{V}.klines_agg")
-    klines = [e for _, _, _, e in records]
-    assert all(isinstance(k, Kline) and k.closed for k in klines)
-    got = {(k.symbol, k.interval, k.open_time, k.close_time, k.open, k.high, k.low, k.close,  # type: ignore[attr-defined]
-            k.volume, k.quote_volume, k.trade_count) for k in klines}  # type: ignore[attr-defined]
-    widths = {"1s": interval_us("1s"), "1m": interval_us("1m")}
-    assert got == expected_candles(trades, widths)
+    klines, got = await klines_on(kafka_bootstrap, f"{prefix}.{V}.klines_agg")
+    assert got == expected_candles(trades, WIDTHS)
     assert len(got) == len(klines)  # each candle once
-    assert any(k[1] == "1m" for k in got) and agg.late == 0
-    for _, _, key, k in records:  # keyed by symbol, timestamped with the candle's end
-        assert key == k.symbol.encode()
+    assert any(k[1] == "1m" for k in got) and agg.strategy.late == 0
+
+
+async def test_candles_stay_whole_and_single_when_instances_come_and_go(
+    kafka_bootstrap: str,
+) -> None:
+    """B joins mid-candle, A leaves mid-candle: the new owner warms up on the last minute of
+    trades, so every candle is still emitted exactly once, with exact OHLCV."""
+    prefix, group = fresh(), fresh()
+    await ensure_topics(kafka_bootstrap, [f"{prefix}.{V}.trades", f"{prefix}.{V}.klines_agg"],
+                        partitions=PARTITIONS)
+    minute = 60_000_000
+    s0 = (now_us() - 20 * minute) // minute * minute + 7_300_000
+    trades = trade_stream(symbols_covering_partitions(6), 900, s0, 400_000, seed=11)
+    batches = as_batches(trades)
+    cut1, cut2 = 300, 600  # mid-candle for both intervals (no gap spans a whole second)
+    await produce(kafka_bootstrap, prefix, batches[:cut1])
+    a = await Aggregator(kafka_bootstrap, prefix, group).start()
+    b: Aggregator | None = None
+    try:
+        await a.runner.wait_caught_up()
+        b = await Aggregator(kafka_bootstrap, prefix, group).start()
+        await wait_for(lambda: a.runner.owned and b.runner.owned  # type: ignore[union-attr]
+                       and len(a.runner.owned | b.runner.owned) == PARTITIONS)
+        await produce(kafka_bootstrap, prefix, batches[cut1:cut2])
+        await asyncio.gather(a.runner.wait_caught_up(), b.runner.wait_caught_up())
+        await a.stop()
+        await wait_for(lambda: len(b.runner.owned) == PARTITIONS)  # type: ignore[union-attr]
+        await produce(kafka_bootstrap, prefix, batches[cut2:])
+        await b.runner.wait_caught_up()
+    finally:
+        if b is not None:
+            await b.stop()
+        if a.task is not None and not a.task.done():
+            await a.stop()
+
+    klines, got = await klines_on(kafka_bootstrap, f"{prefix}.{V}.klines_agg")
+    assert got == expected_candles(trades, WIDTHS)
+    assert len(klines) == len(got)  # none twice
+    assert b.runner.warmups and all(n > 0 for _, _, n in b.runner.warmups)
+    assert b.strategy.late == 0 and b.runner.runtime.stats.muted > 0

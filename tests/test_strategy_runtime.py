@@ -420,3 +420,32 @@ async def test_candle_aggregator_in_process() -> None:
         ("A/USDT", s0 + 1_000_000, s0 + 1_999_999, "11", "11", "11", "11", "2", "22", 1),
     ]
     assert agg.late == 1
+
+
+async def test_losing_a_partition_drops_its_books_and_the_market_maker_pulls_its_quotes() -> None:
+    sink = ListSink()
+    mm = MarketMaker(venues=[V], symbols=["BTC/USDT", "ETH/USDT"], size="1")
+    rt = runtime_of(mm, sink)
+    await rt.start()
+    await rt.process(snap("BTC/USDT", [("99", "1")], [("101", "1")]), ("ttxt.sim.book", 0))
+    await rt.process(snap("ETH/USDT", [("9", "1")], [("11", "1")]), ("ttxt.sim.book", 1))
+    assert len(mm.ctx.open_orders()) == 4
+    lost = await rt.drop_origin(("ttxt.sim.book", 0))
+    assert lost == [(V, "BTC/USDT")]
+    assert not mm.ctx.has_book("BTC/USDT") and mm.ctx.has_book("ETH/USDT")
+    cancels = [e for e in sink.events() if isinstance(e, CancelOrder)]
+    assert {c.symbol for c in cancels} == {"BTC/USDT"} and len(cancels) == 2
+    assert {o.symbol for o in mm.ctx.open_orders() if not o.cancel_sent} == {"ETH/USDT"}
+
+
+async def test_a_muted_warm_up_runs_handlers_but_sends_nothing() -> None:
+    sink = ListSink()
+    agg = CandleAggregator(venues=[V], intervals="1s")
+    rt = runtime_of(agg, sink)
+    await rt.start()
+    assert agg.warmup == 1 + 2  # longest interval + lateness
+    await rt.process(trades("A/USDT", (T0 + 10, "1", "1")), muted=True)
+    await rt.process(trades("A/USDT", (T0 + 1_000_010, "2", "1")), muted=True)  # closes one
+    assert sink.sent == [] and rt.stats.muted == 1
+    await rt.process(trades("A/USDT", (T0 + 2_000_000, "3", "1")))  # live: emits the open one
+    assert [(k.open, k.open_time) for k in sink.events()] == [("2", T0 + 1_000_000)]  # type: ignore[attr-defined]

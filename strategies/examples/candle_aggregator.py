@@ -6,7 +6,9 @@ arrives, or when the exchange time of the symbol's partition (`ctx.clock`: the s
 it move it too) passes its end by `lateness_ms` — so a quiet symbol's candle does not wait for
 its next trade. Wall time is never used: a replay gives the very same candles. Intervals
 without trades emit nothing. A trade older than the symbol's last emitted candle is late:
-counted in `late` and dropped.
+counted in `late` and dropped. When the consumer group moves a symbol to another instance,
+that one rebuilds the open candles from the last minute of trades (`warmup`), so each candle is
+emitted once and whole (a crash, with no commit, can emit a candle twice: at-least-once).
 
 Prices are the trades' own strings (open, high, low, close); volume and quote volume are exact
 Decimal sums. `close_time` is the interval's last microsecond (the exchanges say last
@@ -81,6 +83,9 @@ class CandleAggregator(Strategy):
 
     def on_start(self) -> None:
         self.widths = {name.strip(): interval_us(name) for name in self.intervals.split(",")}
+        # Taking a partition over, replay the longest interval (+ lateness) before it through
+        # the handlers, output dropped: the candles open there are rebuilt and emitted whole.
+        self.warmup = self.warmup or max(self.widths.values()) / 1e6 + self.lateness_ms / 1000
         self.candles: dict[tuple[str, str, str], Candle] = {}  # (venue, symbol, interval)
         self.closed_until: dict[tuple[str, str, str], int] = {}
         self.natives: dict[tuple[str, str], str] = {}
@@ -111,8 +116,9 @@ class CandleAggregator(Strategy):
             if self.ctx.clock(symbol, venue) >= candle.end + self.lateness_ms * 1000:
                 self._close(key)
 
-    def on_stop(self) -> None:
-        pass  # open candles are incomplete: not emitted
+    def on_symbols_lost(self, symbols: list[tuple[str, str]]) -> None:
+        for key in [k for k in self.candles if (k[0], k[1]) in symbols]:
+            del self.candles[key]  # partial: the new owner starts the next ones
 
     def _close(self, key: tuple[str, str, str]) -> None:
         c = self.candles.pop(key)

@@ -43,6 +43,12 @@ class MarketMaker(Strategy):
             elif quote.price is None or Decimal(quote.price) != price:
                 self.ctx.amend(quote, price=price)
 
+    def on_symbols_lost(self, symbols: list[tuple[str, str]]) -> None:
+        for venue, symbol in symbols:  # another instance quotes them now
+            self.quoted_mid.pop(symbol, None)
+            for order in self.ctx.open_orders(symbol, venue):
+                self.ctx.cancel(order)
+
     def on_stop(self) -> None:
         for order in self.ctx.open_orders():
             self.ctx.cancel(order)
