@@ -34,6 +34,10 @@ class StrategyMetrics:
             "ttxt_strategy_event_latency_ms",
             "from the connector's receive_ts to the handler call (ms, live only)", s, r)
         self._events_by_topic: dict[str, CounterChild] = {}
+        # The children the hot path touches, looked up once.
+        self.handler_ms_child = self.handler_ms.labels(strategy)
+        self.event_latency_child = self.event_latency_ms.labels(strategy)
+        self.books_ready_child = self.books_ready.labels(strategy)
 
     def event_in(self, topic: str) -> None:
         child = self._events_by_topic.get(topic)

@@ -172,6 +172,7 @@ class StrategyRuntime:
     def _update_state(self, event: Event, origin: Origin | None) -> bool:
         """Keep books, orders and account; True if the strategy should see the event."""
         if isinstance(event, OrderBook):
+            was_ready = event.is_snapshot or self.books.is_ready(event.venue, event.symbol)
             try:
                 ready = self.books.apply(event, origin)
             except BookError as exc:
@@ -179,7 +180,8 @@ class StrategyRuntime:
                 log.warning("%s: %s; book not ready until the next snapshot", self.group, exc)
                 self.books.reset(event.venue, event.symbol)
                 ready = False
-            self.metrics.books_ready.labels(self.group).set(self.books.ready_count())
+            if ready != was_ready or event.is_snapshot:  # count only when readiness may change
+                self.metrics.books_ready_child.set(self.books.ready_count())
             return ready
         if isinstance(event, Trades | Kline | BBO):
             return not self.subscription.has_books or self.books.is_ready(event.venue,
@@ -191,12 +193,13 @@ class StrategyRuntime:
         elif (isinstance(event, ConnectorStatus) and event.symbol
               and event.status is ConnectorState.BOOK_RESYNC):
             self.books.reset(event.venue, event.symbol)
+            self.metrics.books_ready_child.set(self.books.ready_count())
         return True
 
     async def _dispatch(self, event: Event) -> None:
         self.stats.dispatched += 1
         if self.measure_latency and event.receive_ts and not self._muted:
-            self.metrics.event_latency_ms.labels(self.group).observe(
+            self.metrics.event_latency_child.observe(
                 (now_us() - event.receive_ts) / 1000.0)
         method = self._dispatcher.method_for(event)
         self.trigger_ts = event.exchange_ts
@@ -236,7 +239,7 @@ class StrategyRuntime:
                 log.exception("%s: %s raised (%d handler errors so far)", self.group, name,
                               self.stats.handler_errors)
         finally:
-            self.metrics.handler_ms.labels(self.group).observe(
+            self.metrics.handler_ms_child.observe(
                 (time.perf_counter() - t0) * 1000.0)
             await self._send_outbox()
 

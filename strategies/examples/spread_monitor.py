@@ -11,7 +11,7 @@ class SpreadMonitor(Strategy):
     channels = ["book"]
 
     def on_start(self) -> None:
-        self.tops: dict[str, tuple[object, object]] = {}
+        self.tops: dict[str, object] = {}
 
     def on_orderbook(self, event: OrderBook) -> None:
         book = self.ctx.book(event.symbol, event.venue)
