@@ -304,6 +304,13 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
     raise _Bail  # anything else overflows 64 bits: leave C's wrap-around to fastavro
 
 
+def _count(data: bytes, pos: int) -> tuple[int, int]:
+    n, pos = _varint(data, pos)
+    if n & 1:
+        raise _Bail  # a negative block count
+    return n, pos
+
+
 def _string(data: bytes, pos: int) -> tuple[str, int]:
     n, pos = _varint(data, pos)
     if n & 1:
@@ -352,12 +359,13 @@ def _r(g: _Gen, d: int, node: tuple[Any, ...], target: str) -> None:
         c, item = g.var("c"), g.var("v")
         g.emit(d, f"{target} = []" if kind == "array" else f"{target} = {{}}")
         g.emit(d, "while True:")
-        _r_varint(g, d + 1, c)
+        # Block counts: one byte (below 64) in practice. Negative counts (with a block size)
+        # are legal Avro but not ours: _count bails. A garbage count is harmless: every item
+        # reads at least one byte, so the loop hits IndexError at the end of the data.
+        g.emit(d + 1, f"{c} = data[pos]")
+        g.emit(d + 1, f"if {c} & 129: {c}, pos = _count(data, pos)")
+        g.emit(d + 1, "else: pos += 1")
         g.emit(d + 1, f"if not {c}: break")
-        # Negative counts (with a block size) are legal Avro but not ours: general path.
-        # A garbage count is harmless: every item reads at least one byte, so the loop hits
-        # IndexError at the end of the data.
-        g.emit(d + 1, f"if {c} & 1: raise _Bail")
         g.emit(d + 1, f"for _ in range({c} >> 1):")
         if kind == "array":
             _r_item(g, d + 2, node[1], item)
@@ -396,6 +404,7 @@ def compile_decoder(cls: type[ev.Event], schema: dict[str, Any], named: dict[str
     g.env["CLS"] = cls
     g.env["_varint"] = _varint
     g.env["_string"] = _string
+    g.env["_count"] = _count
     g.emit(0, "def decode(data):")
     g.emit(1, "if type(data) is not bytes: raise _Bail")
     g.emit(1, "end = len(data)")
