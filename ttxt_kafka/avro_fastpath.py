@@ -36,7 +36,7 @@ from typing import Any
 
 from . import events as ev
 
-PRIMITIVES = ("string", "long", "int", "boolean")
+_PRIMITIVES = ("string", "long", "int", "boolean")
 _LONG = 1 << 63  # long range: [-_LONG, _LONG)
 _INT = 1 << 31  # int range: [-_INT, _INT)
 _U64 = struct.Struct("<Q").unpack_from
@@ -65,7 +65,7 @@ Nested = dict[str, tuple[type[Any], EnumFields]]  # field name -> (item class, i
 
 
 def _resolve(t: Any, named: dict[str, Any]) -> Any:
-    if isinstance(t, str) and t not in PRIMITIVES and t != "null":
+    if isinstance(t, str) and t not in _PRIMITIVES and t != "null":
         found = named.get(t)
         if found is None:
             raise Unsupported(f"named type {t}")
@@ -105,19 +105,19 @@ def _plain(t: Any, named: dict[str, Any]) -> tuple[Any, ...]:
     """A type the registry passes through as fastavro returns it."""
     t = _resolve(t, named)
     if isinstance(t, str):
-        if t in PRIMITIVES:
+        if t in _PRIMITIVES:
             return (t,)
         raise Unsupported(f"type {t}")
     if isinstance(t, list):
         if len(t) == 2 and t[0] == "null":
             inner = _resolve(t[1], named)
-            if isinstance(inner, str) and inner in PRIMITIVES:
+            if isinstance(inner, str) and inner in _PRIMITIVES:
                 return ("nullable", (inner,))
         raise Unsupported(f"union {t}")
     if not isinstance(t, dict) or "logicalType" in t:
         raise Unsupported(f"type {t!r}")
     kind = t.get("type")
-    if isinstance(kind, str) and kind in PRIMITIVES:
+    if isinstance(kind, str) and kind in _PRIMITIVES:
         return (kind,)
     if kind == "enum":  # not converted by the registry: the symbol string
         return ("enum", tuple(t["symbols"]), tuple(t["symbols"]))
