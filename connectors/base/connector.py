@@ -629,7 +629,8 @@ class Connector(ABC):
     async def wait_synced(self, timeout: float = 30.0,
                           predicate: Callable[[Connector], bool] | None = None) -> None:
         """Wait until every book is synced (or `predicate(self)` holds)."""
-        check = predicate or (lambda c: all(s.sync.synced for s in c.states.values()))
+        check = predicate or (lambda c: bool(c.states)
+                              and all(s.sync.synced for s in c.states.values()))
         deadline = time.monotonic() + timeout
         while not check(self):
             if time.monotonic() > deadline:
