@@ -1,0 +1,230 @@
+"""`Simulator`: one venue's exchange endpoints (WS + REST + control API) on one local port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from aiohttp import WSMsgType, web
+
+from simulator import control
+from simulator.faults import Fault, FaultController, FaultKind
+from simulator.feeds import Feed, Source
+from simulator.session import Renderer, Session
+from simulator.venues import Venue, VenueSpec, spec
+
+log = logging.getLogger(__name__)
+
+VENUE_DEFAULT: Literal["venue"] = "venue"  # use the venue's own ping policy
+KEEP_CLOSED_SESSIONS = 100  # closed sessions kept for `state()`; older ones are forgotten
+CLOSE_TIMEOUT = 1.0  # seconds to wait for a client's close frame: a stuck client must not stall us
+
+
+class ConnectionHandler(Protocol):
+    """What a protocol supplies for one accepted WebSocket."""
+
+    def opened(self, session: Session) -> None: ...
+
+    def on_text(self, session: Session, text: str) -> None: ...
+
+    def renderer(self, session: Session) -> Renderer: ...
+
+
+class Simulator:
+    """Serve one venue's market data from `source` at `host:port` (0 = any free port).
+
+    >>> sim = Simulator("binance", SyntheticSource(seed=1))   # doctest: +SKIP
+    >>> await sim.start(); print(sim.ws_url, sim.rest_url)     # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        venue: Venue | str,
+        source: Source,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ping_interval: float | None | Literal["venue"] = VENUE_DEFAULT,
+        pong_timeout: float | None | Literal["venue"] = VENUE_DEFAULT,
+    ) -> None:
+        self.spec: VenueSpec = spec(venue)
+        self.venue = self.spec.venue
+        self.feed: Feed = source.bind(self.spec)
+        self.host = host
+        self.port = port
+        self.ping_interval = self.spec.ping_interval if ping_interval == "venue" else ping_interval
+        self.pong_timeout = self.spec.pong_timeout if pong_timeout == "venue" else pong_timeout
+        self.faults = FaultController()
+        self.sessions: dict[int, Session] = {}
+        self.connections_total = 0
+        self.rest_requests = 0
+        self.started_at = 0.0
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> Simulator:
+        app = web.Application()
+        _protocol_for(self).add_routes(app.router)
+        control.add_routes(app.router, self)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]  # what port 0 became
+        await self.feed.start()
+        self.started_at = time.time()
+        log.info("simulator %s listening on %s", self.venue, self.rest_url)
+        return self
+
+    async def stop(self) -> None:
+        await self.feed.stop()
+        for session in list(self.sessions.values()):
+            await session.shutdown()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Simulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def ws_url(self) -> str:
+        """Base of the WebSocket endpoints, e.g. `ws://127.0.0.1:PORT` (append the venue path)."""
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def rest_url(self) -> str:
+        """Base of the REST endpoints, e.g. `http://127.0.0.1:PORT`."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_endpoint(self) -> str:
+        """The venue's usual WS URL here: Binance `/stream`, Bybit `/v5/public/<category>`."""
+        if self.spec.exchange == "bybit":
+            return f"{self.ws_url}/v5/public/{self.spec.category}"
+        return f"{self.ws_url}/stream"
+
+    # -- faults and state ----------------------------------------------------------------
+
+    def inject(self, fault: Fault | FaultKind | str, **params: Any) -> dict[str, Any]:
+        """Inject a fault now: `sim.inject("drop_message", count=2)` or `sim.inject(Fault(...))`."""
+        if not isinstance(fault, Fault):
+            fault = Fault(kind=FaultKind(fault), **params)
+        return self.faults.inject(fault, self.open_sessions())
+
+    def open_sessions(self) -> list[Session]:
+        return [s for s in self.sessions.values() if not s.closed]
+
+    @property
+    def finished(self) -> bool:
+        """The source has nothing more to send and every open socket has flushed its queue."""
+        return self.feed.finished and all(s.queued == 0 for s in self.open_sessions())
+
+    async def wait_finished(self, timeout: float | None = None) -> None:
+        """Wait until `finished` (capture replayed to its end, synthetic step limit reached)."""
+
+        async def poll() -> None:
+            while not self.finished:
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(poll(), timeout)
+
+    def state(self) -> dict[str, Any]:
+        sessions = [s.state() for s in self.sessions.values()]
+        return {
+            "venue": self.venue.value,
+            "source": self.feed.state(),
+            "ws_url": self.ws_url,
+            "rest_url": self.rest_url,
+            "connections_total": self.connections_total,
+            "connections_open": sum(1 for s in sessions if s["open"]),
+            "frames_sent": sum(s["frames_sent"] for s in sessions),
+            "rest_requests": self.rest_requests,
+            "replay_finished": self.finished,
+            "faults_applied": list(self.faults.applied),
+            "faults_pending": self.faults.pending,
+            "sessions": sessions,
+        }
+
+    # -- WebSocket plumbing shared by the protocols ---------------------------------------
+
+    async def run_ws(
+        self, request: web.Request, handler: ConnectionHandler
+    ) -> web.WebSocketResponse:
+        """Accept a WebSocket and run it until either side closes."""
+        # autoping off: we answer pings ourselves so pongs can be counted (tests, pong timeout)
+        ws = web.WebSocketResponse(
+            autoping=False, compress=False, max_msg_size=1 << 20, timeout=CLOSE_TIMEOUT
+        )
+        await ws.prepare(request)
+        self.connections_total += 1
+        session = Session(self.connections_total, request.path_qs, ws, request, self.faults)
+        session.render = handler.renderer(session)
+        self.sessions[session.id] = session
+        self.feed.attach(session)
+        session.start_task(session.run_sender())
+        if self.ping_interval:
+            session.start_task(session.run_pinger(self.ping_interval, self.pong_timeout))
+        try:
+            handler.opened(session)
+            self.faults.session_opened(session)
+            await self._receive_loop(session, handler.on_text)
+        finally:
+            session.closed = True
+            self.feed.detach(session)
+            await session.shutdown()
+            self._forget_old_sessions()
+        return ws
+
+    def _forget_old_sessions(self) -> None:
+        closed = [sid for sid, s in self.sessions.items() if s.closed]
+        for sid in closed[:-KEEP_CLOSED_SESSIONS]:
+            del self.sessions[sid]
+
+    async def _receive_loop(
+        self, session: Session, on_text: Callable[[Session, str], None]
+    ) -> None:
+        ws = session.ws
+        while not session.closed:
+            msg = await ws.receive()
+            if msg.type is WSMsgType.TEXT:
+                try:
+                    on_text(session, msg.data)
+                except Exception:  # a protocol bug must not take the server down
+                    log.exception("session %s: error handling %r", session.id, msg.data[:200])
+            elif msg.type is WSMsgType.PING:
+                session.pings_received += 1
+                await ws.pong(msg.data)
+            elif msg.type is WSMsgType.PONG:
+                session.pongs_received += 1
+            elif msg.type in (
+                WSMsgType.CLOSE,
+                WSMsgType.CLOSING,
+                WSMsgType.CLOSED,
+                WSMsgType.ERROR,
+            ):
+                if msg.type is WSMsgType.CLOSE:
+                    await ws.close()
+                return
+
+
+class _RouteProvider(Protocol):
+    def add_routes(self, router: web.UrlDispatcher) -> None: ...
+
+
+def _protocol_for(sim: Simulator) -> _RouteProvider:
+    # imported here: the protocol modules import this one for typing
+    if sim.spec.exchange == "binance":
+        from simulator.binance.protocol import BinanceProtocol
+
+        return BinanceProtocol(sim)
+    from simulator.bybit.protocol import BybitProtocol
+
+    return BybitProtocol(sim)

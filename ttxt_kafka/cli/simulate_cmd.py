@@ -1,0 +1,115 @@
+"""`ttxt simulate`: run the exchange simulator for one venue until Ctrl-C.
+
+    ttxt simulate --venue binance --synthetic --symbols BTCUSDT,ETHUSDT --rate 50
+    ttxt simulate --venue bybit_linear --capture ../shared/fixtures/bybit/live_v5_...BYBIT.jsonl
+
+It prints the WS and REST base URLs to point a connector at, then serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import Any
+
+from simulator import CaptureSource, Simulator, Source, SyntheticSource, Venue
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be 'max' or a positive number")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="serve an exchange's WS/REST protocol from a capture or a synthetic market",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--venue", required=True, choices=[v.value for v in Venue])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--capture",
+        action="append",
+        metavar="PATH",
+        help="cryptofeed capture file (repeatable; v1 sibling REST files are found automatically)",
+    )
+    src.add_argument("--synthetic", action="store_true", help="seeded synthetic market")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = any free port (default)")
+    p.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="capture replay: 'max' (default) or a factor of the recorded pace",
+    )
+    p.add_argument("--seed", type=int, default=0, help="synthetic market seed")
+    p.add_argument("--symbols", default="BTCUSDT,ETHUSDT", help="synthetic market symbols")
+    p.add_argument(
+        "--rate",
+        type=_speed,
+        default=20.0,
+        help="synthetic updates per second per symbol, or 'max' (default 20)",
+    )
+    p.add_argument(
+        "--max-steps", type=int, default=None, help="synthetic: stop after N updates per symbol"
+    )
+
+
+def build_source(args: argparse.Namespace) -> Source:
+    if args.capture:
+        return CaptureSource(*args.capture, speed=args.speed)
+    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    return SyntheticSource(
+        seed=args.seed, symbols=symbols, rate=args.rate, max_steps=args.max_steps
+    )
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    sim = Simulator(args.venue, build_source(args), host=args.host, port=args.port)
+    await sim.start()
+    print(f"simulating {sim.venue.value} from {sim.feed.kind} source", flush=True)
+    print(f"WS   {sim.ws_url}   (e.g. {sim.ws_endpoint})", flush=True)
+    print(f"REST {sim.rest_url}", flush=True)
+    print(f"control {sim.rest_url}/_sim/state  (POST /_sim/fault)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        asyncio.run(_serve(args))
+    except (OSError, ValueError) as exc:  # port in use, unreadable capture, bad symbols
+        print(f"ttxt simulate: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry (`python -m ttxt_kafka.cli.simulate_cmd`), same arguments."""
+    parser = argparse.ArgumentParser(prog="ttxt simulate", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
