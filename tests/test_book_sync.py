@@ -112,15 +112,15 @@ def test_bybit_capture_applies_every_delta_and_matches_the_reference(category: s
 # ---------------------------------------------------------------- Binance spot rules
 
 
-def test_spot_snapshot_first_then_stale_update_dropped_then_bridge() -> None:
+def test_spot_snapshot_alone_is_the_book_and_the_next_update_must_bridge_it() -> None:
     sync = BinanceSpotBookSync()
     assert sync.on_delta(delta(95, 100)) is Action.BUFFER
-    assert sync.on_snapshot(snapshot(100)) is Action.WAIT  # everything buffered is <= 100
+    assert sync.on_snapshot(snapshot(100)) is Action.SYNCED  # nothing newer than 100 buffered
+    assert seqs(sync.take()) == [100] and sync.bridging
     assert sync.on_delta(delta(98, 100)) is Action.DROP
-    assert sync.on_delta(delta(99, 103)) is Action.SYNCED  # U <= 101 <= u
-    assert seqs(sync.take()) == [100, 103]
+    assert sync.on_delta(delta(99, 103)) is Action.APPLY  # U <= 101 <= u
     assert sync.on_delta(delta(104, 104)) is Action.APPLY
-    assert sync.sequence == 104
+    assert sync.sequence == 104 and not sync.bridging
 
 
 def test_spot_buffered_updates_bridge_and_continue() -> None:
@@ -141,10 +141,11 @@ def test_spot_stale_snapshot_is_fetched_again_and_the_buffer_kept() -> None:
     assert seqs(sync.take()) == [207, 210]
 
 
-def test_spot_snapshot_held_then_next_update_leaves_a_hole() -> None:
+def test_spot_snapshot_alone_then_a_hole_is_a_stale_snapshot() -> None:
     sync = BinanceSpotBookSync()
-    assert sync.on_snapshot(snapshot(100)) is Action.WAIT
-    assert sync.on_delta(delta(105, 107)) is Action.STALE
+    assert sync.on_snapshot(snapshot(100)) is Action.SYNCED
+    assert sync.on_delta(delta(105, 107)) is Action.GAP
+    assert sync.reason == "stale snapshot: lastUpdateId 100 + 1 < U=105"
     assert sync.waiting_snapshot and seqs(list(sync.buffer)) == [107]
 
 
@@ -157,7 +158,7 @@ def test_spot_gap_breaks_the_book_and_keeps_the_update_for_the_rebuild() -> None
     assert sync.on_delta(delta(15, 15)) is Action.DROP  # u <= book id
     assert sync.on_delta(delta(14, 17)) is Action.APPLY  # overlap: U <= id + 1 < u is fine
     assert sync.on_delta(delta(19, 20)) is Action.GAP
-    assert sync.reason == "gap: U=19 > book id 17 + 1"
+    assert sync.reason == "gap: book id 17 + 1 < U=19"
     assert not sync.synced and seqs(list(sync.buffer)) == [20]
     assert sync.on_snapshot(snapshot(18)) is Action.SYNCED
     assert seqs(sync.take()) == [18, 20]
@@ -193,18 +194,19 @@ def test_usdm_bridge_and_pu_chain() -> None:
     assert sync.reason == "gap: pu=121 != previous u 120"
 
 
-def test_usdm_stale_snapshot_and_bridge_after_wait() -> None:
+def test_usdm_stale_snapshot_and_bridge_on_the_next_update() -> None:
     sync = BinanceUsdmBookSync()
     sync.on_delta(delta(500, 510, 490))
     assert sync.on_snapshot(snapshot(450)) is Action.STALE
     sync = BinanceUsdmBookSync()
-    assert sync.on_snapshot(snapshot(450)) is Action.WAIT
+    assert sync.on_snapshot(snapshot(450)) is Action.SYNCED and sync.bridging
     assert sync.on_delta(delta(400, 440, 390)) is Action.DROP
-    assert sync.on_delta(delta(445, 460, 440)) is Action.SYNCED
-    assert seqs(sync.take()) == [450, 460]
+    assert sync.on_delta(delta(445, 460, 440)) is Action.APPLY  # U <= 450 <= u, pu unchecked
+    assert sync.on_delta(delta(461, 470, 460)) is Action.APPLY and not sync.bridging
     sync = BinanceUsdmBookSync()
     sync.on_snapshot(snapshot(450))
-    assert sync.on_delta(delta(455, 460, 440)) is Action.STALE
+    assert sync.on_delta(delta(455, 460, 440)) is Action.GAP
+    assert sync.reason == "stale snapshot: lastUpdateId 450 < U=455"
 
 
 def test_usdm_gap_inside_the_buffer() -> None:

@@ -20,7 +20,6 @@ class Action(Enum):
     DROP = "drop"  # older than the book: ignore it
     GAP = "gap"  # the book is broken: discard it, tell downstream, rebuild (see `reason`)
     SYNCED = "synced"  # the book is (re)built: `take()` gives the snapshot + deltas to apply
-    WAIT = "wait"  # snapshot held; waiting for the stream event that bridges it
     STALE = "stale"  # the snapshot is older than the buffered stream: fetch another one
 
 
@@ -31,29 +30,29 @@ class BookSync:
     deltas go, which at worst makes the next snapshot stale (and it is fetched again).
     """
 
-    __slots__ = ("sequence", "synced", "reason", "buffer", "dropped", "_ready", "_snapshot")
+    __slots__ = ("sequence", "synced", "bridging", "reason", "buffer", "dropped", "_ready")
 
     def __init__(self, buffer_limit: int = 10_000) -> None:
         self.sequence: int | None = None  # the book's update id once synced
         self.synced = False
+        self.bridging = False  # synced on a snapshot alone: the next delta must bridge it
         self.reason = ""  # why the last GAP / STALE / DROP happened
         self.buffer: deque[OrderBook] = deque(maxlen=buffer_limit)
         self.dropped = 0  # stale deltas ignored
         self._ready: list[OrderBook] = []
-        self._snapshot: OrderBook | None = None
 
     def on_delta(self, ev: OrderBook) -> Action:
         """A delta from the stream: APPLY, BUFFER, DROP, GAP, SYNCED or STALE."""
         raise NotImplementedError
 
     def on_snapshot(self, snap: OrderBook) -> Action:
-        """A snapshot (REST or stream): SYNCED, WAIT, STALE or GAP."""
+        """A snapshot (REST or stream): SYNCED, STALE or GAP."""
         raise NotImplementedError
 
     @property
     def waiting_snapshot(self) -> bool:
-        """True while the machine needs a snapshot (not synced, none held)."""
-        return not self.synced and self._snapshot is None
+        """True while the machine needs a snapshot."""
+        return not self.synced
 
     def take(self) -> list[OrderBook]:
         """After SYNCED: the snapshot first, then the deltas to apply on it, in order."""
@@ -64,9 +63,9 @@ class BookSync:
         """Forget everything (reconnect, resubscribe): wait for a new snapshot."""
         self.sequence = None
         self.synced = False
+        self.bridging = False
         self.buffer.clear()
         self._ready = []
-        self._snapshot = None
         if reason:
             self.reason = reason
 
@@ -83,8 +82,8 @@ class BookSync:
 
     def _synced(self, snapshot: OrderBook, deltas: list[OrderBook], sequence: int) -> Action:
         self._ready = [snapshot, *deltas]
-        self._snapshot = None
         self.buffer.clear()
         self.sequence = sequence
         self.synced = True
+        self.bridging = not deltas
         return Action.SYNCED

@@ -494,7 +494,10 @@ class Connector(ABC):
         elif action is Action.SYNCED:
             await self._synced(state)
         elif action is Action.GAP:
-            self.stats.gaps += 1
+            if sync.reason.startswith("stale snapshot"):  # the first delta did not bridge it
+                self.stats.stale_snapshots += 1
+            else:
+                self.stats.gaps += 1
             await self._resync(state, sync.reason)
         elif action is Action.STALE:
             self.stats.stale_snapshots += 1
@@ -516,7 +519,6 @@ class Connector(ABC):
         elif action is Action.GAP:
             self.stats.gaps += 1
             await self._resync(state, state.sync.reason)
-        # WAIT: the snapshot is held until the stream event that bridges it
 
     async def _stale(self, state: SymbolState) -> None:
         """The snapshot is older than the stream: fetch another, a few times at most (after

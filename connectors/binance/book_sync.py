@@ -14,8 +14,9 @@ USD-M futures ("How to manage a local order book correctly", futures):
   U <= lastUpdateId <= u; afterwards each event's pu must equal the previous event's u, else
   re-initialize. (Futures ids are not contiguous: continuity is the pu chain, not U == u + 1.)
 
-The connector publishes a SNAPSHOT only once the bridging event is applied, so every DELTA on
-the topic after a SNAPSHOT continues it strictly (spot: U <= seq + 1 <= u; USD-M: pu == seq).
+On the topic, a SNAPSHOT's `sequence` is the book id; the DELTA after it satisfies
+spot: U <= seq + 1 <= u (then U == previous u + 1); USD-M: U <= seq <= u when the snapshot had
+no buffered update to apply (the bridge), pu == seq otherwise — downstream can check each one.
 """
 
 from __future__ import annotations
@@ -33,36 +34,29 @@ def _ids(ev: OrderBook) -> tuple[int, int]:
 
 
 class BinanceSpotBookSync(BookSync):
-    """Spot rule: bridge `U <= lastUpdateId + 1 <= u`, then `U <= book id + 1`."""
+    """Spot rule: bridge `U <= lastUpdateId + 1 <= u`, then `U <= book id + 1`.
+
+    With nothing newer than the snapshot buffered, the book is the snapshot (book id =
+    lastUpdateId) and the next update must bridge it — the steady-state rule says exactly that.
+    """
 
     __slots__ = ()
 
     def on_delta(self, ev: OrderBook) -> Action:
         first, last = _ids(ev)
-        if self.synced:
-            book_id = self.sequence
-            assert book_id is not None
-            if last <= book_id:
-                return self._drop(f"u={last} <= book id {book_id}")
-            if first > book_id + 1:
-                return self._gap(f"gap: U={first} > book id {book_id} + 1", keep=(ev,))
-            self.sequence = last
-            return Action.APPLY
-        snap = self._snapshot
-        if snap is None:
+        if not self.synced:
             self.buffer.append(ev)
             return Action.BUFFER
-        lid = snap.sequence
-        assert lid is not None
-        if last <= lid:
-            return self._drop(f"u={last} <= lastUpdateId {lid}")
-        if first > lid + 1:
-            # The first event after the snapshot leaves a hole: the snapshot is too old.
-            self._snapshot = None
-            self.buffer.append(ev)
-            self.reason = f"stale snapshot: lastUpdateId {lid} + 1 < U={first}"
-            return Action.STALE
-        return self._synced(snap, [ev], last)
+        book_id = self.sequence
+        assert book_id is not None
+        if last <= book_id:
+            return self._drop(f"u={last} <= book id {book_id}")
+        if first > book_id + 1:
+            what = "stale snapshot: lastUpdateId" if self.bridging else "gap: book id"
+            return self._gap(f"{what} {book_id} + 1 < U={first}", keep=(ev,))
+        self.sequence = last
+        self.bridging = False
+        return Action.APPLY
 
     def on_snapshot(self, snap: OrderBook) -> Action:
         """A REST snapshot arrived (sequence = lastUpdateId)."""
@@ -75,10 +69,6 @@ class BinanceSpotBookSync(BookSync):
             self.reason = f"stale snapshot: lastUpdateId {lid} + 1 < first buffered U={first}"
             return Action.STALE
         keep = [ev for ev in buffered if _ids(ev)[1] > lid]
-        if not keep:
-            self.buffer.clear()
-            self._snapshot = snap
-            return Action.WAIT
         book_id = lid
         for i, ev in enumerate(keep):  # each continues the one before; the first bridges
             first, last = _ids(ev)
@@ -90,35 +80,34 @@ class BinanceSpotBookSync(BookSync):
 
 
 class BinanceUsdmBookSync(BookSync):
-    """USD-M rule: bridge `U <= lastUpdateId <= u`, then the `pu` chain."""
+    """USD-M rule: bridge `U <= lastUpdateId <= u`, then the `pu` chain.
+
+    With nothing newer than the snapshot buffered, the book is the snapshot and the machine
+    stays `bridging`: the next update is checked by the bridge rule, later ones by `pu`.
+    """
 
     __slots__ = ()
 
     def on_delta(self, ev: OrderBook) -> Action:
         first, last = _ids(ev)
-        if self.synced:
-            book_id = self.sequence
-            assert book_id is not None
-            if ev.prev_sequence == book_id:
-                self.sequence = last
-                return Action.APPLY
+        if not self.synced:
+            self.buffer.append(ev)
+            return Action.BUFFER
+        book_id = self.sequence
+        assert book_id is not None
+        if self.bridging:
+            if last < book_id:
+                return self._drop(f"u={last} < lastUpdateId {book_id}")
+            if first > book_id:
+                return self._gap(f"stale snapshot: lastUpdateId {book_id} < U={first}",
+                                 keep=(ev,))
+            self.bridging = False
+        elif ev.prev_sequence != book_id:
             if last <= book_id:
                 return self._drop(f"u={last} <= book id {book_id}")
             return self._gap(f"gap: pu={ev.prev_sequence} != previous u {book_id}", keep=(ev,))
-        snap = self._snapshot
-        if snap is None:
-            self.buffer.append(ev)
-            return Action.BUFFER
-        lid = snap.sequence
-        assert lid is not None
-        if last < lid:
-            return self._drop(f"u={last} < lastUpdateId {lid}")
-        if first > lid:
-            self._snapshot = None
-            self.buffer.append(ev)
-            self.reason = f"stale snapshot: lastUpdateId {lid} < U={first}"
-            return Action.STALE
-        return self._synced(snap, [ev], last)
+        self.sequence = last
+        return Action.APPLY
 
     def on_snapshot(self, snap: OrderBook) -> Action:
         lid = snap.sequence
@@ -131,9 +120,7 @@ class BinanceUsdmBookSync(BookSync):
             return Action.STALE
         keep = [ev for ev in buffered if _ids(ev)[1] >= lid]
         if not keep:
-            self.buffer.clear()
-            self._snapshot = snap
-            return Action.WAIT
+            return self._synced(snap, [], lid)
         book_id = _ids(keep[0])[1]
         for i, ev in enumerate(keep[1:], 1):
             if ev.prev_sequence != book_id:

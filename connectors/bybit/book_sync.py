@@ -21,7 +21,9 @@ class BybitBookSync(BookSync):
         """Every snapshot replaces the book, whatever came before."""
         if snap.sequence is None:
             raise ValueError(f"{snap.symbol} snapshot without update id u")
-        return self._synced(snap, [], snap.sequence)
+        action = self._synced(snap, [], snap.sequence)
+        self.bridging = False  # the stream's own snapshot: nothing to bridge
+        return action
 
     def on_delta(self, ev: OrderBook) -> Action:
         u = ev.sequence
