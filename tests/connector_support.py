@@ -20,11 +20,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BINANCE_SPOT_WS = ("binance/live_spot_ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
                    "__cryptofeed_BINANCE.ws.1.0.txt")
-BINANCE_SPOT_REST = "binance/live_spot_rest_depth_snapshots_limit1000__cryptofeed_BINANCE.http.0.0.txt"
+BINANCE_SPOT_REST = ("binance/live_spot_rest_depth_snapshots_limit1000"
+                     "__cryptofeed_BINANCE.http.0.0.txt")
 BINANCE_SPOT_INFO = "binance/live_spot_rest_exchangeInfo__cryptofeed_BINANCE.0.txt"
 BINANCE_USDM_WS = ("binance/live_usdm_ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
                    "__cryptofeed_BINANCE_FUTURES.ws.1.0.txt")
-BINANCE_USDM_REST = "binance/live_usdm_rest_depth_snapshots__cryptofeed_BINANCE_FUTURES.http.0.0.txt"
+BINANCE_USDM_REST = ("binance/live_usdm_rest_depth_snapshots"
+                     "__cryptofeed_BINANCE_FUTURES.http.0.0.txt")
 BINANCE_USDM_INFO = "binance/live_usdm_rest_exchangeInfo__cryptofeed_BINANCE_FUTURES.0.txt"
 BYBIT_CAPTURE = ("bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_tickers"
                  "__cryptofeed_v3_BYBIT.jsonl")

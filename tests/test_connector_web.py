@@ -103,7 +103,8 @@ async def test_client_errors_name_endpoint_and_code_and_are_not_retried(server: 
     async with client(server) as rest:
         with pytest.raises(ExchangeError) as err:
             await rest.get("/api/v3/depth", {"symbol": "NOPE"})
-    assert str(err.value) == "binance GET /api/v3/depth failed, HTTP 400, code -1121: Invalid symbol."
+    assert str(err.value) == (
+        "binance GET /api/v3/depth failed, HTTP 400, code -1121: Invalid symbol.")
     assert (err.value.code, err.value.status, len(server.seen)) == ("-1121", 400, 1)
 
 

@@ -127,7 +127,7 @@ def test_every_frame_of_the_live_captures(ws: str, futures: bool) -> None:
 @pytest.mark.parametrize("rest, futures", [(BINANCE_SPOT_REST, False), (BINANCE_USDM_REST, True)])
 def test_rest_depth_snapshots_from_the_live_capture(rest: str, futures: bool) -> None:
     n = usdm() if futures else spot()
-    for url, ts, body in v1_http(rest):
+    for url, _, body in v1_http(rest):
         native = url.split("symbol=")[1].split("&")[0]
         snap = n.depth_snapshot(body, native, RECV)
         d = json.loads(body)
@@ -197,7 +197,8 @@ def test_spot_docs_examples() -> None:
     assert (bbo.symbol, bbo.sequence, bbo.bid_price, bbo.bid_qty, bbo.ask_price, bbo.ask_qty) == (  # type: ignore[attr-defined]
         "BNB/USDT", 400900217, "25.35190000", "31.21000000", "25.36520000", "40.66000000")
     # partial depth has no symbol: only a combined frame (stream name) says which book it is
-    partial = {"stream": "bnbbtc@depth5", "data": load_jsonc("binance/docs_spot_ws_partial_depth.jsonc")}
+    partial = {"stream": "bnbbtc@depth5",
+               "data": load_jsonc("binance/docs_spot_ws_partial_depth.jsonc")}
     [snap] = n(partial, RECV)
     assert (snap.update_type, snap.symbol, snap.sequence, snap.bids, snap.asks) == (  # type: ignore[attr-defined]
         UpdateType.SNAPSHOT, "BNB/BTC", 160, [["0.0024", "10"]], [["0.0026", "100"]])
