@@ -22,7 +22,6 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from ttxt_kafka.book import Book
@@ -34,88 +33,32 @@ from ttxt_kafka.events import (
     Event,
     InstrumentInfo,
     OrderBook,
-    UpdateType,
     now_us,
 )
 
 from ..config import ConnectorConfig
 from .backoff import Backoff
-from .book_sync import Action, BookSync
+from .book_sync import BookSync
+from .books import BookKeeper
 from .errors import ConnectorError, ExchangeError, ExchangeMessageError, MalformedMessage
 from .normalizer import BaseNormalizer
 from .rest import RestClient
+from .state import Connection, ConnectorStats, SymbolState
 from .symbols import SymbolMap, UnknownSymbolError
 from .ws import WS_ERRORS, WsClient
 
 log = logging.getLogger(__name__)
 
-_SNAPSHOT = UpdateType.SNAPSHOT
+__all__ = ["Connection", "Connector", "ConnectorStats", "SymbolState"]
 
 
-@dataclass
-class ConnectorStats:
-    messages: int = 0  # frames received
-    events: int = 0  # events published
-    book_deltas: int = 0  # deltas applied and published
-    book_snapshots: int = 0  # snapshots published (after a sync, and periodic ones)
-    malformed: int = 0  # frames that could not be normalized
-    exchange_errors: int = 0  # error frames sent by the exchange
-    publish_errors: int = 0  # events the queue refused (could not be encoded)
-    dropped_deltas: int = 0  # deltas older than the book, ignored per the rules
-    gaps: int = 0  # sequence gaps detected
-    resyncs: int = 0  # book rebuilds started (gap, stale snapshot, bad data, reconnect)
-    stale_snapshots: int = 0  # snapshots older than the stream, fetched again
-    syncs: int = 0  # books (re)built
-    reconnects: int = 0
-    rest_errors: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-@dataclass
-class Connection:
-    """One WebSocket connection and the native symbols it serves."""
-
-    index: int
-    name: str
-    symbols: list[str]
-    ws: WsClient | None = None
-    last_rx: float = 0.0  # monotonic time of the last frame
-    generation: int = 0  # bumped on every (re)connect
-    close_reason: str = ""  # set by whoever closes the socket on purpose
-    data_frames: int = 0
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-
-@dataclass
-class SymbolState:
-    """The connector's view of one book: sync machine, local Book, rebuild bookkeeping."""
-
-    native: str
-    symbol: str
-    sync: BookSync
-    book: Book
-    conn: Connection | None = None
-    unsynced_since: float | None = None  # monotonic; None while synced
-    was_synced: bool = False
-    fetching: bool = False  # a snapshot request is in flight
-    snapshot_attempts: int = 0
-
-
-class Connector(ABC):
+class Connector(BookKeeper, ABC):
     """Market data of one venue, from exchange WebSockets/REST to an `IQueue`."""
 
     venue: ClassVar[str]
     exchange: ClassVar[str]
     # Protocol-level keepalive pings from our side (None: the exchange wants app-level ones).
     ws_ping_interval: ClassVar[float | None] = 20.0
-    # Rebuild requests (snapshot fetches, resubscriptions) per episode before leaving it to the
-    # resync watchdog, which reconnects: a stale snapshot source is not hammered forever.
-    max_snapshot_attempts: ClassVar[int] = 3
-    # True where subscribing brings a snapshot (Bybit): the resync clock starts at connect. Where
-    # the book starts at the first buffered delta (Binance), a quiet symbol is not a broken one.
-    snapshot_on_subscribe: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -354,7 +297,7 @@ class Connector(ABC):
         conn.data_frames = 0
         conn.last_rx = time.monotonic()
         await self._status(ConnectorState.CONNECTED, conn.name, _redact(ws.url))
-        await self._reset_books(conn, "reconnect" if conn.generation > 1 else "")
+        await self._reset_books(conn.symbols, "reconnect" if conn.generation > 1 else "")
         if conn.generation > 1:
             self._spawn(self._measure_clock(), conn.tasks)
         try:
@@ -446,151 +389,6 @@ class Connector(ABC):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    # ------------------------------------------------------------------ books
-
-    async def _reset_books(self, conn: Connection, reason: str) -> None:
-        """A new connection: every book of it starts over from a fresh snapshot."""
-        now = time.monotonic()
-        for native in conn.symbols:
-            state = self.states.get(native)
-            if state is None:
-                continue
-            state.sync.reset()
-            state.book.clear()
-            state.unsynced_since = now if self.snapshot_on_subscribe else None
-            state.snapshot_attempts = 0
-            state.fetching = False
-            if reason and state.was_synced:
-                self.stats.resyncs += 1
-                await self._book_status(state, ConnectorState.BOOK_RESYNC, reason)
-
-    async def _on_book(self, ev: OrderBook) -> None:
-        state = self.states.get(ev.native_symbol)
-        if state is None:
-            return  # a book we did not ask for
-        sync = state.sync
-        try:
-            action = sync.on_snapshot(ev) if ev.update_type is _SNAPSHOT else sync.on_delta(ev)
-        except ValueError as exc:  # an update without the ids the rule needs
-            self.stats.malformed += 1
-            await self._resync(state, f"unusable book update: {exc}")
-            return
-        if action is Action.APPLY:
-            try:
-                state.book.update(ev)
-            except Exception as exc:  # levels that do not parse: the book may be half-updated
-                self.stats.malformed += 1
-                await self._resync(state, f"bad levels in a delta: {exc}")
-                return
-            if await self._publish(ev):
-                self.stats.book_deltas += 1
-            else:
-                await self._resync(state, "a delta could not be published")
-        elif action is Action.BUFFER:
-            if sync.waiting_snapshot:
-                await self._want_snapshot(state)
-        elif action is Action.DROP:
-            self.stats.dropped_deltas += 1
-        elif action is Action.SYNCED:
-            await self._synced(state)
-        elif action is Action.GAP:
-            if sync.reason.startswith("stale snapshot"):  # the first delta did not bridge it
-                self.stats.stale_snapshots += 1
-            else:
-                self.stats.gaps += 1
-            await self._resync(state, sync.reason)
-        elif action is Action.STALE:
-            self.stats.stale_snapshots += 1
-            await self._stale(state)
-
-    async def on_snapshot(self, state: SymbolState, snap: OrderBook) -> None:
-        """A snapshot from REST (the exchange module fetched it)."""
-        try:
-            action = state.sync.on_snapshot(snap)
-        except ValueError as exc:
-            self.stats.malformed += 1
-            log.warning("%s %s: unusable snapshot: %s", self.venue, state.symbol, exc)
-            return
-        if action is Action.SYNCED:
-            await self._synced(state)
-        elif action is Action.STALE:
-            self.stats.stale_snapshots += 1
-            await self._stale(state)
-        elif action is Action.GAP:
-            self.stats.gaps += 1
-            await self._resync(state, state.sync.reason)
-
-    async def _stale(self, state: SymbolState) -> None:
-        """The snapshot is older than the stream: fetch another, a few times at most (after
-        that the resync watchdog reconnects, which starts everything afresh)."""
-        log.info("%s %s: %s (attempt %d)", self.venue, state.symbol, state.sync.reason,
-                 state.snapshot_attempts)
-        await self._want_snapshot(state)
-
-    async def _want_snapshot(self, state: SymbolState) -> None:
-        """Start a rebuild unless one is in flight or this episode used up its attempts."""
-        if state.unsynced_since is None:
-            state.unsynced_since = time.monotonic()
-        if state.fetching or state.snapshot_attempts >= self.max_snapshot_attempts:
-            return
-        state.snapshot_attempts += 1
-        await self.rebuild(state)
-
-    async def _synced(self, state: SymbolState) -> None:
-        """The sync machine has a snapshot plus the deltas that bridge it: build the book and
-        publish it as one SNAPSHOT, so every DELTA after it continues it strictly."""
-        ready = state.sync.take()
-        book = state.book
-        try:
-            for ev in ready:
-                book.update(ev)
-        except Exception as exc:
-            self.stats.malformed += 1
-            await self._resync(state, f"bad levels in the snapshot: {exc}")
-            return
-        last = ready[-1]
-        snap = book.snapshot(receive_ts=last.receive_ts)
-        snap.exchange_ts = last.exchange_ts
-        snap.depth = last.depth
-        if not await self._publish(snap):
-            await self._resync(state, "the snapshot could not be published")
-            return
-        self.stats.book_snapshots += 1
-        self.stats.syncs += 1
-        state.unsynced_since = None
-        state.snapshot_attempts = 0
-        state.was_synced = True
-        bids, asks = book.depth()
-        await self._book_status(state, ConnectorState.BOOK_SYNCED,
-                                f"sequence {book.sequence}, {bids}x{asks} levels")
-
-    async def _resync(self, state: SymbolState, reason: str) -> None:
-        """The book is broken: say so, forget it, rebuild it. No delta is published meanwhile."""
-        self.stats.resyncs += 1
-        log.warning("%s %s: book resync: %s", self.venue, state.symbol, reason)
-        keep = list(state.sync.buffer)
-        state.sync.reset(reason)
-        state.sync.buffer.extend(keep)  # valid events past the gap help the rebuild
-        state.book.clear()
-        state.unsynced_since = time.monotonic()
-        state.snapshot_attempts = 0
-        await self._book_status(state, ConnectorState.BOOK_RESYNC, reason)
-        await self._want_snapshot(state)
-
-    async def _snapshot_loop(self) -> None:
-        """Every `snapshot_interval`: a full SNAPSHOT of each whole book (late joiners)."""
-        interval = self.config.snapshot_interval
-        while True:
-            await asyncio.sleep(interval)
-            for state in list(self.states.values()):
-                if state.sync.synced and state.book.ready:
-                    snap = state.book.snapshot()
-                    snap.depth = self.snapshot_depth
-                    if await self._publish(snap):
-                        self.stats.book_snapshots += 1
-
-    snapshot_depth: int = 0  # the `depth` field of periodic snapshots (0 = full depth)
-
     # ------------------------------------------------------------------ publishing
 
     async def _publish(self, event: Event) -> bool:
@@ -610,14 +408,6 @@ class Connector(ABC):
         await self._publish(ConnectorStatus(
             venue=self.venue, symbol="", exchange_ts=ts, receive_ts=ts, stream=stream,
             status=status, reason=reason,
-        ))
-
-    async def _book_status(self, state: SymbolState, status: ConnectorState, reason: str) -> None:
-        ts = now_us()
-        await self._publish(ConnectorStatus(
-            venue=self.venue, symbol=state.symbol, native_symbol=state.native, exchange_ts=ts,
-            receive_ts=ts, sequence=state.book.sequence if status is ConnectorState.BOOK_SYNCED
-            else None, stream="book", status=status, reason=reason,
         ))
 
     def _log_limited(self, kind: str, msg: str, *args: Any) -> None:
