@@ -329,11 +329,12 @@ class Connector(BookKeeper, ABC):
         publish = self._publish
         stats = self.stats
         clock = time.monotonic
+        time_ns = time.time_ns
         async for raw in ws:
             conn.last_rx = clock()
             stats.messages += 1
             try:
-                events = normalize(raw, now_us())
+                events = normalize(raw, time_ns() // 1000)  # receive time, µs
             except MalformedMessage as exc:
                 stats.malformed += 1
                 self._log_limited("malformed", "%s %s: malformed frame skipped (%d so far): %s",

@@ -10,9 +10,10 @@ tested with a captured message and nothing else. A frame it cannot read raises
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from ttxt_kafka.events import Event
 
@@ -23,11 +24,14 @@ Raw = str | bytes | bytearray | Mapping[str, Any]
 
 
 def parse(raw: Raw) -> Any:
-    """The frame as a JSON object (frames that already are objects pass through)."""
+    """The frame as a JSON object (frames that already are objects pass through).
+
+    orjson, not the stdlib: parsing is most of a frame's cost and orjson does it ~2.4x faster
+    on these messages (measured on the Binance USD-M capture); strings stay exact `str`."""
     if isinstance(raw, str | bytes | bytearray):
         try:
-            return json.loads(raw)
-        except ValueError as exc:
+            return orjson.loads(raw)
+        except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
             raise MalformedMessage(f"not JSON ({exc}): {_head(raw)}") from None
     return raw
 

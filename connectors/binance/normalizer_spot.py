@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from orjson import loads as _loads
+
 from ttxt_kafka.events import (
     BBO,
     Event,
@@ -55,7 +57,10 @@ class BinanceSpotNormalizer(BaseNormalizer):
         }
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
-        msg = parse(raw)
+        try:
+            msg = _loads(raw)  # type: ignore[arg-type]  # the hot path: a text frame
+        except (ValueError, TypeError):
+            msg = parse(raw)  # an already parsed object passes; bad JSON raises
         try:
             data = msg.get("data")
             if data is None:  # a raw-stream payload, or a method answer
@@ -86,14 +91,11 @@ class BinanceSpotNormalizer(BaseNormalizer):
     def depth_update(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
         native = d["s"]
         return [OrderBook(
-            venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-            exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts, sequence=int(d["u"]),
-            update_type=_DELTA, bids=d["b"], asks=d["a"], first_sequence=int(d["U"]),
-            prev_sequence=self._prev(d),
+            venue=self.venue, symbol=self._names.get(native) or self.symbol(native),
+            native_symbol=native, exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts,
+            sequence=int(d["u"]), update_type=_DELTA, bids=d["b"], asks=d["a"],
+            first_sequence=int(d["U"]),
         )]
-
-    def _prev(self, d: dict[str, Any]) -> int | None:
-        return None  # spot has no `pu`; USD-M overrides
 
     def agg_trade(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
         native = d["s"]
