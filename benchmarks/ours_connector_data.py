@@ -25,7 +25,8 @@ _BWS = "ws_combined_depth100ms_bookTicker_kline1m_aggTrade__cryptofeed"
 FILES = {
     "binance": {
         "ws": f"binance/live_spot_{_BWS}_BINANCE.ws.1.0.txt",
-        "depth": "binance/live_spot_rest_depth_snapshots_limit1000__cryptofeed_BINANCE.http.0.0.txt",
+        "depth": ("binance/live_spot_rest_depth_snapshots_limit1000"
+                  "__cryptofeed_BINANCE.http.0.0.txt"),
         "info": "binance/live_spot_rest_exchangeInfo__cryptofeed_BINANCE.0.txt",
     },
     "binance_usdm": {
