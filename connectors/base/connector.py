@@ -326,7 +326,7 @@ class Connector(BookKeeper, ABC):
         """The hot path: every frame -> events -> queue."""
         normalize = self.normalizer
         on_book = self._on_book
-        publish = self._publish
+        queue_publish = self.queue.publish  # straight to the queue: one coroutine less a frame
         stats = self.stats
         clock = time.monotonic
         time_ns = time.time_ns
@@ -349,8 +349,13 @@ class Connector(BookKeeper, ABC):
             for ev in events:
                 if ev.__class__ is OrderBook:
                     await on_book(ev)  # type: ignore[arg-type]
-                else:
-                    await publish(ev)
+                    continue
+                try:
+                    await queue_publish(ev)
+                except CodecError as exc:
+                    self._not_published(ev, exc)
+                    continue
+                stats.events += 1
 
     async def _watchdog(self, conn: Connection) -> None:
         """Close the socket when the stream goes quiet or a book stays broken too long."""
@@ -393,15 +398,19 @@ class Connector(BookKeeper, ABC):
     # ------------------------------------------------------------------ publishing
 
     async def _publish(self, event: Event) -> bool:
+        """Publish one event; False (logged, counted) if the queue could not encode it."""
         try:
             await self.queue.publish(event)
         except CodecError as exc:
-            self.stats.publish_errors += 1
-            self._log_limited("publish", "%s: %s %s not published: %s", self.venue,
-                              event.SCHEMA, event.symbol, exc)
+            self._not_published(event, exc)
             return False
         self.stats.events += 1
         return True
+
+    def _not_published(self, event: Event, exc: Exception) -> None:
+        self.stats.publish_errors += 1
+        self._log_limited("publish", "%s: %s %s not published: %s", self.venue,
+                          event.SCHEMA, event.symbol, exc)
 
     async def _status(self, status: ConnectorState, stream: str, reason: str = "") -> None:
         ts = now_us()

@@ -102,9 +102,9 @@ class BinanceSpotNormalizer(BaseNormalizer):
         agg_id = int(d["a"])
         trade = Trade(trade_id=str(agg_id), price=d["p"], qty=d["q"],
                       side=_SELL if d["m"] else _BUY, exchange_ts=int(d["T"]) * 1000)
-        return [Trades(venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-                       exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts, sequence=agg_id,
-                       trades=[trade])]
+        return [Trades(venue=self.venue, symbol=self._names.get(native) or self.symbol(native),
+                       native_symbol=native, exchange_ts=int(d["E"]) * 1000,
+                       receive_ts=receive_ts, sequence=agg_id, trades=[trade])]
 
     def trade(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
         native = d["s"]
