@@ -143,3 +143,26 @@ def json_book(body: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         d = d["result"]
         return [tuple(x) for x in d["b"]], [tuple(x) for x in d["a"]]  # type: ignore[misc]
     return [tuple(x) for x in d["bids"]], [tuple(x) for x in d["asks"]]  # type: ignore[misc]
+
+
+def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
+    """Every DELTA on the topic continues the SNAPSHOT/DELTA before it by the venue's rule."""
+    last: dict[str, tuple[int, bool]] = {}  # symbol -> (sequence, right after a snapshot)
+    for ev in events:
+        if not isinstance(ev, OrderBook):
+            continue
+        assert ev.sequence is not None
+        if ev.is_snapshot:
+            last[ev.symbol] = (ev.sequence, True)
+            continue
+        seq, fresh = last[ev.symbol]
+        if venue == "binance":
+            assert ev.first_sequence is not None
+            assert ev.first_sequence <= seq + 1 <= ev.sequence
+        elif venue == "binance_usdm":
+            assert ev.first_sequence is not None
+            # the pu chain; right after a snapshot of the REST book alone, the futures bridge
+            assert ev.prev_sequence == seq or (fresh and ev.first_sequence <= seq <= ev.sequence)
+        else:
+            assert ev.sequence == seq + 1
+        last[ev.symbol] = (ev.sequence, False)

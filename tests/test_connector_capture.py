@@ -10,7 +10,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from connector_harness import Run, books_from_topic, config_for, statuses
+from connector_harness import (
+    Run,
+    assert_no_delta_on_a_broken_book,
+    books_from_topic,
+    config_for,
+    statuses,
+)
 from connector_support import (
     BINANCE_SPOT_WS,
     BINANCE_USDM_WS,
@@ -108,6 +114,7 @@ async def test_capture_replay_gives_the_reference_book(case: Case, kafka_bootstr
     events = await run.read_back(kafka_bootstrap)
     stats = run.connector.stats
     assert (stats.gaps, stats.resyncs, stats.malformed, stats.reconnects) == (0, 0, 0, 0)
+    assert_no_delta_on_a_broken_book(case.venue, events)
     assert stats.exchange_errors == 0 and stats.publish_errors == 0
     assert_books_equal(run, case.reference(), events)
 
@@ -160,4 +167,5 @@ async def test_gap_in_a_capture_replay_is_rebuilt(case: Case, kafka_bootstrap: s
     assert statuses(events, ConnectorState.RECONNECTING)[0].reason.startswith(
         f"{symbol} book not rebuilt within 0.5s")
     assert run.connector.stats.gaps == 1
+    assert_no_delta_on_a_broken_book(case.venue, events)
     assert_books_equal(run, case.reference(), events)

@@ -9,7 +9,14 @@ from __future__ import annotations
 import logging
 
 import pytest
-from connector_harness import Run, books_from_topic, config_for, json_book, statuses
+from connector_harness import (
+    Run,
+    assert_no_delta_on_a_broken_book,
+    books_from_topic,
+    config_for,
+    json_book,
+    statuses,
+)
 
 from connectors.base.connector import Connector
 from connectors.base.errors import ConnectorError
@@ -49,28 +56,6 @@ def assert_books_match_the_market(run: Run, sim: Simulator, events: list[Event])
         book = run.connector.books[symbol]
         assert (book.bids(), book.asks()) == (bids, asks), f"{symbol} differs from the market"
         assert (downstream[symbol].bids(), downstream[symbol].asks()) == (bids, asks)
-
-
-def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
-    """Every DELTA on the topic continues the SNAPSHOT/DELTA before it by the venue's rule."""
-    last: dict[str, tuple[int, bool]] = {}  # symbol -> (sequence, right after a snapshot)
-    for ev in events:
-        if not isinstance(ev, OrderBook):
-            continue
-        assert ev.sequence is not None
-        if ev.is_snapshot:
-            last[ev.symbol] = (ev.sequence, True)
-            continue
-        seq, fresh = last[ev.symbol]
-        if venue == "binance":
-            assert ev.first_sequence is not None
-            assert ev.first_sequence <= seq + 1 <= ev.sequence
-        elif venue == "binance_usdm":
-            assert ev.first_sequence is not None
-            assert (ev.first_sequence <= seq <= ev.sequence) if fresh else ev.prev_sequence == seq
-        else:
-            assert ev.sequence == seq + 1
-        last[ev.symbol] = (ev.sequence, False)
 
 
 @pytest.mark.parametrize("venue", VENUES)
@@ -208,3 +193,32 @@ async def test_unknown_symbol_is_a_clear_error(kafka_bootstrap: str) -> None:
         with pytest.raises(ConnectorError, match="symbol 'NOPE/USDT' is not listed on binance"):
             await run.task
         await run.queue.stop()
+
+
+@pytest.mark.parametrize("venue, per_connection, connections", [
+    ("binance", 4, 3),  # 4 streams a symbol: one symbol per socket
+    ("bybit_spot", 200, 1),  # 12 topics on one socket: two subscribe requests (at most 10 each)
+])
+async def test_symbols_spread_over_connections_and_subscriptions_chunked(
+    venue: str, per_connection: int, connections: int, kafka_bootstrap: str
+) -> None:
+    natives = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    source = SyntheticSource(seed=3, symbols=natives, rate=200, max_steps=100)
+    async with Simulator(venue, source) as sim:
+        cfg = config_for(venue, natives, sim, max_streams_per_connection=per_connection)
+        run = await Run.start(cfg, kafka_bootstrap)
+        try:
+            await run.settle(sim)
+            c = run.connector
+            assert [conn.name for conn in c.connections] == [
+                f"public#{i}" for i in range(connections)]
+            assert sim.state()["connections_open"] == connections
+            assert c.stats.exchange_errors == 0  # every subscription accepted
+            assert c.clock_drift_us is not None and abs(c.clock_drift_us) < 2_000_000
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    assert len(statuses(events, ConnectorState.CONNECTED)) == connections
+    assert {e.symbol for e in events if isinstance(e, OrderBook)} == {
+        "BTC/USDT", "ETH/USDT", "SOL/USDT"}
+    assert_no_delta_on_a_broken_book(venue, events)
