@@ -6,6 +6,7 @@ The book each connector holds at the end equals the simulator's own book, exactl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -222,3 +223,24 @@ async def test_symbols_spread_over_connections_and_subscriptions_chunked(
     assert {e.symbol for e in events if isinstance(e, OrderBook)} == {
         "BTC/USDT", "ETH/USDT", "SOL/USDT"}
     assert_no_delta_on_a_broken_book(venue, events)
+
+
+async def test_runner_stops_every_connector_when_one_cannot_start() -> None:
+    """`ttxt connect`'s loop: a connector that cannot start (unknown symbol) stops the others
+    and its error comes out (the CLI prints it as one line)."""
+    from connectors.config import parse_config
+    from connectors.runner import run_connectors
+    from ttxt_kafka.bus import AsyncioQueue
+
+    async with Simulator("binance", market()) as good, Simulator("bybit_spot", market()) as bad:
+        config = parse_config({"connectors": [
+            {"venue": "binance", "symbols": ["BTCUSDT"], "streams": {"book": True},
+             "endpoints": {"ws": good.ws_url, "rest": good.rest_url}},
+            {"venue": "bybit_spot", "symbols": ["NOPEUSDT"], "streams": {"trades": True},
+             "endpoints": {"ws": bad.ws_url, "rest": bad.rest_url}},
+        ]})
+        started: list[Connector] = []
+        with pytest.raises(ConnectorError, match="'NOPEUSDT' is not listed on bybit_spot"):
+            await run_connectors(config, AsyncioQueue(100_000), asyncio.Event(),
+                                 on_started=started.extend)
+        assert all(c.stopping for c in started)
