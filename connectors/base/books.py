@@ -69,6 +69,8 @@ class BookKeeper:
         state = self.states.get(ev.native_symbol)
         if state is None:
             return  # a book we did not ask for
+        if state.gate is not None:  # a snapshot of this book is on its way to the queue
+            await state.gate.wait()
         sync = state.sync
         try:
             action = sync.on_snapshot(ev) if ev.update_type is _SNAPSHOT else sync.on_delta(ev)
@@ -153,7 +155,7 @@ class BookKeeper:
         snap = book.snapshot(receive_ts=last.receive_ts)
         snap.exchange_ts = last.exchange_ts
         snap.depth = last.depth
-        if not await self._publish(snap):
+        if not await self._publish_snapshot(state, snap):
             await self._resync(state, "the snapshot could not be published")
             return
         self.stats.book_snapshots += 1
@@ -184,11 +186,24 @@ class BookKeeper:
         while True:
             await asyncio.sleep(interval)
             for state in list(self.states.values()):
-                if state.sync.synced and state.book.ready:
+                if state.sync.synced and state.book.ready and state.gate is None:
                     snap = state.book.snapshot()
                     snap.depth = self.snapshot_depth
-                    if await self._publish(snap):
+                    if await self._publish_snapshot(state, snap):
                         self.stats.book_snapshots += 1
+
+    async def _publish_snapshot(self, state: SymbolState, snap: OrderBook) -> bool:
+        """Publish a SNAPSHOT with the symbol's deltas held back until it is in the queue.
+
+        It is published from another task than the stream's (the REST fetch, the periodic
+        loop); if the queue makes it wait (Kafka metadata, a full buffer), a delta applied
+        meanwhile must not reach the topic before the snapshot it follows."""
+        state.gate = gate = asyncio.Event()
+        try:
+            return await self._publish(snap)
+        finally:
+            state.gate = None
+            gate.set()
 
     async def _book_status(self, state: SymbolState, status: ConnectorState, reason: str) -> None:
         ts = now_us()

@@ -61,3 +61,4 @@ class SymbolState:
     was_synced: bool = False
     fetching: bool = False  # a snapshot request is in flight
     snapshot_attempts: int = 0
+    gate: asyncio.Event | None = None  # set while a snapshot is being published
