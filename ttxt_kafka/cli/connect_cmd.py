@@ -44,11 +44,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{c.venue}: {', '.join(c.symbols)} [{', '.join(streams)}]")
         print("topics: " + ", ".join(topics_of(config)))
         return 0
+    from aiokafka.errors import KafkaError
+
     bootstrap = args.bootstrap or config.kafka.bootstrap_servers or resolve_bootstrap(None)
     try:
         asyncio.run(run_to_kafka(config, bootstrap, stats_interval=args.stats_interval))
     except ConnectorError as exc:
         raise CliError(str(exc)) from None
+    except (KafkaError, ConnectionError) as exc:  # KafkaUnavailableError is a ConnectionError
+        raise CliError(f"Kafka at {bootstrap}: {type(exc).__name__}: {exc}") from None
     except KeyboardInterrupt:
         return 130
     return 0
