@@ -59,6 +59,7 @@ class Connector(BookKeeper, ABC):
     exchange: ClassVar[str]
     # Protocol-level keepalive pings from our side (None: the exchange wants app-level ones).
     ws_ping_interval: ClassVar[float | None] = 20.0
+    heartbeat_interval: float | None = None  # seconds between `heartbeat()` calls (None: none)
 
     def __init__(
         self,
@@ -123,8 +124,6 @@ class Connector(BookKeeper, ABC):
 
     async def heartbeat(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Send one application-level ping (exchanges that want them)."""
-
-    heartbeat_interval: float | None = None
 
     @abstractmethod
     async def rebuild(self, state: SymbolState) -> None:
