@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ttxt_kafka.cli.tail_cmd",
     "ttxt_kafka.cli.demo_cmd",
     "ttxt_kafka.cli.simulate_cmd",
+    "ttxt_kafka.cli.connect_cmd",
     "ttxt_kafka.cli.strategy_cmd",
 ]
 
