@@ -25,9 +25,9 @@ from ttxt_kafka.events import (
     MarketType,
     OrderBook,
     Side,
-    Trade,
-    Trades,
     UpdateType,
+    new_trade,
+    new_trades,
 )
 
 from ..base.errors import ExchangeMessageError, MalformedMessage
@@ -100,20 +100,18 @@ class BinanceSpotNormalizer(BaseNormalizer):
     def agg_trade(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
         native = d["s"]
         agg_id = int(d["a"])
-        trade = Trade(trade_id=str(agg_id), price=d["p"], qty=d["q"],
-                      side=_SELL if d["m"] else _BUY, exchange_ts=int(d["T"]) * 1000)
-        return [Trades(venue=self.venue, symbol=self._names.get(native) or self.symbol(native),
-                       native_symbol=native, exchange_ts=int(d["E"]) * 1000,
-                       receive_ts=receive_ts, sequence=agg_id, trades=[trade])]
+        trade = new_trade(str(agg_id), d["p"], d["q"], _SELL if d["m"] else _BUY,
+                          int(d["T"]) * 1000)
+        return [new_trades(self.venue, self._names.get(native) or self.symbol(native), native,
+                           int(d["E"]) * 1000, receive_ts, agg_id, [trade])]
 
     def trade(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
         native = d["s"]
         trade_id = int(d["t"])
-        trade = Trade(trade_id=str(trade_id), price=d["p"], qty=d["q"],
-                      side=_SELL if d["m"] else _BUY, exchange_ts=int(d["T"]) * 1000)
-        return [Trades(venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-                       exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts, sequence=trade_id,
-                       trades=[trade])]
+        trade = new_trade(str(trade_id), d["p"], d["q"], _SELL if d["m"] else _BUY,
+                          int(d["T"]) * 1000)
+        return [new_trades(self.venue, self._names.get(native) or self.symbol(native), native,
+                           int(d["E"]) * 1000, receive_ts, trade_id, [trade])]
 
     def kline(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
         native = d["s"]

@@ -28,9 +28,9 @@ from ttxt_kafka.events import (
     MarketType,
     OrderBook,
     Side,
-    Trade,
-    Trades,
     UpdateType,
+    new_trade,
+    new_trades,
 )
 
 from ..base.errors import ExchangeMessageError, MalformedMessage
@@ -116,12 +116,11 @@ class BybitSpotNormalizer(BaseNormalizer):
         if not items:
             return []
         native = items[0]["s"]
-        trades = [Trade(trade_id=str(t["i"]), price=t["p"], qty=t["v"], side=_SIDES[t["S"]],
-                        exchange_ts=int(t["T"]) * 1000) for t in items]
+        trades = [new_trade(str(t["i"]), t["p"], t["v"], _SIDES[t["S"]], int(t["T"]) * 1000)
+                  for t in items]
         seq = items[-1].get("seq")
-        return [Trades(venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-                       exchange_ts=int(msg["ts"]) * 1000, receive_ts=receive_ts,
-                       sequence=int(seq) if seq is not None else None, trades=trades)]
+        return [new_trades(self.venue, self.symbol(native), native, int(msg["ts"]) * 1000,
+                           receive_ts, int(seq) if seq is not None else None, trades)]
 
     def klines(self, msg: dict[str, Any], rest: str, receive_ts: int) -> list[Event]:
         native = rest.rsplit(".", 1)[1]
