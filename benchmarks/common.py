@@ -51,7 +51,11 @@ def int_from_env(name: str, default: int) -> int:
 
 @dataclass
 class Result:
-    """One row of a table: ``median`` of ``samples`` in ``unit`` (lower is better for times)."""
+    """One row of a table: ``median`` of ``samples`` in ``unit``.
+
+    Lower is better for times (``µs``, ...), higher for rates (``ev/s``); ``extra`` holds
+    per-row values shown as additional columns (e.g. encoded bytes per event).
+    """
 
     name: str
     metric: str
@@ -59,6 +63,11 @@ class Result:
     median: float
     samples: list[float]
     note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return is_rate(self.unit)
 
     @property
     def spread(self) -> float:
@@ -96,8 +105,9 @@ class Case(Generic[T]):
     run: Callable[[T], object]
     setup: Callable[[], T]
     ops: int
-    unit: str = "µs"
+    unit: str = "µs"  # a time per op (see _SCALE) or a rate, ops per second (see _RATES)
     note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 def gc_in_timed_region() -> bool:
@@ -116,10 +126,18 @@ def _time_once(case: Case[Any]) -> float:
         elapsed = time.perf_counter() - t0
     finally:
         gc.enable()
+    if case.unit in _RATES:
+        return case.ops / elapsed * _RATES[case.unit]
     return elapsed * _SCALE[case.unit] / case.ops
 
 
-_SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6, "ns": 1e9}
+_SCALE = {"s": 1.0, "ms": 1e3, "µs": 1e6, "ns": 1e9}  # time per op: lower is better
+_RATES = {"ev/s": 1.0, "ops/s": 1.0}  # ops per second: higher is better
+
+
+def is_rate(unit: str) -> bool:
+    """True for rate units (higher is better), False for times per op."""
+    return unit in _RATES
 
 
 def measure_all(
@@ -138,8 +156,9 @@ def measure_all(
     closures per delta, ~10% of its time on this machine).
     """
     for case in cases:
-        if case.unit not in _SCALE:
-            raise ValueError(f"unknown unit {case.unit!r}, use one of {sorted(_SCALE)}")
+        if case.unit not in _SCALE and case.unit not in _RATES:
+            known = sorted(_SCALE) + sorted(_RATES)
+            raise ValueError(f"unknown unit {case.unit!r}, use one of {known}")
     n_rounds = rounds if rounds is not None else rounds_from_env()
     samples: list[list[float]] = [[] for _ in cases]
     for i in range(warmup + n_rounds):
@@ -148,7 +167,7 @@ def measure_all(
             if i >= warmup:
                 out.append(sample)
     return [
-        Result(c.name, c.metric, c.unit, statistics.median(s), s, c.note)
+        Result(c.name, c.metric, c.unit, statistics.median(s), s, c.note, dict(c.extra))
         for c, s in zip(cases, samples, strict=True)
     ]
 
@@ -163,23 +182,40 @@ def _fmt(x: float) -> str:
 
 
 def markdown_table(report: Report) -> str:
-    """The report as a markdown table, ready to paste into the README."""
-    base = next((r for r in report.results if r.name == report.baseline), None)
-    head = f"vs {report.baseline}" if base else "vs baseline"
+    """The report as a markdown table, ready to paste into the README.
+
+    Each row's ratio is against the baseline's row of the same metric, so one table can hold
+    several metrics (e.g. encode and decode of several events). Keys of the rows' ``extra``
+    dicts become additional columns, in order of first appearance.
+    """
+    bases = {r.metric: r for r in report.results if r.name == report.baseline}
+    head = f"vs {report.baseline}" if bases else "vs baseline"
+    extra_cols = list(dict.fromkeys(k for r in report.results for k in r.extra))
     lines = [
-        f"| library | metric | median | spread | {head} |",
-        "|---|---|---:|---:|---:|",
+        "| library | metric | median | spread | " + " | ".join([head, *extra_cols]) + " |",
+        "|---|---|---:|---:|---:|" + "---:|" * len(extra_cols),
     ]
     for r in report.results:
+        base = bases.get(r.metric)
         ratio = f"{r.median / base.median:.2f}×" if base and base.median else "n/a"
         name = f"{r.name} ({r.note})" if r.note else r.name
+        cells = [ratio, *(r.extra.get(k, "") for k in extra_cols)]
         lines.append(
-            f"| {name} | {r.metric} | {_fmt(r.median)} {r.unit} | ±{r.spread * 50:.1f}% | {ratio} |"
+            f"| {name} | {r.metric} | {_fmt(r.median)} {r.unit} | ±{r.spread * 50:.1f}% | "
+            + " | ".join(cells)
+            + " |"
         )
     notes = [f"- {u.name}: not run ({u.reason})" for u in report.unavailable]
+    rates = {r.higher_is_better for r in report.results}
+    if rates == {True, False}:
+        better = "below 1× is faster for times, above 1× for rates"
+    elif rates == {True}:
+        better = "above 1× is faster"
+    else:
+        better = "below 1× is faster"
     footer = (
         f"\nMedian of {_rounds_of(report)} rounds; spread = (max-min)/2 as % of median; "
-        f"ratio = median / {report.baseline}'s median (below 1× is faster)."
+        f"ratio = median / {report.baseline}'s median ({better})."
     )
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n" + footer
 

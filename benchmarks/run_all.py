@@ -2,7 +2,8 @@
 
 Usage: ``.bench-venv/bin/python benchmarks/run_all.py [NAME ...]`` — names filter by substring
 (``run_all.py orderbook``). Knobs: ``BENCH_ROUNDS`` (default 5), ``BENCH_GC=1`` (keep the garbage
-collector on while timing), and per-bench ones such as ``BENCH_DELTAS`` (default 20000).
+collector on while timing), and per-bench ones such as ``BENCH_DELTAS`` (default 20000) and
+``BENCH_CODEC_EVENTS`` (default 10000).
 Exits non-zero if any benchmark raised, after running the others.
 """
 

@@ -1,1 +1,54 @@
-"""Exchange connectors: one package per exchange, plus the shared base and web layer."""
+"""Exchange connectors: one package per exchange, plus the shared base and web layer.
+
+    from connectors import connector_for, load_config
+    config = load_config("examples/binance.yaml")
+    connector = connector_for(config.connectors[0], queue)   # any IQueue: KafkaQueue, AsyncioQueue
+    await connector.run()                                     # until connector.stop()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .config import Config, ConfigError, ConnectorConfig, load_config, parse_config
+
+if TYPE_CHECKING:
+    from ttxt_kafka.bus.interfaces import IQueue
+
+    from .base.connector import Connector
+
+
+def connector_class(venue: str) -> type[Connector]:
+    """The connector class serving a venue (imported on demand)."""
+    if venue == "binance":
+        from .binance.connector import BinanceSpotConnector
+
+        return BinanceSpotConnector
+    if venue == "binance_usdm":
+        from .binance.connector import BinanceUsdmConnector
+
+        return BinanceUsdmConnector
+    if venue == "bybit_spot":
+        from .bybit.connector import BybitSpotConnector
+
+        return BybitSpotConnector
+    if venue == "bybit_linear":
+        from .bybit.connector import BybitLinearConnector
+
+        return BybitLinearConnector
+    raise ValueError(f"no connector for venue {venue!r}")
+
+
+def connector_for(config: ConnectorConfig, queue: IQueue) -> Connector:
+    return connector_class(config.venue)(config, queue)
+
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConnectorConfig",
+    "connector_class",
+    "connector_for",
+    "load_config",
+    "parse_config",
+]

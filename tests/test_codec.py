@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import random
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, ClassVar
 
 import pytest
 from fastavro import parse_schema, schemaless_reader
-from samples import all_samples
+from samples import T0, all_samples
 
 from ttxt_kafka.codec import (
     Codec,
@@ -21,9 +24,9 @@ from ttxt_kafka.codec import (
     decode,
     encode,
 )
-from ttxt_kafka.events import Event, OrderBook
+from ttxt_kafka.events import CreateOrder, Event, OrderBook, Side, Trades
 from ttxt_kafka.fingerprint import canonical_form, crc64_avro, schema_fingerprint
-from ttxt_kafka.registry import Registry
+from ttxt_kafka.registry import REGISTRY, Registry
 from ttxt_kafka.schemas import load_schema
 
 SAMPLES = all_samples()
@@ -187,3 +190,238 @@ def test_encoding_an_invalid_event_is_a_codec_error() -> None:
     bad.bid_price = 1.5  # type: ignore[attr-defined]  # a float price must not slip through
     with pytest.raises(CodecError, match="cannot encode BBO"):
         encode(bad)
+
+
+# ------------------------------------------------------------------ the fast path
+#
+# `avro_fastpath` compiles each schema into a Python encoder/decoder. Contract: it returns
+# exactly what the fastavro path returns, or raises and the codec falls back to fastavro. These
+# tests compare `Codec()` with `Codec(fast=False)` (fastavro only) on everything we can think of.
+
+FASTAVRO_ONLY = Codec(fast=False)
+
+
+def _outcome(fn: Callable[[Any], Any], arg: Any) -> Any:
+    try:
+        return ("ok", fn(arg))
+    except Exception as exc:  # compare the exception the caller would see
+        return ("error", type(exc), str(exc))
+
+
+def test_every_builtin_event_type_has_a_fast_path() -> None:
+    for et in REGISTRY.by_name.values():
+        assert et.fast_encode is not None and et.fast_decode is not None, et.name
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.SCHEMA}-{e.venue}")
+def test_fast_path_matches_fastavro_on_samples(event: Event) -> None:
+    et = REGISTRY.by_class[type(event)]
+    assert et.fast_encode is not None and et.fast_decode is not None
+    data = FASTAVRO_ONLY.encode(event)
+    assert et.fast_encode(event) == data
+    back = et.fast_decode(data)
+    assert back == FASTAVRO_ONLY.decode(data) == event
+    assert [type(getattr(back, f.name)) for f in fields(back)] == [
+        type(getattr(event, f.name)) for f in fields(event)]
+
+
+def _random_text(rng: random.Random) -> str:
+    n = rng.choice([0, 1, 5, 14, 63, 64, 65, 200, 9000])  # 1-, 2- and 3-byte length prefixes
+    return "".join(rng.choices("0123456789.-abcXYZ/_ é€😀", k=n))
+
+
+def _random_int(rng: random.Random, bits: int = 64) -> int:
+    edge = [0, 1, -1, 63, 64, -64, -65, 127, 128, 2**31 - 1, -(2**31), 2**53, T0, -T0,
+            2**63 - 1, -(2**63)]
+    if bits == 32:
+        edge = [x for x in edge if -(2**31) <= x < 2**31]
+    if rng.random() < 0.5:
+        return rng.choice(edge)
+    return rng.randrange(-(2 ** (bits - 1)), 2 ** (bits - 1))
+
+
+def _randomized(event: Event, rng: random.Random) -> Event:
+    """A copy of a sample event with every field replaced by a random valid value."""
+    new = copy.deepcopy(event)
+    for f in fields(new):
+        value = getattr(new, f.name)
+        if isinstance(value, StrEnum):
+            setattr(new, f.name, rng.choice(list(type(value))))
+        elif isinstance(value, bool):
+            setattr(new, f.name, rng.random() < 0.5)
+        elif isinstance(value, int):
+            setattr(new, f.name, _random_int(rng, 32 if f.name == "depth" else 64))
+        elif value is None or "None" in str(f.type):  # optional: None or a value
+            setattr(new, f.name, None if rng.random() < 0.3 else (
+                _random_int(rng) if "int" in str(f.type) else _random_text(rng)))
+        elif isinstance(value, str):
+            setattr(new, f.name, _random_text(rng))
+        elif isinstance(value, dict):
+            setattr(new, f.name, {_random_text(rng): _random_text(rng)
+                                  for _ in range(rng.randint(0, 3))})
+        elif f.name in ("bids", "asks"):
+            levels = [[_random_text(rng), _random_text(rng)] for _ in range(rng.randint(0, 30))]
+            setattr(new, f.name, levels if rng.random() < 0.7 else [tuple(x) for x in levels])
+        elif isinstance(value, list):  # nested records
+            items = [copy.deepcopy(rng.choice(value)) for _ in range(rng.randint(0, 5))]
+            setattr(new, f.name, [_randomized_item(it, rng) for it in items])
+    return new
+
+
+def _randomized_item(item: Any, rng: random.Random) -> Any:
+    for f in fields(item):
+        value = getattr(item, f.name)
+        if isinstance(value, StrEnum):
+            setattr(item, f.name, rng.choice(list(type(value))))
+        elif isinstance(value, int):
+            setattr(item, f.name, _random_int(rng))
+        else:
+            setattr(item, f.name, None if value is None and rng.random() < 0.5
+                    else _random_text(rng))
+    return item
+
+
+def _levels_as_lists(event: Event) -> Event:
+    if isinstance(event, OrderBook):
+        event = copy.copy(event)
+        event.bids = [list(x) for x in event.bids]
+        event.asks = [list(x) for x in event.asks]
+    return event
+
+
+def test_fast_path_matches_fastavro_on_random_events() -> None:
+    rng = random.Random(11)
+    decoded_fast = 0
+    for i in range(1000):
+        event = _randomized(SAMPLES[i % len(SAMPLES)], rng)
+        et = REGISTRY.by_class[type(event)]
+        assert et.fast_encode is not None and et.fast_decode is not None
+        data = FASTAVRO_ONLY.encode(event)  # valid events: both encode
+        assert et.fast_encode(event) == data, event  # the fast function itself, no fallback
+        back = _levels_as_lists(event)  # Avro arrays come back as lists
+        assert decode(data) == FASTAVRO_ONLY.decode(data) == back
+        with contextlib.suppress(Exception):
+            decoded_fast += et.fast_decode(data) == back
+    assert decoded_fast == 1000  # valid records never need the fallback
+
+
+@pytest.mark.parametrize("field_name, bad", [
+    ("sequence", True),  # a bool where a long is expected
+    ("sequence", 2**63),  # out of range
+    ("sequence", 1.0),
+    ("exchange_ts", "1"),
+    ("exchange_ts", -(2**63) - 1),
+    ("depth", 2**40),  # "int" field: fastavro writes it anyway, so must we
+    ("depth", None),
+    ("venue", None),
+    ("venue", 5),
+    ("venue", b"binance"),
+    ("native_symbol", StrEnum("S", {"X": "BTCUSDT"}).X),  # a str subclass
+    ("update_type", "DELTA"),  # the symbol string instead of the member
+    ("update_type", "delta"),
+    ("update_type", Side.BUY),
+    ("bids", (("1", "2"),)),
+    ("bids", [("1", 2)]),
+    ("bids", [["1", "2", "3"]]),
+    ("bids", iter([["1", "2"]])),
+    ("bids", "12"),
+    ("checksum", False),
+])
+def test_fast_path_gives_way_on_unusual_values(field_name: str, bad: Any) -> None:
+    def event() -> Event:  # a fresh one per codec: the iterator case is consumed by encoding
+        e = copy.copy(SAMPLES[0])
+        setattr(e, field_name, copy.copy(bad))
+        return e
+
+    assert _outcome(encode, event()) == _outcome(FASTAVRO_ONLY.encode, event())
+
+
+def test_fast_path_gives_way_on_unusual_nested_and_map_values() -> None:
+    trades = next(e for e in SAMPLES if isinstance(e, Trades))
+    order = next(e for e in SAMPLES if isinstance(e, CreateOrder))
+    cases: list[Event] = []
+    for bad in (None, "x", 5, (copy.copy(trades.trades[0]),), [{"trade_id": "1"}]):
+        t = copy.copy(trades)
+        t.trades = bad  # type: ignore[assignment]
+        cases.append(t)
+    t = copy.deepcopy(trades)
+    t.trades[0].side = "SELL"  # type: ignore[assignment]
+    cases.append(t)
+    for bad_extras in ({"a": 1}, {1: "a"}, {"a": None}, [("a", "b")]):
+        o = copy.copy(order)
+        o.extras = bad_extras  # type: ignore[assignment]
+        cases.append(o)
+    o = copy.copy(order)
+    o.price = StrEnum("P", {"X": "60000.1"}).X  # type: ignore[assignment]  # nullable string
+    cases.append(o)
+    for event in cases:
+        assert _outcome(encode, event) == _outcome(FASTAVRO_ONLY.encode, event), event
+
+
+def test_fast_path_decodes_fuzzed_bytes_exactly_like_fastavro() -> None:
+    rng = random.Random(5)
+    encoded = [encode(e) for e in SAMPLES] + [
+        encode(_randomized(SAMPLES[i % len(SAMPLES)], rng)) for i in range(200)]
+    for _ in range(20_000):
+        data = bytearray(rng.choice(encoded))
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(10, len(data))
+            data[pos] = rng.randrange(256)
+        roll = rng.random()
+        if roll < 0.2:
+            data = data[: rng.randrange(10, len(data))]
+        elif roll < 0.3:
+            data += bytes(rng.randrange(256) for _ in range(rng.randint(1, 12)))
+        blob = bytes(data)
+        assert _outcome(decode, blob) == _outcome(FASTAVRO_ONLY.decode, blob), blob.hex()
+
+
+def test_fast_path_leaves_non_canonical_and_long_varints_to_fastavro() -> None:
+    book = SAMPLES[0]
+    assert isinstance(book, OrderBook)
+    data = bytearray(encode(book))
+    # the update_type enum index (DELTA = 1 -> 0x02) written in two bytes: 0x82 0x00
+    i = data.index(bytes([2 * len(book.bids)]), 10) - 1  # the byte before the bids count
+    assert data[i] == 0x02
+    odd = bytes(data[:i]) + b"\x82\x00" + bytes(data[i + 1:])
+    assert _outcome(decode, odd) == _outcome(FASTAVRO_ONLY.decode, odd)
+    assert decode(odd) == book
+    # the extreme longs take 10 bytes; still the fast path's
+    big = copy.copy(book)
+    big.exchange_ts, big.receive_ts = -(2**63), 2**63 - 1
+    data = encode(big)
+    et = REGISTRY.by_class[OrderBook]
+    assert et.fast_decode is not None and et.fast_decode(data) == big
+    assert decode(data) == FASTAVRO_ONLY.decode(data) == big
+    # varints overflowing 64 bits: whatever fastavro's C arithmetic makes of them
+    i = data.index(b"BTCUSDT") + len(b"BTCUSDT")  # exchange_ts starts here (10 bytes)
+    for varint in (b"\xff" * 10 + b"\x7f", b"\x80" * 9 + b"\x02", b"\x80" * 9 + b"\x00"):
+        odd = data[:i] + varint + data[i + 10:]
+        assert _outcome(decode, odd) == _outcome(FASTAVRO_ONLY.decode, odd)
+
+
+def test_a_schema_the_fast_path_does_not_compile_still_works() -> None:
+    schema = copy.deepcopy(V1)
+    schema["name"] = "Reading"
+    schema["fields"].append({"name": "value", "type": "double"})
+
+    @dataclass(slots=True, kw_only=True)
+    class Reading(Event):
+        SCHEMA: ClassVar[str] = "Reading"
+        price: str
+        value: float
+
+    registry = Registry()
+    et = registry.register(Reading, schema, handler="on_reading", channel="readings")
+    assert et.fast_encode is None and et.fast_decode is None
+    codec = Codec(registry)
+    r = Reading(venue="v", symbol="s", exchange_ts=1, receive_ts=2, price="1", value=0.5)
+    assert codec.decode(codec.encode(r)) == r
+
+
+def test_old_writer_schemas_still_resolve_through_fastavro() -> None:
+    old, new = _codec(PriceTickV1, V1, V2), _codec(PriceTickV2, V2, V1)
+    hdr = dict(venue="binance", symbol="BTC/USDT", exchange_ts=1, receive_ts=2)
+    old_bytes = old.encode(PriceTickV1(**hdr, price="60000.1"))
+    assert old_bytes[2:10] not in new.registry.fast_decoders  # not the reader's schema
+    assert new.decode(old_bytes) == PriceTickV2(**hdr, price="60000.1", source="exchange")

@@ -123,3 +123,19 @@ def test_decimal_conversion_is_exact() -> None:
     bbo = ev.BBO(venue="x", symbol="A/B", exchange_ts=0, receive_ts=0, bid_price="0.1",
                  bid_qty="1", ask_price="0.2", ask_qty="1")
     assert str(bbo.mid()) == "0.15"
+
+
+def test_positional_constructors_build_the_same_events() -> None:
+    trade = ev.new_trade("7", "0.35280000", "58.00000000", ev.Side.SELL, 5)
+    assert trade == ev.Trade(trade_id="7", price="0.35280000", qty="58.00000000",
+                             side=ev.Side.SELL, exchange_ts=5)
+    trades = ev.new_trades("binance", "NKN/USDT", "NKNUSDT", 1, 2, 7, [trade])
+    assert trades == ev.Trades(venue="binance", symbol="NKN/USDT", native_symbol="NKNUSDT",
+                               exchange_ts=1, receive_ts=2, sequence=7, trades=[trade])
+    book = ev.new_orderbook("bybit_spot", "BTC/USDT", "BTCUSDT", 1, 2, 3, ev.UpdateType.DELTA,
+                            [["1", "2"]], [], 0, None, None, None)
+    assert book == ev.OrderBook(venue="bybit_spot", symbol="BTC/USDT", native_symbol="BTCUSDT",
+                                exchange_ts=1, receive_ts=2, sequence=3,
+                                update_type=ev.UpdateType.DELTA, bids=[["1", "2"]], asks=[])
+    with pytest.raises(TypeError):
+        ev.new_trade("7", "1", "2")  # every field is required

@@ -52,8 +52,11 @@ def _describe(data: bytes) -> str:
 class Codec:
     """Encodes events to single-object Avro and back, using a `Registry` of event types."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, *, fast: bool = True) -> None:
+        """``fast=False`` skips the schema-specialized functions (``avro_fastpath``) and always
+        uses fastavro: same results, slower; the tests compare the two."""
         self.registry = registry or REGISTRY
+        self.fast = fast
 
     def event_type(self, event: Event) -> EventType:
         try:
@@ -65,6 +68,12 @@ class Codec:
 
     def encode(self, event: Event) -> bytes:
         et = self.event_type(event)
+        fast = et.fast_encode if self.fast else None
+        if fast is not None:
+            try:
+                return fast(event)
+            except Exception:  # anything unusual: the general path below decides
+                pass
         buf = BytesIO()
         buf.write(et.prefix)
         try:
@@ -82,6 +91,16 @@ class Codec:
         return found[1]
 
     def decode(self, data: bytes) -> Event:
+        # Fast path: a record written with a registered schema, decoded by the function
+        # compiled for it (``avro_fastpath``). It returns what the general path would, or raises
+        # and the general path below runs: same result, or the same error.
+        if self.fast and type(data) is bytes and data[:2] == MAGIC:
+            fast = self.registry.fast_decoders.get(data[2:HEADER_LEN])
+            if fast is not None:
+                try:
+                    return fast(data)
+                except Exception:  # the general path decides: same event or same error
+                    pass
         et, record = self.decode_record(data)
         try:
             return et.from_record(record)

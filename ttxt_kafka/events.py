@@ -11,11 +11,13 @@ The classes mirror the schemas field by field (same names, same order, same opti
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 # A book level: [price, qty], both exact decimal strings. Avro gives lists; tuples are accepted.
 Level = list[str] | tuple[str, str]
@@ -386,3 +388,28 @@ ENUMS: dict[str, type[StrEnum]] = {
 }
 
 COMMAND_EVENTS: tuple[type[Event], ...] = (CreateOrder, CancelOrder, AmendOrder, CancelAllOrders)
+
+
+T = TypeVar("T")
+
+
+def positional(cls: type[T]) -> Callable[..., T]:
+    """A constructor taking every field positionally, in schema order, with no defaults.
+
+    For hot paths (normalizers): a keyword-only dataclass __init__ costs ~0.4 µs per call, this
+    ~0.15 µs. It sets the slots directly, so callers must pass every field, correctly typed.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    assigns = "".join(f"    o.{n} = {n}\n" for n in names)
+    source = f"def new_{cls.__name__}({', '.join(names)}):\n    o = _new(_cls)\n{assigns}    return o\n"
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    exec(source, namespace)  # noqa: S102 - generated from the class's own field names
+    factory: Callable[..., T] = namespace[f"new_{cls.__name__}"]
+    return factory
+
+
+# Positional constructors of the high-rate market-data events (see `positional`).
+new_trade = positional(Trade)
+new_trades = positional(Trades)
+new_orderbook = positional(OrderBook)
+new_bbo = positional(BBO)

@@ -17,6 +17,7 @@ from typing import Any
 from fastavro import parse_schema
 
 from . import events as ev
+from .avro_fastpath import compile_decoder, compile_encoder
 from .fingerprint import schema_fingerprint
 from .schemas import load_schema
 
@@ -56,6 +57,10 @@ class EventType:
     channel: str
     to_record: Callable[[ev.Event], dict[str, Any]]
     from_record: Callable[[dict[str, Any]], ev.Event]
+    # Schema-specialized codec functions (``avro_fastpath``), None where the schema uses
+    # something they do not compile. The codec falls back to fastavro whenever they raise.
+    fast_encode: Callable[[ev.Event], bytes] | None = None
+    fast_decode: Callable[[bytes], ev.Event] | None = None
 
 
 class RegistryError(ValueError):
@@ -116,10 +121,17 @@ def _enum_fields(record_schema: dict[str, Any], named: dict[str, Any]) -> list[t
     return found
 
 
-def _converters(
-    cls: type[ev.Event], schema: dict[str, Any]
-) -> tuple[Callable[[ev.Event], dict[str, Any]], Callable[[dict[str, Any]], ev.Event]]:
-    """Build the event <-> Avro-record functions for one event type, once, at registration."""
+Converters = tuple[
+    Callable[[ev.Event], dict[str, Any]],
+    Callable[[dict[str, Any]], ev.Event],
+    Callable[[ev.Event], bytes] | None,
+    Callable[[bytes], ev.Event] | None,
+]
+
+
+def _converters(cls: type[ev.Event], schema: dict[str, Any], prefix: bytes) -> Converters:
+    """Build the event <-> Avro-record functions for one event type, once, at registration,
+    and the fast-path codec functions that follow the same conversions."""
     named = _named_types(schema, {})
     names = tuple(f["name"] for f in schema["fields"])
     enums = _enum_fields(schema, named)
@@ -154,7 +166,12 @@ def _converters(
             record[fname] = [item_cls(**item) for item in items]
         return cls(**record)
 
-    return to_record, from_record
+    fast_enums = dict(enums)
+    fast_nested = {fname: (item_cls, dict(item_enums))
+                   for fname, item_cls, _names, item_enums in nested}
+    fast_encode = compile_encoder(cls, schema, named, fast_enums, fast_nested, prefix)
+    fast_decode = compile_decoder(cls, schema, named, fast_enums, fast_nested, len(prefix))
+    return to_record, from_record, fast_encode, fast_decode
 
 
 class Registry:
@@ -165,6 +182,8 @@ class Registry:
         self.by_class: dict[type[ev.Event], EventType] = {}
         # fingerprint -> (parsed writer schema, the event type it decodes into)
         self.writers: dict[bytes, tuple[Any, EventType]] = {}
+        # fingerprint of a registered (reader) schema -> its fast-path decoder
+        self.fast_decoders: dict[bytes, Callable[[bytes], ev.Event]] = {}
 
     def register(
         self,
@@ -189,13 +208,18 @@ class Registry:
             raise RegistryError(f"{name}: a custom event needs handler= and channel=")
         self._check_fields(cls, schema)
         fp = schema_fingerprint(schema)
-        to_record, from_record = _converters(cls, schema)
+        to_record, from_record, fast_encode, fast_decode = _converters(cls, schema, MAGIC + fp)
         parsed = parse_schema(schema)
         et = EventType(name, cls, schema, parsed, fp, MAGIC + fp, handler, channel,
-                       to_record, from_record)
+                       to_record, from_record, fast_encode, fast_decode)
         self.by_name[name] = et
         self.by_class[cls] = et
         self.writers[fp] = (parsed, et)
+        # Records written with exactly this schema decode on the fast path (no resolution).
+        if fast_decode is None:
+            self.fast_decoders.pop(fp, None)
+        else:
+            self.fast_decoders[fp] = fast_decode
         return et
 
     def add_writer_schema(self, schema: dict[str, Any]) -> bytes:

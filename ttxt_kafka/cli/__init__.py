@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "ttxt_kafka.cli.tail_cmd",
     "ttxt_kafka.cli.demo_cmd",
     "ttxt_kafka.cli.simulate_cmd",
+    "ttxt_kafka.cli.connect_cmd",
+    "ttxt_kafka.cli.strategy_cmd",
     "ttxt_kafka.cli.record_cmd",
     "ttxt_kafka.cli.files_cmd",
     "ttxt_kafka.cli.replay_cmd",

@@ -1,0 +1,213 @@
+"""Benchmark input for the connector benchmarks: the real captures, made longer.
+
+The captures are short (hundreds of book updates per venue), so each stream is repeated with
+its update ids shifted so the sequence continues across repetitions: Binance spot U/u by the span
+of one pass (next U = previous u + 1), USD-M U/u/pu so the `pu` chain continues, Bybit `u` of
+the deltas (the snapshot is sent once). Prices and quantities stay the exchange's strings.
+Every consumer sees a valid, gap-free stream of realistic messages.
+
+Fixtures: `TTXT_FIXTURES`, else `../shared/fixtures` beside the repository (or a folder above).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+_RECV = re.compile(r"^(\d+(?:\.\d+)?): ")
+
+_BWS = "ws_combined_depth100ms_bookTicker_kline1m_aggTrade__cryptofeed"
+FILES = {
+    "binance": {
+        "ws": f"binance/live_spot_{_BWS}_BINANCE.ws.1.0.txt",
+        "depth": ("binance/live_spot_rest_depth_snapshots_limit1000"
+                  "__cryptofeed_BINANCE.http.0.0.txt"),
+        "info": "binance/live_spot_rest_exchangeInfo__cryptofeed_BINANCE.0.txt",
+    },
+    "binance_usdm": {
+        "ws": f"binance/live_usdm_{_BWS}_BINANCE_FUTURES.ws.1.0.txt",
+        "depth": "binance/live_usdm_rest_depth_snapshots__cryptofeed_BINANCE_FUTURES.http.0.0.txt",
+        "info": "binance/live_usdm_rest_exchangeInfo__cryptofeed_BINANCE_FUTURES.0.txt",
+    },
+}
+BYBIT = ("bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_tickers"
+         "__cryptofeed_v3_BYBIT.jsonl")
+BYBIT_INFO = {"bybit_spot": "bybit/live_rest_v5_market_instruments_info_spot.json",
+              "bybit_linear": "bybit/live_rest_v5_market_instruments_info_linear.json"}
+
+
+class MissingFixtures(FileNotFoundError):
+    pass
+
+
+def fixtures_dir() -> Path:
+    env = os.environ.get("TTXT_FIXTURES", "").strip()
+    if env:
+        return Path(env)
+    for folder in REPO.parents:
+        if (folder / "shared" / "fixtures").is_dir():
+            return folder / "shared" / "fixtures"
+    return REPO.parent / "shared" / "fixtures"
+
+
+def _read(name: str) -> str:
+    path = fixtures_dir() / name
+    if not path.is_file():
+        raise MissingFixtures(f"{path} not found (set TTXT_FIXTURES)")
+    return path.read_text(encoding="utf-8")
+
+
+@dataclass
+class VenueCapture:
+    """One venue's frames (raw strings, capture order) and the REST bodies beside them."""
+
+    venue: str
+    url: str  # the WS URL the capture was taken from
+    frames: list[str]
+    snapshots: dict[str, str] = field(default_factory=dict)  # native symbol -> depth body
+    info: Any = None  # instruments body (parsed JSON)
+
+    def kind(self, raw: str) -> str:
+        """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
+        head = raw[:90]
+        if self.venue.startswith("binance"):
+            for key, kind in (("@depth", "book"), ("@aggTrade", "trades"),
+                              ("@bookTicker", "bbo"), ("@kline", "klines")):
+                if key in head:
+                    return kind
+            return "other"
+        for key, kind in (('"orderbook.', "book"), ('"publicTrade.', "trades"),
+                          ('"kline.', "klines"), ('"tickers.', "tickers")):
+            if key in head:
+                return kind
+        return "other"
+
+    def stream(self, kind: str) -> list[str]:
+        return [f for f in self.frames if self.kind(f) == kind]
+
+
+def load(venue: str) -> VenueCapture:
+    if venue.startswith("binance"):
+        files = FILES[venue]
+        lines = _read(files["ws"]).split("\n")
+        url = lines[0].split(" ", 1)[0]
+        frames = [line[m.end():] for line in lines if (m := _RECV.match(line))]
+        cap = VenueCapture(venue, url, frames)
+        for line in _read(files["depth"]).split("\n"):
+            if " -> " in line:
+                req, _, rest = line.partition(" -> ")
+                cap.snapshots[re.search(r"symbol=(\w+)", req).group(1)] = rest.partition(": ")[2]  # type: ignore[union-attr]
+        cap.info = json.loads(_read(files["info"]).split("\n")[0].partition(": ")[2])
+        return cap
+    category = venue.split("_")[1]
+    recs = [json.loads(line) for line in _read(BYBIT).split("\n") if line.strip()]
+    conns = {r["conn"]: r["addr"] for r in recs if r["t"] == "connect"
+             and r["addr"].endswith(f"/v5/public/{category}")}
+    frames = [r["data"] for r in recs if r["t"] == "recv" and r["conn"] in conns]
+    return VenueCapture(venue, next(iter(conns.values())), frames,
+                        info=json.loads(_read(BYBIT_INFO[venue])))
+
+
+# ------------------------------------------------------------------------- making it longer
+
+
+def _binance_spans(frames: list[str], futures: bool) -> dict[str, int]:
+    """Per symbol, how far to shift ids so that one more pass continues the sequence."""
+    first: dict[str, dict[str, Any]] = {}
+    last: dict[str, dict[str, Any]] = {}
+    for raw in frames:
+        d = json.loads(raw)["data"]
+        if d.get("e") == "depthUpdate":
+            first.setdefault(d["s"], d)
+            last[d["s"]] = d
+    return {s: (last[s]["u"] - first[s]["pu"]) if futures else (last[s]["u"] - first[s]["U"] + 1)
+            for s in first}
+
+
+def _bybit_spans(frames: list[str]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for raw in frames:
+        msg = json.loads(raw)
+        if msg.get("topic", "").startswith("orderbook.") and msg["type"] == "delta":
+            first.setdefault(msg["data"]["s"], msg["data"]["u"])
+            last[msg["data"]["s"]] = msg["data"]["u"]
+    return {s: last[s] - first[s] + 1 for s in first}
+
+
+def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
+    """`frames` repeated until there are at least `n_messages`, ids shifted to stay gap-free."""
+    out = list(frames)
+    if not frames:
+        return out
+    binance = cap.venue.startswith("binance")
+    spans = _binance_spans(frames, cap.venue == "binance_usdm") if binance \
+        else _bybit_spans(frames)
+    k = 0
+    while len(out) < n_messages:
+        k += 1
+        for raw in frames:
+            if not binance and _is_snapshot(raw):
+                continue  # Bybit: the snapshot is sent once; later passes continue with deltas
+            out.append(_shift(raw, spans, k, binance) if _is_book(raw) else raw)
+    return out
+
+
+def _is_book(raw: str) -> bool:
+    return '"depthUpdate"' in raw[:120] or '"orderbook.' in raw[:40]
+
+
+def _is_snapshot(raw: str) -> bool:
+    return '"orderbook.' in raw[:40] and '"snapshot"' in raw[:200]
+
+
+def _shift(raw: str, spans: dict[str, int], k: int, binance: bool) -> str:
+    msg = json.loads(raw)
+    d = msg["data"]
+    span = spans.get(d["s"], 0) * k
+    for key in ("U", "u", "pu") if binance else ("u",):
+        if key in d:
+            d[key] += span
+    return json.dumps(msg, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------------- capture files
+
+
+def write_capture(cap: VenueCapture, frames: list[str], folder: Path) -> Path:
+    """`frames` as a capture file the simulator replays (with the REST bodies beside it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ts = 1_700_000_000.0
+    if cap.venue.startswith("binance"):
+        feed = "BINANCE_FUTURES" if cap.venue == "binance_usdm" else "BINANCE"
+        rest = "https://fapi.binance.com/fapi/v1" if cap.venue == "binance_usdm" \
+            else "https://api.binance.com/api/v3"
+        ws = folder / f"bench__cryptofeed_{feed}.ws.1.0.txt"
+        with ws.open("w", encoding="utf-8") as fh:
+            fh.write(f"{cap.url} <-> {ts}\n")
+            for i, raw in enumerate(frames):
+                fh.write(f"{ts + i * 1e-4:.6f}: {raw}\n")
+        with (folder / f"bench__cryptofeed_{feed}.http.0.0.txt").open("w") as fh:
+            for native, body in cap.snapshots.items():
+                fh.write(f"{rest}/depth?symbol={native}&limit=1000 -> {ts}: {body}\n")
+        (folder / f"bench__cryptofeed_{feed}.0.txt").write_text(
+            f"{rest}/exchangeInfo -> {ts}: {json.dumps(cap.info)}\n")
+        return ws
+    category = cap.venue.split("_")[1]
+    path = folder / f"bench_{category}__cryptofeed_v3_BYBIT.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        def rec(obj: dict[str, Any]) -> None:
+            fh.write(json.dumps(obj) + "\n")
+        rec({"t": "header", "format": 2, "exchange": "BYBIT"})
+        rec({"t": "http", "conn": "BYBIT.http", "ts": ts, "url":
+             f"https://api.bybit.com/v5/market/instruments-info?category={category}",
+             "data": json.dumps(cap.info)})
+        rec({"t": "connect", "conn": "BYBIT.ws.1", "ts": ts, "addr": cap.url})
+        for i, raw in enumerate(frames):
+            rec({"t": "recv", "conn": "BYBIT.ws.1", "ts": ts + i * 1e-4, "data": raw})
+    return path

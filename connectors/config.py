@@ -1,0 +1,233 @@
+"""Declarative connector configuration: YAML validated by pydantic.
+
+    kafka:
+      bootstrap_servers: 127.0.0.1:9092  # default: KAFKA_BOOTSTRAP_SERVERS, else the local one
+    topic_prefix: ttxt
+    connectors:
+      - venue: binance                   # binance | binance_usdm | bybit_spot | bybit_linear
+        symbols: [BTC/USDT, ETHUSDT]     # normalized or native
+        streams:
+          book: {depth: 1000}            # or `book: true` for the venue's default depth
+          trades: true
+          klines: {intervals: [1m, 1h]}  # 1m 5m 15m 30m 1h 4h 1d
+          bbo: true
+        endpoints: {ws: ..., rest: ...}  # override to point at the simulator
+        snapshot_interval: 60            # seconds between full book snapshots (0: never)
+
+Every model forbids unknown keys, and `load_config` turns pydantic's errors into one message
+naming each bad key by its path (`connectors[0].streams.book.depth: ...`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
+
+KLINE_INTERVALS = ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
+Interval = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d"]
+
+# Book depths each venue's stream or snapshot endpoint accepts, and the default.
+BOOK_DEPTHS: dict[str, tuple[tuple[int, ...], int]] = {
+    "binance": ((5, 10, 20, 50, 100, 500, 1000, 5000), 1000),  # REST snapshot limit
+    "binance_usdm": ((5, 10, 20, 50, 100, 500, 1000), 1000),
+    "bybit_spot": ((50, 200, 1000), 200),  # orderbook.{depth} topics (1 is the BBO)
+    "bybit_linear": ((50, 200, 500, 1000), 200),
+}
+VENUES = tuple(BOOK_DEPTHS)
+Venue = Literal["binance", "binance_usdm", "bybit_spot", "bybit_linear"]
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names every bad key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BookStream(_Strict):
+    depth: int | None = Field(default=None, description="levels per side (None: venue default)")
+
+
+def _one_minute() -> list[Interval]:
+    return ["1m"]
+
+
+class KlineStream(_Strict):
+    intervals: list[Interval] = Field(default_factory=_one_minute, min_length=1)
+
+
+def _switch(value: Any) -> Any:
+    """`book: true` means the defaults, `book: false` (or nothing) means off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+class Streams(_Strict):
+    book: BookStream | None = None
+    trades: bool = False
+    klines: KlineStream | None = None
+    bbo: bool = False
+
+    @field_validator("book", "klines", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        return _switch(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> Streams:
+        if not (self.book or self.trades or self.klines or self.bbo):
+            raise ValueError("no stream enabled: set at least one of book, trades, klines, bbo")
+        return self
+
+
+class Endpoints(_Strict):
+    ws: str | None = Field(default=None, description="WebSocket base, wss://stream.binance.com:9443")
+    rest: str | None = Field(default=None, description="REST base, e.g. https://api.binance.com")
+
+    @field_validator("ws")
+    @classmethod
+    def _ws_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"must start with ws:// or wss://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("rest")
+    @classmethod
+    def _rest_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+
+class Reconnect(_Strict):
+    initial_delay: float = Field(default=0.5, gt=0)
+    max_delay: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> Reconnect:
+        if self.max_delay < self.initial_delay:
+            raise ValueError("max_delay must be >= initial_delay")
+        return self
+
+
+class ConnectorConfig(_Strict):
+    venue: Venue
+    symbols: list[str] = Field(min_length=1)
+    streams: Streams
+    endpoints: Endpoints = Endpoints()  # frozen: one shared default is safe
+    snapshot_interval: float = Field(default=60.0, ge=0, description="seconds; 0 = none")
+    stale_timeout: float = Field(default=60.0, gt=0, description="silent this long -> reconnect")
+    resync_timeout: float = Field(
+        15.0, gt=0, description="a book still not rebuilt after this long -> reconnect")
+    reconnect: Reconnect = Reconnect()
+    heartbeat_interval: float = Field(default=20.0, gt=0, description="Bybit app ping period")
+    max_streams_per_connection: int = Field(default=200, ge=1)
+    rest_timeout: float = Field(default=10.0, gt=0)
+    clock_drift_warning_ms: float = Field(default=1000.0, gt=0)
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str]) -> list[str]:
+        bad = [s for s in value if not isinstance(s, str) or not s.strip() or " " in s.strip()]
+        if bad:
+            raise ValueError(f"invalid symbol(s) {bad}: use BASE/QUOTE or the exchange's symbol")
+        if len(set(value)) != len(value):
+            dup = sorted({s for s in value if value.count(s) > 1})
+            raise ValueError(f"symbol(s) listed twice: {dup}")
+        return [s.strip() for s in value]
+
+    @model_validator(mode="after")
+    def _depth_for_venue(self) -> ConnectorConfig:
+        book = self.streams.book
+        if book is not None and book.depth is not None:
+            allowed, _ = BOOK_DEPTHS[self.venue]
+            if book.depth not in allowed:
+                raise ValueError(
+                    f"streams.book.depth {book.depth} is not offered by {self.venue}; "
+                    f"use one of {', '.join(map(str, allowed))}"
+                )
+        return self
+
+    @property
+    def book_depth(self) -> int:
+        book = self.streams.book
+        default = BOOK_DEPTHS[self.venue][1]
+        return book.depth if book is not None and book.depth is not None else default
+
+
+class KafkaSettings(_Strict):
+    bootstrap_servers: str | None = None
+    producer: dict[str, Any] = Field(default_factory=dict,
+                                     description="extra aiokafka producer settings")
+
+
+class Config(_Strict):
+    connectors: Annotated[list[ConnectorConfig], Field(min_length=1)]
+    topic_prefix: str = DEFAULT_PREFIX
+    kafka: KafkaSettings = KafkaSettings()
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        try:
+            topic("binance", "book", value)  # raises on a prefix Kafka or our parser can't take
+        except TopicNameError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before") or "[" in str(part):
+            continue  # pydantic's internal validator names, not keys
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_errors(exc: ValidationError, source: str = "config") -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        where = _path(tuple(err["loc"]))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see the config reference in the README)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"  {where}: {msg}")
+    return f"{source}: invalid configuration\n" + "\n".join(lines)
+
+
+def parse_config(data: Any, source: str = "config") -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with a `connectors` list at the top")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc, source)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; `ConfigError` names each bad key."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the config: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    return parse_config(data, str(p))

@@ -1,0 +1,102 @@
+"""Run the connectors a config names, on one queue, until stopped; then shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.bus import KafkaQueue
+from ttxt_kafka.bus.interfaces import IQueue
+from ttxt_kafka.topics import topic
+
+from . import connector_for
+from .base.connector import Connector
+from .config import Config
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("book", "trades", "klines", "bbo", "status", "instruments")
+
+
+def topics_of(config: Config) -> list[str]:
+    """Every topic the config's connectors may write (created up front so consumers can
+    subscribe before the first event)."""
+    venues = dict.fromkeys(c.venue for c in config.connectors)
+    return [topic(v, ch, config.topic_prefix) for v in venues for ch in CHANNELS]
+
+
+async def run_connectors(
+    config: Config,
+    queue: IQueue,
+    stop: asyncio.Event,
+    *,
+    on_started: Callable[[list[Connector]], None] | None = None,
+    stats_interval: float = 0.0,
+) -> list[Connector]:
+    """Start every connector, wait for `stop`, then stop them all. A connector that fails to
+    start (unknown symbol, unreachable exchange when stopping) stops the others and raises."""
+    connectors = [connector_for(c, queue) for c in config.connectors]
+    runs = [asyncio.ensure_future(c.run()) for c in connectors]
+    stopper = asyncio.ensure_future(stop.wait())
+    reporter = (asyncio.ensure_future(_report(connectors, stats_interval))
+                if stats_interval > 0 else None)
+    try:
+        if on_started is not None:
+            on_started(connectors)
+        done, _ = await asyncio.wait([stopper, *runs], return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in runs if t in done and t.exception() is not None]
+    finally:
+        for c in connectors:
+            c.stop()
+        results = await asyncio.gather(*runs, return_exceptions=True)
+        stopper.cancel()
+        if reporter is not None:
+            reporter.cancel()
+    if failed:
+        exc = failed[0].exception()
+        assert exc is not None
+        raise exc
+    for c, result in zip(connectors, results, strict=True):
+        if isinstance(result, Exception):
+            log.error("%s connector ended with %s: %s", c.venue, type(result).__name__, result)
+    return connectors
+
+
+async def _report(connectors: list[Connector], interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        for c in connectors:
+            s = c.stats
+            log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects",
+                     c.venue, s.messages, s.events, s.gaps, s.resyncs, s.malformed, s.reconnects)
+
+
+async def run_to_kafka(
+    config: Config,
+    bootstrap: str,
+    stop: asyncio.Event | None = None,
+    *,
+    stats_interval: float = 30.0,
+) -> list[Connector]:
+    """`ttxt connect`: the connectors into Kafka until SIGINT/SIGTERM (or `stop`); flushes the
+    producer before returning."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await ensure_topics(bootstrap, topics_of(config))
+    queue = KafkaQueue(bootstrap, prefix=config.topic_prefix,
+                       producer_options=dict(config.kafka.producer))
+    await queue.start()
+    try:
+        return await run_connectors(config, queue, stop, stats_interval=stats_interval)
+    finally:
+        await queue.stop()  # flushes everything published
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)

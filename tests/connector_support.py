@@ -1,0 +1,209 @@
+"""Helpers for the connector tests: the shared fixtures, capture readers, reference books.
+
+The capture readers and the reference book here are written from the capture formats and the
+exchanges' documented rules (`../shared/fixtures/MANIFEST.md`, `SYNC_RULES.md`), independently
+of `connectors/` and `simulator/`, so a test comparing the two checks one against the other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BINANCE_SPOT_WS = ("binance/live_spot_ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
+                   "__cryptofeed_BINANCE.ws.1.0.txt")
+BINANCE_SPOT_REST = ("binance/live_spot_rest_depth_snapshots_limit1000"
+                     "__cryptofeed_BINANCE.http.0.0.txt")
+BINANCE_SPOT_INFO = "binance/live_spot_rest_exchangeInfo__cryptofeed_BINANCE.0.txt"
+BINANCE_USDM_WS = ("binance/live_usdm_ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
+                   "__cryptofeed_BINANCE_FUTURES.ws.1.0.txt")
+BINANCE_USDM_REST = ("binance/live_usdm_rest_depth_snapshots"
+                     "__cryptofeed_BINANCE_FUTURES.http.0.0.txt")
+BINANCE_USDM_INFO = "binance/live_usdm_rest_exchangeInfo__cryptofeed_BINANCE_FUTURES.0.txt"
+BYBIT_CAPTURE = ("bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_tickers"
+                 "__cryptofeed_v3_BYBIT.jsonl")
+
+
+def fixtures_dir() -> Path:
+    """`TTXT_FIXTURES`, else `../shared/fixtures` beside the repository (or beside a folder
+    above it, so that a clone in a worktree folder finds it too)."""
+    env = os.environ.get("TTXT_FIXTURES", "").strip()
+    if env:
+        return Path(env)
+    for folder in REPO.parents:
+        if (folder / "shared" / "fixtures").is_dir():
+            return folder / "shared" / "fixtures"
+    return REPO.parent / "shared" / "fixtures"
+
+
+def fixture(name: str) -> Path:
+    """A fixture file; missing: skip with a clear message, or fail under CI=true."""
+    path = fixtures_dir() / name
+    if not path.is_file():
+        msg = (f"fixture {path} not found (set TTXT_FIXTURES to the shared fixtures folder, "
+               f"default ../shared/fixtures)")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    return path
+
+
+# ---------------------------------------------------------------------------------- readers
+
+
+def strip_jsonc(text: str) -> str:
+    """JSON from the docs' JSON-with-comments: drop `// ...` outside strings, trailing commas."""
+    out, in_str, i = [], False, 0
+    while i < len(text):
+        ch = text[i]
+        if in_str:
+            out.append(ch)
+            if ch == "\\":
+                out.append(text[i + 1])
+                i += 1
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+            out.append(ch)
+        elif text.startswith("//", i):
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+
+
+def load_jsonc(name: str) -> Any:
+    return json.loads(strip_jsonc(fixture(name).read_text()))
+
+
+def jsonl(name: str) -> list[str]:
+    """Raw payload strings, one per line (the live_extract_* files)."""
+    return [line for line in fixture(name).read_text().split("\n") if line.strip()]
+
+
+_RECV = re.compile(r"^(\d+(?:\.\d+)?): ")
+
+
+def v1_frames(name: str) -> list[tuple[float, str]]:
+    """(receive time, raw payload) of every received frame of a cryptofeed v1 text capture."""
+    frames = []
+    for line in fixture(name).read_text().split("\n"):
+        m = _RECV.match(line)
+        if m:
+            frames.append((float(m.group(1)), line[m.end():]))
+    return frames
+
+
+def v1_http(name: str) -> list[tuple[str, float, str]]:
+    """(url, time, body) of every HTTP response of a cryptofeed v1 capture."""
+    out = []
+    for line in fixture(name).read_text().split("\n"):
+        if " -> " in line:
+            url, _, rest = line.partition(" -> ")
+            ts, _, body = rest.partition(": ")
+            out.append((url, float(ts), body))
+    return out
+
+
+def v3_records(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in fixture(name).read_text().split("\n") if line.strip()]
+
+
+def bybit_frames(category: str) -> list[tuple[float, str]]:
+    """Received frames of the Bybit capture's `category` connection."""
+    recs = v3_records(BYBIT_CAPTURE)
+    conns = {r["conn"] for r in recs
+             if r["t"] == "connect" and r["addr"].endswith(f"/v5/public/{category}")}
+    return [(r["ts"], r["data"]) for r in recs if r["t"] == "recv" and r["conn"] in conns]
+
+
+# ---------------------------------------------------------------------------------- reference
+
+
+@dataclass
+class RefBook:
+    """A plain order book: price (as Decimal) -> (price string, qty string) per side."""
+
+    bids: dict[Decimal, tuple[str, str]]
+    asks: dict[Decimal, tuple[str, str]]
+    last: int
+
+    @classmethod
+    def of(cls, bids: list[list[str]], asks: list[list[str]], last: int) -> RefBook:
+        book = cls({}, {}, last)
+        book.set(bids, asks)
+        return book
+
+    def set(self, bids: list[list[str]], asks: list[list[str]]) -> None:
+        for side, levels in ((self.bids, bids), (self.asks, asks)):
+            for price, qty in levels:
+                if Decimal(qty) == 0:
+                    side.pop(Decimal(price), None)
+                else:
+                    side[Decimal(price)] = (price, qty)
+
+    def levels(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(bids best first, asks best first)."""
+        return ([self.bids[p] for p in sorted(self.bids, reverse=True)],
+                [self.asks[p] for p in sorted(self.asks)])
+
+
+def binance_reference(ws: str, rest: str, futures: bool) -> dict[str, RefBook]:
+    """Each symbol's book at the end of a Binance capture, by the documented rules: the REST
+    snapshot, then the depth updates after it (spot: first bridges lastUpdateId+1 and each
+    U == previous u + 1; USD-M: first has U <= lastUpdateId <= u, then pu == previous u)."""
+    books: dict[str, RefBook] = {}
+    for url, _, body in v1_http(rest):
+        snap = json.loads(body)
+        symbol = re.search(r"symbol=(\w+)", url).group(1)  # type: ignore[union-attr]
+        books[symbol] = RefBook.of(snap["bids"], snap["asks"], snap["lastUpdateId"])
+    started: set[str] = set()
+    for _, raw in v1_frames(ws):
+        d = json.loads(raw).get("data", {})
+        if d.get("e") != "depthUpdate":
+            continue
+        book = books[d["s"]]
+        if d["s"] not in started:
+            if d["u"] < book.last or (not futures and d["u"] == book.last):
+                continue  # older than the snapshot
+            bridge = d["U"] <= book.last <= d["u"] if futures else d["U"] <= book.last + 1 <= d["u"]
+            assert bridge, f"{d['s']}: the first update after the snapshot does not bridge it"
+            started.add(d["s"])
+        elif futures:
+            assert d["pu"] == book.last, f"{d['s']}: pu chain broken in the capture"
+        else:
+            assert d["U"] == book.last + 1, f"{d['s']}: U != previous u + 1 in the capture"
+        book.set(d["b"], d["a"])
+        book.last = d["u"]
+    return books
+
+
+def bybit_reference(category: str) -> dict[str, RefBook]:
+    """Each symbol's book at the end of the Bybit capture: snapshot resets, deltas apply in
+    order with u == previous u + 1."""
+    books: dict[str, RefBook] = {}
+    for _, raw in bybit_frames(category):
+        msg = json.loads(raw)
+        if not msg.get("topic", "").startswith("orderbook."):
+            continue
+        d = msg["data"]
+        if msg["type"] == "snapshot":
+            books[d["s"]] = RefBook.of(d["b"], d["a"], d["u"])
+        else:
+            book = books[d["s"]]
+            assert d["u"] == book.last + 1, f"{d['s']}: u gap in the capture"
+            book.set(d["b"], d["a"])
+            book.last = d["u"]
+    return books

@@ -1,0 +1,246 @@
+"""Connectors against the simulator's synthetic market with faults injected, into real Kafka:
+gaps are detected every time and rebuilt (REST snapshot or resubscription), a dropped
+connection reconnects and resyncs, malformed frames are counted and skipped, a stale snapshot is
+fetched again, a silent stream is reconnected, Bybit's heartbeat keeps a quiet one alive.
+The book each connector holds at the end equals the simulator's own book, exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from connector_harness import (
+    Run,
+    assert_no_delta_on_a_broken_book,
+    books_from_topic,
+    config_for,
+    json_book,
+    statuses,
+)
+
+from connectors.base.connector import Connector
+from connectors.base.errors import ConnectorError
+from simulator import Simulator, SyntheticSource
+from ttxt_kafka.events import ConnectorState, Event, OrderBook
+
+pytestmark = pytest.mark.kafka
+
+VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear"]
+NATIVES = ["BTCUSDT", "ETHUSDT"]
+DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50}
+
+
+def market(max_steps: int = 200, rate: float = 200.0) -> SyntheticSource:
+    return SyntheticSource(seed=7, symbols=NATIVES, rate=rate, max_steps=max_steps)
+
+
+def config(venue: str, sim: Simulator, **overrides: object):  # type: ignore[no-untyped-def]
+    overrides.setdefault("streams", {"book": {"depth": DEPTH[venue]}, "trades": True})
+    return config_for(venue, NATIVES, sim, **overrides)
+
+
+def applying(native: str):  # type: ignore[no-untyped-def]
+    """Synced and past the bridging update: a dropped update now is a gap."""
+    def check(c: Connector) -> bool:
+        state = c.states.get(native)
+        return state is not None and state.sync.synced and not state.sync.bridging
+    return check
+
+
+def assert_books_match_the_market(run: Run, sim: Simulator, events: list[Event]) -> None:
+    downstream = books_from_topic(events)
+    for native in NATIVES:
+        m = sim.feed.markets[native]  # type: ignore[attr-defined]
+        bids, asks = json_book(sim.feed.fmt.depth_body(m, DEPTH[run.connector.venue], None))  # type: ignore[attr-defined]
+        symbol = run.connector.symbols.normalized(native)
+        book = run.connector.books[symbol]
+        assert (book.bids(), book.asks()) == (bids, asks), f"{symbol} differs from the market"
+        assert (downstream[symbol].bids(), downstream[symbol].asks()) == (bids, asks)
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_every_gap_is_detected_reported_and_rebuilt(venue: str, kafka_bootstrap: str
+                                                          ) -> None:
+    async with Simulator(venue, market()) as sim:
+        run = await Run.start(config(venue, sim), kafka_bootstrap)
+        try:
+            for n in range(1, 4):
+                await run.wait(applying("BTCUSDT"))
+                sim.inject("drop_message", symbol="BTCUSDT", count=1)
+                await run.wait(lambda c, n=n: c.stats.gaps == n)  # type: ignore[misc]
+            await run.settle(sim)
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    stats = run.connector.stats
+    assert stats.gaps == 3 and stats.reconnects == 0  # rebuilt in place, not by reconnecting
+    resyncs = statuses(events, ConnectorState.BOOK_RESYNC, "BTC/USDT")
+    assert len(resyncs) == 3 and all(r.reason.startswith("gap:") for r in resyncs)
+    assert len(statuses(events, ConnectorState.BOOK_SYNCED, "BTC/USDT")) == 4
+    assert statuses(events, ConnectorState.BOOK_RESYNC, "ETH/USDT") == []
+    assert_no_delta_on_a_broken_book(venue, events)
+    assert_books_match_the_market(run, sim, events)
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_bootstrap: str
+                                                         ) -> None:
+    async with Simulator(venue, market()) as sim:
+        run = await Run.start(config(venue, sim), kafka_bootstrap)
+        try:
+            await run.connector.wait_synced()
+            sim.inject("drop_connection")
+            await run.wait(lambda c: c.stats.reconnects == 1 and c.stats.syncs >= 4)
+            await run.settle(sim)
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    conn = [e.status for e in statuses(events, ConnectorState.CONNECTED)
+            + statuses(events, ConnectorState.RECONNECTING)]
+    assert conn.count(ConnectorState.CONNECTED) == 2
+    assert conn.count(ConnectorState.RECONNECTING) == 1
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        [resync] = statuses(events, ConnectorState.BOOK_RESYNC, symbol)
+        assert resync.reason == "reconnect"
+    assert_no_delta_on_a_broken_book(venue, events)
+    assert_books_match_the_market(run, sim, events)
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit_spot"])
+async def test_malformed_frames_are_logged_counted_and_skipped(
+    venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="connectors")
+    async with Simulator(venue, market()) as sim:
+        run = await Run.start(config(venue, sim), kafka_bootstrap)
+        try:
+            await run.connector.wait_synced()
+            for variant in ("garbage", "truncated", "missing_fields"):
+                sim.inject("malformed_frame", variant=variant)
+            await run.wait(lambda c: c.stats.malformed == 3)
+            await run.settle(sim)
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    assert run.connector.stats.resyncs == 0 and run.connector.stats.reconnects == 0
+    assert caplog.text.count("malformed frame skipped") == 3
+    assert "not JSON" in caplog.text and "missing field" in caplog.text
+    assert_books_match_the_market(run, sim, events)
+
+
+@pytest.mark.parametrize("venue", ["binance", "binance_usdm"])
+async def test_stale_snapshot_is_fetched_again(venue: str, kafka_bootstrap: str) -> None:
+    async with Simulator(venue, market()) as sim:
+        sim.inject("stale_snapshot", symbol="BTCUSDT", count=1)  # the next REST depth lags
+        run = await Run.start(config(venue, sim), kafka_bootstrap)
+        try:
+            await run.settle(sim)
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    assert run.connector.stats.stale_snapshots == 1 and run.connector.stats.gaps == 0
+    assert statuses(events, ConnectorState.BOOK_RESYNC) == []  # no broken book was published
+    assert [f["kind"] for f in sim.faults.applied] == ["stale_snapshot"]
+    assert_books_match_the_market(run, sim, events)
+
+
+async def test_silent_stream_is_reconnected_but_bybit_heartbeat_keeps_it(
+    kafka_bootstrap: str,
+) -> None:
+    """After the market stops: Binance sends nothing (its pings are protocol-level), so the
+    watchdog reconnects; Bybit answers our app-level pings, so its connection stays."""
+    async with Simulator("binance", market(max_steps=20)) as binance, \
+            Simulator("bybit_spot", market(max_steps=20)) as bybit:
+        runs = [
+            await Run.start(config("binance", binance, stale_timeout=0.4), kafka_bootstrap),
+            await Run.start(config("bybit_spot", bybit, stale_timeout=0.4,
+                                   heartbeat_interval=0.1), kafka_bootstrap),
+        ]
+        try:
+            await runs[0].wait(lambda c: c.stats.reconnects >= 1, timeout=10)
+            assert runs[1].connector.stats.reconnects == 0
+        finally:
+            for run in runs:
+                await run.stop()
+    events = await runs[0].read_back(kafka_bootstrap)
+    assert "no message for 0.4s (stale stream)" in statuses(events, ConnectorState.RECONNECTING
+                                                            )[0].reason
+
+
+async def test_periodic_snapshots_let_a_late_consumer_start(kafka_bootstrap: str) -> None:
+    async with Simulator("bybit_linear", market(max_steps=300)) as sim:
+        run = await Run.start(config("bybit_linear", sim, snapshot_interval=0.2), kafka_bootstrap)
+        try:
+            await run.settle(sim)
+            done = run.connector.stats.book_snapshots  # and one more round after the market ended
+            await run.wait(lambda c: c.stats.book_snapshots >= done + 2)
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    snaps = [e for e in events if isinstance(e, OrderBook) and e.is_snapshot
+             and e.symbol == "BTC/USDT"]
+    assert len(snaps) >= 3 and all(s.depth == 50 for s in snaps)
+    # a consumer starting at the last snapshot has the whole book
+    last = snaps[-1]
+    book = run.connector.books["BTC/USDT"]
+    assert [tuple(x) for x in last.bids] == book.bids() and last.sequence == book.sequence
+
+
+async def test_unknown_symbol_is_a_clear_error(kafka_bootstrap: str) -> None:
+    async with Simulator("binance", market()) as sim:
+        run = await Run.start(config_for("binance", ["BTCUSDT", "NOPE/USDT"], sim),
+                              kafka_bootstrap)
+        with pytest.raises(ConnectorError, match="symbol 'NOPE/USDT' is not listed on binance"):
+            await run.task
+        await run.queue.stop()
+
+
+@pytest.mark.parametrize("venue, per_connection, connections", [
+    ("binance", 4, 3),  # 4 streams a symbol: one symbol per socket
+    ("bybit_spot", 200, 1),  # 12 topics on one socket: two subscribe requests (at most 10 each)
+])
+async def test_symbols_spread_over_connections_and_subscriptions_chunked(
+    venue: str, per_connection: int, connections: int, kafka_bootstrap: str
+) -> None:
+    natives = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    source = SyntheticSource(seed=3, symbols=natives, rate=200, max_steps=100)
+    async with Simulator(venue, source) as sim:
+        cfg = config_for(venue, natives, sim, max_streams_per_connection=per_connection)
+        run = await Run.start(cfg, kafka_bootstrap)
+        try:
+            await run.settle(sim)
+            c = run.connector
+            assert [conn.name for conn in c.connections] == [
+                f"public#{i}" for i in range(connections)]
+            assert sim.state()["connections_open"] == connections
+            assert c.stats.exchange_errors == 0  # every subscription accepted
+            assert c.clock_drift_us is not None and abs(c.clock_drift_us) < 2_000_000
+        finally:
+            await run.stop()
+    events = await run.read_back(kafka_bootstrap)
+    assert len(statuses(events, ConnectorState.CONNECTED)) == connections
+    assert {e.symbol for e in events if isinstance(e, OrderBook)} == {
+        "BTC/USDT", "ETH/USDT", "SOL/USDT"}
+    assert_no_delta_on_a_broken_book(venue, events)
+
+
+async def test_runner_stops_every_connector_when_one_cannot_start() -> None:
+    """`ttxt connect`'s loop: a connector that cannot start (unknown symbol) stops the others
+    and its error comes out (the CLI prints it as one line)."""
+    from connectors.config import parse_config
+    from connectors.runner import run_connectors
+    from ttxt_kafka.bus import AsyncioQueue
+
+    async with Simulator("binance", market()) as good, Simulator("bybit_spot", market()) as bad:
+        config = parse_config({"connectors": [
+            {"venue": "binance", "symbols": ["BTCUSDT"], "streams": {"book": True},
+             "endpoints": {"ws": good.ws_url, "rest": good.rest_url}},
+            {"venue": "bybit_spot", "symbols": ["NOPEUSDT"], "streams": {"trades": True},
+             "endpoints": {"ws": bad.ws_url, "rest": bad.rest_url}},
+        ]})
+        started: list[Connector] = []
+        with pytest.raises(ConnectorError, match="'NOPEUSDT' is not listed on bybit_spot"):
+            await run_connectors(config, AsyncioQueue(100_000), asyncio.Event(),
+                                 on_started=started.extend)
+        assert all(c.stopping for c in started)

@@ -1,0 +1,267 @@
+"""Binance spot and USD-M normalizers on the real captures and the official docs examples:
+every message type -> exact events (strings verbatim, ms -> µs, symbols mapped)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from connector_support import (
+    BINANCE_SPOT_INFO,
+    BINANCE_SPOT_REST,
+    BINANCE_SPOT_WS,
+    BINANCE_USDM_INFO,
+    BINANCE_USDM_REST,
+    BINANCE_USDM_WS,
+    jsonl,
+    load_jsonc,
+    v1_frames,
+    v1_http,
+)
+
+from connectors.base.errors import ExchangeMessageError, MalformedMessage
+from connectors.base.symbols import SymbolMap
+from connectors.binance.normalizer_spot import BinanceSpotNormalizer
+from connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
+from ttxt_kafka.codec import decode, encode
+from ttxt_kafka.events import (
+    BBO,
+    InstrumentInfo,
+    Kline,
+    MarketType,
+    OrderBook,
+    Side,
+    Trade,
+    Trades,
+    UpdateType,
+)
+
+RECV = 1_700_000_000_123_456  # a receive time, µs
+
+
+def spot() -> BinanceSpotNormalizer:
+    return BinanceSpotNormalizer({"NKNUSDT": "NKN/USDT", "BNBBTC": "BNB/BTC",
+                                  "LRCBTC": "LRC/BTC"})
+
+
+def usdm() -> BinanceUsdmNormalizer:
+    return BinanceUsdmNormalizer({"SUSHIUSDT": "SUSHI/USDT", "CTKUSDT": "CTK/USDT",
+                                  "BTCUSDT": "BTC/USDT"})
+
+
+# ---------------------------------------------------------------- live capture, spot
+
+
+def test_spot_depth_update_from_the_live_capture() -> None:
+    raw = jsonl("binance/live_extract_spot_ws_depthUpdate.jsonl")[1]
+    assert raw.startswith('{"stream":"nknusdt@depth@100ms"')
+    [ev] = spot()(raw, RECV)
+    assert ev == OrderBook(
+        venue="binance", symbol="NKN/USDT", native_symbol="NKNUSDT",
+        exchange_ts=1633998512568_000, receive_ts=RECV, sequence=499869754,
+        update_type=UpdateType.DELTA, bids=[["0.35170000", "4265.00000000"]],
+        asks=[["0.35290000", "10968.00000000"]], first_sequence=499869753, prev_sequence=None,
+    )
+
+
+def test_spot_agg_trade_kline_book_ticker_from_the_live_capture() -> None:
+    n = spot()
+    [trades] = n(jsonl("binance/live_extract_spot_ws_aggTrade.jsonl")[0], RECV)
+    assert trades == Trades(
+        venue="binance", symbol="NKN/USDT", native_symbol="NKNUSDT",
+        exchange_ts=1633998523963_000, receive_ts=RECV, sequence=15683430,
+        trades=[Trade(trade_id="15683430", price="0.35280000", qty="58.00000000",
+                      side=Side.BUY, exchange_ts=1633998523963_000)],
+    )
+    kline_raw = jsonl("binance/live_extract_spot_ws_kline.jsonl")[0]
+    k = json.loads(kline_raw)["data"]["k"]
+    [kline] = n(kline_raw, RECV)
+    assert isinstance(kline, Kline)
+    assert (kline.interval, kline.open_time, kline.close_time) == ("1m", k["t"] * 1000,
+                                                                   k["T"] * 1000)
+    assert (kline.open, kline.high, kline.low, kline.close, kline.volume, kline.quote_volume) == (
+        k["o"], k["h"], k["l"], k["c"], k["v"], k["q"])
+    assert (kline.trade_count, kline.closed) == (k["n"], k["x"])
+    [bbo] = n(jsonl("binance/live_extract_spot_ws_bookTicker.jsonl")[0], RECV)
+    assert bbo == BBO(
+        venue="binance", symbol="NKN/USDT", native_symbol="NKNUSDT",
+        exchange_ts=RECV,  # spot bookTicker carries no event time
+        receive_ts=RECV, sequence=499869768, bid_price="0.35210000", bid_qty="672.00000000",
+        ask_price="0.35260000", ask_qty="3199.00000000",
+    )
+
+
+@pytest.mark.parametrize("ws, futures", [(BINANCE_SPOT_WS, False), (BINANCE_USDM_WS, True)])
+def test_every_frame_of_the_live_captures(ws: str, futures: bool) -> None:
+    """All frames: one event each, of the right type, fields verbatim, and Avro round trip."""
+    n = usdm() if futures else spot()
+    kinds: Counter[str] = Counter()
+    for ts, raw in v1_frames(ws):
+        receive = int(ts * 1_000_000)
+        [ev] = n(raw, receive)
+        d = json.loads(raw)["data"]
+        kinds[type(ev).__name__] += 1
+        assert ev.native_symbol == d["s"] and ev.symbol == ev.symbol.upper()
+        assert "/" in ev.symbol and ev.receive_ts == receive
+        if isinstance(ev, OrderBook):
+            assert (ev.bids, ev.asks, ev.sequence, ev.first_sequence) == (
+                d["b"], d["a"], d["u"], d["U"])
+            assert ev.prev_sequence == (d["pu"] if futures else None)
+            assert ev.exchange_ts == d["E"] * 1000
+        elif isinstance(ev, Trades):
+            [t] = ev.trades
+            assert (t.trade_id, t.price, t.qty) == (str(d["a"]), d["p"], d["q"])
+            assert t.side is (Side.SELL if d["m"] else Side.BUY)
+            assert t.exchange_ts == d["T"] * 1000
+        elif isinstance(ev, BBO):
+            assert (ev.bid_price, ev.bid_qty, ev.ask_price, ev.ask_qty, ev.sequence) == (
+                d["b"], d["B"], d["a"], d["A"], d["u"])
+            assert ev.exchange_ts == (d["E"] * 1000 if futures else receive)
+        assert decode(encode(ev)) == ev
+    expected = ({"OrderBook": 764, "BBO": 613, "Trades": 91, "Kline": 67} if futures
+                else {"OrderBook": 177, "BBO": 84, "Trades": 2, "Kline": 2})
+    assert kinds == expected
+
+
+@pytest.mark.parametrize("rest, futures", [(BINANCE_SPOT_REST, False), (BINANCE_USDM_REST, True)])
+def test_rest_depth_snapshots_from_the_live_capture(rest: str, futures: bool) -> None:
+    n = usdm() if futures else spot()
+    for url, _, body in v1_http(rest):
+        native = url.split("symbol=")[1].split("&")[0]
+        snap = n.depth_snapshot(body, native, RECV)
+        d = json.loads(body)
+        assert snap.update_type is UpdateType.SNAPSHOT
+        assert (snap.bids, snap.asks, snap.sequence) == (d["bids"], d["asks"], d["lastUpdateId"])
+        assert snap.exchange_ts == (d["E"] * 1000 if futures else RECV)
+
+
+def test_spot_instruments_from_the_live_exchange_info() -> None:
+    [(_, _, body)] = v1_http(BINANCE_SPOT_INFO)
+    infos = spot().instruments(body, RECV)
+    assert len(infos) == 1695
+    symbols = SymbolMap("binance", infos)
+    assert symbols.resolve("NKN/USDT") == ("NKN/USDT", "NKNUSDT")
+    assert symbols.resolve("lrcbtc") == ("LRC/BTC", "LRCBTC")
+    nkn = symbols.instruments["NKN/USDT"]
+    assert nkn == InstrumentInfo(
+        venue="binance", symbol="NKN/USDT", native_symbol="NKNUSDT",
+        exchange_ts=1633998511098_000, receive_ts=RECV, market_type=MarketType.SPOT, base="NKN",
+        quote="USDT", trading=True, tick_size="0.00010000", lot_size="1.00000000",
+        min_qty="1.00000000", max_qty="9000000.00000000", min_notional="10.00000000",
+    )
+    assert decode(encode(nkn)) == nkn
+    assert any(not i.trading for i in infos)  # BREAK symbols are listed, not trading
+
+
+def test_usdm_instruments_perpetual_and_dated() -> None:
+    [(_, _, body)] = v1_http(BINANCE_USDM_INFO)
+    symbols = SymbolMap("binance_usdm", usdm().instruments(body, RECV))
+    sushi = symbols.instruments["SUSHI/USDT"]
+    assert (sushi.native_symbol, sushi.market_type, sushi.tick_size, sushi.lot_size,
+            sushi.min_qty, sushi.max_qty, sushi.min_notional) == (
+        "SUSHIUSDT", MarketType.LINEAR, "0.0010", "1", "1", "10000000", "5")
+    assert symbols.resolve("BTC/USDT-210924") == ("BTC/USDT-210924", "BTCUSDT_210924")
+    assert symbols.resolve("BTC/USDT") == ("BTC/USDT", "BTCUSDT")
+
+
+# ---------------------------------------------------------------- docs examples
+
+
+def test_spot_docs_examples() -> None:
+    n = spot()
+    [book] = n(load_jsonc("binance/docs_spot_ws_depthUpdate_diff.jsonc"), RECV)
+    assert book == OrderBook(
+        venue="binance", symbol="BNB/BTC", native_symbol="BNBBTC", exchange_ts=1672515782136_000,
+        receive_ts=RECV, sequence=160, update_type=UpdateType.DELTA, bids=[["0.0024", "10"]],
+        asks=[["0.0026", "100"]], first_sequence=157,
+    )
+    [agg] = n(load_jsonc("binance/docs_spot_ws_aggTrade.jsonc"), RECV)
+    assert agg.trades == [Trade(trade_id="12345", price="0.001", qty="100", side=Side.SELL,  # type: ignore[attr-defined]
+                                exchange_ts=1672515782136_000)]
+    [trade] = n(load_jsonc("binance/docs_spot_ws_trade.jsonc"), RECV)
+    assert trade == Trades(
+        venue="binance", symbol="BNB/BTC", native_symbol="BNBBTC", exchange_ts=1672515782136_000,
+        receive_ts=RECV, sequence=12345,
+        trades=[Trade(trade_id="12345", price="0.001", qty="100", side=Side.SELL,
+                      exchange_ts=1672515782136_000)],
+    )
+    [kline] = n(load_jsonc("binance/docs_spot_ws_kline.jsonc"), RECV)
+    assert kline == Kline(
+        venue="binance", symbol="BNB/BTC", native_symbol="BNBBTC", exchange_ts=1672515782136_000,
+        receive_ts=RECV, interval="1m", open_time=1672515780000_000,
+        close_time=1672515839999_000, open="0.0010", high="0.0025", low="0.0015",
+        close="0.0020", volume="1000", quote_volume="1.0000", trade_count=100, closed=False,
+    )
+    [bbo] = n(load_jsonc("binance/docs_spot_ws_bookTicker.jsonc"), RECV)
+    assert (bbo.symbol, bbo.sequence, bbo.bid_price, bbo.bid_qty, bbo.ask_price, bbo.ask_qty) == (  # type: ignore[attr-defined]
+        "BNB/USDT", 400900217, "25.35190000", "31.21000000", "25.36520000", "40.66000000")
+    # partial depth has no symbol: only a combined frame (stream name) says which book it is
+    partial = {"stream": "bnbbtc@depth5",
+               "data": load_jsonc("binance/docs_spot_ws_partial_depth.jsonc")}
+    [snap] = n(partial, RECV)
+    assert (snap.update_type, snap.symbol, snap.sequence, snap.bids, snap.asks) == (  # type: ignore[attr-defined]
+        UpdateType.SNAPSHOT, "BNB/BTC", 160, [["0.0024", "10"]], [["0.0026", "100"]])
+    rest = n.depth_snapshot(load_jsonc("binance/docs_spot_rest_depth_snapshot.jsonc"), "BNBBTC",
+                            RECV)
+    assert (rest.sequence, rest.bids, rest.asks) == (
+        1027024, [["4.00000000", "431.00000000"]], [["4.00000200", "12.00000000"]])
+    [eth] = n.instruments(load_jsonc("binance/docs_spot_rest_exchangeInfo.jsonc"), RECV)
+    assert (eth.symbol, eth.native_symbol, eth.base, eth.quote, eth.trading) == (
+        "ETH/BTC", "ETHBTC", "ETH", "BTC", True)
+
+
+def test_usdm_docs_examples() -> None:
+    n = usdm()
+    [book] = n(load_jsonc("binance/docs_usdm_ws_diff_depth_depthUpdate.jsonc"), RECV)
+    assert book == OrderBook(
+        venue="binance_usdm", symbol="BTC/USDT", native_symbol="BTCUSDT",
+        exchange_ts=123456789_000, receive_ts=RECV, sequence=160, update_type=UpdateType.DELTA,
+        bids=[["0.0024", "10"]], asks=[["0.0026", "100"]], first_sequence=157,
+        prev_sequence=149,
+    )
+    [agg] = n(load_jsonc("binance/docs_usdm_ws_aggTrade.jsonc"), RECV)
+    assert agg == Trades(
+        venue="binance_usdm", symbol="BTC/USDT", native_symbol="BTCUSDT",
+        exchange_ts=123456789_000, receive_ts=RECV, sequence=5933014,
+        trades=[Trade(trade_id="5933014", price="0.001", qty="100", side=Side.SELL,
+                      exchange_ts=123456785_000)],
+    )
+    [kline] = n(load_jsonc("binance/docs_usdm_ws_kline.jsonc"), RECV)
+    assert (kline.venue, kline.open_time, kline.close_time, kline.closed) == (  # type: ignore[attr-defined]
+        "binance_usdm", 1638747660000_000, 1638747719999_000, False)
+    [bbo] = n(jsonl("binance/live_extract_usdm_ws_bookTicker.jsonl")[0], RECV)
+    assert (bbo.exchange_ts, bbo.sequence) == (1626992741017_000, 600859600576)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_method_answers_give_no_events_and_errors_raise() -> None:
+    n = spot()
+    assert n('{"result":null,"id":1}', RECV) == []
+    with pytest.raises(ExchangeMessageError, match="binance error 2: Invalid request"):
+        n('{"error":{"code":2,"msg":"Invalid request: unknown variant"},"id":3}', RECV)
+
+
+@pytest.mark.parametrize("raw, what", [
+    ("}{ not json at all", "not JSON"),
+    ('{"stream":"nknusdt@depth@100ms","data":{"e":"depthUpdate","E":1}}', "missing field 's'"),
+    ('{"stream":"x@aggTrade","data":{"e":"aggTrade","E":1,"s":"X","a":1}}', "missing field 'p'"),
+    ('{"stream":"x@kline_1m","data":{"e":"kline","E":1,"s":"X","k":[]}}', "TypeError"),
+    ('{"stream":"x@depth","data":{"e":"depthUpdate","E":"x","s":"X","U":1,"u":2,"b":[],"a":[]}}',
+     "ValueError"),
+    ('{"something":"else"}', "unknown binance message"),
+    ("[1, 2]", "AttributeError"),
+])
+def test_malformed_frames_raise_a_clear_error(raw: str, what: str) -> None:
+    with pytest.raises(MalformedMessage, match=what):
+        spot()(raw, RECV)
+    with pytest.raises(MalformedMessage):
+        usdm()(raw.replace('"b":[]', '"pu":1,"b":[]'), RECV)
+
+
+def test_bytes_frames_and_unknown_symbols() -> None:
+    raw = jsonl("binance/live_extract_spot_ws_depthUpdate.jsonl")[0].encode()
+    [ev] = BinanceSpotNormalizer()(raw, RECV)  # no symbol map: guessed from the quote asset
+    assert (ev.symbol, ev.native_symbol) == ("NKN/USDT", "NKNUSDT")
