@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from benchmarks.data import BookData
@@ -83,8 +83,6 @@ def record_files(inp: Input, out: Path, codec: str = "zstandard") -> None:
     core = Compactor(ArchiveWriter(out, codec, RotatePolicy.parse("none")), FlushPolicy())
     core.open()
     try:
-        from aiokafka import TopicPartition
-
         tp = TopicPartition(inp.topic, 0)
         records = inp.consumer_records
         now = time.monotonic()
@@ -147,7 +145,6 @@ async def replay_typed_queue(out: Path, capacity: int = 256) -> int:
     """Typed events into an AsyncioQueue drained by a consumer task (the seed's shape)."""
     queue = AsyncioQueue(capacity=capacity)
     got = 0
-    done = asyncio.Event()
 
     async def drain() -> None:
         nonlocal got
@@ -159,7 +156,6 @@ async def replay_typed_queue(out: Path, capacity: int = 256) -> int:
     consumer = asyncio.create_task(drain())
     await replay_to_queue(queue, FileSource(out))
     consumer.cancel()
-    done.set()
     return got
 
 
