@@ -30,6 +30,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.cluster import client_options
 from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
 
 from .buffers import FlushPolicy
@@ -137,6 +138,7 @@ class Recorder:
             "metadata_max_age_ms": int(self.config.metadata_refresh * 1000),
             "max_partition_fetch_bytes": 4 << 20,
             "fetch_max_bytes": 64 << 20,
+            **client_options(),
             **self.config.consumer_options,
         }
         return AIOKafkaConsumer(bootstrap_servers=self.config.bootstrap, **options)

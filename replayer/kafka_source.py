@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from recorder.ocf import FileRecord
 from recorder.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.cluster import client_options
 
 from .selection import Selection
 
@@ -50,7 +51,8 @@ class KafkaSource:
         """Connect and find, per partition, the offsets of [since, until)."""
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap,
                                           enable_auto_commit=False,
-                                          max_partition_fetch_bytes=4 << 20)
+                                          max_partition_fetch_bytes=4 << 20,
+                                          **client_options())
         await start_with_retry(self._consumer, self.bootstrap, self.connect_timeout)
         self._ranges = await self._find_ranges(self._consumer)
         self.total = sum(end - start for start, end in self._ranges.values())

@@ -24,6 +24,7 @@ from recorder.ocf import FileRecord
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus.interfaces import IQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults, start_with_retry
+from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.events import Event
 from ttxt_kafka.render import event_to_dict
@@ -99,7 +100,8 @@ class KafkaSink:
         for n in sorted(set(by_target.values())):
             await ensure_topics(self.bootstrap, [t for t, k in by_target.items() if k == n],
                                 partitions=n, configs=self.topic_configs)
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self._options)
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap,
+                                          **{**client_options(), **self._options})
         await start_with_retry(self._producer, self.bootstrap, 30.0)
         for t in by_target:  # what the topics really have (they may have existed before)
             self._partitions[t] = sorted(await self._producer.partitions_for(t))

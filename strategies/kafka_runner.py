@@ -38,6 +38,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.topics import parse_topic
 
@@ -109,7 +110,7 @@ class KafkaRunner:
 
     def _new_consumer(self, **kw: Any) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                **{**self.consumer_options, **kw})
+                                **{**client_options(), **self.consumer_options, **kw})
 
     # ------------------------------------------------------------------ lifecycle
 

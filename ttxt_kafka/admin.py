@@ -10,18 +10,24 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-DEFAULT_PARTITIONS = 3
+from .cluster import client_options, topic_defaults
+
+DEFAULT_PARTITIONS = 3  # unless TTXT_TOPIC_PARTITIONS or a pipeline's kafka.topics says otherwise
 
 
 async def ensure_topics(
     bootstrap: str,
     names: Iterable[str],
-    partitions: int = DEFAULT_PARTITIONS,
-    replication: int = 1,
+    partitions: int | None = None,
+    replication: int | None = None,
     configs: dict[str, str] | None = None,
 ) -> list[str]:
-    """Create the topics that do not exist yet; returns the ones created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    """Create the topics that do not exist yet (partitions and replication factor: the
+    cluster settings, see `ttxt_kafka.cluster`); returns the ones created."""
+    default_partitions, default_replication = topic_defaults()
+    partitions = partitions or default_partitions
+    replication = replication or default_replication
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -40,7 +46,7 @@ async def ensure_topics(
 
 async def list_topics(bootstrap: str, pattern: str | None = None,
                       internal: bool = False) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
     await admin.start()
     try:
         names = await admin.list_topics()
@@ -55,7 +61,8 @@ async def list_topics(bootstrap: str, pattern: str | None = None,
 
 async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]:
     """Records currently held per topic (end offset - beginning offset, over its partitions)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                **client_options())
     await consumer.start()
     try:
         await consumer.topics()  # fetches metadata for every topic

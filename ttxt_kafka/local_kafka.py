@@ -265,10 +265,13 @@ async def _probe(bootstrap: str, timeout: float) -> None:
     """One real round trip: bootstrap, then a Metadata request that must name a broker."""
     from aiokafka.admin import AIOKafkaAdminClient
 
+    from .cluster import client_options
+
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap,
         request_timeout_ms=max(500, int(timeout * 1000)),
         client_id="ttxt-kafka-readiness",
+        **client_options(),
     )
     try:
         await asyncio.wait_for(admin.start(), timeout)

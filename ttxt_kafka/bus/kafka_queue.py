@@ -27,6 +27,7 @@ from aiokafka.codec import has_lz4
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, Codec, CodecError
 from ..events import Event
 from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for
@@ -134,6 +135,8 @@ class KafkaQueue(IQueue):
         self.connect_timeout = connect_timeout
         self.stats = QueueStats()
         self._producer_options = {**producer_defaults(), **(producer_options or {})}
+        for key in client_options():  # security comes from the cluster settings, not twice
+            self._producer_options.pop(key, None)
         self._consumer_options = consumer_options or {}
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -152,7 +155,7 @@ class KafkaQueue(IQueue):
 
     async def start(self) -> KafkaQueue:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers, **self._producer_options
+            bootstrap_servers=self.bootstrap_servers, **client_options(), **self._producer_options
         )
         await start_with_retry(self._producer, self.bootstrap_servers, self.connect_timeout)
         if self.consumes:
@@ -161,7 +164,7 @@ class KafkaQueue(IQueue):
                 group_id=self.group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest" if self.from_beginning else "latest",
-                **self._consumer_options,
+                **{**client_options(), **self._consumer_options},
             )
             listener = _CommitOnRevoke(self)
             if self.pattern:

@@ -13,6 +13,7 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..render import event_to_dict
 from .common import CliError, add_bootstrap_arg, resolve_bootstrap
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 async def _tail(bootstrap: str, args: argparse.Namespace) -> tuple[int, int]:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False,
-        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        auto_offset_reset="earliest" if args.from_beginning else "latest", **client_options(),
     )
     await consumer.start()
     printed = bad = 0
