@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -32,6 +32,7 @@ class RecorderStats:
     syncs: int = 0
     commits: int = 0
     commit_errors: int = 0
+    consumed_by_topic: dict[str, int] = field(default_factory=dict)  # for the metrics
 
     def summary(self) -> str:
         return (f"{self.consumed:,} records read, {self.written:,} written in "
@@ -89,6 +90,8 @@ class Compactor:
                          "before they were read?)", tp.topic, tp.partition, prev,
                          records[0].offset - 1)
             self.stats.consumed += len(records)
+            by_topic = self.stats.consumed_by_topic
+            by_topic[tp.topic] = by_topic.get(tp.topic, 0) + len(records)
             self.stats.duplicates += duplicates
             self.next_offsets[tp] = records[-1].offset + 1
 

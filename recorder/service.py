@@ -109,6 +109,30 @@ class Recorder:
         """Ask the loop to finish: the buffers are written, fsynced and committed."""
         self._stop.set()
 
+    async def drain(self, timeout: float = 10.0) -> bool:
+        """Stop once everything the topics held when called is read (what the services
+        upstream flushed before stopping), or after `timeout`; True if it got there."""
+        try:
+            if self._consumer is None or timeout <= 0:
+                return False
+            deadline = time.monotonic() + timeout
+            targets = await asyncio.wait_for(self._end_targets(timeout), timeout)
+            while not await self._reached(targets):
+                if time.monotonic() > deadline or self._stop.is_set():
+                    return False
+                await asyncio.sleep(0.05)
+            return True
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("could not read up to the end before stopping: %s", exc)
+            return False
+        finally:
+            self.stop()
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The group consumer while running (for metrics: assignment, high-water marks)."""
+        return self._consumer
+
     async def run(self) -> RecorderStats:
         re.compile(self.config.pattern())  # a bad regex fails here, clearly
         self.core.open()

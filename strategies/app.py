@@ -16,8 +16,9 @@ import signal
 
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
-from ttxt_kafka.health import HEALTH, CheckResult, serve_metrics
+from ttxt_kafka.health import HEALTH, CheckResult, HealthChecks, serve_metrics
 from ttxt_kafka.local_kafka import LocalKafka, bootstrap_from_env
+from ttxt_kafka.metrics import Registry
 from ttxt_kafka.topics import DEFAULT_PREFIX
 
 from .kafka_runner import KafkaRunner
@@ -50,13 +51,17 @@ async def run_strategy(
     metrics_host: str = "127.0.0.1",
     stop: asyncio.Event | None = None,
     create_topics: bool = True,
+    registry: Registry | None = None,
+    checks: HealthChecks | None = None,
 ) -> None:
-    """Run until `stop` is set (or forever); on_stop runs and its commands are delivered."""
+    """Run until `stop` is set (or forever); on_stop runs and its commands are delivered.
+    `registry` / `checks`: where its metrics and health check go (default: the process's)."""
     bootstrap = find_bootstrap(bootstrap)
     stop = stop or asyncio.Event()
     producer = KafkaQueue(bootstrap, prefix=prefix)
     runtime = StrategyRuntime(strategy, KafkaSink(producer), group=group, prefix=prefix,
-                              run_id=run_id)
+                              run_id=run_id, registry=registry)
+    checks = checks or HEALTH
     sub = runtime.subscription
     if create_topics:
         await ensure_topics(bootstrap, sub.topics() + [sub.orders_topic(v) for v in sub.venues])
@@ -68,8 +73,9 @@ async def run_strategy(
     try:
         if metrics_port is not None:
             server = await serve_metrics(metrics_port, host=metrics_host,
-                                         service=f"strategy {runtime.group}")
-        HEALTH.add(check_name, lambda: _health(runner))
+                                         service=f"strategy {runtime.group}",
+                                         registry=registry, checks=checks)
+        checks.add(check_name, lambda: _health(runner))
         await runner.start()
         loop = asyncio.create_task(runner.run())
         waiter = asyncio.create_task(stop.wait())
@@ -78,7 +84,7 @@ async def run_strategy(
         if loop in done:
             loop.result()  # the loop failed: raise its error (after cleaning up below)
     finally:
-        HEALTH.remove(check_name)
+        checks.remove(check_name)
         try:
             await runner.stop()
         finally:
