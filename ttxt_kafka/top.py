@@ -1,0 +1,317 @@
+"""`ttxt top`: what a running pipeline is doing, read from Kafka (and the services' /health).
+
+Everything comes from the cluster, so it works for any deployment, whatever runs where:
+
+* topics: records held and records/s, from the partitions' end offsets between two samples;
+* consumer groups: members, state and lag (end offset minus committed offset, summed);
+* books: best bid and ask of every symbol, kept by tailing the `book` topics (each partition
+  is first read from a few thousand records back, so a snapshot is usually found at once);
+* services (with `--pipeline`): each service's /health, on the metrics ports the file names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TextIO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from .book import Book, BookError
+from .cluster import client_options
+from .codec import DEFAULT_CODEC, CodecError
+from .events import OrderBook, now_us
+from .topics import DEFAULT_PREFIX, parse_topic
+
+ACTIVE_STATES = {"Stable", "PreparingRebalance", "CompletingRebalance"}
+
+
+@dataclass
+class TopicRow:
+    topic: str
+    records: int
+    rate: float | None  # records/s since the previous sample (None on the first)
+
+
+@dataclass
+class GroupRow:
+    group: str
+    state: str
+    members: int
+    lag: int
+    topics: int
+
+
+@dataclass
+class BookRow:
+    venue: str
+    symbol: str
+    bid: tuple[str, str] | None
+    ask: tuple[str, str] | None
+    spread_bps: Decimal | None
+    age_s: float  # since the book's last exchange time
+
+
+@dataclass
+class ServiceRow:
+    name: str
+    url: str
+    status: str
+    detail: str
+
+
+@dataclass
+class Frame:
+    bootstrap: str
+    prefix: str
+    at: float  # wall time
+    topics: list[TopicRow] = field(default_factory=list)
+    groups: list[GroupRow] = field(default_factory=list)
+    books: list[BookRow] = field(default_factory=list)
+    services: list[ServiceRow] = field(default_factory=list)
+
+
+class Top:
+    def __init__(self, bootstrap: str, prefix: str = DEFAULT_PREFIX, *, all_groups: bool = False,
+                 book_scan: int = 5000, services: dict[str, str] | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.all_groups = all_groups
+        self.book_scan = book_scan
+        self.services = services or {}  # name -> base URL of its /health
+        self._topic_rx = re.compile(rf"^{re.escape(prefix)}\.[a-z0-9][a-z0-9_-]*\.[a-z0-9_-]+$")
+        self._admin: AIOKafkaAdminClient | None = None
+        self._offsets: AIOKafkaConsumer | None = None
+        self._tail: AIOKafkaConsumer | None = None
+        self._prev: tuple[float, dict[str, int]] | None = None
+        self._books: dict[tuple[str, str], Book] = {}
+        self._tailed: set[TopicPartition] = set()
+
+    async def start(self) -> Top:
+        opts = client_options()
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **opts)
+        await self._admin.start()
+        self._offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap,
+                                         enable_auto_commit=False, **opts)
+        await self._offsets.start()
+        self._tail = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                      **opts)
+        await self._tail.start()
+        return self
+
+    async def close(self) -> None:
+        for client in (self._tail, self._offsets):
+            if client is not None:
+                await client.stop()
+        if self._admin is not None:
+            await self._admin.close()
+
+    async def __aenter__(self) -> Top:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ one sample
+
+    async def sample(self) -> Frame:
+        assert self._offsets is not None
+        frame = Frame(self.bootstrap, self.prefix, time.time())
+        topics = sorted(t for t in await self._offsets.topics() if self._topic_rx.match(t)
+                        and ".replay." not in t)
+        tps = [TopicPartition(t, p) for t in topics
+               for p in sorted(self._offsets.partitions_for_topic(t) or ())]
+        ends = await self._offsets.end_offsets(tps) if tps else {}
+        begins = await self._offsets.beginning_offsets(tps) if tps else {}
+        now = time.monotonic()
+        totals: dict[str, int] = {}
+        held: dict[str, int] = {}
+        for tp in tps:
+            totals[tp.topic] = totals.get(tp.topic, 0) + ends[tp]
+            held[tp.topic] = held.get(tp.topic, 0) + ends[tp] - begins[tp]
+        prev = self._prev
+        for t in topics:
+            rate = None
+            if prev is not None and t in prev[1] and now > prev[0]:
+                rate = max(0.0, (totals[t] - prev[1][t]) / (now - prev[0]))
+            frame.topics.append(TopicRow(t, held.get(t, 0), rate))
+        self._prev = (now, totals)
+        frame.groups = await self._groups(set(topics), ends)
+        frame.books = await self._book_rows([tp for tp in tps if tp.topic.endswith(".book")])
+        frame.services = await self._health()
+        return frame
+
+    async def _groups(self, topics: set[str], ends: dict[TopicPartition, int]) -> list[GroupRow]:
+        admin = self._admin
+        assert admin is not None
+        names = sorted(g[0] for g in await admin.list_consumer_groups())
+        if not names:
+            return []
+        states = await _describe_groups(admin, names)
+        rows = []
+        for name in names:
+            state, members = states.get(name, ("?", 0))
+            if not self.all_groups and state not in ACTIVE_STATES:
+                continue
+            offsets = await admin.list_consumer_group_offsets(name)
+            mine = {tp: o.offset for tp, o in offsets.items() if tp.topic in topics}
+            if not mine:
+                continue
+            lag = sum(max(0, ends.get(tp, off) - off) for tp, off in mine.items() if off >= 0)
+            rows.append(GroupRow(name, state, members, lag, len({tp.topic for tp in mine})))
+        return rows
+
+    async def _book_rows(self, tps: list[TopicPartition]) -> list[BookRow]:
+        await self._tail_books(tps)
+        now = now_us()
+        rows = []
+        for (venue, symbol), book in sorted(self._books.items()):
+            if not book.ready:
+                continue
+            mid, spread = book.mid(), book.spread()
+            bps = (spread / mid * 10_000).quantize(Decimal("0.01")) if mid and spread else None
+            rows.append(BookRow(venue, symbol, book.best_bid(), book.best_ask(), bps,
+                                max(0.0, (now - book.exchange_ts) / 1e6)))
+        return rows
+
+    async def _tail_books(self, tps: list[TopicPartition], budget: float = 0.5) -> None:
+        """Start tailing new book partitions a little back; apply what arrived since."""
+        consumer = self._tail
+        assert consumer is not None
+        new = [tp for tp in tps if tp not in self._tailed]
+        if new:
+            self._tailed.update(new)
+            consumer.assign(sorted(self._tailed))
+            ends = await consumer.end_offsets(new)
+            begins = await consumer.beginning_offsets(new)
+            for tp in new:
+                consumer.seek(tp, max(begins[tp], ends[tp] - self.book_scan))
+        if not self._tailed:
+            return
+        deadline = time.monotonic() + budget
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=50, max_records=5000)
+            if not batches:
+                break
+            for records in batches.values():
+                for r in records:
+                    self._apply(r.topic, r.value)
+
+    def _apply(self, topic: str, value: bytes | None) -> None:
+        try:
+            event = DEFAULT_CODEC.decode(value or b"")
+        except CodecError:
+            return
+        if not isinstance(event, OrderBook):
+            return
+        name = parse_topic(topic, self.prefix)
+        venue = name.venue if name else event.venue
+        book = self._books.setdefault((venue, event.symbol), Book(venue, event.symbol))
+        with contextlib.suppress(BookError):
+            book.update(event)
+
+    async def _health(self) -> list[ServiceRow]:
+        if not self.services:
+            return []
+        import aiohttp
+
+        rows = []
+        timeout = aiohttp.ClientTimeout(total=1.0)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for name, url in self.services.items():
+                try:
+                    async with session.get(f"{url}/health") as resp:
+                        body = await resp.json(content_type=None)
+                    checks = body.get("checks", {})
+                    detail = "; ".join(c.get("detail", "") for c in checks.values())
+                    rows.append(ServiceRow(name, url, str(body.get("status", "?")), detail))
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    rows.append(ServiceRow(name, url, "down", type(exc).__name__))
+        return rows
+
+
+async def _describe_groups(admin: AIOKafkaAdminClient,
+                           names: list[str]) -> dict[str, tuple[str, int]]:
+    """group -> (state, members). DescribeGroups v2 by hand: aiokafka (0.12) picks v3 against
+    Kafka 4 and fails to decode its answer ("Buffer underrun decoding string")."""
+    from aiokafka.protocol.admin import DescribeGroupsRequest
+
+    by_node: dict[int, list[str]] = {}
+    for name in names:
+        by_node.setdefault(await admin.find_coordinator(name), []).append(name)
+    states: dict[str, tuple[str, int]] = {}
+    for node, groups in by_node.items():
+        response = await admin._send_request(DescribeGroupsRequest[2](groups=groups), node)
+        for g in response.groups:  # (error, group, state, protocol type, protocol, members)
+            states[g[1]] = (g[2], len(g[5]))
+    return states
+
+
+# --------------------------------------------------------------------------- rendering
+
+BOLD, DIM, RESET, HOME_CLEAR = "\x1b[1m", "\x1b[2m", "\x1b[0m", "\x1b[H\x1b[2J"
+
+
+def _num(n: float) -> str:
+    return f"{n:,.0f}"
+
+
+def _short(text: str) -> str:
+    """An exchange decimal string without its padding zeros, for the screen only."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def render(frame: Frame, color: bool = True) -> str:
+    b, d, r = (BOLD, DIM, RESET) if color else ("", "", "")
+    stamp = time.strftime("%H:%M:%S", time.localtime(frame.at))
+    out = [f"{b}ttxt top{r}  {frame.bootstrap}  prefix {frame.prefix}  {stamp}", ""]
+    out.append(f"{b}{'TOPIC':<40} {'RECORDS':>12} {'REC/S':>10}{r}")
+    for t in frame.topics:
+        rate = "…" if t.rate is None else f"{t.rate:,.1f}"
+        out.append(f"{t.topic:<40} {_num(t.records):>12} {rate:>10}")
+    if not frame.topics:
+        out.append(f"{d}(no topics under {frame.prefix}.){r}")
+    out += ["", f"{b}{'CONSUMER GROUP':<52} {'STATE':<12} {'MEMBERS':>7} {'LAG':>10}{r}"]
+    for g in frame.groups:
+        out.append(f"{g.group[:52]:<52} {g.state:<12} {g.members:>7} {_num(g.lag):>10}")
+    if not frame.groups:
+        out.append(f"{d}(no active group reads these topics){r}")
+    out += ["", f"{b}{'BOOK':<24} {'BID SIZE':>12} {'BID':>14}  {'ASK':<14} {'ASK SIZE':<12} "
+                f"{'BPS':>6} {'AGE':>6}{r}"]
+    for k in frame.books:
+        bid_px, bid_qty = (_short(k.bid[0]), _short(k.bid[1])) if k.bid else ("-", "")
+        ask_px, ask_qty = (_short(k.ask[0]), _short(k.ask[1])) if k.ask else ("-", "")
+        bps = "-" if k.spread_bps is None else str(k.spread_bps)
+        out.append(f"{(k.venue + ' ' + k.symbol)[:24]:<24} {bid_qty:>12} {bid_px:>14}  "
+                   f"{ask_px:<14} {ask_qty:<12} {bps:>6} {k.age_s:>5.1f}s")
+    if not frame.books:
+        out.append(f"{d}(no book yet: waiting for a snapshot on a book topic){r}")
+    if frame.services:
+        out += ["", f"{b}{'SERVICE':<20} {'HEALTH':<8} DETAIL{r}"]
+        for s in frame.services:
+            out.append(f"{s.name[:20]:<20} {s.status:<8} {s.detail}")
+    return "\n".join(out) + "\n"
+
+
+async def run_top(top: Top, interval: float = 1.0, once: bool = False, color: bool = True,
+                  out: TextIO | None = None) -> None:
+    """Print a frame every `interval` seconds (with `once`: two samples, one frame)."""
+    out = out or sys.stdout
+    async with top:
+        if once:
+            await top.sample()  # the first sample has no rates yet
+            await asyncio.sleep(interval)
+            out.write(render(await top.sample(), color))
+            return
+        while True:
+            started = time.monotonic()
+            frame = await top.sample()
+            out.write((HOME_CLEAR if color else "") + render(frame, color))
+            out.flush()
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
