@@ -131,3 +131,9 @@ class UsdmFrame(Struct, gc=False):
     """A combined-stream frame of Binance USD-M futures."""
 
     data: UsdmPayload
+
+
+class TickerFrame(Struct, gc=False):
+    """A combined-stream frame of spot `bookTicker`, whose payload has no `e`."""
+
+    data: BookTicker

@@ -44,6 +44,7 @@ _SNAPSHOT = UpdateType.SNAPSHOT
 _BUY = Side.BUY
 _SELL = Side.SELL
 _EVENT_TYPES = ("depthUpdate", "aggTrade", "trade", "kline", "bookTicker")
+_decode_ticker_frame = msgspec.json.Decoder(m.TickerFrame).decode
 
 
 class BinanceSpotNormalizer(BaseNormalizer):
@@ -79,6 +80,11 @@ class BinanceSpotNormalizer(BaseNormalizer):
         """Frames the typed decoder did not take: already parsed objects, raw `/ws` payloads,
         payloads without an event type (spot bookTicker, partial depth), method answers, and
         frames of a known event type but the wrong shape (refused with msgspec's message)."""
+        if isinstance(raw, str | bytes | bytearray):
+            try:  # spot bookTicker, a frequent stream: typed too, in one pass
+                return self.book_ticker(_decode_ticker_frame(raw).data, receive_ts)
+            except msgspec.DecodeError:
+                pass
         msg = parse(raw)
         if not isinstance(msg, dict):
             raise MalformedMessage(f"not a JSON object: {str(msg)[:120]}")
