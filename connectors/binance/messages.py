@@ -17,7 +17,7 @@ track them (they are built per frame and dropped at once).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from msgspec import Meta, Struct, field
 
@@ -118,6 +118,8 @@ class DepthSnapshot(Struct, gc=False):
 
 SpotPayload = DepthUpdate | AggTrade | Trade | Kline | BookTicker
 UsdmPayload = FuturesDepthUpdate | AggTrade | Trade | Kline | BookTicker
+# The `e` values of the unions above.
+EVENT_TYPES = frozenset(t.__struct_config__.tag for t in get_args(SpotPayload | UsdmPayload))
 
 
 class SpotFrame(Struct, gc=False):

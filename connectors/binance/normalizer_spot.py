@@ -43,7 +43,6 @@ _DELTA = UpdateType.DELTA
 _SNAPSHOT = UpdateType.SNAPSHOT
 _BUY = Side.BUY
 _SELL = Side.SELL
-_EVENT_TYPES = ("depthUpdate", "aggTrade", "trade", "kline", "bookTicker")
 _decode_ticker_frame = msgspec.json.Decoder(m.TickerFrame).decode
 
 
@@ -93,7 +92,7 @@ class BinanceSpotNormalizer(BaseNormalizer):
             raise MalformedMessage(f"data is not a JSON object: {str(msg)[:120]}")
         event_type = data.get("e")
         if event_type is not None:
-            if event_type not in _EVENT_TYPES:
+            if not isinstance(event_type, str) or event_type not in m.EVENT_TYPES:
                 raise MalformedMessage(f"unknown {self.exchange} event type {event_type!r} in "
                                        f"{str(msg)[:120]}")
             typed = convert(raw, msg, self.frame_type).data if data is not msg \
