@@ -53,6 +53,9 @@ class Service(ABC):
         self.checks = HealthChecks()
         self.server: MetricsServer | None = None
         self.done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.state = "starting"
+        # Unhealthy until started and once stopping: a probe never sees a half-started service.
+        self.checks.add("service", lambda: (self.state == "running", self.state))
 
     @property
     def label(self) -> str:
@@ -66,10 +69,13 @@ class Service(ABC):
         try:
             await self._start()
         except BaseException:
+            self.state = "failed"
             await self._stop_server()
             raise
+        self.state = "running"
 
     async def stop(self) -> None:
+        self.state = "stopping"
         try:
             await self._stop()
         finally:
@@ -89,6 +95,8 @@ class Service(ABC):
     def _watch(self, task: asyncio.Task[Any]) -> None:
         """`done` follows the task that runs the service."""
         def finished(t: asyncio.Task[Any]) -> None:
+            if self.state == "running":  # ended on its own: health says so
+                self.state = "failed" if not t.cancelled() and t.exception() else "ended"
             if self.done.done():
                 return
             if t.cancelled():
@@ -205,9 +213,12 @@ class RecorderRunner(Service):
     kind: ServiceKind = "recorder"
 
     def __init__(self, spec: RecorderService, prefix: str, metrics_host: str, bootstrap: str,
-                 base_dir: Path) -> None:
+                 base_dir: Path, topics: list[str] | None = None) -> None:
         super().__init__(spec.name, spec.metrics_port, metrics_host)
         self.spec = spec
+        # The pipeline's connector topics, created before subscribing: a pattern subscription
+        # sees a topic created later only at its next metadata refresh (up to 10 s).
+        self.topics = topics or []
         self.prefix = prefix
         self.bootstrap = bootstrap
         self.out_dir = (base_dir / spec.out) if not Path(spec.out).is_absolute() else Path(spec.out)
@@ -228,6 +239,10 @@ class RecorderRunner(Service):
                               max_delay=s.max_delay),
             prefix=self.prefix)
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if self.topics:
+            from ttxt_kafka.admin import ensure_topics
+
+            await ensure_topics(self.bootstrap, self.topics)
         self.recorder = MeteredRecorder(config, self.registry)
         self.checks.add("recorder", self.recorder.metrics.check)
         self._task = asyncio.ensure_future(self.recorder.run())
@@ -325,7 +340,7 @@ def build_services(pipeline: Pipeline, bootstrap: str | None, base_dir: Path,
             services.append(SimulatedConnector(c, pipeline, sims, host, bootstrap or ""))
     if pipeline.recorder is not None:
         services.append(RecorderRunner(pipeline.recorder, pipeline.topic_prefix, host,
-                                       bootstrap or "", base_dir))
+                                       bootstrap or "", base_dir, connector_topics(pipeline)))
     services += [StrategyRunner(s, pipeline.topic_prefix, host, bootstrap or "")
                  for s in pipeline.strategies]
     if only is not None:
@@ -333,6 +348,21 @@ def build_services(pipeline: Pipeline, bootstrap: str | None, base_dir: Path,
     if any(s.kind != "simulator" for s in services) and not bootstrap:
         raise ValueError("no Kafka bootstrap servers for the pipeline")
     return services
+
+
+def connector_topics(pipeline: Pipeline) -> list[str]:
+    """Every topic the pipeline's connectors write (whichever process runs them)."""
+    from connectors.config import Config as ConnectorsFile
+    from connectors.runner import topics_of
+
+    out: list[str] = []
+    for c in pipeline.connectors:
+        if isinstance(c, ConnectorFile):
+            out += topics_of(pipeline.connector_file(c.service_name))
+        else:
+            out += topics_of(ConnectorsFile(connectors=[c.connector_config()],
+                                            topic_prefix=pipeline.topic_prefix))
+    return list(dict.fromkeys(out))
 
 
 class SimulatedConnector(ConnectorsService):
