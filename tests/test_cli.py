@@ -1,4 +1,5 @@
-"""`ttxt tail`, `ttxt topics` and `ttxt demo` as a user runs them (subprocess, real broker)."""
+"""`ttxt tail` and `ttxt topics` as a user runs them (subprocess, real broker); the demo is in
+test_demo.py."""
 
 from __future__ import annotations
 
@@ -63,11 +64,3 @@ def test_tail_of_a_missing_topic_is_a_one_line_error(kafka_bootstrap: str) -> No
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"ttxt: error: topic 'no.such.topic' does not exist on {kafka_bootstrap}")
-
-
-def test_demo_runs_against_the_given_cluster(kafka_bootstrap: str) -> None:
-    result = ttxt("demo", env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"Kafka ready at {kafka_bootstrap}" in result.stdout
-    n = len(all_samples())
-    assert f"{n}/{n} events came back decoded and equal to what was sent" in result.stdout
