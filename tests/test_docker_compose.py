@@ -161,3 +161,119 @@ def test_kafka_accepts_the_config(kafka_env: dict[str, str], tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "data" / "meta.properties").exists()
+
+
+# --------------------------------------------------------------------------- platform services
+
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
+
+
+def _compose_default(value: str) -> str:
+    """What docker compose makes of `${VAR:-default}` with VAR unset."""
+    return _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """container path -> host path (defaults interpolated), read-only marked with ':ro'."""
+    out = {}
+    for item in service.get("volumes") or []:
+        host, container, *mode = _compose_default(str(item)).split(":")
+        out[container] = host + (":ro" if "ro" in mode else "")
+    return out
+
+
+def _service_arg(command: list[str]) -> str:
+    return _compose_default(command[command.index("--service") + 1])
+
+
+@pytest.fixture(scope="module")
+def pipeline_of(compose: dict[str, Any]) -> dict[str, Any]:
+    """service -> the pipeline file its container mounts (loaded as it would be inside)."""
+    from ttxt_kafka.pipeline.config import load_pipeline
+
+    out = {}
+    for name in PLATFORM_SERVICES:
+        host = _mounts(compose["services"][name])["/etc/ttxt/pipeline.yaml"]
+        assert host.endswith(":ro"), f"{name}: mount the pipeline read-only"
+        path = ROOT / host.removesuffix(":ro")
+        assert path.is_file(), f"{name} mounts {path}, which does not exist"
+        env = {k: _compose_default(v) for k, v in _env(compose["services"][name]).items()}
+        out[name] = load_pipeline(path, env=env)
+    return out
+
+
+def test_platform_services_run_one_service_of_the_mounted_pipeline(
+        compose: dict[str, Any], pipeline_of: dict[str, Any]) -> None:
+    from ttxt_kafka.cli import build_parser
+    from ttxt_kafka.cli.run_cmd import run as run_cmd
+
+    kinds = {}
+    for name in PLATFORM_SERVICES:
+        service = compose["services"][name]
+        command = [str(c) for c in service["command"]]
+        args = build_parser().parse_args([_compose_default(c) for c in command])
+        assert args.func is run_cmd, f"{name}: `ttxt {command[0]}` is not `ttxt run`"
+        assert str(args.pipeline) == "/etc/ttxt/pipeline.yaml"
+        pipeline = pipeline_of[name]
+        wanted = _service_arg(command)
+        kinds[name] = dict(pipeline.service_names())
+        only = pipeline.only([wanted])  # raises if the pipeline has no such service
+        assert only.service_names()[0][1] == wanted
+        # Metrics on every interface inside the container, published on the host's loopback.
+        assert _env(service)["TTXT_METRICS_HOST"] == "0.0.0.0" and pipeline.metrics_host == \
+            "0.0.0.0"
+        port = pipeline.metrics_ports()[wanted]
+        assert port, f"{name}: {wanted} has no metrics_port"
+        assert f"127.0.0.1:{port}:{port}" in [str(p) for p in service.get("ports", [])], name
+        # The health check asks that service's /health (through the same file).
+        test = [_compose_default(str(t)) for t in service["healthcheck"]["test"]]
+        assert test[:2] == ["CMD", "ttxt"] and "--probe" in test
+        probe = build_parser().parse_args(test[2:])
+        assert probe.func is run_cmd and probe.probe and probe.service == [wanted]
+    by_kind = {name: {v: k for k, v in pipeline_of[name].service_names()}[
+        _service_arg([str(c) for c in compose["services"][name]["command"]])]
+        for name in PLATFORM_SERVICES}
+    assert by_kind == {"connector-binance": "connector", "connector-bybit": "connector",
+                       "recorder": "recorder", "strategy": "strategy"}
+
+
+def test_platform_environment_and_dependencies(compose: dict[str, Any],
+                                               pipeline_of: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in PLATFORM_SERVICES:
+        env = _env(services[name])
+        for key in ("KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
+                    "KAFKA_SASL_PASSWORD", "TTXT_TOPIC_PARTITIONS", "TTXT_TOPIC_REPLICATION"):
+            assert key in env, f"{name}: {key} is not passed through"
+            assert env[key].startswith("${"), f"{name}: {key} must come from the host's env"
+        assert int(services[name].get("stop_grace_period", "10s").rstrip("s")) >= 20, name
+    # The recorder writes where its volume is.
+    recorder = services["recorder"]
+    data = _env(recorder)["TTXT_DATA_DIR"]
+    assert _mounts(recorder)[data].split(":")[0] in compose["volumes"]
+    assert pipeline_of["recorder"].recorder.out == data
+    # The strategy waits for its books' connector to be healthy, not merely started.
+    assert services["strategy"]["depends_on"]["connector-binance"]["condition"] == \
+        "service_healthy"
+    for name in ("connector-binance", "connector-bybit"):
+        env = _env(services[name])
+        venue = name.removeprefix("connector-").upper()
+        assert f"TTXT_{venue}_API_KEY" in env and f"TTXT_{venue}_API_SECRET" in env
+
+
+def test_dockerfile_builds_the_wheel_from_what_pyproject_names() -> None:
+    import tomllib
+
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.1[1-9]", text, re.M)
+    assert re.search(r'^ENTRYPOINT \["ttxt"\]', text, re.M)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    needed = set(wheel["packages"]) | set(wheel["force-include"]) | {"pyproject.toml",
+                                                                      "README.md"}
+    copied = set()
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        copied.update(line.split()[:-1])
+    assert needed <= copied, f"not copied into the image: {sorted(needed - copied)}"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not needed & set(ignored)

@@ -39,6 +39,9 @@ def register(sub: Any) -> None:
                    help="validate the pipeline, print its services and exit")
     p.add_argument("--duration", type=float, metavar="SECONDS",
                    help="stop cleanly after this long")
+    p.add_argument("--probe", action="store_true",
+                   help="with one --service: exit 0 if its /health says ok, else 1 (container "
+                        "health checks; the port comes from the pipeline file)")
     add_bootstrap_arg(p)
     # Set by `--processes` for its children.
     p.add_argument("--simulator-port", action="append", default=[], help=argparse.SUPPRESS)
@@ -75,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     except PipelineError as exc:
         print(f"ttxt run: {exc}", file=sys.stderr)
         return 2
+    if args.probe:
+        return probe(pipeline, args.service)
     if args.check:
         print(f"{pipeline.name}: {len(pipeline.service_names())} services, topic prefix "
               f"{pipeline.topic_prefix}")
@@ -92,6 +97,28 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_main(args, pipeline, bootstrap))
     except KeyboardInterrupt:
         return 130
+
+
+def probe(pipeline: Any, services: list[str] | None) -> int:
+    """GET the service's /health on its metrics port; 0 if it answers 200."""
+    import urllib.error
+    import urllib.request
+
+    if not services or len(services) != 1:
+        raise CliError("--probe needs exactly one --service")
+    port = pipeline.metrics_ports().get(services[0])
+    if not port:
+        raise CliError(f"service {services[0]} has no metrics_port to probe")
+    host = "127.0.0.1" if pipeline.metrics_host in ("0.0.0.0", "::") else pipeline.metrics_host
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=3) as resp:
+            print(resp.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode())
+    except OSError as exc:
+        print(f"{services[0]}: no answer on {host}:{port}: {exc}")
+    return 1
 
 
 def _tag_log_lines(name: str) -> None:
