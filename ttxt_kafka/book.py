@@ -13,6 +13,7 @@ costs O(levels in the delta × log depth) and best bid/ask is O(1).
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 from .events import Event, Level, OrderBook, UpdateType, now_us
@@ -140,6 +141,15 @@ class Book:
     def asks(self, n: int | None = None) -> list[tuple[str, str]]:
         prices = self._ask_prices if n is None else self._ask_prices[:n]
         return [self._asks[p] for p in prices]
+
+    def iter_levels(self, side: str) -> Iterator[tuple[Decimal, str]]:
+        """(price, qty string) of one side ('bid' or 'ask'), best first, lazily: reading the
+        top few levels costs only those. The book must not change during the iteration."""
+        if side == "bid":
+            bids = self._bids
+            return ((p, bids[p][1]) for p in reversed(self._bid_prices))
+        asks = self._asks
+        return ((p, asks[p][1]) for p in self._ask_prices)
 
     def depth(self) -> tuple[int, int]:
         """Number of (bid, ask) levels."""
