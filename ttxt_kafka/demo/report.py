@@ -115,7 +115,13 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
     if r.monitor_lines:
         say(f"Spread monitor: {len(r.monitor_lines):,} top-of-book changes printed "
             f"({_rel(r.out_dir)}spread_monitor.txt), last: {r.monitor_lines[-1]}")
-    say(f"Chart: {r.chart}" if r.chart else f"Chart: {r.chart_note}")
+    if r.backtest is not None:
+        b = r.backtest
+        bt_pnl = ", ".join(f"{_dec(t['total'], '0.01')} {q}" for q, t in b.totals.items()) or "0"
+        say(f"Backtest of the same market maker over the recorded files (ttxt backtest): "
+            f"{b.stats.events:,} events, {sum(b.stats.commands.values()):,} commands, "
+            f"{b.stats.fills:,} fills, PnL {bt_pnl}; report in {_rel(r.out_dir)}backtest/")
+    say(f"Chart: {_file(r.chart)}" if r.chart else f"Chart: {r.chart_note}")
     say(f"Metrics while it ran, e.g. {next(iter(r.metrics_urls.values()), '-')} "
         f"({len(r.metrics_urls)} services); logs in {_rel(r.out_dir)}demo.log")
     say(f"Look around: {_ttxt()} top --prefix {r.prefix}   |   {_ttxt()} files "
@@ -125,6 +131,12 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
         "orders on paper):")
     say(f"  {_ttxt()} run {_example(example_path('pipeline_live.yaml'))}")
     out.flush()
+
+
+def _file(path: str) -> str:
+    with contextlib.suppress(ValueError):
+        return str(Path(path).relative_to(Path.cwd()))
+    return path
 
 
 def _example(path: Path) -> str:

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..local_kafka import ensure_kafka
 from ..metrics import Counter, Registry
@@ -65,6 +65,7 @@ class DemoResult:
     metrics_urls: dict[str, str] = field(default_factory=dict)
     monitor_lines: list[str] = field(default_factory=list)
     candles: int = 0
+    backtest: Any = None  # strategies.backtest.BacktestReport
     chart: str | None = None
     chart_note: str = ""
 
@@ -283,18 +284,32 @@ async def _check(run: PipelineRun, result: DemoResult) -> None:
         if traded.commands:
             result.trading.append(traded)
     result.candles = sum(n for t, n in result.counts.items() if t.endswith(".klines_agg"))
-    result.chart, result.chart_note = await _chart(result)
+    await _backtest(result, run.pipeline)
 
 
-async def _chart(result: DemoResult) -> tuple[str | None, str]:
-    """A backtest of the market maker over the recorded files, with its chart, where the
-    backtest exists in this version."""
-    import importlib.util
+async def _backtest(result: DemoResult, pipeline: Pipeline) -> None:
+    """The pipeline's market maker, the same class and parameters, backtested over the files
+    the recorder just wrote (`ttxt backtest`): its report and chart go to <out>/backtest."""
+    from strategies.backtest import BacktestConfig, file_events, run_backtest
 
-    if importlib.util.find_spec("strategies.backtest") is None:
-        return None, ("no chart: the backtest (`ttxt backtest`, PNG chart of mid, fills and "
-                      "equity) is not in this version yet")
-    return None, "no chart: backtest found but not wired into the demo yet"
+    from ..pipeline.services import build_strategy
+
+    spec = next((s for s in pipeline.strategies if s.strategy.endswith(":MarketMaker")), None)
+    if spec is None:
+        result.chart_note = "no market maker in the pipeline: no backtest"
+        return
+    strategy = build_strategy(spec)
+    base, _, quote = str(strategy.symbols[0]).partition("/")
+    config = BacktestConfig(balances={"*": {quote: Decimal(100_000), base: Decimal(1)}})
+    out = result.out_dir / "backtest"
+    report = await run_backtest(
+        strategy, file_events(result.data_dir, venues=strategy.venues, symbols=strategy.symbols),
+        config, out_dir=out, name=spec.strategy)
+    result.backtest = report
+    charts = [out / s.chart for s in report.symbols if s.chart]
+    result.chart = str(charts[0]) if charts else None
+    if not charts:
+        result.chart_note = "not drawn: " + report.files.get("chart_error", "no symbol traded")
 
 
 async def _precreate(bootstrap: str, pipeline: Pipeline) -> None:

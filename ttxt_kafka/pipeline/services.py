@@ -280,23 +280,11 @@ class StrategyRunner(Service):
         self._stop_event = asyncio.Event()
         self._task: asyncio.Task[Any] | None = None
 
-    def build(self) -> Any:
-        """The strategy object (module imported, parameters converted: errors surface here)."""
-        from strategies.loader import build
-
-        s = self.spec
-        params = strategy_params(s.params)
-        for key, value in (("venues", s.venues), ("symbols", s.symbols),
-                           ("channels", s.channels)):
-            if value is not None:
-                params[key] = value
-        return build(s.strategy, params)
-
     async def _start(self) -> None:
         from strategies.app import run_strategy
 
         s = self.spec
-        strategy = self.build()
+        strategy = build_strategy(s)
         self._task = asyncio.ensure_future(run_strategy(
             strategy, bootstrap=self.bootstrap, group=s.group, prefix=self.prefix,
             from_beginning=s.from_beginning, run_id=s.run_id,
@@ -309,6 +297,18 @@ class StrategyRunner(Service):
         if self._task is not None:
             with contextlib.suppress(Exception):  # reported by `done` already
                 await self._task
+
+
+def build_strategy(spec: StrategyService) -> Any:
+    """The strategy object of an entry (module imported, parameters converted)."""
+    from strategies.loader import build
+
+    params = strategy_params(spec.params)
+    for key, value in (("venues", spec.venues), ("symbols", spec.symbols),
+                       ("channels", spec.channels)):
+        if value is not None:
+            params[key] = value
+    return build(spec.strategy, params)
 
 
 # --------------------------------------------------------------------------- building
