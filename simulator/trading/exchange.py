@@ -25,7 +25,7 @@ from simulator.feeds import Feed
 from simulator.matching import (
     EngineEvent,
     FeeSchedule,
-    Instrument,
+    LiveBook,
     MarketKind,
     MatchingEngine,
     OrderAccepted,
@@ -34,11 +34,12 @@ from simulator.matching import (
     OrderState,
     OrderUpdated,
     PositionChanged,
+    instrument_from_info,
 )
 from simulator.venues import Venue, VenueSpec
 from ttxt_kafka.events import InstrumentInfo
 
-from .liquidity import FeedLiquidity, reader_for
+from .liquidity import reader_for
 from .settings import TradingSettings
 
 log = logging.getLogger(__name__)
@@ -64,16 +65,6 @@ def _normalizer(venue: Venue) -> Any:
         return BybitSpotNormalizer()
     from connectors.bybit.normalizer_linear import BybitLinearNormalizer
     return BybitLinearNormalizer()
-
-
-def _step(text: str | None) -> Decimal | None:
-    return Decimal(text) if text and Decimal(text) > 0 else None
-
-
-def engine_instrument(info: InstrumentInfo) -> Instrument:
-    return Instrument(info.native_symbol, info.base, info.quote, tick_size=_step(info.tick_size),
-                      lot_size=_step(info.lot_size), min_qty=_step(info.min_qty),
-                      max_qty=_step(info.max_qty), min_notional=_step(info.min_notional))
 
 
 def final_state(events: list[EngineEvent], order_id: int | None = None) -> OrderState | None:
@@ -107,7 +98,7 @@ class SimExchange:
             fees=FeeSchedule(settings.maker_fee, settings.taker_fee),
             leverage=settings.leverage, clock=now_us)
         self.instruments: dict[str, InstrumentInfo] = {}  # by native symbol
-        self.liquidity: dict[str, FeedLiquidity] = {}
+        self.liquidity: dict[str, LiveBook] = {}
         self.listeners: list[Listener] = []
         self.requests: Counter[str] = Counter()  # per endpoint / trade op, for tests and state
         self._task: asyncio.Task[None] | None = None
@@ -124,8 +115,8 @@ class SimExchange:
         for info in normalizer.instruments(  # type: ignore[attr-defined]
                 self.feed.instruments_body(None), now_us()):
             self.instruments[info.native_symbol] = info
-            self.engine.add_instrument(engine_instrument(info))
-            liquidity = FeedLiquidity(reader_for(self.feed, info.native_symbol))
+            self.engine.add_instrument(instrument_from_info(info))
+            liquidity = LiveBook(reader_for(self.feed, info.native_symbol))
             self.liquidity[info.native_symbol] = liquidity
             self.engine.set_external(info.native_symbol, liquidity)
         settle = {info.quote for info in self.instruments.values()}
