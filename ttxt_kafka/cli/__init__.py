@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "ttxt_kafka.cli.simulate_cmd",
     "ttxt_kafka.cli.connect_cmd",
     "ttxt_kafka.cli.strategy_cmd",
+    "ttxt_kafka.cli.order_cmd",
 ]
 
 
