@@ -177,6 +177,9 @@ class TradingConfig(_Strict):
         "TTXT_<NAME>_API_KEY / TTXT_<NAME>_API_SECRET, else the secrets file's entry")
     secrets_file: str | None = None
     group_id: str | None = Field(default=None, description="consumer group of the orders topic")
+    instance_id: str | None = Field(
+        default=None, description="static group membership: a restart with the same id gets "
+        "its partitions back at once (no wait for the session timeout); unique per process")
     dead_letter_topic: str | None = Field(default=None, description="default <orders topic>.dlq")
     recv_window_ms: int = Field(default=5000, ge=100, le=60000)
     max_retries: int = Field(default=3, ge=0, le=10, description="rate limit / busy / timeout")

@@ -13,7 +13,9 @@ connectors of one account share the work and never place one command twice. Rule
   in the topic when this consumer got its partition, at or after the committed offset, so a
   previous owner may have sent it and crashed before committing;
 * a rebalance waits for the batch in hand (`lock`), so a partition changes hands between
-  batches, never inside one.
+  batches, never inside one;
+* with `instance_id` (Kafka static membership) a restarted connector takes its partitions
+  back at once, instead of waiting for its crashed predecessor's session to time out.
 """
 
 from __future__ import annotations
@@ -50,10 +52,12 @@ class CommandRecord:
 
 class CommandConsumer(ConsumerRebalanceListener):
     def __init__(self, bootstrap: str, topic: str, group_id: str, *,
-                 connect_timeout: float = 30.0, max_records: int = 500) -> None:
+                 instance_id: str | None = None, connect_timeout: float = 30.0,
+                 max_records: int = 500) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.group_id = group_id
+        self.instance_id = instance_id
         self.connect_timeout = connect_timeout
         self.max_records = max_records
         self.lock = asyncio.Lock()  # held while a batch is handled
@@ -65,7 +69,8 @@ class CommandConsumer(ConsumerRebalanceListener):
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.group_id,
-            enable_auto_commit=False, auto_offset_reset="latest")
+            group_instance_id=self.instance_id, enable_auto_commit=False,
+            auto_offset_reset="latest")
         self._consumer.subscribe([self.topic], listener=self)
         await start_with_retry(self._consumer, self.bootstrap, self.connect_timeout)
 

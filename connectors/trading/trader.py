@@ -67,7 +67,8 @@ class Trader:
         self.dlq_topic = config.dead_letter_topic or dead_letter_topic(self.orders_topic)
         self.credentials_name = config.credentials or self.venue
         self.group_id = config.group_id or f"ttxt-connector.{self.venue}.{self.credentials_name}"
-        self.consumer = CommandConsumer(bootstrap, self.orders_topic, self.group_id)
+        self.consumer = CommandConsumer(bootstrap, self.orders_topic, self.group_id,
+                                        instance_id=config.instance_id)
         self.journal = AckJournal(bootstrap, topic(self.venue, "executions", prefix),
                                   margin_s=config.journal_margin)
         self.known = KnownOrders()
