@@ -105,8 +105,9 @@ class PaperGateway(Gateway):
             self.liquidity[info.native_symbol] = live
             self.natives[info.native_symbol] = symbol
             self.engine.set_external(info.native_symbol, live)
+        settle = {self.symbols.instruments[s].quote for s in self.books}
         for asset, amount in sorted(self._balances.items()):
-            if amount > 0:
+            if amount > 0 and (not self.linear or asset in settle):  # linear: margin only
                 self.engine.deposit(ACCOUNT, asset, amount)
         self._task = asyncio.ensure_future(self._sync_loop())
 
