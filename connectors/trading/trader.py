@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from ttxt_kafka.bus.kafka_queue import KafkaQueue
 from ttxt_kafka.codec import DEFAULT_CODEC, CodecError
@@ -39,6 +40,8 @@ from .private import PrivateStream
 from .sync_command import AccountSync
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ERROR_HEADER = "ttxt-error"
 SOURCE_HEADER = "ttxt-source"
@@ -237,8 +240,8 @@ class Trader:
         if gateway is None:
             return
         started = time.monotonic()
-        orders = await gateway.open_orders()
-        account = await gateway.account()
+        orders = await self._retrying(gateway.open_orders)
+        account = await self._retrying(gateway.account)
         problems = [x.reason for x in (orders, account) if isinstance(x, ExchangeFailure)]
         for event in [*(orders if isinstance(orders, list) else []),
                       *(account if isinstance(account, list) else [])]:
@@ -250,6 +253,17 @@ class Trader:
             log.info("%s: account snapshot (%s): %d open orders (%.0f ms)", self.venue, why,
                      len(orders) if isinstance(orders, list) else 0,
                      (time.monotonic() - started) * 1000)
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A REST read, again after a backoff while the answer is a retryable refusal."""
+        delay = self.config.retry_delay
+        for _ in range(self.config.max_retries):
+            result = await call()
+            if not (isinstance(result, ExchangeFailure) and result.retryable):
+                return result
+            await asyncio.sleep(delay)
+            delay *= 2
+        return await call()
 
     async def on_reconnect(self) -> None:
         await self.sync("private stream reconnected")
