@@ -234,6 +234,13 @@ class ConnectorConfig(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _paper_needs_books(self) -> ConnectorConfig:
+        if self.trading is not None and self.trading.mode == "paper" and not self.streams.book:
+            raise ValueError("trading.mode paper fills orders from the connector's own books: "
+                             "turn streams.book on")
+        return self
+
     @property
     def book_depth(self) -> int:
         book = self.streams.book

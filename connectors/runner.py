@@ -58,7 +58,7 @@ async def run_connectors(
     runs = [asyncio.ensure_future(c.run()) for c in connectors]
     runs += [asyncio.ensure_future(t.run()) for t in traders]
     stopper = asyncio.ensure_future(stop.wait())
-    reporter = (asyncio.ensure_future(_report(connectors, stats_interval))
+    reporter = (asyncio.ensure_future(_report(connectors, traders, stats_interval))
                 if stats_interval > 0 else None)
     try:
         if on_started is not None:
@@ -101,13 +101,18 @@ def _traders(connectors: list[Connector], queue: IQueue, bootstrap: str | None,
     return traders
 
 
-async def _report(connectors: list[Connector], interval: float) -> None:
+async def _report(connectors: list[Connector], traders: list[Trader], interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         for c in connectors:
             s = c.stats
             log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects",
                      c.venue, s.messages, s.events, s.gaps, s.resyncs, s.malformed, s.reconnects)
+        for t in traders:
+            ts = t.stats
+            log.info("%s trading: %d commands, %d accepted, %d rejected, %d not sent, "
+                     "%d dead letters, %d retries", t.venue, ts.commands, ts.accepted,
+                     ts.rejected, ts.not_sent, ts.dead_lettered, ts.retries)
 
 
 async def run_to_kafka(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from trading_support import TradingRun, create, set_credentials, simulator
 
+from connectors.base.errors import ConnectorError
 from connectors.binance.rest_private import order_update, usdm_account_wallet, usdm_position
 from connectors.config import ConfigError, parse_config
 from connectors.trading import dead_letter_topic, trading_topics
@@ -87,6 +88,20 @@ async def test_bybit_rest_fallback_and_bounded_retries(kafka_bootstrap: str) -> 
         await sim.stop()
 
 
+@pytest.mark.kafka
+async def test_live_without_credentials_is_a_clear_error(kafka_bootstrap: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TTXT_BINANCE_API_KEY")
+    sim = simulator("binance")
+    await sim.start()
+    try:
+        with pytest.raises(ConnectorError) as err:
+            await TradingRun.start(kafka_bootstrap, sim)
+    finally:
+        await sim.stop()
+    assert "TTXT_BINANCE_API_KEY" in str(err.value) and "secrets file" in str(err.value)
+
+
 # ---------------------------------------------------------------------------- pure parts
 
 
@@ -99,6 +114,9 @@ def test_trading_config_errors_name_the_key() -> None:
     assert "connectors[0].trading.mode" in text
     assert "connectors[0].trading.paper.balances.USDT" in text and "quoted" in text
     assert "connectors[0].trading.max_retries" in text
+    with pytest.raises(ConfigError, match="turn streams.book on"):
+        parse_config({"connectors": [{**base, "streams": {"trades": True},
+                                      "trading": {"mode": "paper"}}]})
     config = parse_config({"connectors": [{**base, "trading": {}}]})
     trading = config.connectors[0].trading
     assert trading is not None and trading.mode == "live"

@@ -5,7 +5,7 @@ endpoints are overridden (the simulator) — the same host, unless `trading.endp
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ttxt_kafka.events import now_us
 
@@ -32,24 +32,26 @@ def gateway_for(trader: Trader, credentials: Credentials | None) -> Gateway | No
         return PaperGateway(venue=c.venue, exchange=c.exchange, symbols=c.symbols, books=c.books,
                             settings=cfg.paper, publish=trader.publish)
     assert credentials is not None
-    common = {"venue": c.venue, "credentials": credentials, "rest_base": c.rest_base,
-              "symbols": c.symbols, "clock_ms": exchange_clock(c),
-              "recv_window_ms": cfg.recv_window_ms, "timeout": c.config.rest_timeout,
-              "limiter": c.rest.limiter}
     if c.exchange == "binance":
         from ..binance.gateway import BinanceGateway
-        return BinanceGateway(**common)  # type: ignore[arg-type]
+        return BinanceGateway(
+            venue=c.venue, credentials=credentials, rest_base=c.rest_base, symbols=c.symbols,
+            clock_ms=exchange_clock(c), recv_window_ms=cfg.recv_window_ms,
+            timeout=c.config.rest_timeout, limiter=c.rest.limiter)
     from ..bybit.gateway import BybitGateway
     trade_ws = (cfg.endpoints.trade_ws or f"{c.ws_base}/v5/trade") if cfg.ws_trading else None
-    return BybitGateway(trade_ws=trade_ws, **common)  # type: ignore[arg-type]
+    return BybitGateway(
+        venue=c.venue, credentials=credentials, rest_base=c.rest_base, trade_ws=trade_ws,
+        symbols=c.symbols, clock_ms=exchange_clock(c), recv_window_ms=cfg.recv_window_ms,
+        timeout=c.config.rest_timeout, limiter=c.rest.limiter)
 
 
 def stream_for(trader: Trader, credentials: Credentials) -> PrivateStream:
     c, cfg = trader.connector, trader.config
-    common = {"venue": c.venue, "publish": trader.publish, "status": trader.status,
-              "on_reconnect": trader.on_reconnect,
-              "initial_delay": c.config.reconnect.initial_delay,
-              "max_delay": c.config.reconnect.max_delay}
+    common: dict[str, Any] = {
+        "venue": c.venue, "publish": trader.publish, "status": trader.status,
+        "on_reconnect": trader.on_reconnect, "initial_delay": c.config.reconnect.initial_delay,
+        "max_delay": c.config.reconnect.max_delay}
     overridden = c.config.endpoints.ws is not None
     if c.venue == "binance":
         from ..binance.normalizer_private import BinanceSpotPrivateNormalizer
@@ -59,7 +61,7 @@ def stream_for(trader: Trader, credentials: Credentials) -> PrivateStream:
         return BinanceSpotUserStream(url=url, credentials=credentials,
                                      clock_ms=exchange_clock(c),
                                      normalizer=BinanceSpotPrivateNormalizer(c.symbols),
-                                     **common)  # type: ignore[arg-type]
+                                     **common)
     if c.venue == "binance_usdm":
         from ..binance.gateway import BinanceGateway
         from ..binance.normalizer_private import BinanceUsdmPrivateNormalizer
@@ -69,7 +71,7 @@ def stream_for(trader: Trader, credentials: Credentials) -> PrivateStream:
                                      gateway=trader.gateway,
                                      keepalive_interval=cfg.keepalive_interval,
                                      normalizer=BinanceUsdmPrivateNormalizer(c.symbols),
-                                     **common)  # type: ignore[arg-type]
+                                     **common)
     from ..bybit.normalizer_private import BybitPrivateNormalizer
     from ..bybit.private_stream import BybitPrivateStream
     topics = ["order", "execution", "wallet"] + (["position"] if c.venue == "bybit_linear"
@@ -78,4 +80,4 @@ def stream_for(trader: Trader, credentials: Credentials) -> PrivateStream:
                               credentials=credentials, clock_ms=exchange_clock(c),
                               topics=topics, heartbeat=c.config.heartbeat_interval,
                               normalizer=BybitPrivateNormalizer(c.symbols, account_venue=c.venue),
-                              **common)  # type: ignore[arg-type]
+                              **common)
