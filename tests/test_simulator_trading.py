@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import websockets
+from connector_support import BINANCE_SPOT_WS, fixture
 from sim_helpers import recv_json
 from trading_support import API_KEY, API_SECRET, CREDENTIALS, simulator
 from yarl import URL
@@ -19,6 +21,9 @@ from connectors.base.credentials import Credentials
 from connectors.binance import auth as binance_auth
 from connectors.binance.orders import user_data_subscribe
 from connectors.bybit import auth as bybit_auth
+from simulator import CaptureSource, Simulator
+from simulator.trading import TradingSettings
+from ttxt_kafka.events import Side
 
 
 def now_ms() -> int:
@@ -198,5 +203,29 @@ async def test_bybit_rest_trade_ws_and_private_stream() -> None:
         found = await bybit_call(sim.rest_url, "GET", "/v5/order/realtime",
                                  {"category": "linear", "orderLinkId": "by-post"})
         assert found["result"]["list"][0]["orderStatus"] == "Cancelled"
+    finally:
+        await sim.stop()
+
+
+async def test_a_capture_is_the_liquidity_too() -> None:
+    sim = Simulator("binance", CaptureSource(fixture(BINANCE_SPOT_WS)),
+                    trading=TradingSettings(CREDENTIALS))
+    await sim.start()
+    try:
+        for symbol in sorted(sim.feed.symbols()):  # the first one the capture has a book of
+            book = sim.exchange.liquidity[symbol]
+            book.refresh()
+            best = book.best(Side.SELL)
+            if best is not None:
+                break
+        assert best is not None
+        info = sim.exchange.instruments[symbol]
+        status, body = await binance_call(
+            sim.rest_url, "POST", "/api/v3/order",
+            [("symbol", symbol), ("side", "BUY"), ("type", "MARKET"),
+             ("quantity", info.min_qty), ("newClientOrderId", "cap-1")])
+        assert status == 200 and body["status"] == "FILLED", body
+        assert Decimal(body["executedQty"]) == Decimal(info.min_qty)
+        assert Decimal(body["cummulativeQuoteQty"]) == Decimal(info.min_qty) * best[0]
     finally:
         await sim.stop()

@@ -136,6 +136,11 @@ class PrivateStream(ABC):
             return f"no answer to the handshake within {HANDSHAKE_TIMEOUT:g}s"
         except WS_ERRORS as exc:
             return f"connection lost: {type(exc).__name__}: {redact(str(exc))}"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a queue failure: log it, reconnect, go on
+            log.exception("%s %s: unexpected error", self.venue, self.name)
+            return f"error: {type(exc).__name__}"
         finally:
             self.ready.clear()
             self._ws = None

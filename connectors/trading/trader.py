@@ -165,9 +165,15 @@ class Trader:
                 continue
             async with self.consumer.lock:
                 batch = self.consumer.owned(batch)
+                failures = self.queue.stats.delivery_errors
                 for record in batch:
                     await self._handle(record)
                 await self.queue.flush()  # the acks are in Kafka ...
+                if self.queue.stats.delivery_errors != failures:
+                    # never commit past an ack that did not arrive: stop, and let a restart
+                    # handle these commands again (their exactly-once checks hold)
+                    raise ConnectorError(f"{self.venue}: acks could not be delivered to Kafka; "
+                                         "stopping without committing their commands")
                 crash_point("after_ack")
                 await self.consumer.commit(batch)  # ... before the offsets move past them
 

@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from simulator.feeds import Feed
+from simulator.feeds import Feed, UnknownSymbol
 from simulator.matching.live import Levels, Reader
 from simulator.synthetic import SyntheticFeed
 
@@ -29,7 +29,10 @@ def reader_for(feed: Feed, symbol: str) -> Reader:
         return read_synthetic
 
     def read_snapshot() -> tuple[Levels, Levels]:
-        return _parse_depth(feed.depth_body(symbol, 1000, None))
+        try:
+            return _parse_depth(feed.depth_body(symbol, 1000, None))
+        except UnknownSymbol:  # listed, but the capture has no book of it: no liquidity
+            return {}, {}
 
     return read_snapshot
 
