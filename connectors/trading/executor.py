@@ -212,6 +212,7 @@ class Executor:
 
     async def _amend(self, cmd: AmendOrder, instrument: InstrumentInfo | None) -> OrderAck:
         current = self.known.get(cmd.client_order_id, cmd.order_id)
+        found: OrderUpdate | None | ExchangeFailure = None
         if current is None and self.mode != "off" and instrument is not None and (
                 cmd.client_order_id or cmd.order_id):
             found = await self._query(instrument.native_symbol,
@@ -221,6 +222,13 @@ class Executor:
                 self.known.apply(found)
                 current = known_from_update(found)
         amend = validate_amend(cmd, instrument, current=current)
+        if current is None and self.exchange == "binance" and self.mode == "live":
+            # Binance needs the order's side, price and quantity to amend it: it must be open
+            ref = cmd.client_order_id or cmd.order_id
+            state = (f"is {found.status.value}" if isinstance(found, OrderUpdate)
+                     else "is unknown to the exchange" if found is None
+                     else f"could not be looked up ({found.reason})")
+            return rejected_ack(cmd, f"cannot amend order {ref}: it {state}", now_us=now_us())
         if self.mode == "off":
             return not_sent_ack(cmd, now_us=now_us())
         gateway = self._gateway()
