@@ -5,7 +5,8 @@ Exactly once, for a command that may have been handled before a crash (`possibly
   * its ack is on the executions topic already (`AckJournal`) -> nothing is sent or acked;
   * a create whose client order id the exchange already knows -> not sent again, acked
     ACCEPTED with the order's id ("already placed");
-  * a cancel of an order already canceled -> not sent, acked ACCEPTED.
+  * a cancel of an order already canceled, an amendment the order already shows -> not sent,
+    acked ACCEPTED.
 The client order id of a create without one is derived from its command id, so a redelivered
 command asks about the very order it placed. When the exchange cannot be asked (it keeps
 failing), the create is rejected rather than risk a second order.
@@ -23,6 +24,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Literal
 
 from ttxt_kafka.events import (
@@ -132,7 +134,7 @@ class Executor:
             if isinstance(cmd, CancelOrder):
                 return await self._cancel(cmd, instrument, possibly_seen)
             if isinstance(cmd, AmendOrder):
-                return await self._amend(cmd, instrument)
+                return await self._amend(cmd, instrument, possibly_seen)
             return await self._cancel_all(cmd, instrument)
         except InvalidCommand as exc:
             return rejected_ack(cmd, str(exc), now_us=now_us())
@@ -210,17 +212,20 @@ class Executor:
                             client_order_id=result.client_order_id or cancel.client_order_id,
                             order_id=result.order_id or cancel.order_id)
 
-    async def _amend(self, cmd: AmendOrder, instrument: InstrumentInfo | None) -> OrderAck:
+    async def _amend(self, cmd: AmendOrder, instrument: InstrumentInfo | None,
+                     possibly_seen: bool = False) -> OrderAck:
         current = self.known.get(cmd.client_order_id, cmd.order_id)
         found: OrderUpdate | None | ExchangeFailure = None
-        if current is None and self.mode != "off" and instrument is not None and (
-                cmd.client_order_id or cmd.order_id):
+        if (current is None or possibly_seen) and self.mode != "off" and (
+                instrument is not None and (cmd.client_order_id or cmd.order_id)):
             found = await self._query(instrument.native_symbol,
                                       client_order_id=cmd.client_order_id, order_id=cmd.order_id)
             if isinstance(found, OrderUpdate) and found.status in (
                     OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
                 self.known.apply(found)
                 current = known_from_update(found)
+                if possibly_seen and _has(found, cmd):
+                    return _already(cmd, found, "already amended: not sent again")
         amend = validate_amend(cmd, instrument, current=current)
         if current is None and self.exchange == "binance" and self.mode == "live":
             # Binance needs the order's side, price and quantity to amend it: it must be open
@@ -318,6 +323,18 @@ class Executor:
         self.stats.retries += 1
         await asyncio.sleep(delay * (1 + random.random() * 0.25))
         return min(delay * 2, 10.0)
+
+
+def _has(update: OrderUpdate, amend: AmendOrder) -> bool:
+    """Does the order already have the amendment's new price and quantity?"""
+    def same(have: str | None, want: str | None) -> bool:
+        try:
+            return want is None or (have is not None and Decimal(have) == Decimal(want))
+        except ArithmeticError:
+            return False
+    return (same(update.price, amend.new_price) and same(update.qty, amend.new_qty)
+            and (amend.new_price, amend.new_qty) != (None, None)
+            and amend.new_take_profit is None and amend.new_stop_loss is None)
 
 
 def _is_canceled(update: OrderUpdate) -> bool:
