@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 from connector_support import (
@@ -248,11 +249,12 @@ def test_method_answers_give_no_events_and_errors_raise() -> None:
     ("}{ not json at all", "not JSON"),
     ('{"stream":"nknusdt@depth@100ms","data":{"e":"depthUpdate","E":1}}', "missing field 's'"),
     ('{"stream":"x@aggTrade","data":{"e":"aggTrade","E":1,"s":"X","a":1}}', "missing field 'p'"),
-    ('{"stream":"x@kline_1m","data":{"e":"kline","E":1,"s":"X","k":[]}}', "TypeError"),
+    ('{"stream":"x@kline_1m","data":{"e":"kline","E":1,"s":"X","k":[]}}',
+     "Expected `object`, got `array`"),
     ('{"stream":"x@depth","data":{"e":"depthUpdate","E":"x","s":"X","U":1,"u":2,"b":[],"a":[]}}',
-     "ValueError"),
+     "Expected `int`, got `str`"),
     ('{"something":"else"}', "unknown binance message"),
-    ("[1, 2]", "AttributeError"),
+    ("[1, 2]", "not a JSON object"),
 ])
 def test_malformed_frames_raise_a_clear_error(raw: str, what: str) -> None:
     with pytest.raises(MalformedMessage, match=what):
@@ -265,3 +267,107 @@ def test_bytes_frames_and_unknown_symbols() -> None:
     raw = jsonl("binance/live_extract_spot_ws_depthUpdate.jsonl")[0].encode()
     [ev] = BinanceSpotNormalizer()(raw, RECV)  # no symbol map: guessed from the quote asset
     assert (ev.symbol, ev.native_symbol) == ("NKN/USDT", "NKNUSDT")
+
+
+# ---------------------------------------------------------------- typed decoding (msgspec)
+
+# What a field is replaced by in the mutation tests (`...`: the field is removed).
+MUTATIONS: tuple[Any, ...] = (..., None, 1.5, 7, "abc", True, [], {}, [[1.5, "1"]])
+AGG = ('{"stream":"ctkusdt@aggTrade","data":{"e":"aggTrade","E":1626992741575,"a":16599292,'
+       '"s":"CTKUSDT","p":"1.01100","q":"10","f":23961322,"l":23961322,"T":1626992741421,'
+       '"m":false}}')
+DEPTH = ('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"T":1,'
+         '"s":"BTCUSDT","U":5,"u":7,"pu":4,"b":[["1.5","2"]],"a":[["1.6","0"]]}}')
+
+
+@pytest.mark.parametrize("raw, what", [
+    # a price or quantity as a JSON number is refused: it would have to pass through a float
+    (AGG.replace('"p":"1.01100"', '"p":1.011'), r"Expected `str`, got `float` - at `\$.data.p`"),
+    (AGG.replace('"q":"10"', '"q":10'), r"Expected `str`, got `int` - at `\$.data.q`"),
+    (DEPTH.replace('[["1.5","2"]]', '[[1.5,"2"]]'),
+     r"Expected `str`, got `float` - at `\$.data.b\[0\]\[0\]`"),
+    (DEPTH.replace('[["1.6","0"]]', '[["1.6"]]'), r"length >= 2 - at `\$.data.a\[0\]`"),
+    (DEPTH.replace('[["1.6","0"]]', '[["1.6","0","x"]]'), r"length <= 2 - at `\$.data.a\[0\]`"),
+    # ids and times are integers, flags booleans
+    (AGG.replace('"E":1626992741575', '"E":"abc"'), r"Expected `int`, got `str` - at `\$.data.E`"),
+    (AGG.replace('"E":1626992741575', '"E":"1626992741575"'), r"Expected `int`, got `str`"),
+    (AGG.replace('"T":1626992741421', '"T":1.5'), r"Expected `int`, got `float` - at `\$.data.T`"),
+    (AGG.replace('"m":false', '"m":"false"'), r"Expected `bool`, got `str` - at `\$.data.m`"),
+    (DEPTH.replace('"pu":4', '"pu":null'), r"Expected `int`, got `null` - at `\$.data.pu`"),
+    # missing fields, named
+    (AGG.replace('"q":"10",', ""), r"missing field 'q' - at `\$.data`"),
+    (DEPTH.replace(',"pu":4', ""), r"missing field 'pu' - at `\$.data`"),
+    ('{"stream":"x@kline_1m","data":{"e":"kline","E":1,"s":"X","k":{"t":1}}}',
+     r"missing field 'T' - at `\$.data.k`"),
+    # unknown event types, and frames that are no stream payload at all
+    ('{"stream":"btcusdt@markPrice","data":{"e":"markPriceUpdate","E":1,"s":"BTCUSDT"}}',
+     "unknown binance event type 'markPriceUpdate'"),
+    ('{"e":"forceOrder","E":1}', "unknown binance event type 'forceOrder'"),
+    ('{"stream":"x","data":[1]}', "data is not a JSON object"),
+    ('{"stream":"x","data":{"e":7}}', "unknown binance event type 7"),
+    ("", "not JSON"),
+    ("null", "not a JSON object"),
+    ("42", "not a JSON object"),
+    ('"depthUpdate"', "not a JSON object"),
+    (b"\xff\xfe{", "not JSON"),
+    (AGG[:-5], "not JSON"),
+])
+def test_frames_of_the_wrong_shape_are_refused_naming_the_field(raw: str | bytes,
+                                                               what: str) -> None:
+    with pytest.raises(MalformedMessage, match=what):
+        usdm()(raw, RECV)
+
+
+def test_float_prices_are_refused_on_every_path() -> None:
+    """Parsed objects, raw `/ws` payloads, spot bookTicker (slow path) and REST bodies too."""
+    parsed = json.loads(AGG)
+    parsed["data"]["p"] = 1.011
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.data.p`"):
+        usdm()(parsed, RECV)
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.p`"):
+        usdm()(json.dumps(parsed["data"]), RECV)
+    ticker = ('{"stream":"x@bookTicker","data":{"u":1,"s":"NKNUSDT","b":0.35,"B":"1","a":"2",'
+              '"A":"3"}}')
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.b`"):
+        spot()(ticker, RECV)
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.bids\[0\]\[0\]`"):
+        spot().depth_snapshot('{"lastUpdateId":1,"bids":[[4.0,"1"]],"asks":[]}', "BNBBTC", RECV)
+    with pytest.raises(MalformedMessage, match="missing field 'lastUpdateId'"):
+        spot().depth_snapshot('{"bids":[],"asks":[]}', "BNBBTC", RECV)
+
+
+def test_every_path_gives_the_same_events() -> None:
+    """A combined frame (typed fast path), its payload alone (`/ws`), the frame as bytes and
+    as a parsed object (slow path) normalize to the same events."""
+    for n, frames in ((spot(), v1_frames(BINANCE_SPOT_WS)), (usdm(), v1_frames(BINANCE_USDM_WS))):
+        for _, raw in frames:
+            expected = n(raw, RECV)
+            payload = json.dumps(json.loads(raw)["data"])
+            assert n(raw.encode(), RECV) == expected
+            assert n(json.loads(raw), RECV) == expected
+            if '"e":' in raw:  # a `/ws` payload names its type (spot bookTicker does not)
+                assert n(payload, RECV) == expected
+
+
+def test_mutated_frames_raise_only_malformed_message() -> None:
+    """Every field of every message type removed or replaced by a value of another type: the
+    frame normalizes or raises MalformedMessage, never another exception; a price, quantity
+    or level that is not a string never reaches an event."""
+    for market, stream in [(market, stream) for market in ("spot", "usdm")
+                           for stream in ("depthUpdate", "aggTrade", "kline", "bookTicker")]:
+        n = spot() if market == "spot" else usdm()
+        frame = json.loads(jsonl(f"binance/live_extract_{market}_ws_{stream}.jsonl")[0])
+        for key in list(frame["data"]):
+            for value in MUTATIONS:
+                data = dict(frame["data"])
+                if value is ...:
+                    del data[key]
+                else:
+                    data[key] = value
+                mutated = json.dumps({"stream": frame["stream"], "data": data})
+                try:
+                    events = n(mutated, RECV)
+                except MalformedMessage:
+                    continue
+                for ev in events:
+                    decode(encode(ev))  # every field still of its schema type

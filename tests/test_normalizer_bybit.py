@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 from connector_support import bybit_frames, fixture, jsonl, load_jsonc
@@ -178,3 +179,118 @@ def test_errors() -> None:
                 '{"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"s":"BTCUSDT","S":"Up"}]}'):
         with pytest.raises(MalformedMessage):
             spot()(raw, RECV)
+
+
+# ---------------------------------------------------------------- typed decoding (msgspec)
+
+# What a field is replaced by in the mutation tests (`...`: the field is removed).
+MUTATIONS: tuple[Any, ...] = (..., None, 1.5, 7, "abc", True, [], {}, [[1.5, "1"]])
+TRADE = ('{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1786310819681,"data":[{"T":'
+         '1786310819680,"s":"BTCUSDT","S":"Sell","v":"0.004","p":"65114.20","L":"MinusTick",'
+         '"i":"a9188a0a-82bc-50de-be60-03eedbe3cdd7","BT":false,"RPI":false,"seq":753843954913}]}')
+BOOK = ('{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1687940967466,"data":{"s":"BTCUSDT",'
+        '"b":[["30247.20","30.028"]],"a":[["30248.70","0"]],"u":177400507,"seq":66544703342},'
+        '"cts":1687940967464}')
+KLINE = ('{"topic":"kline.5.BTCUSDT","data":[{"start":1672324800000,"end":1672325099999,'
+         '"interval":"5","open":"16649.5","close":"16677","high":"16677","low":"16608",'
+         '"volume":"2.081","turnover":"34666.4005","confirm":false,"timestamp":1672324988882}],'
+         '"ts":1672324988882,"type":"snapshot"}')
+
+
+@pytest.mark.parametrize("raw, what", [
+    # a price or quantity as a JSON number is refused: it would have to pass through a float
+    (TRADE.replace('"p":"65114.20"', '"p":65114.2'),
+     r"Expected `str`, got `float` - at `\$.data\[0\].p`"),
+    (TRADE.replace('"v":"0.004"', '"v":0.004'),
+     r"Expected `str`, got `float` - at `\$.data\[0\].v`"),
+    (BOOK.replace('[["30247.20","30.028"]]', '[[30247.2,"30.028"]]'),
+     r"Expected `str`, got `float` - at `\$.data.b\[0\]\[0\]`"),
+    (BOOK.replace('[["30248.70","0"]]', '[["30248.70"]]'), r"length >= 2 - at `\$.data.a\[0\]`"),
+    (KLINE.replace('"close":"16677"', '"close":16677'),
+     r"Expected `str`, got `int` - at `\$.data\[0\].close`"),
+    # ids and times are integers, sides and message types the documented values
+    (TRADE.replace('"ts":1786310819681', '"ts":"abc"'), r"Expected `int`, got `str` - at `\$.ts`"),
+    (BOOK.replace('"u":177400507', '"u":1.5'), r"Expected `int`, got `float` - at `\$.data.u`"),
+    (TRADE.replace('"i":"a9188a0a-82bc-50de-be60-03eedbe3cdd7"', '"i":12'),
+     r"Expected `str`, got `int` - at `\$.data\[0\].i`"),
+    (TRADE.replace('"S":"Sell"', '"S":"sell"'), r"Invalid enum value 'sell' - at `\$.data\[0\].S`"),
+    (BOOK.replace('"type":"delta"', '"type":"boom"'), r"Invalid enum value 'boom' - at `\$.type`"),
+    # missing fields, named
+    (TRADE.replace('"p":"65114.20",', ""), r"missing field 'p' - at `\$.data\[0\]`"),
+    (BOOK.replace('"u":177400507,', ""), r"missing field 'u' - at `\$.data`"),
+    (BOOK.replace('"ts":1687940967466,', ""), r"missing field 'ts'"),
+    (KLINE.replace('"confirm":false,', ""), r"missing field 'confirm' - at `\$.data\[0\]`"),
+    # unknown topics, bad topics and garbage
+    ('{"topic":"liquidation.BTCUSDT","ts":1,"data":{}}', "unknown bybit topic 'liquidation"),
+    ('{"topic":"orderbook.x.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],'
+     '"a":[],"u":2}}', "bad bybit orderbook topic 'orderbook.x.BTCUSDT'"),
+    ('{"topic":"orderbook","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}',
+     "bad bybit orderbook topic 'orderbook'"),
+    ('{"topic":"publicTrade.BTCUSDT","ts":1,"data":{}}',
+     r"Expected `array`, got `object` - at `\$.data`"),
+    (BOOK[:-30], "not JSON"),
+    (TRADE[:40], "not JSON"),
+    ("", "not JSON"),
+    ("[]", "not a JSON object"),
+    (b"\x00", "not JSON"),
+])
+def test_frames_of_the_wrong_shape_are_refused_naming_the_field(raw: str | bytes,
+                                                               what: str) -> None:
+    with pytest.raises(MalformedMessage, match=what):
+        linear()(raw, RECV)
+
+
+def test_float_prices_are_refused_on_every_path() -> None:
+    """Parsed objects, other key orders (the slow path) and REST bodies too."""
+    parsed = json.loads(TRADE)
+    parsed["data"][0]["p"] = 65114.2
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.data\[0\].p`"):
+        linear()(parsed, RECV)
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.data\[0\].p`"):
+        linear()(json.dumps(parsed, sort_keys=True), RECV)
+    rest = ('{"retCode":0,"result":{"s":"BTCUSDT","b":[[65000.1,"1"]],"a":[],"ts":1,"u":5}}')
+    with pytest.raises(MalformedMessage, match=r"got `float` - at `\$.result.b\[0\]\[0\]`"):
+        spot().depth_snapshot(rest, RECV)
+    snap = spot().depth_snapshot(rest.replace("65000.1", '"65000.1"'), RECV)
+    assert (snap.sequence, snap.bids, snap.exchange_ts) == (5, [["65000.1", "1"]], 1000)
+
+
+@pytest.mark.parametrize("category", ["spot", "linear"])
+def test_every_path_gives_the_same_events(category: str) -> None:
+    """The typed fast path (topic first) and the slow path (other key orders, bytes, parsed
+    objects) normalize every frame of the capture to the same events."""
+    n = spot() if category == "spot" else linear()
+    for _, raw in bybit_frames(category):
+        expected = n(raw, RECV)
+        assert n(json.dumps(json.loads(raw), sort_keys=True), RECV) == expected
+        assert n(raw.encode(), RECV) == expected
+        assert n(json.loads(raw), RECV) == expected
+
+
+def test_mutated_frames_raise_only_malformed_message() -> None:
+    """Every field of every message type removed or replaced by a value of another type, at the
+    top and in `data`: the frame normalizes or raises MalformedMessage, never another
+    exception; whatever normalizes still encodes (every field of its schema type)."""
+    for raw in (TRADE, BOOK, KLINE, BOOK.replace("orderbook.50.", "orderbook.1.")):
+        for in_data in (False, True):
+            for key in list(_target(json.loads(raw), in_data)):
+                for value in MUTATIONS:
+                    msg = json.loads(raw)  # mutated in place: the key order stays Bybit's
+                    target = _target(msg, in_data)
+                    if value is ...:
+                        del target[key]
+                    else:
+                        target[key] = value
+                    try:
+                        events = linear()(json.dumps(msg), RECV)
+                    except MalformedMessage:
+                        continue
+                    for ev in events:
+                        decode(encode(ev))
+
+
+def _target(msg: dict[str, Any], in_data: bool) -> dict[str, Any]:
+    if not in_data:
+        return msg
+    data = msg["data"]
+    return data[0] if isinstance(data, list) else data  # type: ignore[no-any-return]

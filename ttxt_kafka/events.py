@@ -401,7 +401,8 @@ def positional(cls: type[T]) -> Callable[..., T]:
     """
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     assigns = "".join(f"    o.{n} = {n}\n" for n in names)
-    source = f"def new_{cls.__name__}({', '.join(names)}):\n    o = _new(_cls)\n{assigns}    return o\n"
+    source = (f"def new_{cls.__name__}({', '.join(names)}):\n"
+              f"    o = _new(_cls)\n{assigns}    return o\n")
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     exec(source, namespace)  # noqa: S102 - generated from the class's own field names
     factory: Callable[..., T] = namespace[f"new_{cls.__name__}"]

@@ -449,6 +449,12 @@ auto.create.topics.enable=true
 # Three partitions for auto-created topics: more than one, so per-key ordering and
 # consumer-group balancing are exercised locally as on a real cluster; few, for 2 cores.
 num.partitions=3
+
+# Retention by size, not by time: records carry the exchange's time as their timestamp, so
+# replayed or recorded history (last year's data) would be deleted at once by a 7-day time
+# retention. 1 GiB per partition bounds the disk a local broker can take.
+log.retention.ms=-1
+log.retention.bytes=1073741824
 """
 
 

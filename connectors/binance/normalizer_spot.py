@@ -8,6 +8,9 @@ Stream payloads (`/stream?streams=` frames `{"stream":..., "data":...}` or raw `
   partial depth (`@depth5/10/20`, combined frames only: the payload has no symbol) -> SNAPSHOT
 REST: `depth_snapshot` (GET /api/v3/depth) and `instruments` (GET /api/v3/exchangeInfo).
 Times: Binance milliseconds * 1000 = microseconds. Prices and quantities pass through verbatim.
+
+Frames are decoded straight into the typed messages of `messages.py` (one msgspec pass, the
+payload's class picked by its `e`); the few shapes outside that union take `_other`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from orjson import loads as _loads
+import msgspec
 
 from ttxt_kafka.events import (
-    BBO,
     Event,
     InstrumentInfo,
     Kline,
@@ -26,130 +28,155 @@ from ttxt_kafka.events import (
     OrderBook,
     Side,
     UpdateType,
+    new_bbo,
+    new_orderbook,
     new_trade,
     new_trades,
 )
 
 from ..base.errors import ExchangeMessageError, MalformedMessage
-from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
+from ..base.normalizer import FRAME_ERRORS, BaseNormalizer, Raw, convert, malformed, parse
 from ..base.symbols import guess_base_quote, normalized_symbol
+from . import messages as m
 
 _DELTA = UpdateType.DELTA
 _SNAPSHOT = UpdateType.SNAPSHOT
 _BUY = Side.BUY
 _SELL = Side.SELL
-_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_decode_ticker_frame = msgspec.json.Decoder(m.TickerFrame).decode
 
 
 class BinanceSpotNormalizer(BaseNormalizer):
     venue = "binance"
     market_type = MarketType.SPOT
     exchange = "binance"
+    frame_type: Any = m.SpotFrame  # the combined-stream frame
+    payload_type: Any = m.SpotPayload  # its `data`: the tagged union of the stream payloads
 
     def __init__(self, symbols: Any = None) -> None:
         super().__init__(symbols)
-        self._handlers: dict[str | None, Callable[[dict[str, Any], int], list[Event]]] = {
-            "depthUpdate": self.depth_update,
-            "aggTrade": self.agg_trade,
-            "trade": self.trade,
-            "kline": self.kline,
-            "bookTicker": self.book_ticker,
+        self._decode = msgspec.json.Decoder(self.frame_type).decode
+        # By payload class: the decoder already told which message it is.
+        self._handlers: dict[type, Callable[[Any, int], list[Event]]] = {
+            m.DepthUpdate: self.depth_update,
+            m.AggTrade: self.agg_trade,
+            m.Trade: self.trade,
+            m.Kline: self.kline,
+            m.BookTicker: self.book_ticker,
         }
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
-            msg = _loads(raw)  # type: ignore[arg-type]  # the hot path: a text frame
-        except (ValueError, TypeError):
-            msg = parse(raw)  # an already parsed object passes; bad JSON raises
+            data = self._decode(raw).data  # type: ignore[arg-type]  # the hot path: a text frame
+        except (msgspec.DecodeError, TypeError):  # not a typed stream frame: see _other
+            return self._other(raw, receive_ts)
         try:
-            data = msg.get("data")
-            if data is None:  # a raw-stream payload, or a method answer
-                data = msg
-            handler = self._handlers.get(data.get("e"))
-            if handler is not None:
-                return handler(data, receive_ts)
-            return self._other(msg, data, receive_ts)
-        except _ERRORS as exc:
+            return self._handlers[data.__class__](data, receive_ts)
+        except FRAME_ERRORS as exc:
             raise malformed(raw, exc) from None
 
-    def _other(self, msg: dict[str, Any], data: dict[str, Any], receive_ts: int) -> list[Event]:
-        """Payloads without an event type: spot bookTicker, partial depth, method answers."""
+    def _other(self, raw: Raw, receive_ts: int) -> list[Event]:
+        """Frames the typed decoder did not take: already parsed objects, raw `/ws` payloads,
+        payloads without an event type (spot bookTicker, partial depth), method answers, and
+        frames of a known event type but the wrong shape (refused with msgspec's message)."""
+        if isinstance(raw, str | bytes | bytearray):
+            try:  # spot bookTicker, a frequent stream: typed too, in one pass
+                return self.book_ticker(_decode_ticker_frame(raw).data, receive_ts)
+            except msgspec.DecodeError:
+                pass
+        msg = parse(raw)
+        if not isinstance(msg, dict):
+            raise MalformedMessage(f"not a JSON object: {str(msg)[:120]}")
+        data = msg.get("data", msg)  # combined-stream frame, or a raw `/ws` payload
+        if not isinstance(data, dict):
+            raise MalformedMessage(f"data is not a JSON object: {str(msg)[:120]}")
+        event_type = data.get("e")
+        if event_type is not None:
+            if not isinstance(event_type, str) or event_type not in m.EVENT_TYPES:
+                raise MalformedMessage(f"unknown {self.exchange} event type {event_type!r} in "
+                                       f"{str(msg)[:120]}")
+            typed = convert(raw, msg, self.frame_type).data if data is not msg \
+                else convert(raw, msg, self.payload_type)
+            try:
+                return self._handlers[typed.__class__](typed, receive_ts)
+            except FRAME_ERRORS as exc:
+                raise malformed(raw, exc) from None
         if "id" in msg and ("result" in msg or "error" in msg):
             err = msg.get("error")
             if err:
-                raise ExchangeMessageError(self.exchange, str(err.get("code")), str(err.get("msg")))
+                code, text = (err.get("code"), err.get("msg")) if isinstance(err, dict) \
+                    else (None, err)
+                raise ExchangeMessageError(self.exchange, str(code), str(text))
             return []
         if "A" in data and "u" in data:
-            return self.book_ticker(data, receive_ts)
-        if "lastUpdateId" in data and "stream" in msg:
+            return self.book_ticker(convert(raw, data, m.BookTicker), receive_ts)
+        if "lastUpdateId" in data and isinstance(msg.get("stream"), str):
             native = msg["stream"].split("@", 1)[0].upper()
-            return [self.depth_snapshot(data, native, receive_ts)]
+            snap = convert(raw, data, m.DepthSnapshot)
+            return [self._snapshot(snap, native, receive_ts)]
         raise MalformedMessage(f"unknown {self.exchange} message: {str(msg)[:120]}")
 
     # ------------------------------------------------------------------ stream payloads
+    # Positional event constructors (`new_*`): every field, in schema order.
 
-    def depth_update(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
-        native = d["s"]
-        return [OrderBook(
-            venue=self.venue, symbol=self._names.get(native) or self.symbol(native),
-            native_symbol=native, exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts,
-            sequence=int(d["u"]), update_type=_DELTA, bids=d["b"], asks=d["a"],
-            first_sequence=int(d["U"]),
+    def depth_update(self, d: m.DepthUpdate, receive_ts: int) -> list[Event]:
+        native = d.symbol
+        return [new_orderbook(
+            self.venue, self._names.get(native) or self.symbol(native), native,
+            d.event_time * 1000, receive_ts, d.final_update_id, _DELTA, d.bids, d.asks, 0,
+            d.first_update_id, None, None,
         )]
 
-    def agg_trade(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
-        native = d["s"]
-        agg_id = int(d["a"])
-        trade = new_trade(str(agg_id), d["p"], d["q"], _SELL if d["m"] else _BUY,
-                          int(d["T"]) * 1000)
+    def agg_trade(self, d: m.AggTrade, receive_ts: int) -> list[Event]:
+        native = d.symbol
+        agg_id = d.agg_trade_id
+        trade = new_trade(str(agg_id), d.price, d.qty, _SELL if d.buyer_is_maker else _BUY,
+                          d.trade_time * 1000)
         return [new_trades(self.venue, self._names.get(native) or self.symbol(native), native,
-                           int(d["E"]) * 1000, receive_ts, agg_id, [trade])]
+                           d.event_time * 1000, receive_ts, agg_id, [trade])]
 
-    def trade(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
-        native = d["s"]
-        trade_id = int(d["t"])
-        trade = new_trade(str(trade_id), d["p"], d["q"], _SELL if d["m"] else _BUY,
-                          int(d["T"]) * 1000)
+    def trade(self, d: m.Trade, receive_ts: int) -> list[Event]:
+        native = d.symbol
+        trade_id = d.trade_id
+        trade = new_trade(str(trade_id), d.price, d.qty, _SELL if d.buyer_is_maker else _BUY,
+                          d.trade_time * 1000)
         return [new_trades(self.venue, self._names.get(native) or self.symbol(native), native,
-                           int(d["E"]) * 1000, receive_ts, trade_id, [trade])]
+                           d.event_time * 1000, receive_ts, trade_id, [trade])]
 
-    def kline(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
-        native = d["s"]
-        k = d["k"]
+    def kline(self, d: m.Kline, receive_ts: int) -> list[Event]:
+        native = d.symbol
+        k = d.bar
         return [Kline(
             venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-            exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts, interval=k["i"],
-            open_time=int(k["t"]) * 1000, close_time=int(k["T"]) * 1000, open=k["o"],
-            high=k["h"], low=k["l"], close=k["c"], volume=k["v"], quote_volume=k["q"],
-            trade_count=int(k["n"]), closed=bool(k["x"]),
+            exchange_ts=d.event_time * 1000, receive_ts=receive_ts, interval=k.interval,
+            open_time=k.start_time * 1000, close_time=k.close_time * 1000, open=k.open,
+            high=k.high, low=k.low, close=k.close, volume=k.volume, quote_volume=k.quote_volume,
+            trade_count=k.trade_count, closed=k.closed,
         )]
 
-    def book_ticker(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
-        native = d["s"]
-        event_time = d.get("E")
-        return [BBO(
-            venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-            exchange_ts=int(event_time) * 1000 if event_time is not None else receive_ts,
-            receive_ts=receive_ts, sequence=int(d["u"]), bid_price=d["b"], bid_qty=d["B"],
-            ask_price=d["a"], ask_qty=d["A"],
+    def book_ticker(self, d: m.BookTicker, receive_ts: int) -> list[Event]:
+        native = d.symbol
+        event_time = d.event_time  # spot sends none: the receive time stands in
+        return [new_bbo(
+            self.venue, self._names.get(native) or self.symbol(native), native,
+            event_time * 1000 if event_time is not None else receive_ts, receive_ts,
+            d.update_id, d.bid_price, d.bid_qty, d.ask_price, d.ask_qty,
         )]
+
+    def _snapshot(self, d: m.DepthSnapshot, native: str, receive_ts: int) -> OrderBook:
+        event_time = d.event_time  # spot sends none: the receive time stands in
+        return new_orderbook(
+            self.venue, self.symbol(native), native,
+            event_time * 1000 if event_time is not None else receive_ts, receive_ts,
+            d.last_update_id, _SNAPSHOT, d.bids, d.asks, 0, None, None, None,
+        )
 
     # ------------------------------------------------------------------ REST bodies
 
     def depth_snapshot(self, body: Any, native: str, receive_ts: int) -> OrderBook:
         """GET depth -> SNAPSHOT (sequence = lastUpdateId). Spot's body has no time:
         exchange_ts is then the receive time."""
-        try:
-            d = parse(body)
-            event_time = d.get("E")
-            return OrderBook(
-                venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-                exchange_ts=int(event_time) * 1000 if event_time is not None else receive_ts,
-                receive_ts=receive_ts, sequence=int(d["lastUpdateId"]), update_type=_SNAPSHOT,
-                bids=d["bids"], asks=d["asks"],
-            )
-        except _ERRORS as exc:
-            raise malformed(str(body)[:200], exc) from None
+        return self._snapshot(convert(body, parse(body), m.DepthSnapshot), native, receive_ts)
 
     def instruments(self, body: Any, receive_ts: int) -> list[InstrumentInfo]:
         """GET exchangeInfo -> one InstrumentInfo per listed symbol."""
@@ -160,7 +187,7 @@ class BinanceSpotNormalizer(BaseNormalizer):
         for s in d.get("symbols", ()):
             try:
                 out.append(self._instrument(s, ts, receive_ts))
-            except _ERRORS as exc:
+            except FRAME_ERRORS as exc:
                 raise malformed(str(s)[:200], exc) from None
         return out
 

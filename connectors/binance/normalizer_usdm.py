@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ttxt_kafka.events import Event, MarketType, OrderBook, UpdateType
+from ttxt_kafka.events import Event, MarketType, UpdateType, new_orderbook
 
+from . import messages as m
 from .normalizer_spot import BinanceSpotNormalizer
 
 _DELTA = UpdateType.DELTA
@@ -22,14 +23,19 @@ _DELTA = UpdateType.DELTA
 class BinanceUsdmNormalizer(BinanceSpotNormalizer):
     venue = "binance_usdm"
     market_type = MarketType.LINEAR
+    frame_type: Any = m.UsdmFrame
+    payload_type: Any = m.UsdmPayload
 
-    def depth_update(self, d: dict[str, Any], receive_ts: int) -> list[Event]:
-        native = d["s"]
-        return [OrderBook(
-            venue=self.venue, symbol=self._names.get(native) or self.symbol(native),
-            native_symbol=native, exchange_ts=int(d["E"]) * 1000, receive_ts=receive_ts,
-            sequence=int(d["u"]), update_type=_DELTA, bids=d["b"], asks=d["a"],
-            first_sequence=int(d["U"]), prev_sequence=int(d["pu"]),
+    def __init__(self, symbols: Any = None) -> None:
+        super().__init__(symbols)
+        self._handlers[m.FuturesDepthUpdate] = self.futures_depth_update
+
+    def futures_depth_update(self, d: m.FuturesDepthUpdate, receive_ts: int) -> list[Event]:
+        native = d.symbol
+        return [new_orderbook(
+            self.venue, self._names.get(native) or self.symbol(native), native,
+            d.event_time * 1000, receive_ts, d.final_update_id, _DELTA, d.bids, d.asks, 0,
+            d.first_update_id, d.prev_final_update_id, None,
         )]
 
     def _suffix(self, s: dict[str, Any]) -> str:

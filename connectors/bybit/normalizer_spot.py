@@ -12,16 +12,18 @@ Control frames (`op`: subscribe acks, pong) give no events; `success: false` rai
 ExchangeMessageError. Times: `ts` (the message's push time, ms) * 1000 for the event header,
 `T` for each trade. REST: `instruments` (GET /v5/market/instruments-info), `depth_snapshot`
 (GET /v5/market/orderbook).
+
+Frames are decoded into the typed messages of `messages.py` (msgspec: parsed and checked in one
+pass); the message class is picked from the topic.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from orjson import loads as _loads
+import msgspec
 
 from ttxt_kafka.events import (
-    BBO,
     Event,
     InstrumentInfo,
     Kline,
@@ -29,22 +31,31 @@ from ttxt_kafka.events import (
     OrderBook,
     Side,
     UpdateType,
+    new_bbo,
+    new_orderbook,
     new_trade,
     new_trades,
 )
 
 from ..base.errors import ExchangeMessageError, MalformedMessage
-from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
+from ..base.normalizer import FRAME_ERRORS, BaseNormalizer, Raw, convert, malformed, parse
 from ..base.symbols import guess_base_quote, normalized_symbol
+from . import messages as m
 
 _DELTA = UpdateType.DELTA
 _SNAPSHOT = UpdateType.SNAPSHOT
-_SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
-_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_BUY = Side.BUY
+_SELL = Side.SELL
 
 # Bybit kline intervals -> the catalogue's names
 INTERVALS = {"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": "1h", "120": "2h",
              "240": "4h", "360": "6h", "720": "12h", "D": "1d", "W": "1w"}
+
+# Heads of the two high-rate pushes, as Bybit writes them (topic first).
+_BOOK_HEAD = '{"topic":"orderbook.'
+_TRADE_HEAD = '{"topic":"publicTrade.'
+_decode_book = msgspec.json.Decoder(m.BookMessage).decode
+_decode_trades = msgspec.json.Decoder(m.TradeMessage).decode
 
 
 class BybitSpotNormalizer(BaseNormalizer):
@@ -54,27 +65,36 @@ class BybitSpotNormalizer(BaseNormalizer):
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
-            msg = _loads(raw)  # type: ignore[arg-type]  # the hot path: a text frame
-        except (ValueError, TypeError):
-            msg = parse(raw)  # an already parsed object passes; bad JSON raises
-        try:
-            topic = msg.get("topic")
-            if topic is None:
-                return self._control(msg)
-            kind, _, rest = topic.partition(".")
-            if kind == "orderbook":
-                depth, _, native = rest.partition(".")
-                if depth == "1":
-                    return self.bbo(msg, native, receive_ts)
-                return [self.book(msg, int(depth), receive_ts)]
-            if kind == "publicTrade":
-                return self.trades(msg, receive_ts)
-            if kind == "kline":
-                return self.klines(msg, rest, receive_ts)
-            if kind in ("tickers", "allLiquidation"):
-                return []
-        except _ERRORS as exc:
+            # The hot path: Bybit writes "topic" first, so a text frame's head names its
+            # message class and one typed decode reads the whole frame. Anything else (other
+            # topics or key orders, control frames, bytes, parsed objects) takes `_other`.
+            if type(raw) is str:
+                if raw.startswith(_BOOK_HEAD):
+                    return self.book(_decode_book(raw), receive_ts)
+                if raw.startswith(_TRADE_HEAD):
+                    return self.trades(_decode_trades(raw), receive_ts)
+            return self._other(raw, receive_ts)
+        except FRAME_ERRORS as exc:  # msgspec's errors too: they are ValueErrors
             raise malformed(raw, exc) from None
+
+    def _other(self, raw: Raw, receive_ts: int) -> list[Event]:
+        """Any frame: parsed first, then typed by its topic (`convert` checks it as the
+        typed decoders do)."""
+        msg = parse(raw)
+        if not isinstance(msg, dict):
+            raise MalformedMessage(f"not a JSON object: {str(msg)[:120]}")
+        topic = msg.get("topic")
+        if topic is None:
+            return self._control(msg)
+        kind = str(topic).partition(".")[0]
+        if kind == "orderbook":
+            return self.book(convert(raw, msg, m.BookMessage), receive_ts)
+        if kind == "publicTrade":
+            return self.trades(convert(raw, msg, m.TradeMessage), receive_ts)
+        if kind == "kline":
+            return self.klines(convert(raw, msg, m.KlineMessage), receive_ts)
+        if kind in ("tickers", "allLiquidation"):
+            return []
         raise MalformedMessage(f"unknown bybit topic {topic!r}")
 
     def _control(self, msg: dict[str, Any]) -> list[Event]:
@@ -84,70 +104,68 @@ class BybitSpotNormalizer(BaseNormalizer):
             raise ExchangeMessageError(self.exchange, str(msg.get("op")), str(msg.get("ret_msg")))
         return []
 
-    def book(self, msg: dict[str, Any], depth: int, receive_ts: int) -> OrderBook:
-        d = msg["data"]
-        native = d["s"]
-        u = int(d["u"])
-        kind = msg["type"]
-        if kind not in ("snapshot", "delta"):
-            raise ValueError(f"orderbook type {kind!r}")
-        return OrderBook(
-            venue=self.venue, symbol=self._names.get(native) or self.symbol(native),
-            native_symbol=native, exchange_ts=int(msg["ts"]) * 1000, receive_ts=receive_ts,
-            sequence=u,
-            update_type=_SNAPSHOT if kind == "snapshot" or u == 1 else _DELTA,
-            bids=d["b"], asks=d["a"], depth=depth,
-        )
+    # Positional event constructors (`new_*`): every field, in schema order.
 
-    def bbo(self, msg: dict[str, Any], native: str, receive_ts: int) -> list[Event]:
-        d = msg["data"]
-        bids, asks = d["b"], d["a"]
+    def book(self, msg: m.BookMessage, receive_ts: int) -> list[Event]:
+        """orderbook.{depth}.{symbol}: depth 1 is the BBO, deeper ones the book."""
+        try:
+            depth = int(msg.topic.split(".", 2)[1])
+        except (IndexError, ValueError):
+            raise MalformedMessage(f"bad bybit orderbook topic {msg.topic!r}") from None
+        if depth == 1:
+            return self._bbo(msg, receive_ts)
+        d = msg.data
+        native = d.symbol
+        u = d.update_id
+        return [new_orderbook(
+            self.venue, self._names.get(native) or self.symbol(native), native, msg.ts * 1000,
+            receive_ts, u, _SNAPSHOT if msg.kind == "snapshot" or u == 1 else _DELTA,
+            d.bids, d.asks, depth, None, None, None,
+        )]
+
+    def _bbo(self, msg: m.BookMessage, receive_ts: int) -> list[Event]:
+        d = msg.data
+        bids, asks = d.bids, d.asks
         if not bids or not asks:
             return []  # one side empty: there is no best bid/offer to report
         (bid, bid_qty), (ask, ask_qty) = bids[0], asks[0]
-        return [BBO(
-            venue=self.venue, symbol=self.symbol(d["s"]), native_symbol=d["s"],
-            exchange_ts=int(msg["ts"]) * 1000, receive_ts=receive_ts, sequence=int(d["u"]),
-            bid_price=bid, bid_qty=bid_qty, ask_price=ask, ask_qty=ask_qty,
+        native = d.symbol
+        return [new_bbo(
+            self.venue, self._names.get(native) or self.symbol(native), native, msg.ts * 1000,
+            receive_ts, d.update_id, bid, bid_qty, ask, ask_qty,
         )]
 
-    def trades(self, msg: dict[str, Any], receive_ts: int) -> list[Event]:
-        items = msg["data"]
+    def trades(self, msg: m.TradeMessage, receive_ts: int) -> list[Event]:
+        items = msg.data
         if not items:
             return []
-        native = items[0]["s"]
-        trades = [new_trade(str(t["i"]), t["p"], t["v"], _SIDES[t["S"]], int(t["T"]) * 1000)
-                  for t in items]
-        seq = items[-1].get("seq")
-        return [new_trades(self.venue, self.symbol(native), native, int(msg["ts"]) * 1000,
-                           receive_ts, int(seq) if seq is not None else None, trades)]
+        native = items[0].symbol
+        trades = [new_trade(t.trade_id, t.price, t.size, _SELL if t.side == "Sell" else _BUY,
+                            t.trade_time * 1000) for t in items]
+        return [new_trades(self.venue, self._names.get(native) or self.symbol(native), native,
+                           msg.ts * 1000, receive_ts, items[-1].seq, trades)]
 
-    def klines(self, msg: dict[str, Any], rest: str, receive_ts: int) -> list[Event]:
-        native = rest.rsplit(".", 1)[1]
+    def klines(self, msg: m.KlineMessage, receive_ts: int) -> list[Event]:
+        native = msg.topic.rsplit(".", 1)[1]
         symbol = self.symbol(native)
-        ts = int(msg["ts"]) * 1000
+        ts = msg.ts * 1000
         return [Kline(
             venue=self.venue, symbol=symbol, native_symbol=native, exchange_ts=ts,
-            receive_ts=receive_ts, interval=INTERVALS[k["interval"]],
-            open_time=int(k["start"]) * 1000, close_time=int(k["end"]) * 1000, open=k["open"],
-            high=k["high"], low=k["low"], close=k["close"], volume=k["volume"],
-            quote_volume=k["turnover"], closed=bool(k["confirm"]),
-        ) for k in msg["data"]]
+            receive_ts=receive_ts, interval=INTERVALS[k.interval], open_time=k.start * 1000,
+            close_time=k.end * 1000, open=k.open, high=k.high, low=k.low, close=k.close,
+            volume=k.volume, quote_volume=k.turnover, closed=k.confirm,
+        ) for k in msg.data]
 
     # ------------------------------------------------------------------ REST bodies
 
     def depth_snapshot(self, body: Any, receive_ts: int) -> OrderBook:
         """GET /v5/market/orderbook -> SNAPSHOT (sequence = u)."""
-        try:
-            r = _result(parse(body))
-            native = r["s"]
-            return OrderBook(
-                venue=self.venue, symbol=self.symbol(native), native_symbol=native,
-                exchange_ts=int(r["ts"]) * 1000, receive_ts=receive_ts, sequence=int(r["u"]),
-                update_type=_SNAPSHOT, bids=r["b"], asks=r["a"],
-            )
-        except _ERRORS as exc:
-            raise malformed(str(body)[:200], exc) from None
+        r = convert(body, parse(body), m.BookResponse).result
+        native = r.symbol
+        return new_orderbook(
+            self.venue, self.symbol(native), native, r.ts * 1000, receive_ts, r.update_id,
+            _SNAPSHOT, r.bids, r.asks, 0, None, None, None,
+        )
 
     def instruments(self, body: Any, receive_ts: int) -> list[InstrumentInfo]:
         """One page of GET /v5/market/instruments-info -> InstrumentInfo events."""
@@ -157,7 +175,7 @@ class BybitSpotNormalizer(BaseNormalizer):
         for s in _result(d).get("list", ()):
             try:
                 out.append(self._instrument(s, ts, receive_ts))
-            except _ERRORS as exc:
+            except FRAME_ERRORS as exc:
                 raise malformed(str(s)[:200], exc) from None
         return out
 

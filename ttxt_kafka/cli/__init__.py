@@ -21,6 +21,9 @@ COMMAND_MODULES = [
     "ttxt_kafka.cli.simulate_cmd",
     "ttxt_kafka.cli.connect_cmd",
     "ttxt_kafka.cli.strategy_cmd",
+    "ttxt_kafka.cli.record_cmd",
+    "ttxt_kafka.cli.files_cmd",
+    "ttxt_kafka.cli.replay_cmd",
     "ttxt_kafka.cli.order_cmd",
 ]
 

@@ -1,0 +1,225 @@
+"""Drive ttxt-kafka's recorder and replayer for `bench_recorder.py`.
+
+Input: the benchmark's 10-level book deltas as `OrderBook` events (exact decimal strings),
+encoded once, untimed, to what the connectors put on the book topic — single-object Avro values
+keyed by symbol, with the `ttxt-type` header and the exchange time as timestamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from benchmarks.data import BookData
+from recorder.buffers import FlushPolicy
+from recorder.compactor import Compactor
+from recorder.ocf import FileRecord
+from recorder.rotation import RotatePolicy
+from recorder.service import Recorder, RecorderConfig
+from recorder.writer import ArchiveWriter
+from replayer import FileSource, run_replay
+from replayer.api import replay_events, replay_to_queue
+from replayer.sinks import REPLAY_TOPIC_CONFIGS, KafkaSink
+from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.bus import AsyncioQueue
+from ttxt_kafka.bus.kafka_queue import producer_defaults
+from ttxt_kafka.codec import encode
+from ttxt_kafka.events import OrderBook, UpdateType
+from ttxt_kafka.topics import TYPE_HEADER
+
+SYMBOL = "BTC/USDT"
+FETCH_BATCH = 10_000  # what the recorder's getmany returns at most
+
+
+@dataclass
+class Input:
+    prefix: str
+    topic: str
+    values: list[bytes]
+    timestamps_ms: list[int]
+    consumer_records: list[ConsumerRecord[bytes, bytes]]
+
+
+def prepare(data: BookData) -> Input:
+    """Untimed: events -> encoded values -> the ConsumerRecords a fetch would return."""
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    topic = f"{prefix}.binance.book"
+    n = len(data.deltas)
+    t0 = time.time_ns() // 1000 - n * 1000  # recent exchange times, 1 ms apart
+    values, stamps = [], []
+    for i, d in enumerate(data.deltas):
+        ts = t0 + i * 1000
+        values.append(encode(OrderBook(
+            venue="binance", symbol=SYMBOL, native_symbol="BTCUSDT", exchange_ts=ts,
+            receive_ts=ts + 700, sequence=i, update_type=UpdateType.DELTA,
+            bids=[list(level) for level in d.bids], asks=[list(level) for level in d.asks])))
+        stamps.append(ts // 1000)
+    headers = ((TYPE_HEADER, b"OrderBook"),)
+    records = [ConsumerRecord(topic, 0, i, stamps[i], 0, SYMBOL.encode(), v, None, 8, len(v),
+                              headers) for i, v in enumerate(values)]
+    return Input(prefix, topic, values, stamps, records)
+
+
+def fresh_dir(root: Path, name: str) -> Path:
+    path = root / name
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+# ---------------------------------------------------------------- recording
+
+
+def record_files(inp: Input, out: Path, codec: str = "zstandard") -> None:
+    """The file-writing stage alone: fetched records -> durable files (what the recorder does
+    with each `getmany` batch: route, buffer, write the full blocks, fsync)."""
+    core = Compactor(ArchiveWriter(out, codec, RotatePolicy.parse("none")), FlushPolicy())
+    core.open()
+    try:
+        tp = TopicPartition(inp.topic, 0)
+        records = inp.consumer_records
+        now = time.monotonic()
+        for i in range(0, len(records), FETCH_BATCH):
+            core.ingest(tp, records[i:i + FETCH_BATCH], now)
+            core.write_ready(now=now)
+        core.write_ready(everything=True)
+    finally:
+        core.close()
+
+
+async def fill_topic(bootstrap: str, inp: Input) -> None:
+    """Untimed: put the records on the book topic once (one partition: one ticker)."""
+    await ensure_topics(bootstrap, [inp.topic], partitions=1, configs=REPLAY_TOPIC_CONFIGS)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_defaults())
+    await producer.start()
+    try:
+        for r in inp.consumer_records:
+            await producer.send(inp.topic, r.value, key=r.key, headers=list(r.headers),
+                                timestamp_ms=r.timestamp)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def record_from_kafka(bootstrap: str, inp: Input, out: Path) -> int:
+    """End to end: `ttxt record --until-end` in-process, topic -> durable files, committed."""
+    run = uuid.uuid4().hex[:8]
+    config = RecorderConfig(out_dir=out, bootstrap=bootstrap, topics=f"^{re.escape(inp.topic)}$",
+                            group_id=f"{inp.prefix}-{run}", instance_id=run, until_end=True)
+    stats = await Recorder(config).run()
+    return stats.written
+
+
+def file_bytes(out: Path) -> tuple[int, int]:
+    """(bytes of the .avro files, bytes of their .idx indexes)."""
+    return (sum(p.stat().st_size for p in out.glob("*.avro")),
+            sum(p.stat().st_size for p in out.glob("*.idx")))
+
+
+# ---------------------------------------------------------------- replaying
+
+
+def replay_raw(out: Path) -> int:
+    """Records as they were on Kafka (FileRecord dicts), synchronously."""
+    n = 0
+    for _ in FileSource(out):
+        n += 1
+    return n
+
+
+async def replay_typed_iterator(out: Path) -> int:
+    n = 0
+    async for _ in replay_events(out):
+        n += 1
+    return n
+
+
+async def replay_typed_queue(out: Path, capacity: int = 256) -> int:
+    """Typed events into an AsyncioQueue drained by a consumer task (the seed's shape)."""
+    queue = AsyncioQueue(capacity=capacity)
+    got = 0
+
+    async def drain() -> None:
+        nonlocal got
+        while True:
+            await queue.poll()
+            got += 1
+            queue.task_done()
+
+    consumer = asyncio.create_task(drain())
+    await replay_to_queue(queue, FileSource(out))
+    consumer.cancel()
+    return got
+
+
+def stored_records(out: Path) -> list[FileRecord]:
+    return list(FileSource(out))
+
+
+async def bare_producer(bootstrap: str, records: list[FileRecord], topic: str) -> None:
+    """The baseline: the same records with a bare aiokafka producer (platform settings)."""
+    await ensure_topics(bootstrap, [topic], partitions=1, configs=REPLAY_TOPIC_CONFIGS)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_defaults())
+    await producer.start()
+    try:
+        t0 = time.perf_counter()
+        for r in records:
+            await producer.send(topic, r["value"], key=r["key"], partition=0,
+                                timestamp_ms=r["timestamp"],
+                                headers=[(h["key"], h["value"]) for h in r["headers"]])
+        await producer.flush()
+        _timed.append(time.perf_counter() - t0)
+    finally:
+        await producer.stop()
+
+
+async def bare_batches(bootstrap: str, records: list[FileRecord], topic: str) -> None:
+    """The other baseline: aiokafka's batch API (`create_batch` / `append` / `send_batch`),
+    what our replay sink uses, for the same records."""
+    await ensure_topics(bootstrap, [topic], partitions=1, configs=REPLAY_TOPIC_CONFIGS)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_defaults())
+    await producer.start()
+    try:
+        t0 = time.perf_counter()
+        batch = producer.create_batch()
+        for r in records:
+            headers = [(h["key"], h["value"]) for h in r["headers"]]
+            if batch.append(timestamp=r["timestamp"], key=r["key"], value=r["value"],
+                            headers=headers) is None:
+                await producer.send_batch(batch, topic, partition=0)
+                batch = producer.create_batch()
+                batch.append(timestamp=r["timestamp"], key=r["key"], value=r["value"],
+                             headers=headers)
+        await producer.send_batch(batch, topic, partition=0)
+        await producer.flush()
+        _timed.append(time.perf_counter() - t0)
+    finally:
+        await producer.stop()
+
+
+async def replay_to_kafka(bootstrap: str, out: Path, prefix: str) -> None:
+    t0 = time.perf_counter()
+    source = FileSource(out)
+    t1 = time.perf_counter()
+    sink = KafkaSink(bootstrap, uuid.uuid4().hex[:8], prefix)
+    await sink.start(source.source_partitions())  # topic creation + producer start: untimed
+    t2 = time.perf_counter()
+    await run_replay(source, sink)
+    _timed.append(t1 - t0 + time.perf_counter() - t2)
+    assert sink.errors == 0 and sink.sent == source.total
+
+
+# Kafka cases time themselves (topic creation and producer start-up are not part of what is
+# compared); the benchmark reads the last entry.
+_timed: list[float] = []
+
+
+def last_timed() -> float:
+    return _timed[-1]

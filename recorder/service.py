@@ -1,0 +1,233 @@
+"""The recorder service: market-data topics -> per-ticker Avro files, exactly once.
+
+The loop: fetch records, route each into its (stream, topic-partition) buffer, skipping those
+already in the files; write the buffers that are ready as blocks; fsync the files written to;
+only then commit offsets. The committed offset of a partition is the smallest offset that is not
+durably in a file yet (records of one partition can wait in several streams' buffers), so a
+restart re-reads at most what was not durable, and the per-stream high-water marks recovered
+from the files drop what was.
+
+Consumer group: `--group` (default `ttxt-recorder`), with static membership (a group instance
+id derived from the host and output directory), so a restarted recorder gets its partitions back
+at once instead of after the session timeout. A new group starts at the earliest offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
+
+from .buffers import FlushPolicy
+from .compactor import Compactor, RecorderStats
+from .rotation import DEFAULT_ROTATE, RotatePolicy
+from .router import Router
+from .writer import ArchiveWriter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GROUP = "ttxt-recorder"
+
+
+def default_topics(prefix: str = DEFAULT_PREFIX) -> str:
+    """Every venue's market-data topics."""
+    return topics_regex(channels=list(MARKET_DATA_CHANNELS), prefix=prefix)
+
+
+@dataclass
+class RecorderConfig:
+    out_dir: Path
+    bootstrap: str
+    topics: str | None = None  # regex; None: default_topics(prefix)
+    group_id: str = DEFAULT_GROUP
+    instance_id: str | None = None  # None: derived from host and out_dir
+    codec: str = "zstandard"
+    rotate: RotatePolicy = field(default_factory=lambda: RotatePolicy.parse(DEFAULT_ROTATE))
+    flush: FlushPolicy = field(default_factory=FlushPolicy)
+    until_end: bool = False
+    prefix: str = DEFAULT_PREFIX
+    commit_interval: float = 1.0  # seconds between commits (always after an fsync)
+    status_interval: float = 60.0  # seconds between status lines in the log
+    metadata_refresh: float = 10.0  # how soon new matching topics are picked up
+    connect_timeout: float = 30.0
+    consumer_options: dict[str, Any] = field(default_factory=dict)
+
+    def pattern(self) -> str:
+        return self.topics or default_topics(self.prefix)
+
+    def group_instance_id(self) -> str:
+        if self.instance_id:
+            return self.instance_id
+        where = f"{socket.gethostname()}:{self.out_dir.resolve()}"
+        return f"{self.group_id}-{hashlib.sha1(where.encode()).hexdigest()[:12]}"
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        # Make everything durable and committed while we still own the partitions.
+        await self._recorder.checkpoint(everything=True)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        pass
+
+
+class Recorder:
+    """`await Recorder(config).run()` records until `stop()` (or the end, with until_end)."""
+
+    def __init__(self, config: RecorderConfig) -> None:
+        self.config = config
+        self.core = Compactor(ArchiveWriter(config.out_dir, config.codec, config.rotate),
+                              config.flush, Router(config.prefix))
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stop = asyncio.Event()
+        self._committed: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
+
+    @property
+    def stats(self) -> RecorderStats:
+        return self.core.stats
+
+    def stop(self) -> None:
+        """Ask the loop to finish: the buffers are written, fsynced and committed."""
+        self._stop.set()
+
+    async def run(self) -> RecorderStats:
+        re.compile(self.config.pattern())  # a bad regex fails here, clearly
+        self.core.open()
+        try:
+            self._consumer = self._make_consumer()
+            self._consumer.subscribe(pattern=self.config.pattern(), listener=_Listener(self))
+            await start_with_retry(self._consumer, self.config.bootstrap,
+                                   self.config.connect_timeout)
+            try:
+                await self._loop()
+            finally:
+                try:
+                    if self.core.failed is None:
+                        await self.checkpoint(everything=True)
+                finally:
+                    await self._consumer.stop()
+        finally:
+            self.core.close()
+        return self.stats
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        options: dict[str, Any] = {
+            "group_id": self.config.group_id,
+            "group_instance_id": self.config.group_instance_id(),
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "metadata_max_age_ms": int(self.config.metadata_refresh * 1000),
+            "max_partition_fetch_bytes": 4 << 20,
+            "fetch_max_bytes": 64 << 20,
+            **self.config.consumer_options,
+        }
+        return AIOKafkaConsumer(bootstrap_servers=self.config.bootstrap, **options)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _loop(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        targets = await self._end_targets() if self.config.until_end else None
+        if targets is not None and not targets:
+            return
+        next_status = time.monotonic() + self.config.status_interval
+        while not self._stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            now = time.monotonic()
+            if now >= next_status:
+                next_status = now + self.config.status_interval
+                log.info("status: %s", self.core.status())
+            for tp, records in batches.items():
+                self.core.ingest(tp, records, now)
+            if self.core.buffers.sealed or self.core.buffers.open:
+                await self.checkpoint()
+            elif now - self._last_commit >= self.config.commit_interval:
+                await self._commit()
+            if targets is not None and await self._reached(targets):
+                log.debug("reached the end offsets %s (read up to %s)", targets,
+                          self.core.next_offsets)
+                return
+
+    async def checkpoint(self, everything: bool = False) -> None:
+        """Write the ready buffers (all of them with `everything`), fsync, then commit."""
+        self.core.write_ready(everything)
+        if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        self._last_commit = time.monotonic()
+        consumer = self._consumer
+        if consumer is None:
+            return
+        positions = self.core.commit_positions()  # never past what is not durable
+        assigned = consumer.assignment()
+        todo = {tp: off for tp, off in positions.items()
+                if tp in assigned and self._committed.get(tp) != off}
+        if not todo:
+            return
+        try:
+            await consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in todo.items()})
+        except KafkaError as exc:
+            # Harmless for the files (re-read records are dropped as duplicates); retried.
+            self.stats.commit_errors += 1
+            log.warning("offset commit failed (will retry): %s", exc)
+            return
+        self._committed.update(todo)
+        self.stats.commits += 1
+        log.debug("committed %s", {f"{tp.topic}:{tp.partition}": off for tp, off in todo.items()})
+
+    # ------------------------------------------------------------------ --until-end
+
+    async def _end_targets(self, timeout: float = 30.0) -> dict[TopicPartition, int]:
+        """End offsets, now, of every partition of every topic the pattern matches (whether
+        or not the group has assigned it to us yet); empty if no topic matches."""
+        consumer = self._consumer
+        assert consumer is not None
+        rx = re.compile(self.config.pattern())
+        deadline = time.monotonic() + timeout
+        while True:
+            topics = sorted(t for t in await consumer.topics() if rx.match(t))
+            if not topics:
+                log.warning("no topic matches %s: nothing to record", self.config.pattern())
+                return {}
+            if all(consumer.partitions_for_topic(t) for t in topics):
+                break
+            if time.monotonic() > deadline:  # a topic without partitions in the metadata
+                raise TimeoutError(f"no partition metadata for {topics} within {timeout}s")
+            await asyncio.sleep(0.2)
+        tps = [TopicPartition(t, p) for t in topics
+               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        ends = dict(await consumer.end_offsets(tps))
+        log.debug("--until-end: recording up to %s", ends)
+        return ends
+
+    async def _reached(self, targets: dict[TopicPartition, int]) -> bool:
+        consumer = self._consumer
+        assert consumer is not None
+        assigned = consumer.assignment()
+        for tp, end in targets.items():
+            if self.core.next_offsets.get(tp, -1) >= end:
+                continue
+            # Not assigned yet (the group is still settling): not reached.
+            if tp not in assigned or await consumer.position(tp) < end:
+                return False
+        return True

@@ -1,0 +1,254 @@
+"""Records out of a recorder directory: selected by index, read in large chunks, in order.
+
+The unit is a chain: every block of one (stream, topic, partition) across the stream's files,
+in offset order — one partition of one ticker, exactly the order it had on Kafka. The index
+lines pick the blocks (venue and channel from the topic, symbol from the stream, time from the
+block's span) so unselected blocks are never read. A chain reads runs of its blocks that lie
+close together in a file with one `pread` of up to `chunk_bytes`, and holds one decoded block at
+a time: memory is about chains x (chunk + block), whatever the file sizes.
+
+A block that does not parse (bad sync marker, bad compression, wrong record count) raises
+`CorruptBlockError` naming the file and the byte where the block starts; with `skip_corrupt`
+the block is counted in `stats.corrupt_blocks` and the chain goes on with the next block (the
+index says where it starts; for a file without an index the scan resynchronizes on the sync
+marker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from itertools import chain as chain_records
+from pathlib import Path
+
+from recorder.archive import FileInfo, list_files, scan_file
+from recorder.index import BlockEntry
+from recorder.ocf import FileHeader, FileRecord, FormatError, decode_records, parse_block
+
+from .merge import merge_runs
+from .selection import Selection
+
+log = logging.getLogger(__name__)
+
+CHUNK_RECORDS = 4096
+DEFAULT_MEMORY = 64 << 20  # read buffers of all chains together
+MIN_CHUNK, MAX_CHUNK = 64 << 10, 4 << 20
+
+
+class CorruptBlockError(Exception):
+    def __init__(self, path: Path, pos: int, reason: str) -> None:
+        super().__init__(f"{path}: corrupt block at byte {pos}: {reason} "
+                         f"(replay with --skip-corrupt to skip such blocks and count them)")
+        self.path = path
+        self.pos = pos
+
+
+@dataclass
+class FileStats:
+    files: int = 0
+    blocks: int = 0  # selected
+    corrupt_blocks: int = 0
+    records_read: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    path: Path
+    header: FileHeader
+    entry: BlockEntry
+
+
+@dataclass
+class Chain:
+    """The selected blocks of one (stream, topic, partition), in offset order."""
+
+    stream: str
+    topic: str
+    partition: int
+    blocks: list[_Block]
+
+    @property
+    def count(self) -> int:
+        return sum(b.entry.count for b in self.blocks)
+
+
+class FileSource:
+    """Select blocks from a directory; `chains()` and `iter_chain()` read them."""
+
+    def __init__(self, directory: Path, selection: Selection | None = None,
+                 skip_corrupt: bool = False, memory_bytes: int = DEFAULT_MEMORY) -> None:
+        if not directory.is_dir():
+            raise FileNotFoundError(f"{directory} is not a directory")
+        self.directory = directory
+        self.selection = selection or Selection()
+        self.skip_corrupt = skip_corrupt
+        self.memory_bytes = memory_bytes
+        self.stats = FileStats()
+        self._chains = self._select()
+
+    def _select(self) -> list[Chain]:
+        sel = self.selection
+        chains: dict[tuple[str, str, int], list[_Block]] = {}
+        for path in list_files(self.directory):
+            info = scan_file(path)  # read-only: the recorder is the one that repairs
+            if info is None or info.header is None:
+                self._problem(path, 0, "unreadable header", info)
+                continue
+            self._note_damage(info)
+            self.stats.files += 1
+            for e in info.entries:
+                if not (sel.span_ok(e.min_ts, e.max_ts) and sel.topic_ok(e.topic)
+                        and sel.stream_ok(info.stream, e.topic)):
+                    continue
+                chains.setdefault((info.stream, e.topic, e.partition), []).append(
+                    _Block(path, info.header, e))
+        out = []
+        for (stream, topic, partition), blocks in sorted(chains.items()):
+            blocks.sort(key=lambda b: b.entry.first_offset)
+            out.append(Chain(stream, topic, partition, blocks))
+            self.stats.blocks += len(blocks)
+        return out
+
+    def _problem(self, path: Path, pos: int, reason: str, info: FileInfo | None) -> None:
+        if not self.skip_corrupt:
+            raise CorruptBlockError(path, pos, reason)
+        self.stats.corrupt_blocks += 1
+        self.stats.problems.append(f"{path}: {reason}")
+        log.error("skipping %s: %s", path, reason)
+
+    def _note_damage(self, info: FileInfo) -> None:
+        # Found by the scan (a file without a usable index): raise now or count.
+        for pos, what in info.damage:
+            self._problem(info.path, pos, what, info)
+        if info.torn_bytes:
+            log.warning("%s: %d bytes after the last complete block are ignored (a file being "
+                        "written, or torn by a crash: the recorder cuts it on restart)",
+                        info.path, info.torn_bytes)
+
+    def chains(self) -> list[Chain]:
+        return self._chains
+
+    def __iter__(self) -> Iterator[FileRecord]:
+        """Every selected record, merged by exchange time (see `merge`)."""
+        return chain_records.from_iterable(self.runs())
+
+    def runs(self) -> Iterator[list[FileRecord]]:
+        """The merged records as slices of decoded blocks (see `merge.merge_runs`)."""
+        return merge_runs([self.iter_chain_blocks(c) for c in self._chains])
+
+    async def open(self) -> None:
+        """Nothing to do: the selection is made in the constructor (same API as KafkaSource)."""
+
+    async def close(self) -> None:
+        pass
+
+    async def records(self) -> AsyncIterator[FileRecord]:
+        """`iter(self)` for async code; lets other tasks run every few thousand records."""
+        async for chunk in self.chunks():
+            for record in chunk:
+                yield record
+
+    async def chunks(self, size: int = CHUNK_RECORDS) -> AsyncIterator[list[FileRecord]]:
+        """`iter(self)` in lists of about `size` records (other tasks run in between):
+        per-record costs of async iteration are paid once per list. (Reading the next list in
+        a worker thread was tried: decoding holds the GIL, so it only slowed things down.)"""
+        for chunk in self._lists(size):
+            yield chunk
+            await asyncio.sleep(0)
+
+    def _lists(self, size: int) -> Iterator[list[FileRecord]]:
+        chunk: list[FileRecord] = []
+        for run in self.runs():
+            if not chunk and len(run) >= size:
+                yield run  # a whole block: no copy
+                continue
+            chunk.extend(run)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def source_partitions(self) -> dict[str, int]:
+        """Topic -> number of partitions seen in the selection (highest partition + 1)."""
+        out: dict[str, int] = {}
+        for c in self._chains:
+            out[c.topic] = max(out.get(c.topic, 0), c.partition + 1)
+        return out
+
+    @property
+    def total(self) -> int:
+        """Records in the selected blocks (an upper bound when a time range cuts blocks)."""
+        return sum(c.count for c in self._chains)
+
+    def chunk_bytes(self) -> int:
+        per_chain = self.memory_bytes // max(1, len(self._chains))
+        return max(MIN_CHUNK, min(MAX_CHUNK, per_chain))
+
+    def iter_chain(self, chain: Chain) -> Iterator[FileRecord]:
+        """The selected records of a chain, in offset order."""
+        return chain_records.from_iterable(self.iter_chain_blocks(chain))
+
+    def iter_chain_blocks(self, chain: Chain) -> Iterator[list[FileRecord]]:
+        """The selected records of a chain, block by block (no empty lists)."""
+        since, until = self.selection.since, self.selection.until
+        for block, records in self._blocks(chain):
+            e = block.entry
+            if (since is None or e.min_ts >= since) and (until is None or e.max_ts < until):
+                yield records  # the whole block is in range
+            else:
+                kept = [r for r in records
+                        if (since is None or r["ts"] >= since)
+                        and (until is None or r["ts"] < until)]
+                if kept:
+                    yield kept
+
+    def _blocks(self, chain: Chain) -> Iterator[tuple[_Block, list[FileRecord]]]:
+        limit = self.chunk_bytes()
+        blocks = chain.blocks
+        i = 0
+        fd: int | None = None
+        fd_path: Path | None = None
+        try:
+            while i < len(blocks):
+                first = blocks[i]
+                # A run of this chain's blocks in the same file within one chunk.
+                j = i + 1
+                while (j < len(blocks) and blocks[j].path == first.path
+                       and blocks[j].entry.end - first.entry.pos <= limit
+                       and blocks[j].entry.pos > blocks[j - 1].entry.pos):
+                    j += 1
+                if fd is None or fd_path != first.path:
+                    if fd is not None:
+                        os.close(fd)
+                    fd, fd_path = os.open(first.path, os.O_RDONLY), first.path
+                start = first.entry.pos
+                chunk = os.pread(fd, blocks[j - 1].entry.end - start, start)
+                for b in blocks[i:j]:
+                    records = self._decode(b, chunk, b.entry.pos - start)
+                    if records is not None:
+                        self.stats.records_read += len(records)
+                        yield b, records
+                i = j
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def _decode(self, b: _Block, chunk: bytes, at: int) -> list[FileRecord] | None:
+        e = b.entry
+        try:
+            raw = parse_block(memoryview(chunk), at, b.header.sync)
+            if raw.end - at != e.end - e.pos:
+                raise FormatError(f"block is {raw.end - at} bytes, the index says "
+                                  f"{e.end - e.pos}")
+            records = decode_records(raw, b.header.codec)
+            if records[0]["offset"] != e.first_offset or records[-1]["offset"] != e.last_offset:
+                raise FormatError("records do not match the index (offsets differ)")
+        except (FormatError, IndexError) as exc:
+            self._problem(b.path, e.pos, f"{type(exc).__name__}: {exc}", None)
+            return None
+        return records

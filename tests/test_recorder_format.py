@@ -1,0 +1,365 @@
+"""The recorder's file format, names, index and repair — no broker needed."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from fastavro import reader as avro_reader
+from samples import all_samples
+
+from recorder.archive import high_water_marks, list_files, scan_file
+from recorder.index import load_index
+from recorder.naming import file_name, index_path, parse_file_name, stream_name
+from recorder.ocf import (
+    CODECS,
+    FileRecord,
+    FormatError,
+    RawBlock,
+    decode_long,
+    decode_records,
+    encode_block,
+    encode_long,
+    parse_block,
+)
+from recorder.peek import peek
+from recorder.rotation import RotatePolicy
+from recorder.writer import ArchiveWriter, DirectoryLockedError
+from replayer import CorruptBlockError, FileSource, Selection, parse_time
+from ttxt_kafka.codec import encode
+
+T0 = 1_700_000_000_000_000
+
+
+def record(offset: int, ts: int | None = None, topic: str = "ttxt.binance.book",
+           partition: int = 0, value: bytes | None = None) -> FileRecord:
+    return {"ts": T0 + offset * 1000 if ts is None else ts, "type": "OrderBook", "topic": topic,
+            "partition": partition, "offset": offset, "timestamp": (T0 + offset * 1000) // 1000,
+            "key": b"BTC/USDT", "headers": [{"key": "ttxt-type", "value": b"OrderBook"}],
+            "value": value if value is not None else b"v%d" % offset}
+
+
+def write(directory: Path, blocks: list[list[FileRecord]], stream: str = "BINANCE_BTC_USDT",
+          codec: str = "zstandard", policy: RotatePolicy | None = None) -> None:
+    w = ArchiveWriter(directory, codec, policy).open()
+    try:
+        for b in blocks:
+            w.write_block(stream, b)
+        w.sync()
+    finally:
+        w.close()
+
+
+# ---------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize("venue, symbol, stream", [
+    ("binance", "BTC/USDT", "BINANCE_BTC_USDT"),
+    ("binance_usdm", "BTC/USDT", "BINANCE_USDM_BTC_USDT"),
+    ("bybit_spot", "BTC/USDT", "BYBIT_BTC_USDT"),
+    ("bybit_linear", "ETH/USDT", "BYBIT_LINEAR_ETH_USDT"),
+    ("okx_swap", "BTC/USDT:USDT", "OKX_SWAP_BTC_USDT_USDT"),
+    ("kraken", "", "KRAKEN_UNKNOWN"),
+])
+def test_stream_names_keep_the_market_of_derivatives(venue: str, symbol: str,
+                                                     stream: str) -> None:
+    assert stream_name(venue, symbol) == stream
+
+
+def test_file_names_carry_the_start_time_and_parse_back() -> None:
+    name = file_name("BINANCE_USDM_BTC_USDT", T0 + 123_456)
+    assert name == "BINANCE_USDM_BTC_USDT_20231114T221320.123456Z.avro"
+    assert parse_file_name(name) == ("BINANCE_USDM_BTC_USDT", T0 + 123_456)
+    assert parse_file_name(file_name("X_Y", T0, 2)) == ("X_Y", T0)
+    assert parse_file_name("notes.txt") is None
+
+
+def test_rotation_specs() -> None:
+    assert RotatePolicy.parse("256MB") == RotatePolicy(256_000_000, None)
+    assert RotatePolicy.parse("1h, 1GiB") == RotatePolicy(2**30, 3_600_000_000)
+    assert RotatePolicy.parse("none") == RotatePolicy()
+    with pytest.raises(ValueError, match="bad rotation"):
+        RotatePolicy.parse("1 fortnight")
+
+
+def test_times_on_the_command_line() -> None:
+    assert parse_time("2023-11-14T22:13:20Z") == T0
+    assert parse_time("2023-11-14 22:13:20.5") == T0 + 500_000
+    assert parse_time("1700000000") == T0
+    assert parse_time("1700000000.25") == T0 + 250_000
+    assert parse_time("1700000000000") == T0
+    assert parse_time("1700000000000000") == T0
+    with pytest.raises(ValueError, match="bad time"):
+        parse_time("yesterday")
+
+
+# ---------------------------------------------------------------- bytes
+
+
+def test_varints_round_trip() -> None:
+    for n in (0, 1, -1, 63, -64, 64, 2**31, -(2**63), 2**63 - 1, T0):
+        assert decode_long(encode_long(n), 0) == (n, len(encode_long(n)))
+
+
+def test_peek_reads_type_symbol_and_time_of_every_event_without_decoding() -> None:
+    for event in all_samples():
+        assert peek(encode(event)) == (event.SCHEMA, event.symbol, event.exchange_ts)
+    value = encode(all_samples()[0])
+    for bad in (None, b"", b"garbage", b"\xc3\x01" + b"\x00" * 8 + b"??", value[:12],
+                b"\xc3\x01" + value[2:10] + b"\x01"):
+        assert peek(bad) is None
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_blocks_round_trip_in_every_codec(codec: str) -> None:
+    records = [record(i) for i in range(150)]
+    sync = os.urandom(16)
+    data = encode_block(records, codec) + sync
+    block = parse_block(data, 0, sync)
+    assert block.end == len(data)
+    assert decode_records(block, codec) == records
+    with pytest.raises(FormatError):
+        parse_block(data, 0, os.urandom(16))
+    with pytest.raises(IndexError):
+        parse_block(data[:-5], 0, sync)
+    with pytest.raises(FormatError):
+        decode_records(RawBlock(151, block.body, block.end), codec)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_plain_fastavro_reader_reads_the_files(tmp_path: Path, codec: str) -> None:
+    blocks = [[record(i) for i in range(k, k + 100)] for k in range(0, 1000, 100)]
+    write(tmp_path, blocks, codec=codec)
+    (path,) = list_files(tmp_path)
+    with path.open("rb") as fo:
+        avro = avro_reader(fo)
+        assert avro.codec == codec
+        assert list(avro) == [r for b in blocks for r in b]
+    # ... and the index says where each block is and what it holds
+    entries = load_index(index_path(path))
+    assert [(e.first_offset, e.last_offset, e.count) for e in entries] == [
+        (k, k + 99, 100) for k in range(0, 1000, 100)]
+    assert entries[-1].end == path.stat().st_size
+
+
+# ---------------------------------------------------------------- repair
+
+
+def test_a_torn_last_block_is_cut_and_the_file_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 50, 10)])
+    (path,) = list_files(tmp_path)
+    good = path.stat().st_size
+    block = encode_block([record(i) for i in range(50, 60)], "zstandard")
+    with path.open("ab") as fo:  # a crash in the middle of writing the 6th block
+        fo.write(block[: len(block) // 2])
+    info = scan_file(path)
+    assert info is not None and info.torn_bytes == len(block) // 2 and not info.damage
+    assert path.stat().st_size > good  # scanning without repair changes nothing
+
+    w = ArchiveWriter(tmp_path).open()  # what the recorder does at start
+    assert path.stat().st_size == good
+    assert w.high_water == {("BINANCE_BTC_USDT", "ttxt.binance.book", 0): 49}
+    w.write_block("BINANCE_BTC_USDT", [record(i) for i in range(50, 60)])
+    w.sync()
+    w.close()
+    assert list_files(tmp_path) == [path]  # continued in the same file
+    with path.open("rb") as fo:
+        assert [r["offset"] for r in avro_reader(fo)] == list(range(60))
+
+
+def test_a_lost_index_is_rebuilt_from_the_file(tmp_path: Path) -> None:
+    write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 30, 10)])
+    (path,) = list_files(tmp_path)
+    expected = load_index(index_path(path))
+    index_path(path).write_text(expected[0].line() + '{"pos": 12')  # torn line, lines lost
+    info = scan_file(path, repair=True)
+    assert info is not None and info.entries == expected
+    assert load_index(index_path(path)) == expected
+
+
+def test_a_file_whose_header_never_reached_the_disk_is_removed(tmp_path: Path) -> None:
+    path = tmp_path / file_name("BINANCE_BTC_USDT", T0)
+    path.write_bytes(b"Obj\x01\x04\x16avro.sch")
+    assert scan_file(path, repair=True) is None
+    assert not path.exists()
+
+
+def test_damage_in_the_middle_is_reported_never_cut(tmp_path: Path) -> None:
+    write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 50, 10)])
+    (path,) = list_files(tmp_path)
+    entries = load_index(index_path(path))
+    size = path.stat().st_size
+    _flip(path, entries[2].pos + 8)
+    index_path(path).unlink()
+    info = scan_file(path, repair=True)
+    assert info is not None and path.stat().st_size == size
+    assert [pos for pos, _ in info.damage] == [entries[2].pos]
+    assert [e.first_offset for e in info.entries] == [0, 10, 30, 40]
+    assert high_water_marks([info]) == {("BINANCE_BTC_USDT", "ttxt.binance.book", 0): 49}
+
+
+def test_corrupt_block_stops_the_replay_with_file_and_byte_or_is_skipped(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 50, 10)])
+    (path,) = list_files(tmp_path)
+    entries = load_index(index_path(path))
+    _flip(path, entries[2].pos + 8)
+    with pytest.raises(CorruptBlockError) as info:
+        list(FileSource(tmp_path))
+    assert str(path) in str(info.value) and f"at byte {entries[2].pos}" in str(info.value)
+    assert info.value.pos == entries[2].pos
+    source = FileSource(tmp_path, skip_corrupt=True)
+    assert [r["offset"] for r in source] == [*range(20), *range(30, 50)]
+    assert source.stats.corrupt_blocks == 1
+
+
+def test_one_recorder_per_directory(tmp_path: Path) -> None:
+    first = ArchiveWriter(tmp_path).open()
+    try:
+        with pytest.raises(DirectoryLockedError, match=f"pid {os.getpid()}"):
+            ArchiveWriter(tmp_path).open()
+    finally:
+        first.close()
+    ArchiveWriter(tmp_path).open().close()
+
+
+def test_rotation_by_size_and_by_exchange_time_window(tmp_path: Path) -> None:
+    blocks = [[record(i, value=os.urandom(1000)) for i in range(k, k + 10)]
+              for k in range(0, 100, 10)]
+    write(tmp_path / "size", blocks, policy=RotatePolicy.parse("25kB"))
+    sizes = [p.stat().st_size for p in list_files(tmp_path / "size")]
+    assert len(sizes) > 3 and all(s <= 25_000 + 200 for s in sizes)
+
+    hour = 3_600_000_000
+    timed = [[record(k * 10 + i, ts=T0 + k * hour // 2 + i) for i in range(10)]
+             for k in range(6)]
+    write(tmp_path / "time", timed, policy=RotatePolicy.parse("1h"))
+    files = list_files(tmp_path / "time")
+    starts = [parse_file_name(p.name)[1] for p in files]  # type: ignore[index]
+    assert len(files) == 3 and all(s // hour == starts[0] // hour + n
+                                   for n, s in enumerate(starts))
+
+
+def test_time_range_selection_reads_only_overlapping_blocks(tmp_path: Path) -> None:
+    write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 100, 10)])
+    since, until = T0 + 25_000, T0 + 47_000
+    source = FileSource(tmp_path, Selection.of(since=since, until=until))
+    assert [r["offset"] for r in source] == list(range(25, 47))
+    assert source.stats.blocks == 3  # 20-29, 30-39, 40-49: the others are never read
+
+
+def _flip(path: Path, pos: int) -> None:
+    with path.open("r+b") as fo:
+        fo.seek(pos)
+        b = fo.read(1)
+        fo.seek(pos)
+        fo.write(bytes([b[0] ^ 0xFF]))
+
+
+def test_records_round_trip_through_bytes_io() -> None:
+    # encode_block leaves no array framing behind: count + size + body only.
+    records = [record(0)]
+    data = encode_block(records, "null")
+    count, p = decode_long(data, 0)
+    size, p = decode_long(data, p)
+    assert count == 1 and p + size == len(data)
+    assert io.BytesIO(data).read() == data
+
+
+# ---------------------------------------------------------------- buffering (no broker)
+
+
+def _consumer_records(topic: str, symbol: str, offsets: range, size: int = 100,
+                      partition: int = 0) -> list:
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.events import BBO
+
+    out = []
+    for o in offsets:
+        value = encode(BBO(venue="binance", symbol=symbol, exchange_ts=T0 + o, receive_ts=T0,
+                           bid_price="1", bid_qty="1", ask_price="2", ask_qty="x" * size))
+        out.append(ConsumerRecord(topic, partition, o, (T0 + o) // 1000, 0, symbol.encode(),
+                                  value,
+                                  None, 0, len(value), (("ttxt-type", b"BBO"),)))
+    return out
+
+
+def test_a_quiet_ticker_is_written_after_max_delay_and_memory_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    from aiokafka import TopicPartition
+
+    from recorder.buffers import FlushPolicy
+    from recorder.compactor import Compactor
+
+    core = Compactor(ArchiveWriter(tmp_path), FlushPolicy(block_size=150, max_delay=1.0,
+                                                          max_bytes=200_000)).open()
+    try:
+        quiet = TopicPartition("ttxt.binance.bbo", 0)
+        core.ingest(quiet, _consumer_records(quiet.topic, "BTC/USDT", range(3)), now=100.0)
+        assert core.write_ready(now=100.5) == 0  # not full, not old: waits
+        assert core.commit_positions() == {quiet: 0}  # nothing durable yet
+        assert core.write_ready(now=101.0) == 3  # waited max_delay: written
+        assert core.commit_positions() == {quiet: 3}
+
+        # 400 tickers, 2 records each: no buffer is full or old, but together they pass
+        # max_bytes, so everything is written rather than held.
+        noisy = TopicPartition("ttxt.binance.bbo", 1)
+        records = [r for i in range(400)
+                   for r in _consumer_records(noisy.topic, f"T{i}/USDT",
+                                              range(2 * i, 2 * i + 2), size=400, partition=1)]
+        core.ingest(noisy, records, now=200.0)
+        assert core.buffers.nbytes > 200_000
+        assert core.write_ready(now=200.0) == 800
+        assert core.buffers.nbytes == 0
+    finally:
+        core.close()
+    assert len(list_files(tmp_path)) == 401
+
+
+def test_open_files_are_capped_and_reopened_on_demand(tmp_path: Path) -> None:
+    w = ArchiveWriter(tmp_path, max_open=2).open()
+    try:
+        for k in range(3):
+            for s in range(5):
+                w.write_block(f"X_S{s}", [record(k * 10 + i) for i in range(10)])
+            assert sum(f.is_open for f in w._files.values()) <= 2
+        w.sync()
+    finally:
+        w.close()
+    files = list_files(tmp_path)
+    assert len(files) == 5
+    for path in files:
+        with path.open("rb") as fo:
+            assert [r["offset"] for r in avro_reader(fo)] == list(range(30))
+
+
+def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiokafka import TopicPartition
+
+    from recorder.buffers import FlushPolicy
+    from recorder.compactor import Compactor
+
+    core = Compactor(ArchiveWriter(tmp_path), FlushPolicy(block_size=10)).open()
+    try:
+        tp = TopicPartition("ttxt.binance.bbo", 0)
+        core.ingest(tp, _consumer_records(tp.topic, "BTC/USDT", range(10)), now=0.0)
+        assert core.write_ready(now=0.0) == 10 and core.commit_positions() == {tp: 10}
+        core.ingest(tp, _consumer_records(tp.topic, "BTC/USDT", range(10, 30)), now=0.0)
+
+        def disk_full(*args: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(core.writer, "write_block", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            core.write_ready(now=0.0)
+        # Records 10..29 were taken from the buffers but are not on disk: no commit may
+        # move past 10 now (nothing is committed at all).
+        assert core.commit_positions() == {}
+    finally:
+        core.close()

@@ -1,0 +1,126 @@
+"""`ttxt replay`: recorded files, or topics rewound to a time, into replay topics or stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "replay", help="replay recorded files or rewound topics into replay topics or stdout",
+        description="Replay history merged in exchange-time order: from the recorder's files "
+                    "(--files DIR) or from topics rewound to a time (--topics REGEX --since T). "
+                    "Output: replay topics <prefix>.replay.<run-id>.<venue>.<channel> (keys, "
+                    "timestamps, headers, value bytes unchanged), or decoded JSON lines "
+                    "(--print). Times: ISO 8601 (UTC unless a zone is given) or seconds / ms / "
+                    "µs since the epoch.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--files", type=Path, metavar="DIR", help="a recorder directory")
+    src.add_argument("--topics", metavar="REGEX", help="topics to rewind (needs --since)")
+    p.add_argument("--since", metavar="T", help="from this time on (inclusive)")
+    p.add_argument("--until", metavar="T", help="up to this time (exclusive)")
+    p.add_argument("--venue", action="append", metavar="V", help="only this venue (repeatable)")
+    p.add_argument("--symbol", action="append", metavar="S",
+                   help="only this symbol, BASE/QUOTE (repeatable)")
+    p.add_argument("--channel", action="append", metavar="C",
+                   help="only this channel: book, trades, klines, bbo (repeatable)")
+    p.add_argument("--speed", default="max", metavar="max|N",
+                   help="max (default), or N times real time following exchange timestamps")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--to-prefix", metavar="P", default=None,
+                     help="replay topics under P.replay.<run-id>.* (default prefix: ttxt)")
+    out.add_argument("--print", action="store_true", help="print decoded events as JSON lines")
+    p.add_argument("--run-id", metavar="ID", help="replay run id (default: time + random)")
+    p.add_argument("--skip-corrupt", action="store_true",
+                   help="skip corrupted blocks (and count them) instead of stopping")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    add_bootstrap_arg(p)
+    p.set_defaults(func=run)
+
+
+def _run_id() -> str:
+    return time.strftime("%Y%m%dt%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def run(args: argparse.Namespace) -> int:
+    from replayer import (
+        CorruptBlockError,
+        FileSource,
+        KafkaSink,
+        KafkaSource,
+        PrintSink,
+        Selection,
+        parse_speed,
+        parse_time,
+        run_replay,
+    )
+    from replayer.api import Sink, Source
+    from replayer.progress import Progress
+    from ttxt_kafka.bus import KafkaUnavailableError
+
+    try:
+        since = parse_time(args.since) if args.since else None
+        until = parse_time(args.until) if args.until else None
+        speed = parse_speed(args.speed)
+        selection = Selection.of(args.venue, args.symbol, args.channel, since, until)
+        if args.topics is not None:
+            re.compile(args.topics)
+    except (ValueError, re.error) as exc:
+        raise CliError(str(exc)) from None
+    if args.topics is not None and since is None:
+        raise CliError("--topics needs --since (the time to rewind to)")
+
+    async def main() -> int:
+        source: Source
+        if args.files is not None:
+            try:
+                source = FileSource(args.files, selection, skip_corrupt=args.skip_corrupt)
+            except FileNotFoundError as exc:
+                raise CliError(str(exc)) from None
+        else:
+            assert since is not None
+            source = KafkaSource(resolve_bootstrap(args.bootstrap), args.topics, since,
+                                 selection)
+        await source.open()
+        try:
+            sink: Sink
+            if args.print:
+                sink = PrintSink()
+                where = "stdout"
+            else:
+                run_id = args.run_id or _run_id()
+                sink = KafkaSink(resolve_bootstrap(args.bootstrap), run_id,
+                                 args.to_prefix or "ttxt")
+                topics = await sink.start(source.source_partitions())
+                where = f"{len(topics)} topics {args.to_prefix or 'ttxt'}.replay.{run_id}.*"
+            print(f"ttxt replay: {source.total:,} events to {where}", file=sys.stderr,
+                  flush=True)
+            progress = None if args.no_progress else Progress(source.total)
+            stats = await run_replay(source, sink, speed, progress)
+        finally:
+            await source.close()
+        notes = []
+        if isinstance(source, FileSource) and source.stats.corrupt_blocks:
+            notes.append(f"{source.stats.corrupt_blocks} corrupt block(s) skipped")
+        undecodable = getattr(getattr(sink, "decode", None), "undecodable", 0)
+        if undecodable:
+            notes.append(f"{undecodable} record(s) that are not ttxt events skipped")
+        if isinstance(sink, KafkaSink) and sink.errors:
+            notes.append(f"{sink.errors} delivery error(s)")
+        print(f"ttxt replay: {stats.records:,} events in {stats.seconds:.1f}s "
+              f"({stats.rate:,.0f}/s)" + "".join(f"; {n}" for n in notes), file=sys.stderr)
+        return 1 if isinstance(sink, KafkaSink) and sink.errors else 0
+
+    try:
+        return asyncio.run(main())
+    except (CorruptBlockError, KafkaUnavailableError) as exc:
+        raise CliError(str(exc)) from None
