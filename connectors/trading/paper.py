@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from simulator.matching import (
-    BalanceChanged,
     EngineEvent,
     FeeSchedule,
     LiveBook,
@@ -30,18 +29,19 @@ from simulator.matching import (
     OrderUpdated,
     PositionChanged,
     Reason,
-    TradeFill,
     instrument_from_info,
+)
+from simulator.matching.events_map import (
+    balance,
+    order_update,
+    platform_events,
+    position_update,
 )
 from simulator.matching.live import Levels
 from ttxt_kafka.book import Book
 from ttxt_kafka.events import (
-    Balance,
     Event,
-    Fill,
     OrderUpdate,
-    PositionSide,
-    PositionUpdate,
     Wallet,
     now_us,
 )
@@ -65,10 +65,6 @@ _KINDS = {
     Reason.POST_ONLY_WOULD_TAKE: ErrorKind.POST_ONLY_REJECTED,
     Reason.REDUCE_ONLY_REJECTED: ErrorKind.REDUCE_ONLY_REJECTED,
 }
-
-
-def _plain(value: Decimal) -> str:
-    return format(value, "f")
 
 
 def book_reader(book: Book) -> Callable[[], tuple[Levels, Levels]]:
@@ -193,18 +189,19 @@ class PaperGateway(Gateway):
             assets = sorted({a for (acct, a) in self.engine.wallets if acct == ACCOUNT})
         else:
             assets = self.engine.spot.assets(ACCOUNT)
-        balances = [_balance(a, *self.engine.balance(ACCOUNT, a)) for a in assets]
+        balances = [balance(a, *self.engine.balance(ACCOUNT, a)) for a in assets]
         out: list[Event] = [Wallet(venue=self.venue, symbol="", exchange_ts=now, receive_ts=now,
                                    account_type="PAPER", balances=balances, is_snapshot=True)]
         for (acct, native), position in sorted(self.engine.positions.items()):
             if acct == ACCOUNT:
                 mark = self.engine.mark_price.get(native, self.engine.last_price.get(native))
-                out.append(self._position(PositionChanged(
+                out.append(position_update(PositionChanged(
                     seq=0, ts=now, account=acct, symbol=native, size=position.size,
                     entry_price=position.entry_price(self.engine.quantum),
                     entry_value=position.entry_value, realized_pnl=position.realized,
                     unrealized_pnl=position.unrealized(mark), mark_price=mark,
-                    leverage=self.engine.leverage_of(acct, native)), now))
+                    leverage=self.engine.leverage_of(acct, native)),
+                    venue=self.venue, receive_ts=now, names=self._names))
         return out
 
     # ------------------------------------------------------------------ engine -> events
@@ -221,68 +218,15 @@ class PaperGateway(Gateway):
             await self.publish(event)
 
     def events(self, events: list[EngineEvent]) -> list[Event]:
-        """The platform events of one engine call: per order report its OrderUpdate (then its
-        Fill), then one Wallet of the balances it changed, then the positions."""
-        now = now_us()
-        out: list[Event] = []
-        fills: dict[int, TradeFill] = {}
-        balances: list[BalanceChanged] = []
-        for ev in events:
-            if isinstance(ev, TradeFill):
-                fills[ev.order_id] = ev
-            elif isinstance(ev, OrderAccepted | OrderUpdated):
-                update = self._update(ev.order, now, ev.reason.value if isinstance(
-                    ev, OrderUpdated) and ev.reason else "")
-                out.append(update)
-                fill = fills.pop(ev.order.order_id, None)
-                if fill is not None and isinstance(ev, OrderUpdated):
-                    out.append(self._fill(fill, now))
-            elif isinstance(ev, BalanceChanged):
-                balances.append(ev)
-        if balances:
-            out.append(Wallet(venue=self.venue, symbol="", exchange_ts=balances[-1].ts,
-                              receive_ts=now, account_type="PAPER", is_snapshot=False,
-                              balances=[_balance(b.asset, b.total, b.available, b.locked)
-                                        for b in balances]))
-        out += [self._position(p, now) for p in events if isinstance(p, PositionChanged)]
-        return out
+        """The platform events of one engine call (the mapping backtests use too)."""
+        return platform_events(events, venue=self.venue, receive_ts=now_us(),
+                               names=self._names, account_type="PAPER")
 
-    def _symbol(self, native: str) -> str:
-        return self.natives.get(native, native)
+    def _names(self, native: str) -> tuple[str, str]:
+        return self.natives.get(native, native), native
 
-    def _update(self, o: OrderState, now: int, reason: str = "") -> OrderUpdate:
-        avg = o.cum_quote / o.filled_qty if o.filled_qty else None
-        return OrderUpdate(
-            venue=self.venue, symbol=self._symbol(o.symbol), native_symbol=o.symbol,
-            exchange_ts=o.updated_ts, receive_ts=now, client_order_id=o.client_order_id,
-            order_id=str(o.order_id), side=o.side, order_type=o.order_type,
-            time_in_force=o.time_in_force, status=o.status,
-            price=_plain(o.price) if o.price is not None else None, qty=_plain(o.qty),
-            filled_qty=_plain(o.filled_qty), avg_price=_plain(avg) if avg is not None else None,
-            reduce_only=o.reduce_only, created_ts=o.created_ts, reason=reason)
-
-    def _fill(self, f: TradeFill, now: int) -> Fill:
-        return Fill(venue=self.venue, symbol=self._symbol(f.symbol), native_symbol=f.symbol,
-                    exchange_ts=f.ts, receive_ts=now, client_order_id=f.client_order_id,
-                    order_id=str(f.order_id), trade_id=str(f.trade_id), side=f.side,
-                    price=_plain(f.price), qty=_plain(f.qty), fee=_plain(f.fee),
-                    fee_currency=f.fee_asset, is_maker=f.is_maker)
-
-    def _position(self, p: PositionChanged, now: int) -> PositionUpdate:
-        side = (PositionSide.LONG if p.size > 0 else PositionSide.SHORT if p.size < 0
-                else PositionSide.FLAT)
-        return PositionUpdate(
-            venue=self.venue, symbol=self._symbol(p.symbol), native_symbol=p.symbol,
-            exchange_ts=p.ts, receive_ts=now, side=side, size=_plain(abs(p.size)),
-            entry_price=_plain(p.entry_price) if p.entry_price is not None else None,
-            mark_price=_plain(p.mark_price) if p.mark_price is not None else None,
-            unrealized_pnl=_plain(p.unrealized_pnl), realized_pnl=_plain(p.realized_pnl),
-            leverage=_plain(p.leverage))
-
-
-def _balance(asset: str, total: Decimal, available: Decimal, locked: Decimal) -> Balance:
-    return Balance(asset=asset, total=_plain(total), available=_plain(available),
-                   locked=_plain(locked))
+    def _update(self, o: OrderState, now: int) -> OrderUpdate:
+        return order_update(o, venue=self.venue, receive_ts=now, names=self._names)
 
 
 def _int(order_id: str | None) -> int | None:
