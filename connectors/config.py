@@ -13,6 +13,7 @@
           bbo: true
         endpoints: {ws: ..., rest: ...}  # override to point at the simulator
         snapshot_interval: 60            # seconds between full book snapshots (0: never)
+        trading: {mode: live}            # place the orders of ttxt.<venue>.orders
 
 Every model forbids unknown keys, and `load_config` turns pydantic's errors into one message
 naming each bad key by its path (`connectors[0].streams.book.depth: ...`).
@@ -20,11 +21,20 @@ naming each bad key by its path (`connectors[0].streams.book.depth: ...`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
 
@@ -119,6 +129,72 @@ class Reconnect(_Strict):
         return self
 
 
+_DECIMAL = re.compile(r"^[0-9]{1,30}(\.[0-9]{1,30})?$")
+
+
+def _decimal_text(value: Any) -> str:
+    """An exact decimal given as a string (a YAML float would already be rounded)."""
+    if not isinstance(value, str) or not _DECIMAL.match(value):
+        raise ValueError(f"{value!r} must be a decimal string such as \"0.001\" (quoted)")
+    return value
+
+
+DecimalText = Annotated[str, BeforeValidator(_decimal_text)]
+
+
+def _paper_balances() -> dict[str, DecimalText]:
+    return {"USDT": "10000"}
+
+
+class PaperSettings(_Strict):
+    """Paper trading: fills simulated locally from the connector's own books."""
+
+    balances: dict[str, DecimalText] = Field(default_factory=_paper_balances)
+    maker_fee: DecimalText = "0.001"
+    taker_fee: DecimalText = "0.001"
+    leverage: DecimalText = "1"
+
+
+class TradingEndpoints(_Strict):
+    """Override the private endpoints (default: the exchange's, or the market-data endpoints'
+    host when those are overridden, e.g. the simulator)."""
+
+    private_ws: str | None = Field(default=None, description="user data / private stream URL")
+    trade_ws: str | None = Field(default=None, description="Bybit WS trade API URL")
+
+    @field_validator("private_ws", "trade_ws")
+    @classmethod
+    def _scheme(cls, value: str | None) -> str | None:
+        return Endpoints._ws_scheme(value)
+
+
+class TradingConfig(_Strict):
+    """`trading:` of a connector: place the orders of `ttxt.<venue>.orders`."""
+
+    mode: Literal["live", "paper", "off"] = "live"
+    credentials: str | None = Field(
+        default=None, description="credentials name (default: the venue): env "
+        "TTXT_<NAME>_API_KEY / TTXT_<NAME>_API_SECRET, else the secrets file's entry")
+    secrets_file: str | None = None
+    group_id: str | None = Field(default=None, description="consumer group of the orders topic")
+    instance_id: str | None = Field(
+        default=None, description="static group membership: a restart with the same id gets "
+        "its partitions back at once (no wait for the session timeout); unique per process")
+    dead_letter_topic: str | None = Field(default=None, description="default <orders topic>.dlq")
+    recv_window_ms: int = Field(default=5000, ge=100, le=60000)
+    max_retries: int = Field(default=3, ge=0, le=10, description="rate limit / busy / timeout")
+    retry_delay: float = Field(default=0.25, gt=0, le=60)
+    ws_trading: bool = Field(default=True, description="Bybit: orders over the WS trade API")
+    keepalive_interval: float = Field(default=1800.0, gt=0, description="USD-M listen key PUT")
+    sync_interval: float = Field(default=0.0, ge=0,
+                                 description="s between REST wallet/open-order snapshots (0: "
+                                 "at start and after reconnects only)")
+    journal_margin: float = Field(default=300.0, ge=0, description="s of executions scanned "
+                                  "before the first uncommitted command, for its ack")
+    endpoints: TradingEndpoints = TradingEndpoints()
+    paper: PaperSettings = PaperSettings()
+
+
 class ConnectorConfig(_Strict):
     venue: Venue
     symbols: list[str] = Field(min_length=1)
@@ -133,6 +209,7 @@ class ConnectorConfig(_Strict):
     max_streams_per_connection: int = Field(default=200, ge=1)
     rest_timeout: float = Field(default=10.0, gt=0)
     clock_drift_warning_ms: float = Field(default=1000.0, gt=0)
+    trading: TradingConfig | None = None  # None: market data only, the orders topic unread
 
     @field_validator("symbols")
     @classmethod
@@ -155,6 +232,13 @@ class ConnectorConfig(_Strict):
                     f"streams.book.depth {book.depth} is not offered by {self.venue}; "
                     f"use one of {', '.join(map(str, allowed))}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _paper_needs_books(self) -> ConnectorConfig:
+        if self.trading is not None and self.trading.mode == "paper" and not self.streams.book:
+            raise ValueError("trading.mode paper fills orders from the connector's own books: "
+                             "turn streams.book on")
         return self
 
     @property

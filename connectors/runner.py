@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
@@ -17,16 +18,26 @@ from . import connector_for
 from .base.connector import Connector
 from .config import Config
 
+if TYPE_CHECKING:
+    from .trading import Trader
+
 log = logging.getLogger(__name__)
 
 CHANNELS = ("book", "trades", "klines", "bbo", "status", "instruments")
 
 
 def topics_of(config: Config) -> list[str]:
-    """Every topic the config's connectors may write (created up front so consumers can
-    subscribe before the first event)."""
+    """Every topic the config's connectors may write or read (created up front so consumers
+    can subscribe before the first event): the market-data channels, and with `trading` the
+    orders, executions, account and dead-letter topics."""
     venues = dict.fromkeys(c.venue for c in config.connectors)
-    return [topic(v, ch, config.topic_prefix) for v in venues for ch in CHANNELS]
+    names = [topic(v, ch, config.topic_prefix) for v in venues for ch in CHANNELS]
+    for c in config.connectors:
+        if c.trading is not None:
+            from .trading import trading_topics
+
+            names += trading_topics(c.venue, c.trading, config.topic_prefix)
+    return list(dict.fromkeys(names))
 
 
 async def run_connectors(
@@ -36,13 +47,18 @@ async def run_connectors(
     *,
     on_started: Callable[[list[Connector]], None] | None = None,
     stats_interval: float = 0.0,
+    bootstrap: str | None = None,
 ) -> list[Connector]:
     """Start every connector, wait for `stop`, then stop them all. A connector that fails to
-    start (unknown symbol, unreachable exchange when stopping) stops the others and raises."""
+    start (unknown symbol, unreachable exchange when stopping) stops the others and raises.
+    With `bootstrap` (and a KafkaQueue), connectors with `trading` get their `Trader` beside
+    them."""
     connectors = [connector_for(c, queue) for c in config.connectors]
+    traders = _traders(connectors, queue, bootstrap, config.topic_prefix)
     runs = [asyncio.ensure_future(c.run()) for c in connectors]
+    runs += [asyncio.ensure_future(t.run()) for t in traders]
     stopper = asyncio.ensure_future(stop.wait())
-    reporter = (asyncio.ensure_future(_report(connectors, stats_interval))
+    reporter = (asyncio.ensure_future(_report(connectors, traders, stats_interval))
                 if stats_interval > 0 else None)
     try:
         if on_started is not None:
@@ -50,6 +66,8 @@ async def run_connectors(
         done, _ = await asyncio.wait([stopper, *runs], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in runs if t in done and t.exception() is not None]
     finally:
+        for t in traders:
+            t.stop()
         for c in connectors:
             c.stop()
         results = await asyncio.gather(*runs, return_exceptions=True)
@@ -60,19 +78,41 @@ async def run_connectors(
         exc = failed[0].exception()
         assert exc is not None
         raise exc
-    for c, result in zip(connectors, results, strict=True):
+    names = [f"{c.venue} connector" for c in connectors] + [f"{t.venue} trader" for t in traders]
+    for name, result in zip(names, results, strict=True):
         if isinstance(result, Exception):
-            log.error("%s connector ended with %s: %s", c.venue, type(result).__name__, result)
+            log.error("%s ended with %s: %s", name, type(result).__name__, result)
     return connectors
 
 
-async def _report(connectors: list[Connector], interval: float) -> None:
+def _traders(connectors: list[Connector], queue: IQueue, bootstrap: str | None,
+             prefix: str) -> list[Trader]:
+    wanted = [c for c in connectors if c.config.trading is not None]
+    if not wanted:
+        return []
+    if bootstrap is None or not isinstance(queue, KafkaQueue):
+        raise ValueError("trading needs Kafka: run_connectors(..., bootstrap=) with a KafkaQueue")
+    from .trading import Trader
+
+    traders = []
+    for c in wanted:
+        assert c.config.trading is not None
+        traders.append(Trader(c, c.config.trading, queue, bootstrap, prefix))
+    return traders
+
+
+async def _report(connectors: list[Connector], traders: list[Trader], interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         for c in connectors:
             s = c.stats
             log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects",
                      c.venue, s.messages, s.events, s.gaps, s.resyncs, s.malformed, s.reconnects)
+        for t in traders:
+            ts = t.stats
+            log.info("%s trading: %d commands, %d accepted, %d rejected, %d not sent, "
+                     "%d dead letters, %d retries", t.venue, ts.commands, ts.accepted,
+                     ts.rejected, ts.not_sent, ts.dead_lettered, ts.retries)
 
 
 async def run_to_kafka(
@@ -94,7 +134,8 @@ async def run_to_kafka(
                        producer_options=dict(config.kafka.producer))
     await queue.start()
     try:
-        return await run_connectors(config, queue, stop, stats_interval=stats_interval)
+        return await run_connectors(config, queue, stop, stats_interval=stats_interval,
+                                    bootstrap=bootstrap)
     finally:
         await queue.stop()  # flushes everything published
         for sig in (signal.SIGINT, signal.SIGTERM):

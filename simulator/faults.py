@@ -3,7 +3,8 @@
 A fault is injected through `Simulator.inject(...)` or `POST /_sim/fault` (same JSON fields as
 `Fault`). WebSocket faults go to the open sessions they target (all, or `session`); when none is
 open they wait for the next session that opens. `stale_snapshot` waits for the next REST depth
-call(s). Every application is recorded in `applied` (visible in `GET /_sim/state`).
+call(s); the trading kinds wait for the next order request(s) (REST or Bybit's trade WS).
+Every application is recorded in `applied` (visible in `GET /_sim/state`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ class FaultKind(StrEnum):
     DELAY = "delay"  # hold the next `count` market-data frames for `ms` each
     MALFORMED_FRAME = "malformed_frame"  # send `count` broken frames (see `variant`)
     STALE_SNAPSHOT = "stale_snapshot"  # next REST depth answer lags `behind` ids behind the stream
+    # trading (the private side): the next `count` order requests get the venue's answer for
+    RATE_LIMIT = "rate_limit"  # too many requests (Binance HTTP 429 -1003, Bybit 10006)
+    BAD_SIGNATURE = "bad_signature"  # a signature that does not verify (-1022, 10004)
+    INSUFFICIENT_BALANCE = "insufficient_balance"  # new orders only (-2010 / -2019, 110007)
+
+
+TRADING_FAULTS = frozenset({FaultKind.RATE_LIMIT, FaultKind.BAD_SIGNATURE,
+                            FaultKind.INSUFFICIENT_BALANCE})
 
 
 MalformedVariant = Literal["garbage", "truncated", "missing_fields"]
@@ -64,8 +73,12 @@ class FaultController:
     applied: list[dict[str, Any]] = field(default_factory=list)
     _waiting_ws: list[Fault] = field(default_factory=list)  # for the next session that opens
     _rest: list[ActiveFault] = field(default_factory=list)
+    _trading: list[ActiveFault] = field(default_factory=list)
 
     def inject(self, fault: Fault, sessions: list[Session]) -> dict[str, Any]:
+        if fault.kind in TRADING_FAULTS:
+            self._trading.append(ActiveFault(fault, fault.count))
+            return {"fault": fault.model_dump(mode="json"), "targets": "trading"}
         if fault.kind is FaultKind.STALE_SNAPSHOT:
             self._rest.append(ActiveFault(fault, fault.count))
             return {"fault": fault.model_dump(mode="json"), "targets": "rest"}
@@ -96,9 +109,21 @@ class FaultController:
                 return active.fault
         return None
 
+    def take_trading(self, kind: FaultKind, symbol: str | None = None) -> Fault | None:
+        """The trading fault of `kind` to apply to this order request, if any."""
+        for active in self._trading:
+            if active.fault.kind is kind and active.matches(symbol):
+                active.remaining -= 1
+                if active.remaining == 0:
+                    self._trading.remove(active)
+                self.record(kind, None, symbol=symbol)
+                return active.fault
+        return None
+
     @property
     def pending(self) -> int:
-        return len(self._waiting_ws) + sum(a.remaining for a in self._rest)
+        return (len(self._waiting_ws) + sum(a.remaining for a in self._rest)
+                + sum(a.remaining for a in self._trading))
 
     def record(
         self, kind: FaultKind, session: int | None, *, symbol: str | None = None, detail: str = ""

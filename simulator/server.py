@@ -14,6 +14,7 @@ from simulator import control
 from simulator.faults import Fault, FaultController, FaultKind
 from simulator.feeds import Feed, Source
 from simulator.session import Renderer, Session
+from simulator.trading import PrivateSide, SimExchange, TradingSettings
 from simulator.venues import Venue, VenueSpec, spec
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Simulator:
         *,
         ping_interval: float | None | Literal["venue"] = VENUE_DEFAULT,
         pong_timeout: float | None | Literal["venue"] = VENUE_DEFAULT,
+        trading: TradingSettings | None = None,
     ) -> None:
         self.spec: VenueSpec = spec(venue)
         self.venue = self.spec.venue
@@ -63,11 +65,15 @@ class Simulator:
         self.rest_requests = 0
         self.started_at = 0.0
         self._runner: web.AppRunner | None = None
+        # The private side (orders, user data) when `trading` is given: simulator/trading/.
+        self.private: PrivateSide | None = PrivateSide(self, trading) if trading else None
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> Simulator:
         app = web.Application()
+        if self.private is not None:  # first: its /ws/<listenKey> must win over /ws/<streams>
+            self.private.add_routes(app.router)
         _protocol_for(self).add_routes(app.router)
         control.add_routes(app.router, self)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -76,11 +82,15 @@ class Simulator:
         await site.start()
         self.port = self._runner.addresses[0][1]  # what port 0 became
         await self.feed.start()
+        if self.private is not None:
+            await self.private.start()
         self.started_at = time.time()
         log.info("simulator %s listening on %s", self.venue, self.rest_url)
         return self
 
     async def stop(self) -> None:
+        if self.private is not None:
+            await self.private.stop()
         await self.feed.stop()
         for session in list(self.sessions.values()):
             await session.shutdown()
@@ -123,6 +133,13 @@ class Simulator:
         return [s for s in self.sessions.values() if not s.closed]
 
     @property
+    def exchange(self) -> SimExchange:
+        """The matching engine side (only with `trading=`)."""
+        if self.private is None:
+            raise RuntimeError("this simulator has no private side: pass trading=")
+        return self.private.exchange
+
+    @property
     def finished(self) -> bool:
         """The source has nothing more to send and every open socket has flushed its queue."""
         return self.feed.finished and all(s.queued == 0 for s in self.open_sessions())
@@ -151,6 +168,7 @@ class Simulator:
             "faults_applied": list(self.faults.applied),
             "faults_pending": self.faults.pending,
             "sessions": sessions,
+            **({"trading": self.private.state()} if self.private is not None else {}),
         }
 
     # -- WebSocket plumbing shared by the protocols ---------------------------------------

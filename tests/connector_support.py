@@ -8,80 +8,33 @@ of `connectors/` and `simulator/`, so a test comparing the two checks one agains
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
+from fixtures_path import (  # re-exported: the connector tests import them from here
+    BINANCE_SPOT_DEPTH,
+    BINANCE_SPOT_INFO,
+    BINANCE_SPOT_WS,
+    BINANCE_USDM_DEPTH,
+    BINANCE_USDM_INFO,
+    BINANCE_USDM_WS,
+    BYBIT_CAPTURE,
+    fixture,
+    fixtures_root,
+    strip_jsonc,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-BINANCE_SPOT_WS = ("binance/live_spot_ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
-                   "__cryptofeed_BINANCE.ws.1.0.txt")
-BINANCE_SPOT_REST = ("binance/live_spot_rest_depth_snapshots_limit1000"
-                     "__cryptofeed_BINANCE.http.0.0.txt")
-BINANCE_SPOT_INFO = "binance/live_spot_rest_exchangeInfo__cryptofeed_BINANCE.0.txt"
-BINANCE_USDM_WS = ("binance/live_usdm_ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
-                   "__cryptofeed_BINANCE_FUTURES.ws.1.0.txt")
-BINANCE_USDM_REST = ("binance/live_usdm_rest_depth_snapshots"
-                     "__cryptofeed_BINANCE_FUTURES.http.0.0.txt")
-BINANCE_USDM_INFO = "binance/live_usdm_rest_exchangeInfo__cryptofeed_BINANCE_FUTURES.0.txt"
-BYBIT_CAPTURE = ("bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_tickers"
-                 "__cryptofeed_v3_BYBIT.jsonl")
+__all__ = [
+    "BINANCE_SPOT_INFO", "BINANCE_SPOT_REST", "BINANCE_SPOT_WS", "BINANCE_USDM_INFO",
+    "BINANCE_USDM_REST", "BINANCE_USDM_WS", "BYBIT_CAPTURE", "fixture", "fixtures_dir",
+    "load_jsonc", "strip_jsonc",
+]
 
-
-def fixtures_dir() -> Path:
-    """`TTXT_FIXTURES`, else `../shared/fixtures` beside the repository (or beside a folder
-    above it, so that a clone in a worktree folder finds it too)."""
-    env = os.environ.get("TTXT_FIXTURES", "").strip()
-    if env:
-        return Path(env)
-    for folder in REPO.parents:
-        if (folder / "shared" / "fixtures").is_dir():
-            return folder / "shared" / "fixtures"
-    return REPO.parent / "shared" / "fixtures"
-
-
-def fixture(name: str) -> Path:
-    """A fixture file; missing: skip with a clear message, or fail under CI=true."""
-    path = fixtures_dir() / name
-    if not path.is_file():
-        msg = (f"fixture {path} not found (set TTXT_FIXTURES to the shared fixtures folder, "
-               f"default ../shared/fixtures)")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    return path
-
-
-# ---------------------------------------------------------------------------------- readers
-
-
-def strip_jsonc(text: str) -> str:
-    """JSON from the docs' JSON-with-comments: drop `// ...` outside strings, trailing commas."""
-    out, in_str, i = [], False, 0
-    while i < len(text):
-        ch = text[i]
-        if in_str:
-            out.append(ch)
-            if ch == "\\":
-                out.append(text[i + 1])
-                i += 1
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-            out.append(ch)
-        elif text.startswith("//", i):
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        else:
-            out.append(ch)
-        i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+BINANCE_SPOT_REST = BINANCE_SPOT_DEPTH
+BINANCE_USDM_REST = BINANCE_USDM_DEPTH
+fixtures_dir = fixtures_root
 
 
 def load_jsonc(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Where the shared exchange fixtures are (same API as the simulator's `tests/sim_fixtures.py`).
+"""Where the shared exchange fixtures are, and the names of the captures the tests use.
 
 `TTXT_FIXTURES` wins; otherwise `../shared/fixtures` relative to the repository, then the same
 relative path from each folder above it (so a clone in a worktree folder finds it too). A missing
@@ -46,13 +46,32 @@ _COMMENT = re.compile(r'("(?:[^"\\]|\\.)*")|//[^\n]*')
 
 
 def strip_jsonc(text: str) -> str:
-    """JSON from the docs' commented code blocks: `//` comments removed. The Binance USD-M
-    ACCOUNT_UPDATE example also has a full-width comma (U+FF0C) between two objects: a typo of
-    the docs, replaced by a comma (outside strings there is no other use for it)."""
+    """JSON from the docs' commented code blocks: `//` comments and trailing commas removed.
+    The Binance USD-M ACCOUNT_UPDATE example also has a full-width comma (U+FF0C) between two
+    objects: a typo of the docs, replaced by a comma (outside strings it has no other use)."""
     text = _COMMENT.sub(lambda m: m.group(1) or "", text)
-    return re.sub(r'("(?:[^"\\]|\\.)*")|\uff0c', lambda m: m.group(1) or ",", text)
+    text = re.sub(r'("(?:[^"\\]|\\.)*")|\uff0c', lambda m: m.group(1) or ",", text)
+    return re.sub(r'("(?:[^"\\]|\\.)*")|,(\s*[}\]])', lambda m: m.group(1) or m.group(2), text)
 
 
 def load_json(relative: str) -> Any:
     """A fixture's JSON (`.jsonc` and commented `.json` docs examples included)."""
     return json.loads(strip_jsonc(fixture(relative).read_text(encoding="utf-8")))
+
+
+# The live captures the simulator and connector tests replay (see MANIFEST.md).
+_BINANCE_WS = "ws_combined_depth100ms_bookTicker_kline1m_aggTrade"
+BINANCE_SPOT_WS = f"binance/live_spot_{_BINANCE_WS}__cryptofeed_BINANCE.ws.1.0.txt"
+BINANCE_SPOT_DEPTH = (
+    "binance/live_spot_rest_depth_snapshots_limit1000__cryptofeed_BINANCE.http.0.0.txt"
+)
+BINANCE_SPOT_INFO = "binance/live_spot_rest_exchangeInfo__cryptofeed_BINANCE.0.txt"
+BINANCE_USDM_WS = f"binance/live_usdm_{_BINANCE_WS}__cryptofeed_BINANCE_FUTURES.ws.1.0.txt"
+BINANCE_USDM_DEPTH = (
+    "binance/live_usdm_rest_depth_snapshots__cryptofeed_BINANCE_FUTURES.http.0.0.txt"
+)
+BINANCE_USDM_INFO = "binance/live_usdm_rest_exchangeInfo__cryptofeed_BINANCE_FUTURES.0.txt"
+BYBIT_CAPTURE = (
+    "bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_tickers"
+    "__cryptofeed_v3_BYBIT.jsonl"
+)

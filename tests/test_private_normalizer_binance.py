@@ -8,6 +8,7 @@ import json
 import pytest
 from fixtures_path import load_json
 
+from connectors.base.errors import MalformedMessage
 from connectors.binance.normalizer_private import (
     BinanceSpotPrivateNormalizer,
     BinanceUsdmPrivateNormalizer,
@@ -15,7 +16,6 @@ from connectors.binance.normalizer_private import (
     event_type,
     spot_account_wallet,
 )
-from connectors.orders.normalize import MalformedPrivateMessage
 from ttxt_kafka.events import (
     Balance,
     Fill,
@@ -120,7 +120,7 @@ def test_frames_bare_wrapped_and_combined_give_the_same_events() -> None:
 @pytest.mark.parametrize("raw", ["{not json", '{"e": "executionReport", "s": "ETHBTC"}', "[1, 2]",
                                  '{"e": "outboundAccountPosition", "E": 1, "B": [{"a": "X"}]}'])
 def test_malformed_frames_raise_a_clear_error(raw: str) -> None:
-    with pytest.raises(MalformedPrivateMessage):
+    with pytest.raises(MalformedMessage):
         SPOT(raw, RECV)
 
 

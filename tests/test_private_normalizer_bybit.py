@@ -8,8 +8,8 @@ import json
 import pytest
 from fixtures_path import load_json
 
+from connectors.base.errors import ExchangeMessageError, MalformedMessage
 from connectors.bybit.normalizer_private import BybitPrivateNormalizer, wallet_from_rest
-from connectors.orders.normalize import MalformedPrivateMessage, PrivateStreamError
 from ttxt_kafka.events import (
     Balance,
     Fill,
@@ -118,7 +118,7 @@ def test_wallet_balance_rest() -> None:
         venue="bybit", symbol="", exchange_ts=1690872862481000, receive_ts=RECV,
         account_type="UNIFIED", is_snapshot=True,
         balances=[Balance(asset="BTC", total="0", available="0", locked="0")])
-    with pytest.raises(PrivateStreamError):
+    with pytest.raises(ExchangeMessageError):
         wallet_from_rest({"retCode": 10003, "retMsg": "API key is invalid."}, RECV)
 
 
@@ -145,7 +145,7 @@ def test_position_sides(idx: int, side: str, expected: PositionSide) -> None:
 def test_control_frames() -> None:
     assert NORMALIZE(load_json("bybit/docs_v5_ws_trade_auth_response.json"), RECV) == []
     assert NORMALIZE('{"success": true, "ret_msg": "", "op": "auth", "conn_id": "x"}', RECV) == []
-    with pytest.raises(PrivateStreamError) as err:
+    with pytest.raises(ExchangeMessageError) as err:
         NORMALIZE('{"success": false, "ret_msg": "Params Error", "op": "auth"}', RECV)
     assert err.value.message == "Params Error"
 
@@ -153,5 +153,5 @@ def test_control_frames() -> None:
 @pytest.mark.parametrize("raw", ["nope", '{"topic": "order", "data": [{"symbol": "X"}]}',
                                  '{"topic": "wallet", "data": 5}'])
 def test_malformed(raw: str) -> None:
-    with pytest.raises(MalformedPrivateMessage):
+    with pytest.raises(MalformedMessage):
         NORMALIZE(raw, RECV)

@@ -85,6 +85,8 @@ class Connector(BookKeeper, ABC):
         self.native_symbols: list[str] = []
         self.clock_drift_us: int | None = None
         self._stopping = asyncio.Event()
+        # Set once the instrument list is loaded: the trading side validates orders against it.
+        self.instruments_ready = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conn_tasks: set[asyncio.Task[Any]] = set()
         self._started = False
@@ -225,6 +227,7 @@ class Connector(BookKeeper, ABC):
             except UnknownSymbolError as exc:
                 raise ConnectorError(str(exc)) from None
         self.native_symbols = [native for _, native in resolved]
+        self.instruments_ready.set()
         receive_ts = now_us()
         for symbol, native in resolved:
             info = self.symbols.instruments[symbol]

@@ -1,8 +1,10 @@
 """REST client: one pooled aiohttp session per connector, rate limits, retries, clear errors.
 
-Signing is a hook (`SignHook`): the trading issue plugs in each exchange's HMAC scheme. The
-client never logs a request's query, headers or body, only method and path, so neither keys nor
-signatures reach a log line.
+Signing is a hook (`SignHook`): each exchange's HMAC scheme plugs in there. A signed request
+sets `query` to the exact, already encoded query string it signed, which is sent as is (a
+params dict would be re-encoded by aiohttp and no longer match the signature). The client never
+logs a request's query, headers or body, only method and path, so neither keys nor signatures
+reach a log line.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from .errors import ExchangeError, RateLimitedError
 from .ratelimit import WeightLimiter
@@ -34,6 +37,7 @@ class RestRequest:
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: str | None = None
+    query: str = ""  # pre-encoded query string, sent byte for byte (replaces `params`)
 
     def with_(self, **changes: Any) -> RestRequest:
         return replace(self, **changes)
@@ -151,10 +155,14 @@ class RestClient:
             await self.limiter.acquire(weight)
         session = await self._get_session()
         self.requests += 1
+        url: str | URL = self.base_url + req.path
+        params = dict(req.params) or None
+        if req.query:
+            url, params = URL(f"{url}?{req.query}", encoded=True), None
         try:
             async with session.request(
-                req.method, self.base_url + req.path, params=dict(req.params) or None,
-                headers=dict(req.headers) or None, data=req.body,
+                req.method, url, params=params, headers=dict(req.headers) or None,
+                data=req.body,
             ) as resp:
                 status = resp.status
                 text = await resp.text()

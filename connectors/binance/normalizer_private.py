@@ -51,19 +51,9 @@ from ttxt_kafka.events import (
     Wallet,
 )
 
-from ..orders.normalize import (
-    PARSE_ERRORS,
-    PrivateNormalizer,
-    Raw,
-    add,
-    average,
-    is_zero,
-    malformed,
-    nonzero,
-    parse,
-    unsigned,
-    us,
-)
+from ..base.errors import MalformedMessage
+from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
+from ..orders.normalize import PARSE_ERRORS, add, average, is_zero, nonzero, unsigned, us
 
 _STATUS = {
     "NEW": OrderStatus.NEW,
@@ -105,7 +95,7 @@ def event_type(raw: Raw) -> str | None:
     """The frame's event type (`e`), e.g. to renew the listen key on `listenKeyExpired`."""
     try:
         event = unwrap(parse(raw)).get("e")
-    except PARSE_ERRORS:
+    except (*PARSE_ERRORS, MalformedMessage):
         return None
     return event if isinstance(event, str) else None
 
@@ -127,7 +117,7 @@ def balance_delta(raw: Raw) -> BalanceDelta:
         raise malformed(raw, exc) from None
 
 
-class _BinancePrivate(PrivateNormalizer):
+class _BinancePrivate(BaseNormalizer):
     def __init__(self, symbols: Any = None) -> None:
         super().__init__(symbols)
         self._handlers: dict[str, Callable[[dict[str, Any], int], list[Event]]] = {}

@@ -20,7 +20,7 @@ whole (unified) account: its venue is the one the normalizer was built with.
       `wallet_from_rest`.
   position -> PositionUpdate per item (positionIdx 1/2: the hedge-mode LONG/SHORT leg; 0:
       side Buy -> LONG, Sell -> SHORT, "" -> FLAT; sequence = seq).
-  op frames (auth, subscribe, pong) -> nothing; a refused op raises PrivateStreamError.
+  op frames (auth, subscribe, pong) -> nothing; a refused op raises ExchangeMessageError.
 """
 
 from __future__ import annotations
@@ -42,18 +42,9 @@ from ttxt_kafka.events import (
     Wallet,
 )
 
-from ..orders.normalize import (
-    PARSE_ERRORS,
-    PrivateNormalizer,
-    PrivateStreamError,
-    Raw,
-    is_zero,
-    malformed,
-    nonzero,
-    parse,
-    plain,
-    us,
-)
+from ..base.errors import ExchangeMessageError
+from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
+from ..orders.normalize import PARSE_ERRORS, is_zero, nonzero, plain, us
 
 VENUES = {"spot": "bybit_spot", "linear": "bybit_linear", "inverse": "bybit_inverse",
           "option": "bybit_option"}
@@ -77,7 +68,7 @@ def venue_of(category: str) -> str:
     return VENUES.get(category, f"bybit_{category}")
 
 
-class BybitPrivateNormalizer(PrivateNormalizer):
+class BybitPrivateNormalizer(BaseNormalizer):
     venue = "bybit"  # venue of account-wide events (wallet); others take their category's
 
     def __init__(self, symbols: Any = None, account_venue: str | None = None) -> None:
@@ -111,7 +102,7 @@ class BybitPrivateNormalizer(PrivateNormalizer):
         refused = msg.get("success") is False or msg.get("retCode") not in (None, 0)
         if refused:
             code = str(msg.get("retCode", msg.get("ret_code", "")))
-            raise PrivateStreamError("bybit", code, str(msg.get("ret_msg") or msg.get("retMsg")))
+            raise ExchangeMessageError("bybit", code, str(msg.get("ret_msg") or msg.get("retMsg")))
         return []
 
     def order(self, d: dict[str, Any], receive_ts: int) -> OrderUpdate:
@@ -201,7 +192,7 @@ def wallet_from_rest(body: dict[str, Any], receive_ts: int, venue: str = "bybit"
     """GET /v5/account/wallet-balance -> one full Wallet snapshot per account."""
     try:
         if body.get("retCode") not in (None, 0):
-            raise PrivateStreamError("bybit", str(body["retCode"]), str(body.get("retMsg")))
+            raise ExchangeMessageError("bybit", str(body["retCode"]), str(body.get("retMsg")))
         exchange_ts = us(body.get("time") or 0)
         return [Wallet(venue=venue, symbol="", exchange_ts=exchange_ts, receive_ts=receive_ts,
                        account_type=d.get("accountType", ""),

@@ -1,11 +1,11 @@
-"""Helpers shared by the private-stream normalizers: parsing, errors, exact decimal strings.
+"""Helpers shared by the private-stream normalizers: the parse errors they catch and exact
+decimal strings.
 
-The normalizers follow the connector framework's contract (`connectors.base.normalizer`, on
-the connectors branch): `normalizer(raw, receive_ts) -> list[Event]`, pure, a symbol map given
-at construction, `MalformedMessage` for a frame it cannot read, no events for control frames.
-`PrivateNormalizer` mirrors that base class (same constructor, `symbol()` and call signature)
-so that when both branches meet it is replaced by it, and `MalformedPrivateMessage` by
-`MalformedMessage`.
+The normalizers follow the connector framework's contract (`connectors.base.normalizer`):
+`normalizer(raw, receive_ts) -> list[Event]`, pure, a symbol map given at construction,
+`MalformedMessage` for a frame it cannot read, `ExchangeMessageError` for an error the exchange
+reports (a refused auth), no events for control frames. They derive from `BaseNormalizer` and
+use its `parse` / `malformed`.
 
 Exactness: values pass through as the exchange's strings. Where a value must be derived
 (Binance's `free + locked`, a size without its sign, an average price from cumulative
@@ -14,81 +14,13 @@ quote / quantity) it is computed with `Decimal` and written back in plain notati
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
-
-from ttxt_kafka.events import Event
-
-Raw = str | bytes | bytearray | Mapping[str, Any]
-
-# Quote assets tried, longest first, to split an unknown native symbol (fallback only).
-_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD", "EUR", "TRY", "BTC", "ETH", "BNB")
 
 # An average price rarely terminates: it is given to 34 significant digits (decimal128).
 _AVERAGE = Context(prec=34)
 
 PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, InvalidOperation)
-
-
-class MalformedPrivateMessage(ValueError):
-    """A private-stream frame that cannot be turned into events (bad JSON, missing fields)."""
-
-
-class PrivateStreamError(Exception):
-    """The exchange reported an error on the private stream (e.g. authentication refused)."""
-
-    def __init__(self, exchange: str, code: str, message: str) -> None:
-        super().__init__(f"{exchange} error {code}: {message}")
-        self.exchange = exchange
-        self.code = code
-        self.message = message
-
-
-def parse(raw: Raw) -> Any:
-    if isinstance(raw, str | bytes | bytearray):
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise MalformedPrivateMessage(f"not JSON ({exc}): {head(raw)}") from None
-    return raw
-
-
-def head(raw: Raw, n: int = 120) -> str:
-    text = raw if isinstance(raw, str) else repr(raw)
-    return text[:n] + ("..." if len(text) > n else "")
-
-
-def malformed(raw: Raw, exc: BaseException) -> MalformedPrivateMessage:
-    what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-    return MalformedPrivateMessage(f"{what} in {head(raw)}")
-
-
-class PrivateNormalizer:
-    """Venue name and the native -> normalized symbol map (see the module docstring)."""
-
-    venue: str = ""
-
-    def __init__(self, symbols: Mapping[str, str] | None = None) -> None:
-        self._names: dict[str, str] = dict(symbols or {})
-
-    def symbol(self, native: str) -> str:
-        """Normalized symbol of a native one; unknown ones are guessed once and remembered."""
-        name = self._names.get(native)
-        if name is None:
-            name = self._names[native] = guess_symbol(native)
-        return name
-
-    def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
-        raise NotImplementedError
-
-
-def guess_symbol(native: str) -> str:
-    for quote in _QUOTES:
-        if native.endswith(quote) and len(native) > len(quote):
-            return f"{native[: -len(quote)]}/{quote}"
-    return native
 
 
 # ---------------------------------------------------------------- exact values

@@ -31,7 +31,9 @@ from .events import (
 )
 from .external import ExternalBook, ExternalLiquidity
 from .fees import FeeSchedule
+from .instruments import instrument_from_info
 from .linear import Position
+from .live import LiveBook
 from .model import (
     Action,
     ExecType,
@@ -52,6 +54,7 @@ __all__ = [
     "ExternalLiquidity",
     "FeeSchedule",
     "Instrument",
+    "LiveBook",
     "MarketKind",
     "MatchingEngine",
     "OrderAccepted",
@@ -64,4 +67,5 @@ __all__ = [
     "Reason",
     "StpMode",
     "TradeFill",
+    "instrument_from_info",
 ]

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "ttxt_kafka.cli.files_cmd",
     "ttxt_kafka.cli.replay_cmd",
     "ttxt_kafka.cli.backtest_cmd",
+    "ttxt_kafka.cli.order_cmd",
     "ttxt_kafka.cli.run_cmd",
     "ttxt_kafka.cli.top_cmd",
 ]

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         for c in config.connectors:
             streams = [k for k, v in c.streams.model_dump().items() if v]
-            print(f"{c.venue}: {', '.join(c.symbols)} [{', '.join(streams)}]")
+            trading = f" trading {c.trading.mode}" if c.trading is not None else ""
+            print(f"{c.venue}: {', '.join(c.symbols)} [{', '.join(streams)}]{trading}")
         print("topics: " + ", ".join(topics_of(config)))
         return 0
     from aiokafka.errors import KafkaError

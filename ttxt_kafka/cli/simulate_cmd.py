@@ -2,6 +2,10 @@
 
     ttxt simulate --venue binance --synthetic --symbols BTCUSDT,ETHUSDT --rate 50
     ttxt simulate --venue bybit_linear --capture ../shared/fixtures/bybit/live_v5_...BYBIT.jsonl
+    ttxt simulate --venue binance --synthetic --trading --balance USDT=10000 --balance BTC=1
+
+`--trading` adds the private side (orders, user data): requests must be signed with the key in
+TTXT_<VENUE>_API_KEY / TTXT_<VENUE>_API_SECRET, as a connector configured for that venue sends.
 
 It prints the WS and REST base URLs to point a connector at, then serves until interrupted.
 """
@@ -66,6 +70,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-steps", type=int, default=None, help="synthetic: stop after N updates per symbol"
     )
+    p.add_argument("--trading", action="store_true",
+                   help="serve the private side too (key from TTXT_<VENUE>_API_KEY/_SECRET)")
+    p.add_argument("--balance", action="append", default=[], metavar="ASSET=AMOUNT",
+                   help="--trading: a starting balance (repeatable; default a large float)")
 
 
 def build_source(args: argparse.Namespace) -> Source:
@@ -77,13 +85,42 @@ def build_source(args: argparse.Namespace) -> Source:
     )
 
 
+def build_trading(args: argparse.Namespace) -> Any:
+    """The private side's settings (None without --trading); bad input is a ValueError."""
+    if not args.trading:
+        return None
+    from decimal import Decimal, InvalidOperation
+
+    from connectors.base.credentials import CredentialsError, load_credentials
+    from simulator.trading import TradingSettings
+
+    try:
+        credentials = load_credentials(args.venue)
+    except CredentialsError as exc:
+        raise ValueError(str(exc)) from None
+    if not args.balance:
+        return TradingSettings(credentials)
+    balances = {}
+    for item in args.balance:
+        asset, _, amount = item.partition("=")
+        try:
+            balances[asset.strip().upper()] = Decimal(amount)
+        except InvalidOperation:
+            raise ValueError(f"--balance {item!r}: use ASSET=AMOUNT, e.g. USDT=10000") from None
+    return TradingSettings(credentials, balances=balances)
+
+
 async def _serve(args: argparse.Namespace) -> None:
-    sim = Simulator(args.venue, build_source(args), host=args.host, port=args.port)
+    sim = Simulator(args.venue, build_source(args), host=args.host, port=args.port,
+                    trading=build_trading(args))
     await sim.start()
     print(f"simulating {sim.venue.value} from {sim.feed.kind} source", flush=True)
     print(f"WS   {sim.ws_url}   (e.g. {sim.ws_endpoint})", flush=True)
     print(f"REST {sim.rest_url}", flush=True)
     print(f"control {sim.rest_url}/_sim/state  (POST /_sim/fault)", flush=True)
+    if sim.private is not None:
+        print(f"trading account {sim.exchange.account}: {len(sim.exchange.instruments)} "
+              "instruments", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,231 @@
+"""The simulator's private side, spoken to directly (no connector, no Kafka): signatures and
+timestamp windows checked like the exchanges check them, refusals with their codes, faults on
+demand, listen keys, user data and private streams, Bybit's trade WS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import websockets
+from connector_support import BINANCE_SPOT_WS, fixture
+from sim_helpers import recv_json
+from trading_support import API_KEY, API_SECRET, CREDENTIALS, simulator
+from yarl import URL
+
+from connectors.base.credentials import Credentials
+from connectors.binance import auth as binance_auth
+from connectors.binance.orders import user_data_subscribe
+from connectors.bybit import auth as bybit_auth
+from simulator import CaptureSource, Simulator
+from simulator.trading import TradingSettings
+from ttxt_kafka.events import Side
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def binance_call(base: str, method: str, path: str, params: list[tuple[str, str]], *,
+                       credentials: Credentials = CREDENTIALS, timestamp: int | None = None
+                       ) -> tuple[int, Any]:
+    signed = binance_auth.sign_rest(credentials, params, timestamp_ms=timestamp or now_ms())
+    async with aiohttp.ClientSession() as http, http.request(
+            method, URL(f"{base}{path}?{signed.query}", encoded=True),
+            headers=signed.headers) as resp:
+        return resp.status, await resp.json()
+
+
+async def bybit_call(base: str, method: str, path: str, args: dict[str, Any], *,
+                     timestamp: int | None = None) -> Any:
+    ts = timestamp or now_ms()
+    if method == "GET":
+        query = bybit_auth.encode_query(args)
+        headers = bybit_auth.sign_rest(CREDENTIALS, query, timestamp_ms=ts)
+        url, body = URL(f"{base}{path}?{query}", encoded=True), None
+    else:
+        body = bybit_auth.json_body(args)
+        headers = bybit_auth.sign_rest(CREDENTIALS, body, timestamp_ms=ts)
+        url = URL(base + path)
+    async with aiohttp.ClientSession() as http, http.request(method, url, data=body,
+                                                            headers=headers) as resp:
+        return await resp.json()
+
+
+ORDER = [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"),
+         ("quantity", "0.01"), ("price", "60000.0"), ("newClientOrderId", "sig-1")]
+
+
+async def test_binance_signed_rest_is_checked_like_binance() -> None:
+    sim = simulator("binance", rate=None)
+    await sim.start()
+    base = sim.rest_url
+    try:
+        wrong = Credentials(API_KEY, API_SECRET[:-1] + "X")
+        assert await binance_call(base, "POST", "/api/v3/order", ORDER, credentials=wrong) == (
+            400, {"code": -1022, "msg": "Signature for this request is not valid."})
+        assert (await binance_call(base, "POST", "/api/v3/order", ORDER,
+                                   credentials=Credentials("other" * 13, API_SECRET)))[1][
+            "code"] == -2015
+        stale = await binance_call(base, "POST", "/api/v3/order", ORDER,
+                                   timestamp=now_ms() - 6000)
+        assert stale == (400, {"code": -1021, "msg": binance_auth.MSG_OUTSIDE_WINDOW})
+        assert not sim.exchange.engine._orders  # noqa: SLF001 - nothing got through
+        status, body = await binance_call(base, "POST", "/api/v3/order", ORDER)
+        assert status == 200 and body["status"] == "NEW" and body["price"] == "60000.00000000"
+        assert (await binance_call(base, "POST", "/api/v3/order", ORDER))[1] == {
+            "code": -2010, "msg": "Duplicate order sent."}
+        status, body = await binance_call(base, "GET", "/api/v3/order",
+                                          [("symbol", "BTCUSDT"), ("origClientOrderId", "nope")])
+        assert (status, body["code"]) == (400, -2013)
+        sim.inject("rate_limit")
+        status, body = await binance_call(base, "GET", "/api/v3/openOrders", [])
+        assert (status, body["code"]) == (429, -1003)
+        sim.inject("insufficient_balance")
+        order2 = [(k, "sig-2" if k == "newClientOrderId" else v) for k, v in ORDER]
+        assert (await binance_call(base, "POST", "/api/v3/order", order2))[1]["code"] == -2010
+        sim.inject("bad_signature")
+        assert (await binance_call(base, "GET", "/api/v3/account", []))[1]["code"] == -1022
+        status, body = await binance_call(base, "DELETE", "/api/v3/openOrders",
+                                          [("symbol", "BTCUSDT")])
+        assert status == 200 and [o["origClientOrderId"] for o in body] == ["sig-1"]
+        applied = [f["kind"] for f in sim.state()["faults_applied"]]
+        assert applied == ["rate_limit", "insufficient_balance", "bad_signature"]
+    finally:
+        await sim.stop()
+
+
+async def test_binance_spot_user_data_over_the_ws_api() -> None:
+    sim = simulator("binance", rate=None)
+    await sim.start()
+    try:
+        async with websockets.connect(f"{sim.ws_url}/ws-api/v3") as ws:
+            bad = user_data_subscribe(Credentials(API_KEY, "nope" * 16),
+                                      timestamp_ms=now_ms(), request_id="a")
+            await ws.send(json.dumps(bad))
+            assert (await recv_json(ws))["error"]["code"] == -1022
+            await ws.send(json.dumps(user_data_subscribe(CREDENTIALS, timestamp_ms=now_ms(),
+                                                         request_id="b")))
+            assert await recv_json(ws) == {"id": "b", "status": 200,
+                                           "result": {"subscriptionId": 0}}
+            status, _ = await binance_call(sim.rest_url, "POST", "/api/v3/order", ORDER)
+            assert status == 200
+            report = await recv_json(ws)
+            assert report["subscriptionId"] == 0
+            assert (report["event"]["e"], report["event"]["X"], report["event"]["c"]) == (
+                "executionReport", "NEW", "sig-1")
+            balances = await recv_json(ws)
+            assert balances["event"]["e"] == "outboundAccountPosition"
+            assert {b["a"]: b["l"] for b in balances["event"]["B"]} == {"USDT": "600.00000000"}
+    finally:
+        await sim.stop()
+
+
+async def test_binance_usdm_listen_key_and_user_stream() -> None:
+    sim = simulator("binance_usdm", rate=None)
+    await sim.start()
+    try:
+        headers = {binance_auth.API_KEY_HEADER: API_KEY}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{sim.rest_url}/fapi/v1/listenKey",
+                                 headers={binance_auth.API_KEY_HEADER: "x"}) as resp:
+                assert resp.status == 401
+            async with http.post(f"{sim.rest_url}/fapi/v1/listenKey", headers=headers) as resp:
+                key = (await resp.json())["listenKey"]
+            async with http.put(f"{sim.rest_url}/fapi/v1/listenKey", headers=headers) as resp:
+                assert (await resp.json())["listenKey"] == key
+        async with websockets.connect(f"{sim.ws_url}/ws/{key}") as ws:
+            market = [("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"),
+                      ("quantity", "0.01"), ("newClientOrderId", "short-1")]
+            assert (await binance_call(sim.rest_url, "POST", "/fapi/v1/order", market))[0] == 200
+            events = [await recv_json(ws) for _ in range(3)]
+            assert [e["e"] for e in events] == ["ORDER_TRADE_UPDATE"] * 2 + ["ACCOUNT_UPDATE"]
+            assert events[1]["o"]["X"] == "FILLED" and events[1]["o"]["x"] == "TRADE"
+            assert events[2]["a"]["P"][0]["pa"] == "-0.01"
+            status, risk = await binance_call(sim.rest_url, "GET", "/fapi/v3/positionRisk", [])
+            assert [(p["symbol"], p["positionAmt"]) for p in risk] == [("BTCUSDT", "-0.01")]
+            sim.inject("drop_connection")
+            await asyncio.wait_for(ws.wait_closed(), 5)
+    finally:
+        await sim.stop()
+
+
+async def test_bybit_rest_trade_ws_and_private_stream() -> None:
+    sim = simulator("bybit_linear", rate=None)
+    await sim.start()
+    try:
+        create = {"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                  "orderType": "Market", "qty": "0.01", "orderLinkId": "by-1"}
+        stale = await bybit_call(sim.rest_url, "POST", "/v5/order/create", create,
+                                 timestamp=now_ms() - 10_000)
+        assert stale["retCode"] == 10002
+        async with websockets.connect(f"{sim.ws_url}/v5/private") as private, \
+                websockets.connect(f"{sim.ws_url}/v5/trade") as trade:
+            order = {"reqId": "r1", "header": bybit_auth.trade_header(now_ms()),
+                     "op": "order.create", "args": [create]}
+            await trade.send(json.dumps(order))
+            assert (await recv_json(trade))["retCode"] == 10003  # not authenticated yet
+            bad_auth = bybit_auth.ws_auth_message(Credentials(API_KEY, "x" * 64),
+                                                  now_ms() + 5000)
+            await trade.send(json.dumps(bad_auth))
+            assert (await recv_json(trade))["retCode"] == 10004
+            for ws in (trade, private):
+                await ws.send(json.dumps(bybit_auth.ws_auth_message(CREDENTIALS,
+                                                                    now_ms() + 5000)))
+            assert (await recv_json(trade))["retCode"] == 0
+            assert (await recv_json(private))["success"] is True
+            await private.send(json.dumps({"op": "subscribe", "args": ["order", "position"]}))
+            assert (await recv_json(private))["success"] is True
+            await trade.send(json.dumps(order))
+            answer = await recv_json(trade)
+            assert (answer["reqId"], answer["retCode"], answer["data"]["orderLinkId"]) == (
+                "r1", 0, "by-1")
+            topics = [(await recv_json(private))["topic"] for _ in range(2)]
+            assert topics == ["order", "position"]
+            # orderLinkId is unique for good on Bybit, even once the order is filled
+            order["reqId"] = "r2"
+            order["header"] = bybit_auth.trade_header(now_ms())
+            await trade.send(json.dumps(order))
+            assert (await recv_json(trade))["retCode"] == 110072
+            # a PostOnly that would take is accepted, then cancelled with the reason
+            post = dict(create, orderType="Limit", price="99999.0", timeInForce="PostOnly",
+                        orderLinkId="by-post")
+            await trade.send(json.dumps({"reqId": "r3", "header": bybit_auth.trade_header(
+                now_ms()), "op": "order.create", "args": [post]}))
+            assert (await recv_json(trade))["retCode"] == 0
+            cancelled = await recv_json(private)
+            assert cancelled["data"][0]["orderStatus"] == "Cancelled"
+            assert cancelled["data"][0]["rejectReason"] == "EC_PostOnlyWillTakeLiquidity"
+        found = await bybit_call(sim.rest_url, "GET", "/v5/order/realtime",
+                                 {"category": "linear", "orderLinkId": "by-post"})
+        assert found["result"]["list"][0]["orderStatus"] == "Cancelled"
+    finally:
+        await sim.stop()
+
+
+async def test_a_capture_is_the_liquidity_too() -> None:
+    sim = Simulator("binance", CaptureSource(fixture(BINANCE_SPOT_WS)),
+                    trading=TradingSettings(CREDENTIALS))
+    await sim.start()
+    try:
+        for symbol in sorted(sim.feed.symbols()):  # the first one the capture has a book of
+            book = sim.exchange.liquidity[symbol]
+            book.refresh()
+            best = book.best(Side.SELL)
+            if best is not None:
+                break
+        assert best is not None
+        info = sim.exchange.instruments[symbol]
+        status, body = await binance_call(
+            sim.rest_url, "POST", "/api/v3/order",
+            [("symbol", symbol), ("side", "BUY"), ("type", "MARKET"),
+             ("quantity", info.min_qty), ("newClientOrderId", "cap-1")])
+        assert status == 200 and body["status"] == "FILLED", body
+        assert Decimal(body["executedQty"]) == Decimal(info.min_qty)
+        assert Decimal(body["cummulativeQuoteQty"]) == Decimal(info.min_qty) * best[0]
+    finally:
+        await sim.stop()

@@ -1,0 +1,377 @@
+"""`ttxt order ...` and `ttxt orders VENUE`: order commands onto a venue's orders topic, and what
+comes back on its executions and account topics.
+
+    ttxt order buy binance BTC/USDT 0.01 --limit 60000.1 --tif GTC --post-only
+    ttxt order sell bybit_linear BTC/USDT 0.01                # market
+    ttxt order cancel binance BTC/USDT --client-id my-1
+    ttxt order amend binance BTC/USDT --client-id my-1 --price 60001 --qty 0.02
+    ttxt order cancel-all binance [BTC/USDT]
+    ttxt orders binance [--sync]                              # open orders, wallet, executions
+
+`order` writes one command (keyed by symbol) and prints, one JSON object per line, its ack and
+the order updates and fills of its order, until the order is finished or `--follow` seconds
+after the ack; exit 0 when accepted (or not sent: trading mode off), 1 when rejected, 2 when no
+ack came within `--timeout` (is a connector with `trading:` running for the venue?).
+`orders` reads the executions and account topics back (`--since` minutes); `--sync` first asks
+the connector for a fresh REST snapshot (an `AccountSync` command) and waits for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from ..codec import DEFAULT_CODEC, CodecError
+from ..events import (
+    AckStatus,
+    AmendOrder,
+    CancelAllOrders,
+    CancelOrder,
+    CreateOrder,
+    Event,
+    Fill,
+    OrderAck,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    PositionUpdate,
+    Side,
+    TimeInForce,
+    Wallet,
+    now_us,
+)
+from ..render import event_to_dict
+from ..topics import DEFAULT_PREFIX, topic
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+
+FINISHED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED,
+                      OrderStatus.EXPIRED})
+OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_bootstrap_arg(p)
+    p.add_argument("--prefix", default=DEFAULT_PREFIX, help="topic prefix (default ttxt)")
+    p.add_argument("--timeout", type=float, default=15.0, metavar="S",
+                   help="seconds to wait for the ack (default 15)")
+    p.add_argument("--follow", type=float, default=2.0, metavar="S",
+                   help="seconds to keep printing the order's updates after the ack (default 2)")
+
+
+def _ref(p: argparse.ArgumentParser) -> None:
+    ref = p.add_mutually_exclusive_group(required=True)
+    ref.add_argument("--client-id", metavar="ID")
+    ref.add_argument("--order-id", metavar="ID")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    order = sub.add_parser("order", help="send an order command and print what comes back",
+                           description=__doc__.splitlines()[0] if __doc__ else None)
+    kinds = order.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for side in ("buy", "sell"):
+        p = kinds.add_parser(side, help=f"{side} (limit with --limit, else market)")
+        p.add_argument("venue")
+        p.add_argument("symbol")
+        p.add_argument("qty")
+        p.add_argument("--limit", metavar="PRICE", help="limit price (default: market order)")
+        p.add_argument("--tif", choices=["GTC", "IOC", "FOK"], default="GTC")
+        p.add_argument("--post-only", action="store_true")
+        p.add_argument("--reduce-only", action="store_true")
+        p.add_argument("--client-id", metavar="ID", default="",
+                       help="client order id (default: derived from the command id)")
+        p.add_argument("--take-profit", metavar="PRICE")
+        p.add_argument("--stop-loss", metavar="PRICE")
+        _common(p)
+        p.set_defaults(func=run_order)
+    p = kinds.add_parser("cancel", help="cancel one order")
+    p.add_argument("venue")
+    p.add_argument("symbol")
+    _ref(p)
+    _common(p)
+    p.set_defaults(func=run_order)
+    p = kinds.add_parser("amend", help="new price and/or quantity for an open order")
+    p.add_argument("venue")
+    p.add_argument("symbol")
+    _ref(p)
+    p.add_argument("--price", metavar="PRICE")
+    p.add_argument("--qty", metavar="QTY")
+    _common(p)
+    p.set_defaults(func=run_order)
+    p = kinds.add_parser("cancel-all", help="cancel every open order (of a symbol)")
+    p.add_argument("venue")
+    p.add_argument("symbol", nargs="?", default="")
+    _common(p)
+    p.set_defaults(func=run_order)
+
+    p = sub.add_parser("orders", help="a venue's open orders, wallet and recent executions")
+    p.add_argument("venue")
+    add_bootstrap_arg(p)
+    p.add_argument("--prefix", default=DEFAULT_PREFIX)
+    p.add_argument("--since", type=float, default=1440.0, metavar="MINUTES",
+                   help="read the topics back this far (default 1440: one day)")
+    p.add_argument("--executions", type=int, default=10, metavar="N",
+                   help="recent executions to show (default 10)")
+    p.add_argument("--sync", action="store_true",
+                   help="ask the connector for a REST snapshot first and wait for it")
+    p.add_argument("--timeout", type=float, default=15.0, metavar="S")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=run_orders)
+
+
+# ====================================================================== commands
+
+
+def build_command(args: argparse.Namespace, command_id: str) -> Event:
+    ts = now_us()
+    header: dict[str, Any] = {"venue": args.venue, "symbol": args.symbol, "exchange_ts": ts,
+                              "receive_ts": ts, "command_id": command_id}
+    if args.kind in ("buy", "sell"):
+        return CreateOrder(
+            **header, client_order_id=args.client_id, side=Side(args.kind.upper()),
+            order_type=OrderType.LIMIT if args.limit else OrderType.MARKET,
+            time_in_force=TimeInForce(args.tif), post_only=args.post_only,
+            reduce_only=args.reduce_only, qty=args.qty, price=args.limit,
+            take_profit=args.take_profit, stop_loss=args.stop_loss)
+    if args.kind == "cancel":
+        return CancelOrder(**header, client_order_id=args.client_id, order_id=args.order_id)
+    if args.kind == "amend":
+        if args.price is None and args.qty is None:
+            raise CliError("amend needs --price and/or --qty")
+        return AmendOrder(**header, client_order_id=args.client_id, order_id=args.order_id,
+                          new_price=args.price, new_qty=args.qty)
+    return CancelAllOrders(**header)
+
+
+def run_order(args: argparse.Namespace) -> int:
+    bootstrap = resolve_bootstrap(args.bootstrap)
+    try:
+        return asyncio.run(_order(bootstrap, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _client_order_id(command: Event) -> str | None:
+    """The client order id the command's order has (a create's is derived when not given)."""
+    if isinstance(command, CreateOrder):
+        if command.client_order_id:
+            return command.client_order_id
+        from connectors.orders.client_ids import client_order_id_for
+
+        return client_order_id_for(command.command_id)
+    return getattr(command, "client_order_id", None) or None
+
+
+async def _order(bootstrap: str, args: argparse.Namespace) -> int:
+    from ..bus import KafkaQueue
+
+    command_id = f"cli-{uuid.uuid4().hex[:24]}"
+    command = build_command(args, command_id)
+    cid = _client_order_id(command)
+    executions = topic(args.venue, "executions", args.prefix)
+    async with _Watch(bootstrap, executions) as watch:
+        async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
+            await queue.publish(command)
+            await queue.flush()
+        ack: OrderAck | None = None
+        deadline = [time.monotonic() + args.timeout]  # moved on once the ack is in
+        async for event in watch.events(lambda: deadline[0]):
+            if isinstance(event, OrderAck) and event.command_id == command_id:
+                ack = event
+                _print(event)
+                cid = cid or event.client_order_id
+                if ack.status is not AckStatus.ACCEPTED or isinstance(command, CancelAllOrders):
+                    break
+                deadline[0] = time.monotonic() + args.follow
+            elif isinstance(event, OrderUpdate | Fill) and cid and event.client_order_id == cid:
+                _print(event)
+                if isinstance(event, OrderUpdate) and event.status in FINISHED and ack:
+                    # its last fill may follow the final update: a moment for it, then done
+                    deadline[0] = min(deadline[0], time.monotonic() + 0.5)
+    if ack is None:
+        print(f"ttxt order: no ack for {command_id} within {args.timeout:g}s: is a connector "
+              f"with `trading:` running for {args.venue} (prefix {args.prefix})?",
+              file=sys.stderr)
+        return 2
+    return 1 if ack.status is AckStatus.REJECTED else 0
+
+
+def _print(event: Event) -> None:
+    print(json.dumps(event_to_dict(event), separators=(",", ":")), flush=True)
+
+
+class _Watch:
+    """New records of a topic (all partitions, from its end when entered), decoded."""
+
+    def __init__(self, bootstrap: str, name: str) -> None:
+        self.name = name
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+
+    async def __aenter__(self) -> _Watch:
+        await self.consumer.start()
+        await self.consumer.topics()
+        partitions = self.consumer.partitions_for_topic(self.name)
+        if not partitions:
+            await self.consumer.stop()
+            raise CliError(f"topic {self.name!r} does not exist: start the venue's connector "
+                           "with `trading:` first")
+        tps = [TopicPartition(self.name, p) for p in sorted(partitions)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:
+            await self.consumer.position(tp)  # fixed now: what comes after is seen
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def events(self, deadline: Callable[[], float]) -> AsyncIterator[Event]:
+        while time.monotonic() < deadline():
+            batches = await self.consumer.getmany(timeout_ms=100)
+            for records in batches.values():
+                for r in records:
+                    try:
+                        yield DEFAULT_CODEC.decode(r.value or b"")
+                    except CodecError:
+                        continue
+
+
+# ====================================================================== orders VENUE
+
+
+def run_orders(args: argparse.Namespace) -> int:
+    bootstrap = resolve_bootstrap(args.bootstrap)
+    try:
+        return asyncio.run(_orders(bootstrap, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
+    account_topic = topic(args.venue, "account", args.prefix)
+    if args.sync:
+        from connectors.trading.sync_command import AccountSync
+
+        from ..bus import KafkaQueue
+
+        asked = now_us()
+        async with _Watch(bootstrap, account_topic) as watch:
+            async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
+                await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=asked,
+                                                receive_ts=asked,
+                                                command_id=f"cli-{uuid.uuid4().hex[:24]}"))
+                await queue.flush()
+            until = time.monotonic() + args.timeout
+            synced = False
+            async for event in watch.events(lambda: until):
+                if isinstance(event, Wallet) and event.is_snapshot and event.receive_ts >= asked:
+                    synced = True
+                    break
+        if not synced:
+            print(f"ttxt orders: no account snapshot within {args.timeout:g}s: is a connector "
+                  f"with `trading:` running for {args.venue}?", file=sys.stderr)
+            return 2
+    since_ms = int(time.time() * 1000 - args.since * 60_000)
+    executions = await _read_back(bootstrap, topic(args.venue, "executions", args.prefix),
+                                  since_ms)
+    account = await _read_back(bootstrap, account_topic, since_ms)
+    state = _state(executions, account)
+    if args.json:
+        for event in [*state["open"], *state["wallets"], *state["positions"],
+                      *executions[-args.executions:]]:
+            _print(event)
+        return 0
+    _show(state, executions[-args.executions:])
+    return 0
+
+
+def _state(executions: list[Event], account: list[Event]) -> dict[str, list[Any]]:
+    latest: dict[str, OrderUpdate] = {}
+    for event in executions:
+        if isinstance(event, OrderUpdate) and event.client_order_id:
+            latest[event.client_order_id] = event
+    wallets: dict[str, Wallet] = {}
+    balances: dict[str, Any] = {}
+    for event in account:
+        if isinstance(event, Wallet):
+            if event.is_snapshot:
+                balances = {}
+            balances.update({b.asset: b for b in event.balances})
+            wallets = {"": Wallet(venue=event.venue, symbol="", exchange_ts=event.exchange_ts,
+                                  receive_ts=event.receive_ts, account_type=event.account_type,
+                                  balances=list(balances.values()), is_snapshot=True)}
+    positions: dict[str, PositionUpdate] = {}
+    for event in account:
+        if isinstance(event, PositionUpdate):
+            positions[event.symbol] = event
+    return {"open": [u for u in latest.values() if u.status in OPEN],
+            "wallets": list(wallets.values()),
+            "positions": [p for p in positions.values() if p.size and float(p.size) != 0]}
+
+
+def _show(state: dict[str, list[Any]], recent: list[Event]) -> None:
+    opened: list[OrderUpdate] = state["open"]
+    print(f"open orders ({len(opened)}):")
+    for u in opened:
+        price = f" @ {u.price}" if u.price else ""
+        print(f"  {u.symbol} {u.side.value} {u.order_type.value} {u.qty}{price} filled "
+              f"{u.filled_qty} {u.status.value}  client_order_id={u.client_order_id} "
+              f"order_id={u.order_id}")
+    for w in state["wallets"]:
+        print("wallet:")
+        for b in w.balances:
+            locked = f" locked {b.locked}" if b.locked else ""
+            print(f"  {b.asset}: total {b.total} available {b.available}{locked}")
+    if state["positions"]:
+        print("positions:")
+        for p in state["positions"]:
+            print(f"  {p.symbol} {p.side.value} {p.size} entry {p.entry_price} "
+                  f"unrealized {p.unrealized_pnl}")
+    print(f"recent executions ({len(recent)}):")
+    for event in recent:
+        print("  " + json.dumps(event_to_dict(event), separators=(",", ":")))
+
+
+async def _read_back(bootstrap: str, name: str, since_ms: int) -> list[Event]:
+    """The topic's records from `since_ms` to its current end, decoded, in time order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    out: list[tuple[int, int, Event]] = []
+    try:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(name)
+        if not partitions:
+            raise CliError(f"topic {name!r} does not exist: start the venue's connector with "
+                           "`trading:` first")
+        tps = [TopicPartition(name, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        starts = await consumer.offsets_for_times({tp: since_ms for tp in tps})
+        ends = await consumer.end_offsets(tps)
+        remaining = {}
+        for tp in tps:
+            start = starts[tp].offset if starts.get(tp) is not None else ends[tp]
+            if start < ends[tp]:
+                consumer.seek(tp, start)
+                remaining[tp] = ends[tp]
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batches.items():
+                for r in records:
+                    if r.offset < remaining.get(tp, 0):
+                        with contextlib.suppress(CodecError):
+                            out.append((r.timestamp, r.offset,
+                                        DEFAULT_CODEC.decode(r.value or b"")))
+                if records and records[-1].offset + 1 >= remaining.get(tp, 0):
+                    remaining.pop(tp, None)
+    finally:
+        await consumer.stop()
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [e for _, _, e in out]
