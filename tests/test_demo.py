@@ -45,9 +45,16 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
     assert files and int(files[1]) == 4 and len(list((out / "data").glob("*.avro"))) == 4
     replayed = re.search(r"replayed: ([\d,]+) events", text)
     assert replayed and replayed[1] == files[2]  # every recorded event came back
-    assert re.search(r"Market maker on binance \(paper\): [1-9][\d,]* orders placed", text), text
+    # The market maker's orders reached the connector's paper trading and were acknowledged.
+    mm = re.search(r"Market maker on binance \(paper\): ([\d,]+) orders placed, .*?; "
+                   r"([\d,]+) accepted, ([\d,]+) rejected; ([\d,]+) fills", text)
+    assert mm and int(mm[1]) > 0 and int(mm[2]) > 0 and mm[3] == "0", text
     assert re.search(r"Candles: [1-9][\d,]* 1 s and 1 m klines", text), text
-    assert "Spread monitor: " in text and "Chart: " in text
+    assert "Spread monitor: " in text
+    assert re.search(r"Backtest of the same market maker over the recorded files \(ttxt "
+                     r"backtest\): [\d,]+ events, [1-9]", text), text
+    chart = re.search(r"^Chart: (\S+\.png)$", text, re.M)
+    assert chart and Path(chart[1]).is_file(), text
     last = text.rstrip().splitlines()[-1]
     assert last.strip().endswith("run examples/pipeline_live.yaml"), last
     # The logs went to the file, not the terminal.

@@ -31,6 +31,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.cluster import client_options
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class CommandConsumer(ConsumerRebalanceListener):
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.group_id,
             group_instance_id=self.instance_id, enable_auto_commit=False,
-            auto_offset_reset="latest")
+            auto_offset_reset="latest", **client_options())
         self._consumer.subscribe([self.topic], listener=self)
         await start_with_retry(self._consumer, self.bootstrap, self.connect_timeout)
 

@@ -16,6 +16,7 @@ from collections import OrderedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.events import OrderAck
 from ttxt_kafka.topics import TYPE_HEADER
@@ -57,7 +58,8 @@ class AckJournal:
 
     async def _scan(self, since_ms: int) -> None:
         started = time.monotonic()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                    **client_options())
         await consumer.start()
         found = read = 0
         try:

@@ -30,6 +30,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..events import (
     AckStatus,
@@ -213,7 +214,8 @@ class _Watch:
 
     def __init__(self, bootstrap: str, name: str) -> None:
         self.name = name
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                         **client_options())
 
     async def __aenter__(self) -> _Watch:
         await self.consumer.start()
@@ -342,7 +344,8 @@ def _show(state: dict[str, list[Any]], recent: list[Event]) -> None:
 
 async def _read_back(bootstrap: str, name: str, since_ms: int) -> list[Event]:
     """The topic's records from `since_ms` to its current end, decoded, in time order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                **client_options())
     await consumer.start()
     out: list[tuple[int, int, Event]] = []
     try:

@@ -85,12 +85,23 @@ def demo_pipeline(path: Path, prefix: str, data_dir: Path) -> Pipeline:
     return p.model_copy(update={
         "name": f"demo {prefix}",
         "topic_prefix": prefix,
-        "connectors": [c.model_copy(update={"metrics_port": 0}) for c in p.connectors],
+        "connectors": [_own_groups(c.model_copy(update={"metrics_port": 0}), prefix)
+                       for c in p.connectors],
         "recorder": recorder,
         "strategies": [s.model_copy(update={"metrics_port": 0,
                                             "group": f"{prefix}-{s.service_name}"})
                        for s in p.strategies],
     })
+
+
+def _own_groups(connector: Any, prefix: str) -> Any:
+    """A trading connector's orders consumer group, the demo's own (several demos, or a demo
+    and a test run, may share a broker)."""
+    trading = getattr(connector, "trading", None)
+    if trading is None:
+        return connector
+    return connector.model_copy(update={"trading": trading.model_copy(
+        update={"group_id": f"{prefix}-trader-{connector.service_name}"})})
 
 
 # --------------------------------------------------------------------------- logging
@@ -290,7 +301,7 @@ async def _check(run: PipelineRun, result: DemoResult) -> None:
 async def _backtest(result: DemoResult, pipeline: Pipeline) -> None:
     """The pipeline's market maker, the same class and parameters, backtested over the files
     the recorder just wrote (`ttxt backtest`): its report and chart go to <out>/backtest."""
-    from strategies.backtest import BacktestConfig, file_events, run_backtest
+    from strategies.backtest import file_events, run_backtest
 
     from ..pipeline.services import build_strategy
 
@@ -299,8 +310,7 @@ async def _backtest(result: DemoResult, pipeline: Pipeline) -> None:
         result.chart_note = "no market maker in the pipeline: no backtest"
         return
     strategy = build_strategy(spec)
-    base, _, quote = str(strategy.symbols[0]).partition("/")
-    config = BacktestConfig(balances={"*": {quote: Decimal(100_000), base: Decimal(1)}})
+    config = _backtest_config(pipeline, strategy)
     out = result.out_dir / "backtest"
     report = await run_backtest(
         strategy, file_events(result.data_dir, venues=strategy.venues, symbols=strategy.symbols),
@@ -310,6 +320,23 @@ async def _backtest(result: DemoResult, pipeline: Pipeline) -> None:
     result.chart = str(charts[0]) if charts else None
     if not charts:
         result.chart_note = "not drawn: " + report.files.get("chart_error", "no symbol traded")
+
+
+def _backtest_config(pipeline: Pipeline, strategy: Any) -> Any:
+    """The paper account of the strategy's venue (balances, fees), for a like-for-like backtest."""
+    from simulator.matching import FeeSchedule
+    from strategies.backtest import BacktestConfig
+
+    venue = strategy.venues[0]
+    trading = next((getattr(c, "trading", None) for c in pipeline.connectors
+                    if getattr(c, "venue", None) == venue), None)
+    if trading is None:
+        base, _, quote = str(strategy.symbols[0]).partition("/")
+        return BacktestConfig(balances={"*": {quote: Decimal(100_000), base: Decimal(1)}})
+    paper = trading.paper
+    return BacktestConfig(
+        balances={venue: {asset: Decimal(qty) for asset, qty in paper.balances.items()}},
+        fees={venue: FeeSchedule(Decimal(paper.maker_fee), Decimal(paper.taker_fee))})
 
 
 async def _precreate(bootstrap: str, pipeline: Pipeline) -> None:

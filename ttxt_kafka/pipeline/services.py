@@ -184,8 +184,9 @@ class ConnectorsService(Service):
         from connectors.runner import run_connectors
 
         assert self.queue is not None
+        # With `bootstrap`, connectors with a `trading` section get their trader beside them.
         await run_connectors(self.config, self.queue, self._stop_event, on_started=started,
-                             **_trading_kwargs(run_connectors, self.bootstrap))
+                             bootstrap=self.bootstrap)
 
     async def _stop(self) -> None:
         self._stop_event.set()
@@ -196,14 +197,6 @@ class ConnectorsService(Service):
         finally:
             if self.queue is not None:
                 await self.queue.stop()  # flushes every event published
-
-
-def _trading_kwargs(run_connectors: Callable[..., Any], bootstrap: str) -> dict[str, Any]:
-    """run_connectors grows a `bootstrap` argument with the trading path (orders consumer)."""
-    import inspect
-
-    return ({"bootstrap": bootstrap}
-            if "bootstrap" in inspect.signature(run_connectors).parameters else {})
 
 
 # --------------------------------------------------------------------------- recorder
