@@ -9,9 +9,10 @@ connectors, recorder, strategy behind one start/stop lifecycle, each with its ow
 /health), `runner` (in this process, ordered start and stop), `processes` (one child process
 per service).
 
-Why here, in the core package: the CLI that composes the services lives here too, and the
-service packages (connectors, recorder, strategies, simulator) are imported only when a
-pipeline is built, so nothing in the core depends on them at import time except this package.
+Why here, in the core package: it is the declarative form of the CLI, which composes the same
+services from here too. It sits above the service packages (its config reuses their models, its
+services import their code when built); nothing else in the core imports it, so the core's own
+modules stay free of them.
 """
 
 from .config import Pipeline, PipelineError, load_pipeline, parse_pipeline
