@@ -21,18 +21,28 @@ Labelled by venue:
     ttxt_connector_last_frame_age_seconds since the newest frame on any connection (gauge)
     ttxt_connector_clock_drift_ms         exchange clock minus ours (gauge)
 
-Health: `checks()` says whether every connection is open and every book synced.
+and, for a connector that trades, its trader's counters (`TradingStats`), labelled by venue:
+
+    ttxt_trader_commands_total, ttxt_trader_accepted_total, ttxt_trader_rejected_total,
+    ttxt_trader_not_sent_total, ttxt_trader_dead_lettered_total, ttxt_trader_retries_total,
+    ttxt_trader_errors_total, ttxt_trader_private_events_total; ttxt_trader_ready (gauge)
+
+Health: `check()` says whether every connection is open, every book synced, every trader ready.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ttxt_kafka.health import CheckResult
 from ttxt_kafka.metrics import REGISTRY, Registry
 
 from .base.connector import Connector
+
+if TYPE_CHECKING:
+    from .trading import Trader
 
 # ConnectorStats field -> (metric name, help)
 COUNTERS: dict[str, tuple[str, str]] = {
@@ -50,12 +60,23 @@ COUNTERS: dict[str, tuple[str, str]] = {
 }
 
 
+TRADER_COUNTERS = ("commands", "accepted", "rejected", "not_sent", "dead_lettered", "retries",
+                   "errors", "private_events")
+
+
 class ConnectorMetrics:
     """Mirror some connectors' stats into `registry` (one collector, run at each scrape)."""
 
-    def __init__(self, connectors: Sequence[Connector], registry: Registry | None = None) -> None:
+    def __init__(self, connectors: Sequence[Connector], registry: Registry | None = None,
+                 traders: Sequence[Trader] = ()) -> None:
         self.connectors = list(connectors)
+        self.traders = list(traders)
         r = self.registry = registry or REGISTRY
+        self.trader_counters = {f: r.counter(f"ttxt_trader_{f}_total", f"orders path: {f}",
+                                             ["venue"]) for f in TRADER_COUNTERS} \
+            if traders else {}
+        self.trader_ready = r.gauge("ttxt_trader_ready", "consuming its orders topic",
+                                    ["venue"]) if traders else None
         self.counters = {field: r.counter(name, text, ["venue"])
                          for field, (name, text) in COUNTERS.items()}
         self.synced = r.gauge("ttxt_connector_books_synced", "books whole right now", ["venue"])
@@ -85,6 +106,12 @@ class ConnectorMetrics:
             self.age.labels(v).set(now - last if last else float("nan"))
             if c.clock_drift_us is not None:
                 self.drift.labels(v).set(c.clock_drift_us / 1000)
+        for t in self.traders:
+            trading = t.stats
+            for field, family in self.trader_counters.items():
+                family.labels(t.venue).value = float(getattr(trading, field))
+            if self.trader_ready is not None:
+                self.trader_ready.labels(t.venue).set(1 if t.ready.is_set() else 0)
 
     def check(self) -> CheckResult:
         """Healthy when every connection is open and every book synced."""
@@ -96,4 +123,8 @@ class ConnectorMetrics:
             ok = ok and synced == len(c.states)
             parts.append(f"{c.venue}: {opened}/{len(c.connections)} connections, "
                          f"{synced}/{len(c.states)} books synced")
+        for t in self.traders:
+            ok = ok and t.ready.is_set()
+            parts.append(f"{t.venue}: trading {t.mode}" + ("" if t.ready.is_set()
+                                                          else " (not consuming yet)"))
         return ok, "; ".join(parts)

@@ -48,6 +48,7 @@ async def run_connectors(
     on_started: Callable[[list[Connector]], None] | None = None,
     stats_interval: float = 0.0,
     bootstrap: str | None = None,
+    on_traders: Callable[[list[Trader]], None] | None = None,
 ) -> list[Connector]:
     """Start every connector, wait for `stop`, then stop them all. A connector that fails to
     start (unknown symbol, unreachable exchange when stopping) stops the others and raises.
@@ -63,6 +64,8 @@ async def run_connectors(
     try:
         if on_started is not None:
             on_started(connectors)
+        if on_traders is not None:  # e.g. to wait until they consume (`trader.ready`)
+            on_traders(traders)
         done, _ = await asyncio.wait([stopper, *runs], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in runs if t in done and t.exception() is not None]
     finally:

@@ -48,7 +48,9 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
     # The market maker's orders reached the connector's paper trading and were acknowledged.
     mm = re.search(r"Market maker on binance \(paper\): ([\d,]+) orders placed, .*?; "
                    r"([\d,]+) accepted, ([\d,]+) rejected; ([\d,]+) fills", text)
-    assert mm and int(mm[1]) > 0 and int(mm[2]) > 0 and mm[3] == "0", text
+    assert mm and int(mm[1]) > 0 and int(mm[2]) > 0, text
+    # (an amend can race a paper fill and be refused; a malformed order never is)
+    assert not re.search(r"most common rejection .*(tick|lot|notional|invalid)", text), text
     assert re.search(r"Candles: [1-9][\d,]* 1 s and 1 m klines", text), text
     assert "Spread monitor: " in text
     assert re.search(r"Backtest of the same market maker over the recorded files \(ttxt "

@@ -35,6 +35,7 @@ from .config import (
 if TYPE_CHECKING:
     from connectors.base.connector import Connector
     from connectors.config import Config as ConnectorsFile
+    from connectors.trading import Trader
     from recorder.metrics import MeteredRecorder
     from simulator import Simulator
     from ttxt_kafka.bus.metered import MeteredKafkaQueue
@@ -147,6 +148,7 @@ class ConnectorsService(Service):
         self.config = config
         self.bootstrap = bootstrap
         self.connectors: list[Connector] = []
+        self.traders: list[Trader] = []
         self.queue: MeteredKafkaQueue | None = None
         self._stop_event = asyncio.Event()
         self._task: asyncio.Task[Any] | None = None
@@ -167,26 +169,42 @@ class ConnectorsService(Service):
 
         def started(connectors: list[Connector]) -> None:
             self.connectors = connectors
-            metrics = ConnectorMetrics(connectors, self.registry)
+
+        def traders(traders: list[Trader]) -> None:
+            self.traders = traders
+            metrics = ConnectorMetrics(self.connectors, self.registry, traders)
             self.checks.add("connectors", metrics.check)
             self._started.set()
 
-        self._task = asyncio.ensure_future(self._run(started))
+        self._task = asyncio.ensure_future(self._run(started, traders))
         self._watch(self._task)
         # A config error (unknown symbol) fails here, at start, naming the service.
-        waiter = asyncio.ensure_future(self._started.wait())
-        await asyncio.wait([waiter, self._task], return_when=asyncio.FIRST_COMPLETED)
+        await self._until(self._started)
+        # Started = its traders consume their orders topics: a new consumer group starts at the
+        # topic's end, so a strategy started before would see its first orders skipped.
+        for trader in self.traders:
+            await self._until(trader.ready, timeout=60.0)
+
+    async def _until(self, event: asyncio.Event, timeout: float | None = None) -> None:
+        """Wait for `event` while the service runs; its failure is raised here."""
+        assert self._task is not None
+        waiter = asyncio.ensure_future(event.wait())
+        await asyncio.wait([waiter, self._task], timeout=timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         if self._task.done():
             self._task.result()
+        elif not event.is_set():
+            log.warning("%s: not ready after %.0fs; going on", self.label, timeout or 0)
 
-    async def _run(self, started: Callable[[list[Connector]], None]) -> None:
+    async def _run(self, started: Callable[[list[Connector]], None],
+                   traders: Callable[[list[Trader]], None]) -> None:
         from connectors.runner import run_connectors
 
         assert self.queue is not None
         # With `bootstrap`, connectors with a `trading` section get their trader beside them.
         await run_connectors(self.config, self.queue, self._stop_event, on_started=started,
-                             bootstrap=self.bootstrap)
+                             bootstrap=self.bootstrap, on_traders=traders)
 
     async def _stop(self) -> None:
         self._stop_event.set()
