@@ -46,6 +46,7 @@ def register(sub: Any) -> None:
     # Set by `--processes` for its children.
     p.add_argument("--simulator-port", action="append", default=[], help=argparse.SUPPRESS)
     p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -157,8 +158,13 @@ async def _main(args: argparse.Namespace, pipeline: Any, bootstrap: str | None) 
             return await run_processes(args.pipeline, pipeline, bootstrap, stop)
         # Relative data paths (the recorder's `out`) are from where ttxt runs, as with
         # `ttxt record --out`; `config:` references were resolved from the file's folder.
+        def started(_: Any) -> None:
+            if args.ready_file is not None:  # the supervisor starts the next kind now
+                args.ready_file.touch()
+
         await run_pipeline(pipeline, bootstrap, stop, base_dir=Path.cwd(),
-                           only=args.service, sim_ports=_sim_ports(args.simulator_port))
+                           only=args.service, sim_ports=_sim_ports(args.simulator_port),
+                           on_started=started)
         return 0
     except ServiceError as exc:
         raise CliError(str(exc)) from None

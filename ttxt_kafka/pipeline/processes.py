@@ -1,9 +1,11 @@
 """`ttxt run --processes`: one child process per service, supervised by this one.
 
 Each child is `ttxt run PIPELINE --service NAME` on the same file (same environment, so the same
-`${VAR}` expansion; no resolved copy with secrets is written anywhere). Simulators asked for
-port 0 get a free port chosen here, passed to every child, so connectors in other processes can
-reach them. Children run in their own session: a Ctrl-C in the terminal reaches only this
+`${VAR}` expansion; no resolved copy with secrets is written anywhere). They start kind after
+kind as in one process — simulators, connectors, recorder, strategies — the next kind once each
+child of the previous one says it has started (it creates its `--ready-file`). Simulators asked
+for port 0 get a free port chosen here, passed to every child, so connectors in other processes
+can reach them. Children run in their own session: a Ctrl-C in the terminal reaches only this
 supervisor, which stops the children in the pipeline's stop order (strategies, connectors,
 recorder, simulators), each group with SIGTERM, waiting for it to finish cleanly. A child that
 exits on its own stops the rest the same way. Children stop by themselves if this process dies.
@@ -18,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,20 +46,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-async def _wait_listening(host: str, port: int, child: Child, timeout: float = 30.0) -> None:
+async def _wait_started(child: Child, ready: Path, timeout: float = 120.0) -> None:
+    """Until the child has started its service (it creates `ready` then, as `ttxt run` does
+    for `--ready-file`), so the next kind starts after it, as in one process."""
     deadline = time.monotonic() + timeout
-    while True:
+    while not ready.exists():
         if child.proc.returncode is not None:
-            raise ServiceError(f"simulator {child.name} exited with code {child.proc.returncode}")
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise ServiceError(f"simulator {child.name} is not listening on {host}:{port} "
-                                   f"after {timeout:.0f}s") from None
-            await asyncio.sleep(0.1)
+            raise ServiceError(f"{child.kind} {child.name} exited with code "
+                               f"{child.proc.returncode} while starting")
+        if time.monotonic() > deadline:
+            raise ServiceError(f"{child.kind} {child.name} not started after {timeout:.0f}s")
+        await asyncio.sleep(0.05)
 
 
 async def run_processes(path: Path, pipeline: Pipeline, bootstrap: str | None,
@@ -64,7 +64,6 @@ async def run_processes(path: Path, pipeline: Pipeline, bootstrap: str | None,
     """Start every service as a child, wait for `stop` or a child's exit, stop them all.
     Returns 0 when every child exited cleanly after a requested stop, else 1."""
     sim_ports = {s.service_name: s.port or free_port(s.host) for s in pipeline.simulators}
-    sim_hosts = {s.service_name: s.host for s in pipeline.simulators}
     common = [str(path), "--parent-pid", str(os.getpid()), *(extra or [])]
     if bootstrap:
         common += ["--bootstrap", bootstrap]
@@ -72,29 +71,44 @@ async def run_processes(path: Path, pipeline: Pipeline, bootstrap: str | None,
         common += ["--simulator-port", f"{name}={port}"]
     children: list[Child] = []
     failed = False
-    try:
-        for kind, name in pipeline.service_names():
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "ttxt_kafka.cli", "run", *common, "--service", name,
-                start_new_session=True)  # the terminal's Ctrl-C is ours to forward, in order
-            child = Child(kind, name, proc)
-            children.append(child)
-            log.info("started %s %s (pid %d)", kind, name, proc.pid)
-            if kind == "simulator":
-                await _wait_listening(sim_hosts[name], sim_ports[name], child)
-        exits = {asyncio.ensure_future(c.proc.wait()): c for c in children}
-        stopper = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait([stopper, *exits], return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        for fut in done:
-            if fut in exits:
-                c = exits[fut]
-                failed = True
-                log.error("%s %s exited on its own (code %s): stopping the pipeline", c.kind,
-                          c.name, c.proc.returncode)
-    finally:
-        failed = not await _stop_children(children) or failed
+    with tempfile.TemporaryDirectory(prefix="ttxt-run-") as tmp:
+        try:
+            # Kind after kind (simulators, connectors, recorder, strategies), each kind's
+            # children together, the next kind once they have all started.
+            for kind in dict.fromkeys(k for k, _ in pipeline.service_names()):
+                group = []
+                for name in (n for k, n in pipeline.service_names() if k == kind):
+                    ready = Path(tmp) / f"{len(children)}.ready"
+                    proc = await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "ttxt_kafka.cli", "run", *common, "--service",
+                        name, "--ready-file", str(ready),
+                        start_new_session=True)  # the terminal's Ctrl-C is ours to forward
+                    child = Child(kind, name, proc)
+                    children.append(child)
+                    group.append((child, ready))
+                    log.info("starting %s %s (pid %d)", kind, name, proc.pid)
+                for child, ready in group:
+                    await _wait_started(child, ready)
+            failed = await _supervise(children, stop)
+        finally:
+            failed = not await _stop_children(children) or failed
     return 1 if failed else 0
+
+
+async def _supervise(children: list[Child], stop: asyncio.Event) -> bool:
+    """Until `stop`, or a child exits on its own (then True)."""
+    failed = False
+    exits = {asyncio.ensure_future(c.proc.wait()): c for c in children}
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait([stopper, *exits], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for fut in done:
+        if fut in exits:
+            c = exits[fut]
+            failed = True
+            log.error("%s %s exited on its own (code %s): stopping the pipeline", c.kind,
+                      c.name, c.proc.returncode)
+    return failed
 
 
 async def _stop_children(children: list[Child]) -> bool:
