@@ -237,7 +237,6 @@ async def _demo(seconds: float, out_dir: Path, pipeline_path: Path, say: TextIO)
         _say(say, f"[1/4] Kafka ready at {bootstrap} ({time.perf_counter() - t0:.1f} s); the "
                   f"event catalogue round trip: {back}/{sent} types back, decoded and equal")
         pipeline = demo_pipeline(pipeline_path, prefix, data_dir)
-        await _precreate(bootstrap, pipeline)
         _say(say, f"[2/4] running {_relative(pipeline_path)} for {seconds:.0f} s under topic "
                   f"prefix {prefix}:")
         for kind, name in pipeline.service_names():
@@ -337,15 +336,6 @@ def _backtest_config(pipeline: Pipeline, strategy: Any) -> Any:
     return BacktestConfig(
         balances={venue: {asset: Decimal(qty) for asset, qty in paper.balances.items()}},
         fees={venue: FeeSchedule(Decimal(paper.maker_fee), Decimal(paper.taker_fee))})
-
-
-async def _precreate(bootstrap: str, pipeline: Pipeline) -> None:
-    """Topics strategies write to that nothing creates beforehand (the candles' derived topic),
-    so the first candle does not wait for the broker's auto-creation."""
-    from ..admin import ensure_topics
-
-    venues = sorted({c.venue for c in pipeline.connectors if hasattr(c, "venue")})
-    await ensure_topics(bootstrap, [f"{pipeline.topic_prefix}.{v}.klines_agg" for v in venues])
 
 
 def _previous_prefix(out_dir: Path) -> str | None:

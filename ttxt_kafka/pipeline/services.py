@@ -296,6 +296,11 @@ class StrategyRunner(Service):
 
         s = self.spec
         strategy = build_strategy(s)
+        derived = derived_topics(strategy, self.prefix)
+        if derived:
+            from ttxt_kafka.admin import ensure_topics
+
+            await ensure_topics(self.bootstrap, derived)
         self._task = asyncio.ensure_future(run_strategy(
             strategy, bootstrap=self.bootstrap, group=s.group, prefix=self.prefix,
             from_beginning=s.from_beginning, run_id=s.run_id,
@@ -320,6 +325,17 @@ def build_strategy(spec: StrategyService) -> Any:
         if value is not None:
             params[key] = value
     return build(spec.strategy, params)
+
+
+def derived_topics(strategy: Any, prefix: str) -> list[str]:
+    """Topics a strategy emits to, created before it starts (else the first emit waits for
+    the broker's auto-creation, and aiokafka logs an error meanwhile): by convention a string
+    parameter named `*channel` (`out_channel` of the candle aggregator), on each of its venues."""
+    from ttxt_kafka.topics import topic
+
+    channels = [getattr(strategy, k) for k in strategy.params()
+                if k.endswith("channel") and isinstance(getattr(strategy, k, None), str)]
+    return [topic(v, ch, prefix) for v in strategy.venues for ch in channels if ch]
 
 
 # --------------------------------------------------------------------------- building
