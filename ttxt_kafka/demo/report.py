@@ -106,8 +106,9 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
             say(f"  {symbol}: position {_dec(pos, '0.00001')}, cash {_dec(t.cash[symbol], '0.01')}"
                 f" {quote}, PnL at the final mid {mark}: "
                 f"{_dec(pnl, '0.01') if pnl is not None else '?'} {quote} (fees included)")
-        if t.fees:
-            say("  fees paid: " + ", ".join(f"{v.normalize():f} {k}" for k, v in t.fees.items()))
+        paid = {k: v for k, v in t.fees.items() if v}
+        say("  fees paid: " + (", ".join(f"{v.normalize():f} {k}" for k, v in paid.items())
+                               if paid else "none (maker fee 0 in the paper account)"))
 
     say()
     say(f"Candles: {r.candles:,} 1 s and 1 m klines built from trades on "
