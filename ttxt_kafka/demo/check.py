@@ -108,6 +108,7 @@ def compare_books(connector: dict[tuple[str, str], Book], topic: dict[tuple[str,
 @dataclass
 class Trading:
     venue: str
+    mode: str = "no trading"  # the venue connector's trading mode
     commands: Counter[str] = field(default_factory=Counter)  # CreateOrder, AmendOrder, ...
     accepted: int = 0
     rejected: int = 0

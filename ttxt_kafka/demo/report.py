@@ -90,7 +90,7 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
     for t in r.trading:
         c = t.commands
         placed = c.get("CreateOrder", 0)
-        say(f"Market maker on {t.venue} (paper): {placed:,} orders placed, "
+        say(f"Market maker on {t.venue} ({t.mode}): {placed:,} orders placed, "
             f"{c.get('AmendOrder', 0):,} amended, {c.get('CancelOrder', 0):,} canceled; "
             f"{t.accepted:,} accepted, {t.rejected:,} rejected; {t.fills:,} fills "
             f"(bought {t.bought.normalize():f}, sold {t.sold.normalize():f})")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..local_kafka import ensure_kafka
 from ..metrics import Counter, Registry
-from ..pipeline.config import Pipeline, load_pipeline
+from ..pipeline.config import ConnectorService, Pipeline, load_pipeline
 from ..pipeline.runner import PipelineRun
 from ..pipeline.services import ConnectorsService, RecorderRunner
 from . import check
@@ -289,8 +289,11 @@ async def _check(run: PipelineRun, result: DemoResult) -> None:
     from recorder.archive import list_files, scan_file
 
     result.files = [i for p in list_files(result.data_dir) if (i := scan_file(p)) is not None]
+    modes = {c.venue: c.trading.mode for c in run.pipeline.connectors
+             if isinstance(c, ConnectorService) and c.trading is not None}
     for venue in sorted({c.venue for c in run.pipeline.connectors if hasattr(c, "venue")}):
         traded = await check.trading(result.bootstrap, result.prefix, venue)
+        traded.mode = modes.get(venue, traded.mode)
         if traded.commands:
             result.trading.append(traded)
     result.candles = sum(n for t, n in result.counts.items() if t.endswith(".klines_agg"))
