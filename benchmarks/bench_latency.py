@@ -174,12 +174,13 @@ async def _run_cryptofeed(bootstrap: str, rate: int, warmup: float, seconds: flo
     key = f"cflat{uuid.uuid4().hex[:6]}"
     out = tmp / f"cryptofeed_{rate}.json"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    # (run in the temporary folder: cryptofeed writes its feedhandler.log where it runs)
     peer = [PY, "-m", "benchmarks.peers.cryptofeed_latency"]
     consumer = subprocess.Popen([*peer, "consume", bootstrap, key, str(out)], env=_env(),
-                                cwd=ROOT, **quiet)
+                                cwd=tmp, **quiet)
     await asyncio.sleep(2.0)
     feed = subprocess.Popen([*peer, "feed", sim.ws_url, sim.rest_url, bootstrap, key],
-                            env=_env(), cwd=ROOT, **quiet)
+                            env=_env(), cwd=tmp, **quiet)
     run = await _measure("cryptofeed", rate, warmup, seconds, log, [feed, consumer])
     await sim.stop()
     log.uninstall()
