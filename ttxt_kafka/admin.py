@@ -1,12 +1,12 @@
-"""Small Kafka administration helpers: create topics, count their records."""
+"""Small Kafka administration helpers: create topics, count their records, read a topic back."""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -79,3 +79,43 @@ async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]
     for tp in partitions:
         counts[tp.topic] = counts.get(tp.topic, 0) + end[tp] - begin[tp]
     return counts
+
+
+class TopicNotFound(LookupError):
+    """The topic does not exist on the cluster."""
+
+
+async def records_since(bootstrap: str, name: str, since_ms: int
+                        ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every record of topic `name` with a timestamp at or after `since_ms`, up to the end the
+    topic has when the call starts: partition by partition as fetched, not in time order. No
+    consumer group, nothing committed. Raises `TopicNotFound` when the topic does not exist."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                **client_options())
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(name)
+        if not partitions:
+            raise TopicNotFound(name)
+        tps = [TopicPartition(name, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        starts = await consumer.offsets_for_times({tp: since_ms for tp in tps})
+        ends = await consumer.end_offsets(tps)
+        remaining: dict[TopicPartition, int] = {}  # partition -> the end offset to read up to
+        for tp in tps:
+            start = starts[tp].offset if starts.get(tp) is not None else ends[tp]
+            if start < ends[tp]:
+                consumer.seek(tp, start)
+                remaining[tp] = ends[tp]
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batches.items():
+                end = remaining.get(tp, 0)
+                for r in records:
+                    if r.offset < end:
+                        yield r
+                if records and records[-1].offset + 1 >= end:
+                    remaining.pop(tp, None)
+    finally:
+        await consumer.stop()

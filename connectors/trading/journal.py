@@ -14,14 +14,13 @@ import logging
 import time
 from collections import OrderedDict
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from ttxt_kafka.cluster import client_options
+from ttxt_kafka.admin import TopicNotFound, records_since
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.events import OrderAck
 from ttxt_kafka.topics import TYPE_HEADER
 
 log = logging.getLogger(__name__)
+_ACK_TYPE = OrderAck.SCHEMA.encode()  # the `ttxt-type` header value of an ack
 
 MAX_REMEMBERED = 1_000_000  # command ids kept in memory (oldest forgotten first)
 
@@ -58,44 +57,22 @@ class AckJournal:
 
     async def _scan(self, since_ms: int) -> None:
         started = time.monotonic()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    **client_options())
-        await consumer.start()
         found = read = 0
         try:
-            await consumer.topics()
-            tps = [TopicPartition(self.topic, p)
-                   for p in sorted(consumer.partitions_for_topic(self.topic) or ())]
-            if not tps:
-                return
-            consumer.assign(tps)
-            starts = await consumer.offsets_for_times({tp: since_ms for tp in tps})
-            ends = await consumer.end_offsets(tps)
-            remaining = {}
-            for tp in tps:
-                start = starts[tp].offset if starts.get(tp) is not None else ends[tp]
-                if start < ends[tp]:
-                    consumer.seek(tp, start)
-                    remaining[tp] = ends[tp]
-            while remaining:
-                batches = await consumer.getmany(*remaining, timeout_ms=500)
-                for tp, records in batches.items():
-                    for r in records:
-                        if r.offset >= remaining.get(tp, 0):
-                            continue
-                        read += 1
-                        if dict(r.headers).get(TYPE_HEADER) == OrderAck.SCHEMA.encode():
-                            try:
-                                ack = self.codec.decode(r.value or b"")
-                            except CodecError:
-                                continue
-                            if isinstance(ack, OrderAck):
-                                self.add(ack.command_id)
-                                found += 1
-                    if records and records[-1].offset + 1 >= remaining.get(tp, 0):
-                        remaining.pop(tp, None)
+            async for r in records_since(self.bootstrap, self.topic, since_ms):
+                read += 1
+                if dict(r.headers).get(TYPE_HEADER) != _ACK_TYPE:
+                    continue
+                try:
+                    ack = self.codec.decode(r.value or b"")
+                except CodecError:
+                    continue
+                if isinstance(ack, OrderAck):
+                    self.add(ack.command_id)
+                    found += 1
+        except TopicNotFound:
+            return
         finally:
-            await consumer.stop()
             self.scans += 1
         log.info("%s: %d acks found in %d records read back (%.2fs)", self.topic, found, read,
                  time.monotonic() - started)

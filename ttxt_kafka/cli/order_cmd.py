@@ -30,6 +30,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ..admin import TopicNotFound, records_since
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..events import (
@@ -344,37 +345,13 @@ def _show(state: dict[str, list[Any]], recent: list[Event]) -> None:
 
 async def _read_back(bootstrap: str, name: str, since_ms: int) -> list[Event]:
     """The topic's records from `since_ms` to its current end, decoded, in time order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                **client_options())
-    await consumer.start()
     out: list[tuple[int, int, Event]] = []
     try:
-        await consumer.topics()
-        partitions = consumer.partitions_for_topic(name)
-        if not partitions:
-            raise CliError(f"topic {name!r} does not exist: start the venue's connector with "
-                           "`trading:` first")
-        tps = [TopicPartition(name, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        starts = await consumer.offsets_for_times({tp: since_ms for tp in tps})
-        ends = await consumer.end_offsets(tps)
-        remaining = {}
-        for tp in tps:
-            start = starts[tp].offset if starts.get(tp) is not None else ends[tp]
-            if start < ends[tp]:
-                consumer.seek(tp, start)
-                remaining[tp] = ends[tp]
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batches.items():
-                for r in records:
-                    if r.offset < remaining.get(tp, 0):
-                        with contextlib.suppress(CodecError):
-                            out.append((r.timestamp, r.offset,
-                                        DEFAULT_CODEC.decode(r.value or b"")))
-                if records and records[-1].offset + 1 >= remaining.get(tp, 0):
-                    remaining.pop(tp, None)
-    finally:
-        await consumer.stop()
+        async for r in records_since(bootstrap, name, since_ms):
+            with contextlib.suppress(CodecError):
+                out.append((r.timestamp, r.offset, DEFAULT_CODEC.decode(r.value or b"")))
+    except TopicNotFound:
+        raise CliError(f"topic {name!r} does not exist: start the venue's connector with "
+                       "`trading:` first") from None
     out.sort(key=lambda x: (x[0], x[1]))
     return [e for _, _, e in out]
