@@ -43,6 +43,8 @@ async def test_usdm_keepalive_reconnect_and_sync(kafka_bootstrap: str) -> None:
         # the listen key is kept alive
         await collector.wait(lambda: sim.exchange.requests["PUT /fapi/v1/listenKey"] >= 2)
         # a dropped user data stream comes back with a fresh key, and the account is re-read
+        # (the start's wallet snapshot is seen first: the collector reads Kafka and may lag)
+        await collector.wait(lambda: [w for w in collector.of(Wallet) if w.is_snapshot])
         snapshots = len([w for w in collector.of(Wallet) if w.is_snapshot])
         sim.inject("drop_connection")
         await collector.wait(lambda: [s for s in collector.of(ConnectorStatus)
