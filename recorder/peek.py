@@ -13,6 +13,9 @@ from typing import Any, NamedTuple
 
 from ttxt_kafka.registry import MAGIC, REGISTRY, Registry
 
+from .ocf import FormatError
+from .ocf import decode_long as _long
+
 _MAGIC0, _MAGIC1 = MAGIC
 _COMMON = (("venue", "string"), ("symbol", "string"), ("native_symbol", "string"),
            ("exchange_ts", "long"))
@@ -77,7 +80,7 @@ class Peeker:
             n = value[pos]  # native_symbol
             pos = pos + 1 + (n >> 1) if n < 0x80 and not n & 1 else _string(value, pos)[1]
             ts, _ = _long(value, pos)
-        except (IndexError, UnicodeDecodeError):
+        except (IndexError, FormatError, UnicodeDecodeError):
             return None
         return Peek(name, symbol, ts)
 
@@ -86,21 +89,6 @@ class Peeker:
         if len(self._symbols) < 100_000:
             self._symbols[raw] = symbol
         return symbol
-
-
-def _long(buf: bytes, pos: int) -> tuple[int, int]:
-    b = buf[pos]
-    pos += 1
-    n = b & 0x7F
-    shift = 7
-    while b & 0x80:
-        if shift > 63:
-            raise IndexError("varint longer than 10 bytes")
-        b = buf[pos]
-        pos += 1
-        n |= (b & 0x7F) << shift
-        shift += 7
-    return (n >> 1) ^ -(n & 1), pos
 
 
 def _string(buf: bytes, pos: int) -> tuple[int, int]:
