@@ -23,7 +23,7 @@ demo: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy ttxt_kafka connectors recorder replayer strategies simulator
+	$(VENV)/bin/mypy ttxt_kafka
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -50,7 +50,7 @@ class SendLog:
     _original: Any = None
 
     def install(self) -> None:
-        from simulator import session
+        from ttxt_kafka.simulator import session
 
         log = self.frames
         original = session.Session.__init__
@@ -71,7 +71,7 @@ class SendLog:
         session.Session.__init__ = init  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
-        from simulator import session
+        from ttxt_kafka.simulator import session
 
         session.Session.__init__ = self._original  # type: ignore[method-assign]
 
@@ -125,7 +125,7 @@ def _stop(*procs: subprocess.Popen[bytes]) -> None:
 async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tmp: Path,
                     linger_ms: int | None = None) -> Run:
     """`linger_ms`: the connector's producer setting (None: the default, 5 ms of batching)."""
-    from simulator import Simulator, SyntheticSource
+    from ttxt_kafka.simulator import Simulator, SyntheticSource
 
     log = SendLog()
     log.install()
@@ -165,7 +165,7 @@ async def _run_cryptofeed(bootstrap: str, rate: int, warmup: float, seconds: flo
         import cryptofeed  # noqa: F401
     except ImportError:
         return None
-    from simulator import Simulator, SyntheticSource
+    from ttxt_kafka.simulator import Simulator, SyntheticSource
 
     log = SendLog()
     log.install()

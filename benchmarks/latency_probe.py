@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import time
 
-from strategies import Strategy
 from ttxt_kafka.events import OrderBook, UpdateType
+from ttxt_kafka.strategies import Strategy
 
 
 class LatencyProbe(Strategy):

@@ -17,13 +17,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from benchmarks.ours_connector_data import VenueCapture
-from connectors import connector_class
-from connectors.base.connector import Connector, SymbolState
-from connectors.config import ConnectorConfig, parse_config
-from connectors.runner import CHANNELS
 from ttxt_kafka.admin import ensure_topics, record_counts
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.bus.interfaces import IQueue
+from ttxt_kafka.connectors import connector_class
+from ttxt_kafka.connectors.base.connector import Connector, SymbolState
+from ttxt_kafka.connectors.config import ConnectorConfig, parse_config
+from ttxt_kafka.connectors.runner import CHANNELS
 from ttxt_kafka.events import Event, InstrumentInfo, now_us
 from ttxt_kafka.topics import topic
 

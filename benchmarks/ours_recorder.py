@@ -19,20 +19,20 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from benchmarks.data import BookData
-from recorder.buffers import FlushPolicy
-from recorder.compactor import Compactor
-from recorder.ocf import FileRecord
-from recorder.rotation import RotatePolicy
-from recorder.service import Recorder, RecorderConfig
-from recorder.writer import ArchiveWriter
-from replayer import FileSource, run_replay
-from replayer.api import replay_events, replay_to_queue
-from replayer.sinks import REPLAY_TOPIC_CONFIGS, KafkaSink
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults
 from ttxt_kafka.codec import encode
 from ttxt_kafka.events import OrderBook, UpdateType
+from ttxt_kafka.recorder.buffers import FlushPolicy
+from ttxt_kafka.recorder.compactor import Compactor
+from ttxt_kafka.recorder.ocf import FileRecord
+from ttxt_kafka.recorder.rotation import RotatePolicy
+from ttxt_kafka.recorder.service import Recorder, RecorderConfig
+from ttxt_kafka.recorder.writer import ArchiveWriter
+from ttxt_kafka.replayer import FileSource, run_replay
+from ttxt_kafka.replayer.api import replay_events, replay_to_queue
+from ttxt_kafka.replayer.sinks import REPLAY_TOPIC_CONFIGS, KafkaSink
 from ttxt_kafka.topics import TYPE_HEADER
 
 SYMBOL = "BTC/USDT"

@@ -1,6 +1,6 @@
 """Exchange connectors: one package per exchange, plus the shared base and web layer.
 
-    from connectors import connector_for, load_config
+    from ttxt_kafka.connectors import connector_for, load_config
     config = load_config("examples/binance.yaml")
     connector = connector_for(config.connectors[0], queue)   # any IQueue: KafkaQueue, AsyncioQueue
     await connector.run()                                     # until connector.stop()

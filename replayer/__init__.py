@@ -1,6 +1,6 @@
 """The replayer: recorded files, or topics rewound to a time, back into Kafka or a process.
 
-See `replayer.api` for the in-process API and `ttxt replay --help` for the command line.
+See `ttxt_kafka.replayer.api` for the in-process API and `ttxt replay --help` for the command line.
 """
 
 from .api import ReplayStats, replay_events, replay_to_queue, run_replay

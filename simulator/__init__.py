@@ -5,7 +5,7 @@ they speak each venue's real protocol, paths and message shapes.
 
 Python API::
 
-    from simulator import Simulator, CaptureSource, SyntheticSource
+    from ttxt_kafka.simulator import Simulator, CaptureSource, SyntheticSource
 
     sim = Simulator("binance", SyntheticSource(seed=1, symbols=["BTCUSDT"], rate=None))
     await sim.start()               # binds 127.0.0.1:<free port> unless port= is given
@@ -47,14 +47,14 @@ Endpoints, per venue (all on one host:port; WS and REST share it):
 CLI: `ttxt simulate --venue binance --synthetic` prints the URLs and serves until Ctrl-C.
 """
 
-from simulator.captures import Capture, Frame, HttpRecord, read_capture
-from simulator.faults import Fault, FaultKind
-from simulator.feeds import Feed, Source
-from simulator.market.instruments import Instrument
-from simulator.replay import CaptureSource
-from simulator.server import Simulator
-from simulator.synthetic import SyntheticSource
-from simulator.venues import Venue
+from ttxt_kafka.simulator.captures import Capture, Frame, HttpRecord, read_capture
+from ttxt_kafka.simulator.faults import Fault, FaultKind
+from ttxt_kafka.simulator.feeds import Feed, Source
+from ttxt_kafka.simulator.market.instruments import Instrument
+from ttxt_kafka.simulator.replay import CaptureSource
+from ttxt_kafka.simulator.server import Simulator
+from ttxt_kafka.simulator.synthetic import SyntheticSource
+from ttxt_kafka.simulator.venues import Venue
 
 __all__ = [
     "Capture",

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import ValidationError
 
-from simulator.faults import Fault
+from ttxt_kafka.simulator.faults import Fault
 
 if TYPE_CHECKING:
-    from simulator.server import Simulator
+    from ttxt_kafka.simulator.server import Simulator
 
 
 def add_routes(router: web.UrlDispatcher, sim: Simulator) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from simulator.session import Session
+    from ttxt_kafka.simulator.session import Session
 
 
 class FaultKind(StrEnum):

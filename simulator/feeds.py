@@ -12,8 +12,8 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulator.session import Session
-    from simulator.venues import VenueSpec
+    from ttxt_kafka.simulator.session import Session
+    from ttxt_kafka.simulator.venues import VenueSpec
 
 
 class UnknownStream(ValueError):

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from simulator.captures import Capture, Frame, HttpRecord, read_capture
-from simulator.feeds import Feed, Source
-from simulator.publication import Publication
-from simulator.session import HIGH_WATER, Session
-from simulator.venues import VenueSpec
+from ttxt_kafka.simulator.captures import Capture, Frame, HttpRecord, read_capture
+from ttxt_kafka.simulator.feeds import Feed, Source
+from ttxt_kafka.simulator.publication import Publication
+from ttxt_kafka.simulator.session import HIGH_WATER, Session
+from ttxt_kafka.simulator.venues import VenueSpec
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,10 @@ def _with_siblings(paths: list[Path]) -> list[Path]:
 
 def _dialect(spec: VenueSpec) -> CaptureDialect:
     if spec.exchange == "binance":
-        from simulator.binance.capture import BinanceCaptureDialect
+        from ttxt_kafka.simulator.binance.capture import BinanceCaptureDialect
 
         return BinanceCaptureDialect(spec)
-    from simulator.bybit.capture import BybitCaptureDialect
+    from ttxt_kafka.simulator.bybit.capture import BybitCaptureDialect
 
     return BybitCaptureDialect(spec)
 

@@ -10,12 +10,12 @@ from typing import Any, Literal, Protocol
 
 from aiohttp import WSMsgType, web
 
-from simulator import control
-from simulator.faults import Fault, FaultController, FaultKind
-from simulator.feeds import Feed, Source
-from simulator.session import Renderer, Session
-from simulator.trading import PrivateSide, SimExchange, TradingSettings
-from simulator.venues import Venue, VenueSpec, spec
+from ttxt_kafka.simulator import control
+from ttxt_kafka.simulator.faults import Fault, FaultController, FaultKind
+from ttxt_kafka.simulator.feeds import Feed, Source
+from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.trading import PrivateSide, SimExchange, TradingSettings
+from ttxt_kafka.simulator.venues import Venue, VenueSpec, spec
 
 log = logging.getLogger(__name__)
 
@@ -240,9 +240,9 @@ class _RouteProvider(Protocol):
 def _protocol_for(sim: Simulator) -> _RouteProvider:
     # imported here: the protocol modules import this one for typing
     if sim.spec.exchange == "binance":
-        from simulator.binance.protocol import BinanceProtocol
+        from ttxt_kafka.simulator.binance.protocol import BinanceProtocol
 
         return BinanceProtocol(sim)
-    from simulator.bybit.protocol import BybitProtocol
+    from ttxt_kafka.simulator.bybit.protocol import BybitProtocol
 
     return BybitProtocol(sim)

@@ -20,8 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.faults import ActiveFault, Fault, FaultController, FaultKind
-from simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.faults import ActiveFault, Fault, FaultController, FaultKind
+from ttxt_kafka.simulator.publication import Channel, Publication
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.feeds import Feed, Source, UnknownSymbol, wait_writable
-from simulator.market.candles import CandleSeries, Stats
-from simulator.market.flow import FlowStep, OrderFlow
-from simulator.market.instruments import Instrument, default_instrument
-from simulator.publication import Publication
-from simulator.session import HIGH_WATER, Session
-from simulator.venues import VenueSpec
+from ttxt_kafka.simulator.feeds import Feed, Source, UnknownSymbol, wait_writable
+from ttxt_kafka.simulator.market.candles import CandleSeries, Stats
+from ttxt_kafka.simulator.market.flow import FlowStep, OrderFlow
+from ttxt_kafka.simulator.market.instruments import Instrument, default_instrument
+from ttxt_kafka.simulator.publication import Publication
+from ttxt_kafka.simulator.session import HIGH_WATER, Session
+from ttxt_kafka.simulator.venues import VenueSpec
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,10 @@ class SyntheticSource(Source):
 
 def _formatter(spec: VenueSpec, markets: dict[str, SymbolMarket], seed: int) -> MarketFormatter:
     if spec.exchange == "binance":
-        from simulator.binance.synthetic import BinanceFormatter
+        from ttxt_kafka.simulator.binance.synthetic import BinanceFormatter
 
         return BinanceFormatter(spec, markets, seed)
-    from simulator.bybit.synthetic import BybitFormatter
+    from ttxt_kafka.simulator.bybit.synthetic import BybitFormatter
 
     return BybitFormatter(spec, markets, seed)
 

@@ -1,6 +1,6 @@
 """The strategy runtime (Kafka consumer groups) and example strategies.
 
-    from strategies import Strategy, run
+    from ttxt_kafka.strategies import Strategy, run
 
     class SpreadMonitor(Strategy):
         venues = ["binance"]

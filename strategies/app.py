@@ -1,6 +1,6 @@
 """Run a strategy against Kafka with one call (what `ttxt strategy run` does).
 
-    from strategies import run
+    from ttxt_kafka.strategies import run
     run(SpreadMonitor(venues=["binance"]))                 # until Ctrl-C / SIGTERM
 
 Creates the topics it needs if they are missing, starts the producer (commands go to

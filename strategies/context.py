@@ -80,7 +80,7 @@ class Context:
 
     def clock(self, symbol: str, venue: str | None = None) -> int:
         """Event time of the partition the symbol's events come from: time that has passed
-        for this symbol (see `strategies.clock`). In-process, the same as `now_us`."""
+        for this symbol (see `ttxt_kafka.strategies.clock`). In-process, the same as `now_us`."""
         return self._rt.clock.of(self.venue_of(venue), symbol)
 
     def venue_of(self, venue: str | None) -> str:

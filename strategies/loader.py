@@ -19,7 +19,7 @@ def load_class(spec: str) -> type[Strategy]:
     module_name, sep, class_name = spec.rpartition(":")
     if not sep or not module_name or not class_name:
         raise LoadError(f"{spec!r}: give MODULE:Class, e.g. "
-                        "strategies.examples.market_maker:MarketMaker")
+                        "ttxt_kafka.strategies.examples.market_maker:MarketMaker")
     try:
         if module_name.endswith(".py"):
             path = Path(module_name).resolve()

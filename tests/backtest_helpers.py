@@ -1,6 +1,7 @@
 """Backtest test data: the simulator's synthetic market as our events, recorded into files.
 
-`synthetic_market` steps the simulator's seeded order flow (`simulator.market.flow`) — the same
+`synthetic_market` steps the simulator's seeded order flow (`ttxt_kafka.simulator.market.flow`) —
+the same
 market the simulator serves to connectors — and turns it into what a Binance connector would
 publish: an InstrumentInfo, a book SNAPSHOT, then per step a Trades event for the step's taker
 trade and an OrderBook DELTA of the levels it changed, with Binance's 8-decimal strings.
@@ -18,11 +19,6 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from recorder.buffers import FlushPolicy
-from recorder.compactor import Compactor
-from recorder.writer import ArchiveWriter
-from simulator.market.flow import OrderFlow
-from simulator.market.instruments import default_instrument
 from ttxt_kafka.codec import encode
 from ttxt_kafka.events import (
     Event,
@@ -34,6 +30,11 @@ from ttxt_kafka.events import (
     Trades,
     UpdateType,
 )
+from ttxt_kafka.recorder.buffers import FlushPolicy
+from ttxt_kafka.recorder.compactor import Compactor
+from ttxt_kafka.recorder.writer import ArchiveWriter
+from ttxt_kafka.simulator.market.flow import OrderFlow
+from ttxt_kafka.simulator.market.instruments import default_instrument
 from ttxt_kafka.topics import TYPE_HEADER, key_for, topic_for
 
 T0_MS = 1_700_000_000_000  # 2023-11-14T22:13:20Z

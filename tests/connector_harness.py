@@ -12,16 +12,16 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from connectors import connector_for
-from connectors.base.connector import Connector
-from connectors.config import ConnectorConfig, parse_config
-from connectors.runner import CHANNELS
-from simulator import Simulator
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.book import Book
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import decode
+from ttxt_kafka.connectors import connector_for
+from ttxt_kafka.connectors.base.connector import Connector
+from ttxt_kafka.connectors.config import ConnectorConfig, parse_config
+from ttxt_kafka.connectors.runner import CHANNELS
 from ttxt_kafka.events import ConnectorState, ConnectorStatus, Event, OrderBook
+from ttxt_kafka.simulator import Simulator
 from ttxt_kafka.topics import topic
 
 ALL_STREAMS: dict[str, Any] = {"book": True, "trades": True, "klines": {"intervals": ["1m"]},

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import websockets
 
-from simulator import Simulator
+from ttxt_kafka.simulator import Simulator
 
 
 def ws_connect(url: str, **kw: Any) -> Any:

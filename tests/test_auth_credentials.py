@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base.credentials import (
+from ttxt_kafka.connectors.base.credentials import (
     Credentials,
     CredentialsError,
     Secret,

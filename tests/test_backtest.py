@@ -12,20 +12,6 @@ import pytest
 from backtest_helpers import T0_MS, record_files, synthetic_market
 from recorder_helpers import ttxt
 
-from simulator.matching import FeeSchedule, MarketKind
-from strategies import Strategy
-from strategies.backtest import (
-    Backtest,
-    BacktestConfig,
-    BacktestError,
-    build_report,
-    file_events,
-    run_backtest,
-    write_report,
-)
-from strategies.backtest.config import ConfigError, parse_balance, parse_fees, parse_instrument
-from strategies.backtest.ledger import SymbolLedger
-from strategies.examples.market_maker import MarketMaker
 from ttxt_kafka.events import (
     AckStatus,
     ConnectorState,
@@ -43,6 +29,25 @@ from ttxt_kafka.events import (
     UpdateType,
     Wallet,
 )
+from ttxt_kafka.simulator.matching import FeeSchedule, MarketKind
+from ttxt_kafka.strategies import Strategy
+from ttxt_kafka.strategies.backtest import (
+    Backtest,
+    BacktestConfig,
+    BacktestError,
+    build_report,
+    file_events,
+    run_backtest,
+    write_report,
+)
+from ttxt_kafka.strategies.backtest.config import (
+    ConfigError,
+    parse_balance,
+    parse_fees,
+    parse_instrument,
+)
+from ttxt_kafka.strategies.backtest.ledger import SymbolLedger
+from ttxt_kafka.strategies.examples.market_maker import MarketMaker
 
 D = Decimal
 SOL = "SOL/USDT"
@@ -354,7 +359,7 @@ def test_cli_forms_are_checked() -> None:
 def test_cli_runs_a_backtest_and_prints_where_the_report_is(recorded: Path,
                                                              tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = ttxt("backtest", "strategies.examples.market_maker:MarketMaker", "--files",
+    result = ttxt("backtest", "ttxt_kafka.strategies.examples.market_maker:MarketMaker", "--files",
                   str(recorded), "--symbol", SOL, "--param", "spread_bps=2", "--param",
                   "requote_bps=2", "--param", "tick=0.01", "--param", "size=1", "--balance",
                   "USDT=100000", "--balance", "SOL=1000", "--fees", "0.0002,0.0005",
@@ -369,9 +374,9 @@ def test_cli_runs_a_backtest_and_prints_where_the_report_is(recorded: Path,
     summary = json.loads((out / "summary.json").read_text())
     assert summary["input"]["last"] < "2023-11-14T22:18:21"
 
-    missing = ttxt("backtest", "strategies.examples.market_maker:MarketMaker", "--files",
+    missing = ttxt("backtest", "ttxt_kafka.strategies.examples.market_maker:MarketMaker", "--files",
                    str(tmp_path / "nope"))
     assert missing.returncode == 2 and "no recorder directory" in missing.stderr
-    bad = ttxt("backtest", "strategies.examples.market_maker:MarketMaker", "--files",
+    bad = ttxt("backtest", "ttxt_kafka.strategies.examples.market_maker:MarketMaker", "--files",
                str(recorded), "--fees", "1,2")
     assert bad.returncode == 2 and "--fees" in bad.stderr

@@ -10,11 +10,11 @@ import pytest
 from backtest_helpers import synthetic_market
 from recorder_helpers import Rec, fresh_prefix, produce, ttxt
 
-from replayer import FileSource, run_replay
-from replayer.sinks import KafkaSink
-from strategies.backtest import BacktestConfig, file_events, kafka_events, run_backtest
-from strategies.examples.market_maker import MarketMaker
 from ttxt_kafka.codec import encode
+from ttxt_kafka.replayer import FileSource, run_replay
+from ttxt_kafka.replayer.sinks import KafkaSink
+from ttxt_kafka.strategies.backtest import BacktestConfig, file_events, kafka_events, run_backtest
+from ttxt_kafka.strategies.examples.market_maker import MarketMaker
 from ttxt_kafka.topics import TYPE_HEADER, key_for, topic_for
 
 pytestmark = pytest.mark.kafka
@@ -68,7 +68,7 @@ async def test_same_fills_from_recorded_files_replay_topics_and_rewound_topics(
     live = await fills(kafka_events(kafka_bootstrap, rf"^{prefix}\.binance\."), "live")
     assert live == first
 
-    cli = ttxt("backtest", "strategies.examples.market_maker:MarketMaker", "--topics",
+    cli = ttxt("backtest", "ttxt_kafka.strategies.examples.market_maker:MarketMaker", "--topics",
                rf"^{prefix}\.replay\.bt\.", "--symbol", SOL, "--param", "spread_bps=2",
                "--param", "requote_bps=2", "--param", "tick=0.01", "--param", "size=1",
                "--balance", "USDT=100000", "--balance", "SOL=1000", "--no-chart", "--out",

@@ -18,13 +18,13 @@ from connector_support import (
     v1_http,
 )
 
-from connectors.base.book_sync import Action, BookSync
-from connectors.binance.book_sync import BinanceSpotBookSync, BinanceUsdmBookSync
-from connectors.binance.normalizer_spot import BinanceSpotNormalizer
-from connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
-from connectors.bybit.book_sync import BybitBookSync
-from connectors.bybit.normalizer_linear import BybitLinearNormalizer
 from ttxt_kafka.book import Book
+from ttxt_kafka.connectors.base.book_sync import Action, BookSync
+from ttxt_kafka.connectors.binance.book_sync import BinanceSpotBookSync, BinanceUsdmBookSync
+from ttxt_kafka.connectors.binance.normalizer_spot import BinanceSpotNormalizer
+from ttxt_kafka.connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
+from ttxt_kafka.connectors.bybit.book_sync import BybitBookSync
+from ttxt_kafka.connectors.bybit.normalizer_linear import BybitLinearNormalizer
 from ttxt_kafka.events import OrderBook, UpdateType
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.config import ConfigError, load_config, parse_config
+from ttxt_kafka.connectors.config import ConfigError, load_config, parse_config
 
 # Connector configs; the pipeline files beside them are checked in test_pipeline.py.
 EXAMPLES = sorted(p for p in (Path(__file__).resolve().parent.parent / "examples").glob("*.yaml")

@@ -28,8 +28,7 @@ from connector_support import (
     v1_frames,
 )
 
-from connectors.base.connector import Connector
-from simulator import CaptureSource, Simulator
+from ttxt_kafka.connectors.base.connector import Connector
 from ttxt_kafka.events import (
     BBO,
     ConnectorState,
@@ -40,6 +39,7 @@ from ttxt_kafka.events import (
     Trades,
     UpdateType,
 )
+from ttxt_kafka.simulator import CaptureSource, Simulator
 
 pytestmark = pytest.mark.kafka
 

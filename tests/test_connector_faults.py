@@ -19,10 +19,10 @@ from connector_harness import (
     statuses,
 )
 
-from connectors.base.connector import Connector
-from connectors.base.errors import ConnectorError
-from simulator import Simulator, SyntheticSource
+from ttxt_kafka.connectors.base.connector import Connector
+from ttxt_kafka.connectors.base.errors import ConnectorError
 from ttxt_kafka.events import ConnectorState, Event, OrderBook
+from ttxt_kafka.simulator import Simulator, SyntheticSource
 
 pytestmark = pytest.mark.kafka
 
@@ -228,9 +228,9 @@ async def test_symbols_spread_over_connections_and_subscriptions_chunked(
 async def test_runner_stops_every_connector_when_one_cannot_start() -> None:
     """`ttxt connect`'s loop: a connector that cannot start (unknown symbol) stops the others
     and its error comes out (the CLI prints it as one line)."""
-    from connectors.config import parse_config
-    from connectors.runner import run_connectors
     from ttxt_kafka.bus import AsyncioQueue
+    from ttxt_kafka.connectors.config import parse_config
+    from ttxt_kafka.connectors.runner import run_connectors
 
     async with Simulator("binance", market()) as good, Simulator("bybit_spot", market()) as bad:
         config = parse_config({"connectors": [

@@ -14,13 +14,13 @@ import pytest
 import pytest_asyncio
 from aiohttp import WSMsgType, web
 
-from connectors.base.backoff import Backoff
-from connectors.base.errors import ExchangeError, RateLimitedError
-from connectors.base.ratelimit import WeightLimiter
-from connectors.base.rest import RestClient, RestRequest
-from connectors.base.ws import WsClient
-from connectors.binance.connector import binance_error
-from connectors.bybit.connector import bybit_error
+from ttxt_kafka.connectors.base.backoff import Backoff
+from ttxt_kafka.connectors.base.errors import ExchangeError, RateLimitedError
+from ttxt_kafka.connectors.base.ratelimit import WeightLimiter
+from ttxt_kafka.connectors.base.rest import RestClient, RestRequest
+from ttxt_kafka.connectors.base.ws import WsClient
+from ttxt_kafka.connectors.binance.connector import binance_error
+from ttxt_kafka.connectors.bybit.connector import bybit_error
 
 
 class Server:

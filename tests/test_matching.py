@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from simulator.matching import (
+from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.matching import (
     BalanceChanged,
     EngineEvent,
     ExecType,
@@ -23,7 +24,6 @@ from simulator.matching import (
     StpMode,
     TradeFill,
 )
-from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 
 D = Decimal
 SYM = "BTCUSDT"

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.matching import (
+from ttxt_kafka.events import OrderBook, OrderStatus, OrderType, Side, UpdateType
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     ExternalBook,
     ExternalLiquidity,
@@ -20,7 +21,6 @@ from simulator.matching import (
     Reason,
     TradeFill,
 )
-from ttxt_kafka.events import OrderBook, OrderStatus, OrderType, Side, UpdateType
 
 D = Decimal
 SYM = "BTCUSDT"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from simulator.matching import (
+from ttxt_kafka.events import OrderStatus, OrderType, Side
+from ttxt_kafka.simulator.matching import (
     BalanceChanged,
     EngineEvent,
     FeeSchedule,
@@ -20,7 +21,6 @@ from simulator.matching import (
     Reason,
     TradeFill,
 )
-from ttxt_kafka.events import OrderStatus, OrderType, Side
 
 D = Decimal
 SYM = "BTCUSDT"

@@ -17,7 +17,8 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.matching import (
+from ttxt_kafka.events import OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     ExternalBook,
     FeeSchedule,
@@ -30,7 +31,6 @@ from simulator.matching import (
     StpMode,
     TradeFill,
 )
-from ttxt_kafka.events import OrderType, Side, TimeInForce
 
 D = Decimal
 SYM = "XY"

@@ -21,11 +21,11 @@ from connector_support import (
     v1_http,
 )
 
-from connectors.base.errors import ExchangeMessageError, MalformedMessage
-from connectors.base.symbols import SymbolMap
-from connectors.binance.normalizer_spot import BinanceSpotNormalizer
-from connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
 from ttxt_kafka.codec import decode, encode
+from ttxt_kafka.connectors.base.errors import ExchangeMessageError, MalformedMessage
+from ttxt_kafka.connectors.base.symbols import SymbolMap
+from ttxt_kafka.connectors.binance.normalizer_spot import BinanceSpotNormalizer
+from ttxt_kafka.connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
 from ttxt_kafka.events import (
     BBO,
     InstrumentInfo,

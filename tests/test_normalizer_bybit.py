@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from connector_support import bybit_frames, fixture, jsonl, load_jsonc
 
-from connectors.base.errors import ExchangeMessageError, MalformedMessage
-from connectors.base.symbols import SymbolMap
-from connectors.bybit.normalizer_linear import BybitLinearNormalizer
-from connectors.bybit.normalizer_spot import BybitSpotNormalizer
 from ttxt_kafka.codec import decode, encode
+from ttxt_kafka.connectors.base.errors import ExchangeMessageError, MalformedMessage
+from ttxt_kafka.connectors.base.symbols import SymbolMap
+from ttxt_kafka.connectors.bybit.normalizer_linear import BybitLinearNormalizer
+from ttxt_kafka.connectors.bybit.normalizer_spot import BybitSpotNormalizer
 from ttxt_kafka.events import (
     BBO,
     InstrumentInfo,

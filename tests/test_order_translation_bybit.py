@@ -9,26 +9,26 @@ from typing import Any
 import pytest
 from fixtures_path import load_json
 
-from connectors.base.credentials import Credentials
-from connectors.bybit import auth
-from connectors.bybit import orders as yo
-from connectors.bybit.order_errors import (
+from ttxt_kafka.connectors.base.credentials import Credentials
+from ttxt_kafka.connectors.bybit import auth
+from ttxt_kafka.connectors.bybit import orders as yo
+from ttxt_kafka.connectors.bybit.order_errors import (
     CANCEL_TYPES,
     END_REASONS,
     LINEAR_REJECTS,
     SPOT_REJECTS,
     classify,
 )
-from connectors.orders.errors import ErrorKind, ExchangeFailure
-from connectors.orders.validation import (
+from ttxt_kafka.connectors.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.connectors.orders.validation import (
     InvalidCommand,
     ValidAmend,
     ValidCancel,
     ValidCancelAll,
     ValidCreate,
 )
-from simulator.matching import Reason
 from ttxt_kafka.events import AckStatus, CreateOrder, OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.matching import Reason
 
 BASE = {"venue": "bybit_linear", "symbol": "ETH/USDT", "native_symbol": "ETHUSDT",
         "command_id": "test-005"}

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from connectors.binance import orders as binance_orders
-from connectors.bybit import orders as bybit_orders
-from connectors.orders.acks import accepted_ack, not_sent_ack, rejected_ack
-from connectors.orders.client_ids import client_order_id_for, client_order_id_problem
-from connectors.orders.state import KnownOrder
-from connectors.orders.validation import (
+from ttxt_kafka.connectors.binance import orders as binance_orders
+from ttxt_kafka.connectors.bybit import orders as bybit_orders
+from ttxt_kafka.connectors.orders.acks import accepted_ack, not_sent_ack, rejected_ack
+from ttxt_kafka.connectors.orders.client_ids import client_order_id_for, client_order_id_problem
+from ttxt_kafka.connectors.orders.state import KnownOrder
+from ttxt_kafka.connectors.orders.validation import (
     InvalidCommand,
     validate_amend,
     validate_cancel,

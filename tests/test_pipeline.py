@@ -294,7 +294,7 @@ def test_offline_pipeline_metrics_top_and_clean_sigterm(kafka_bootstrap: str,
     # its offsets are committed up to the ends.
     book_topic = f"{prefix}.binance.book"
     counts = asyncio.run(record_counts(kafka_bootstrap, [book_topic]))
-    from replayer import FileSource, Selection
+    from ttxt_kafka.replayer import FileSource, Selection
 
     recorded = sum(1 for _ in FileSource(tmp_path / "data", Selection.of(channels=["book"])))
     assert recorded == counts[book_topic] > 0

@@ -8,8 +8,8 @@ import json
 import pytest
 from fixtures_path import load_json
 
-from connectors.base.errors import MalformedMessage
-from connectors.binance.normalizer_private import (
+from ttxt_kafka.connectors.base.errors import MalformedMessage
+from ttxt_kafka.connectors.binance.normalizer_private import (
     BinanceSpotPrivateNormalizer,
     BinanceUsdmPrivateNormalizer,
     balance_delta,

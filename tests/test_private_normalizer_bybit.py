@@ -8,8 +8,8 @@ import json
 import pytest
 from fixtures_path import load_json
 
-from connectors.base.errors import ExchangeMessageError, MalformedMessage
-from connectors.bybit.normalizer_private import BybitPrivateNormalizer, wallet_from_rest
+from ttxt_kafka.connectors.base.errors import ExchangeMessageError, MalformedMessage
+from ttxt_kafka.connectors.bybit.normalizer_private import BybitPrivateNormalizer, wallet_from_rest
 from ttxt_kafka.events import (
     Balance,
     Fill,

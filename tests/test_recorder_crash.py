@@ -24,9 +24,9 @@ from recorder_helpers import (
     read_with_fastavro,
 )
 
-from recorder.archive import list_files
-from replayer import FileSource
 from ttxt_kafka.bus.kafka_queue import producer_defaults
+from ttxt_kafka.recorder.archive import list_files
+from ttxt_kafka.replayer import FileSource
 
 pytestmark = pytest.mark.kafka
 

@@ -10,10 +10,11 @@ import pytest
 from fastavro import reader as avro_reader
 from samples import all_samples
 
-from recorder.archive import high_water_marks, list_files, scan_file
-from recorder.index import load_index
-from recorder.naming import file_name, index_path, parse_file_name, stream_name
-from recorder.ocf import (
+from ttxt_kafka.codec import encode
+from ttxt_kafka.recorder.archive import high_water_marks, list_files, scan_file
+from ttxt_kafka.recorder.index import load_index
+from ttxt_kafka.recorder.naming import file_name, index_path, parse_file_name, stream_name
+from ttxt_kafka.recorder.ocf import (
     CODECS,
     FileRecord,
     FormatError,
@@ -24,11 +25,10 @@ from recorder.ocf import (
     encode_long,
     parse_block,
 )
-from recorder.peek import peek
-from recorder.rotation import RotatePolicy
-from recorder.writer import ArchiveWriter, DirectoryLockedError
-from replayer import CorruptBlockError, FileSource, Selection, parse_time
-from ttxt_kafka.codec import encode
+from ttxt_kafka.recorder.peek import peek
+from ttxt_kafka.recorder.rotation import RotatePolicy
+from ttxt_kafka.recorder.writer import ArchiveWriter, DirectoryLockedError
+from ttxt_kafka.replayer import CorruptBlockError, FileSource, Selection, parse_time
 
 T0 = 1_700_000_000_000_000
 
@@ -293,8 +293,8 @@ def test_a_quiet_ticker_is_written_after_max_delay_and_memory_stays_bounded(
 ) -> None:
     from aiokafka import TopicPartition
 
-    from recorder.buffers import FlushPolicy
-    from recorder.compactor import Compactor
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
 
     core = Compactor(ArchiveWriter(tmp_path), FlushPolicy(block_size=150, max_delay=1.0,
                                                           max_bytes=200_000)).open()
@@ -342,8 +342,8 @@ def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from aiokafka import TopicPartition
 
-    from recorder.buffers import FlushPolicy
-    from recorder.compactor import Compactor
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
 
     core = Compactor(ArchiveWriter(tmp_path), FlushPolicy(block_size=10)).open()
     try:

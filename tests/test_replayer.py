@@ -16,10 +16,12 @@ from recorder_helpers import (
     ttxt,
 )
 
-from recorder.archive import list_files
-from recorder.index import load_index
-from recorder.naming import index_path
-from replayer import (
+from ttxt_kafka.bus import AsyncioQueue
+from ttxt_kafka.codec import decode
+from ttxt_kafka.recorder.archive import list_files
+from ttxt_kafka.recorder.index import load_index
+from ttxt_kafka.recorder.naming import index_path
+from ttxt_kafka.replayer import (
     FileSource,
     KafkaSource,
     Selection,
@@ -27,9 +29,7 @@ from replayer import (
     replay_to_queue,
     run_replay,
 )
-from replayer.sinks import KafkaSink
-from ttxt_kafka.bus import AsyncioQueue
-from ttxt_kafka.codec import decode
+from ttxt_kafka.replayer.sinks import KafkaSink
 from ttxt_kafka.topics import replay_topic
 
 pytestmark = pytest.mark.kafka

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from replayer.merge import merge_by_time, merge_runs
+from ttxt_kafka.replayer.merge import merge_by_time, merge_runs
 
 
 def _inputs(rng: random.Random) -> list[list[list[dict[str, Any]]]]:

@@ -15,7 +15,7 @@ from sim_fixtures import (
     fixture,
 )
 
-from simulator.captures import CaptureFormatError, read_capture
+from ttxt_kafka.simulator.captures import CaptureFormatError, read_capture
 
 
 def test_v1_ws_capture_frames_and_connection() -> None:

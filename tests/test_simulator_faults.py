@@ -11,7 +11,7 @@ import websockets
 from sim_fixtures import BYBIT_CAPTURE, fixture
 from sim_helpers import get_json, post_json, read_rest, recv_json, ws_connect
 
-from simulator import CaptureSource, Fault, FaultKind, Simulator, SyntheticSource
+from ttxt_kafka.simulator import CaptureSource, Fault, FaultKind, Simulator, SyntheticSource
 
 
 def _market(rate: float | None, max_steps: int | None = None) -> SyntheticSource:

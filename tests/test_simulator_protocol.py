@@ -11,7 +11,7 @@ import pytest
 import websockets
 from sim_helpers import get, get_json, recv_json, ws_connect
 
-from simulator import Simulator, SyntheticSource
+from ttxt_kafka.simulator import Simulator, SyntheticSource
 
 
 def _market(rate: float | None = 20.0) -> SyntheticSource:

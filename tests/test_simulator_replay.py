@@ -16,7 +16,7 @@ from sim_fixtures import (
 )
 from sim_helpers import get, get_json, read_rest, recv_json, ws_connect
 
-from simulator import CaptureSource, Simulator, read_capture
+from ttxt_kafka.simulator import CaptureSource, Simulator, read_capture
 
 # -- Binance --------------------------------------------------------------------------------
 

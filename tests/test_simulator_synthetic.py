@@ -10,9 +10,9 @@ from typing import Any
 
 from sim_helpers import LocalBook, get_json, levels, read_rest, recv_json, ws_connect
 
-from simulator import Simulator, SyntheticSource
-from simulator.market.flow import OrderFlow
-from simulator.market.instruments import Instrument, default_instrument, fmt
+from ttxt_kafka.simulator import Simulator, SyntheticSource
+from ttxt_kafka.simulator.market.flow import OrderFlow
+from ttxt_kafka.simulator.market.instruments import Instrument, default_instrument, fmt
 
 STEPS = 5000  # per symbol; two symbols make 10k book updates per test
 

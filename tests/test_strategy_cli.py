@@ -39,7 +39,7 @@ async def test_strategy_run_prints_serves_metrics_and_stops_on_sigterm(
 ) -> None:
     prefix, group, port = f"c{uuid.uuid4().hex[:8]}", f"g{uuid.uuid4().hex[:8]}", free_port()
     proc = await asyncio.create_subprocess_exec(
-        *CLI, "strategy", "run", "strategies.examples.spread_monitor:SpreadMonitor",
+        *CLI, "strategy", "run", "ttxt_kafka.strategies.examples.spread_monitor:SpreadMonitor",
         "--venue", "sim", "--prefix", prefix, "--group", group, "--from-beginning",
         "--metrics-port", str(port), "--bootstrap", kafka_bootstrap,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -88,10 +88,10 @@ def test_strategy_run_reports_bad_arguments_in_one_line() -> None:
 
     for args, message in [
         (["nope_module:X"], "cannot import nope_module"),
-        (["strategies.examples.market_maker"], "give MODULE:Class"),
-        (["strategies.examples.market_maker:MarketMaker", "--param", "size=lots"],
+        (["ttxt_kafka.strategies.examples.market_maker"], "give MODULE:Class"),
+        (["ttxt_kafka.strategies.examples.market_maker:MarketMaker", "--param", "size=lots"],
          "size='lots': not a Decimal"),
-        (["strategies.examples.market_maker:MarketMaker", "--param", "sise=1"],
+        (["ttxt_kafka.strategies.examples.market_maker:MarketMaker", "--param", "sise=1"],
          "has no parameter 'sise'"),
     ]:
         result = run(*args)

@@ -17,13 +17,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from connector_harness import Run, assert_no_delta_on_a_broken_book, config_for
 
-from simulator import Simulator, SyntheticSource
-from strategies import KafkaRunner, ListSink, Strategy, StrategyRuntime
-from strategies.rebuild import partition_of
 from ttxt_kafka.book import Book
 from ttxt_kafka.codec import decode
 from ttxt_kafka.events import OrderBook
 from ttxt_kafka.metrics import Registry
+from ttxt_kafka.simulator import Simulator, SyntheticSource
+from ttxt_kafka.strategies import KafkaRunner, ListSink, Strategy, StrategyRuntime
+from ttxt_kafka.strategies.rebuild import partition_of
 from ttxt_kafka.topics import topic
 
 pytestmark = pytest.mark.kafka

@@ -15,11 +15,6 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from strategies import KafkaRunner, ListSink, Strategy, StrategyRuntime, run_events
-from strategies.examples.candle_aggregator import CandleAggregator, interval_us
-from strategies.examples.market_maker import MarketMaker
-from strategies.rebuild import partition_of
-from strategies.sinks import KafkaSink
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.book import Book
 from ttxt_kafka.bus import KafkaQueue
@@ -38,6 +33,11 @@ from ttxt_kafka.events import (
 )
 from ttxt_kafka.health import serve_metrics
 from ttxt_kafka.metrics import Registry
+from ttxt_kafka.strategies import KafkaRunner, ListSink, Strategy, StrategyRuntime, run_events
+from ttxt_kafka.strategies.examples.candle_aggregator import CandleAggregator, interval_us
+from ttxt_kafka.strategies.examples.market_maker import MarketMaker
+from ttxt_kafka.strategies.rebuild import partition_of
+from ttxt_kafka.strategies.sinks import KafkaSink
 
 pytestmark = pytest.mark.kafka
 

@@ -7,22 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from strategies import (
-    BookNotReady,
-    ListSink,
-    OrderError,
-    ParamError,
-    QueueSink,
-    Strategy,
-    StrategyRuntime,
-    run_events,
-    run_queue,
-)
-from strategies.examples.candle_aggregator import CandleAggregator
-from strategies.examples.market_maker import MarketMaker
-from strategies.examples.spread_monitor import SpreadMonitor
-from strategies.ids import OrderIds, strategy_tag
-from strategies.loader import LoadError, load_class, parse_params
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.events import (
     AckStatus,
@@ -49,6 +33,22 @@ from ttxt_kafka.events import (
     UpdateType,
     Wallet,
 )
+from ttxt_kafka.strategies import (
+    BookNotReady,
+    ListSink,
+    OrderError,
+    ParamError,
+    QueueSink,
+    Strategy,
+    StrategyRuntime,
+    run_events,
+    run_queue,
+)
+from ttxt_kafka.strategies.examples.candle_aggregator import CandleAggregator
+from ttxt_kafka.strategies.examples.market_maker import MarketMaker
+from ttxt_kafka.strategies.examples.spread_monitor import SpreadMonitor
+from ttxt_kafka.strategies.ids import OrderIds, strategy_tag
+from ttxt_kafka.strategies.loader import LoadError, load_class, parse_params
 
 T0 = 1_700_000_000_000_000  # µs
 V = "sim"
@@ -121,9 +121,9 @@ def test_params_convert_to_the_type_of_their_default_and_unknown_ones_fail() -> 
     assert parse_params(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(LoadError):
         parse_params(["novalue"])
-    assert load_class("strategies.examples.market_maker:MarketMaker") is MarketMaker
+    assert load_class("ttxt_kafka.strategies.examples.market_maker:MarketMaker") is MarketMaker
     with pytest.raises(LoadError, match="no Strategy subclass"):
-        load_class("strategies.examples.market_maker:Decimal")
+        load_class("ttxt_kafka.strategies.examples.market_maker:Decimal")
 
 
 def test_subscription_topics_split_group_and_broadcast() -> None:

@@ -7,13 +7,17 @@ from __future__ import annotations
 import pytest
 from trading_support import TradingRun, create, set_credentials, simulator
 
-from connectors.base.errors import ConnectorError
-from connectors.binance.rest_private import order_update, usdm_account_wallet, usdm_position
-from connectors.config import ConfigError, parse_config
-from connectors.trading import dead_letter_topic, trading_topics
-from connectors.trading.private import redact
-from connectors.trading.sync_command import AccountSync
 from ttxt_kafka.codec import decode, encode
+from ttxt_kafka.connectors.base.errors import ConnectorError
+from ttxt_kafka.connectors.binance.rest_private import (
+    order_update,
+    usdm_account_wallet,
+    usdm_position,
+)
+from ttxt_kafka.connectors.config import ConfigError, parse_config
+from ttxt_kafka.connectors.trading import dead_letter_topic, trading_topics
+from ttxt_kafka.connectors.trading.private import redact
+from ttxt_kafka.connectors.trading.sync_command import AccountSync
 from ttxt_kafka.events import (
     AckStatus,
     ConnectorState,

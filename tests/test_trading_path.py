@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from trading_support import VENUES, TradingRun, create, set_credentials, simulator
 
-from simulator.matching import MarketKind, OrderState, TradeFill
 from ttxt_kafka.events import (
     AckStatus,
     AmendOrder,
@@ -25,6 +24,7 @@ from ttxt_kafka.events import (
     Wallet,
     now_us,
 )
+from ttxt_kafka.simulator.matching import MarketKind, OrderState, TradeFill
 
 pytestmark = pytest.mark.kafka
 

@@ -29,10 +29,10 @@ from trading_support import (
     simulator,
 )
 
-from connectors.config import parse_config
-from connectors.runner import topics_of
 from ttxt_kafka.admin import ensure_topics, list_topics
 from ttxt_kafka.bus import KafkaQueue
+from ttxt_kafka.connectors.config import parse_config
+from ttxt_kafka.connectors.runner import topics_of
 from ttxt_kafka.events import AckStatus, Side
 from ttxt_kafka.topics import topic
 

@@ -13,18 +13,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from connectors import connector_for
-from connectors.base.connector import Connector
-from connectors.base.credentials import Credentials
-from connectors.config import ConnectorConfig, parse_config
-from connectors.runner import topics_of
-from connectors.trading import Trader
-from simulator import Simulator, SyntheticSource
-from simulator.matching import EngineEvent
-from simulator.trading import TradingSettings
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import CodecError, decode
+from ttxt_kafka.connectors import connector_for
+from ttxt_kafka.connectors.base.connector import Connector
+from ttxt_kafka.connectors.base.credentials import Credentials
+from ttxt_kafka.connectors.config import ConnectorConfig, parse_config
+from ttxt_kafka.connectors.runner import topics_of
+from ttxt_kafka.connectors.trading import Trader
 from ttxt_kafka.events import (
     CreateOrder,
     Event,
@@ -34,6 +31,9 @@ from ttxt_kafka.events import (
     TimeInForce,
     now_us,
 )
+from ttxt_kafka.simulator import Simulator, SyntheticSource
+from ttxt_kafka.simulator.matching import EngineEvent
+from ttxt_kafka.simulator.trading import TradingSettings
 from ttxt_kafka.topics import topic
 
 # Known fake credentials: the secrets test searches every log line and topic for them.

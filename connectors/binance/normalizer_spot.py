@@ -1,4 +1,5 @@
-"""Binance spot: raw messages -> events (pure functions; see `connectors.base.normalizer`).
+"""Binance spot: raw messages -> events (pure functions; see
+`ttxt_kafka.connectors.base.normalizer`).
 
 Stream payloads (`/stream?streams=` frames `{"stream":..., "data":...}` or raw `/ws` payloads):
   depthUpdate -> OrderBook DELTA (sequence = u, first_sequence = U)

@@ -64,7 +64,7 @@ def failure(code: int, message: str, http_status: int | None = None) -> Exchange
 
 # ---------------------------------------------------------------- simulator side
 
-# Matching-engine reason (simulator.matching.Reason value) -> (code, message), spot.
+# Matching-engine reason (ttxt_kafka.simulator.matching.Reason value) -> (code, message), spot.
 SPOT_REJECTS: dict[str, tuple[int, str]] = {
     "UNKNOWN_SYMBOL": (-1121, "Invalid symbol."),
     "INVALID_QUANTITY": (-1013, "Filter failure: LOT_SIZE"),

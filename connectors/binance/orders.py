@@ -1,6 +1,7 @@
 """Binance spot and USD-M: validated order commands -> REST requests, responses -> acks.
 
-Requests are `RestCall`s, unsigned (`connectors.binance.auth.sign_rest` signs them when sent):
+Requests are `RestCall`s, unsigned (`ttxt_kafka.connectors.binance.auth.sign_rest` signs them when
+sent):
 
   create      spot POST /api/v3/order: LIMIT (+timeInForce), LIMIT_MAKER for post-only, MARKET;
               USD-M POST /fapi/v1/order: LIMIT with timeInForce GTX for post-only,

@@ -1,4 +1,5 @@
-"""Bybit v5 spot: raw messages -> events (pure functions; see `connectors.base.normalizer`).
+"""Bybit v5 spot: raw messages -> events (pure functions; see
+`ttxt_kafka.connectors.base.normalizer`).
 
 Public topics (`{"topic":..., "type":..., "ts":..., "data":...}`):
   orderbook.{depth}.{symbol}, depth > 1 -> OrderBook SNAPSHOT / DELTA (sequence = u); a message

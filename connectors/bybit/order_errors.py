@@ -51,7 +51,7 @@ def failure(code: int, message: str, http_status: int | None = None) -> Exchange
 
 # ---------------------------------------------------------------- simulator side
 
-# Matching-engine reason (simulator.matching.Reason value) -> (retCode, retMsg), linear.
+# Matching-engine reason (ttxt_kafka.simulator.matching.Reason value) -> (retCode, retMsg), linear.
 LINEAR_REJECTS: dict[str, tuple[int, str]] = {
     "UNKNOWN_SYMBOL": (10001, "params error: symbol invalid"),
     "INVALID_QUANTITY": (10001, "The number of contracts exceeds minimum limit allowed"),

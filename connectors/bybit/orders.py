@@ -2,7 +2,7 @@
 
 The same argument objects go over the WebSocket trade API (`order.create`, `order.amend`,
 `order.cancel`: `ws_message`) or REST (`POST /v5/order/create|amend|cancel`: `rest_call`, with
-`connectors.bybit.auth.sign_rest` over the JSON body as sent):
+`ttxt_kafka.connectors.bybit.auth.sign_rest` over the JSON body as sent):
 
   create      category, symbol, side Buy/Sell, orderType Limit/Market, qty (a spot market order
               is sized in the base coin: marketUnit baseCoin), price and timeInForce

@@ -1,7 +1,7 @@
 """Helpers shared by the private-stream normalizers: the parse errors they catch and exact
 decimal strings.
 
-The normalizers follow the connector framework's contract (`connectors.base.normalizer`):
+The normalizers follow the connector framework's contract (`ttxt_kafka.connectors.base.normalizer`):
 `normalizer(raw, receive_ts) -> list[Event]`, pure, a symbol map given at construction,
 `MalformedMessage` for a frame it cannot read, `ExchangeMessageError` for an error the exchange
 reports (a refused auth), no events for control frames. They derive from `BaseNormalizer` and

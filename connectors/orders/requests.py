@@ -2,7 +2,7 @@
 
 A `RestCall` is unsigned; the connector signs it at send time (signatures carry a timestamp)
 with the exchange's `auth` module and sends exactly the string it signed. A `WsCall` is one
-Bybit trade-API operation; `connectors.bybit.orders.ws_message` turns it into the frame.
+Bybit trade-API operation; `ttxt_kafka.connectors.bybit.orders.ws_message` turns it into the frame.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Paper trading: orders filled locally from the connector's own books, no exchange call.
 
-The simulator's matching engine (`simulator.matching`) runs in the connector: each symbol's
+The simulator's matching engine (`ttxt_kafka.simulator.matching`) runs in the connector: each
+symbol's
 external liquidity is a `LiveBook` over the connector's `Book` (what an order took stays taken
 until the market changes that level), balances start from `trading.paper.balances`, fees from
 `paper.maker_fee` / `taker_fee`. What the engine reports goes out as the same events a live
@@ -16,7 +17,14 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-from simulator.matching import (
+from ttxt_kafka.book import Book
+from ttxt_kafka.events import (
+    Event,
+    OrderUpdate,
+    Wallet,
+    now_us,
+)
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     FeeSchedule,
     LiveBook,
@@ -31,20 +39,13 @@ from simulator.matching import (
     Reason,
     instrument_from_info,
 )
-from simulator.matching.events_map import (
+from ttxt_kafka.simulator.matching.events_map import (
     balance,
     order_update,
     platform_events,
     position_update,
 )
-from simulator.matching.live import Levels
-from ttxt_kafka.book import Book
-from ttxt_kafka.events import (
-    Event,
-    OrderUpdate,
-    Wallet,
-    now_us,
-)
+from ttxt_kafka.simulator.matching.live import Levels
 
 from ..base.symbols import SymbolMap
 from ..config import PaperSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from simulator.feeds import UnknownStream
+from ttxt_kafka.simulator.feeds import UnknownStream
 
 SPOT_KLINE_INTERVALS = (
     "1s",

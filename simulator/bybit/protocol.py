@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from simulator.feeds import UnknownStream, UnknownSymbol
-from simulator.publication import Publication
-from simulator.session import Renderer, Session
+from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
+from ttxt_kafka.simulator.publication import Publication
+from ttxt_kafka.simulator.session import Renderer, Session
 
 if TYPE_CHECKING:
-    from simulator.server import Simulator
+    from ttxt_kafka.simulator.server import Simulator
 
 _JSON = "application/json"
 _SPOT_MAX_ARGS = 10

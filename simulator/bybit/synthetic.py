@@ -16,15 +16,15 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from simulator.bybit.topics import parse_topic
-from simulator.feeds import UnknownStream
-from simulator.market.book import Book, Side
-from simulator.market.candles import Candle
-from simulator.market.flow import FlowStep
-from simulator.market.instruments import Instrument
-from simulator.publication import Channel, Publication
-from simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
-from simulator.venues import VenueSpec
+from ttxt_kafka.simulator.bybit.topics import parse_topic
+from ttxt_kafka.simulator.feeds import UnknownStream
+from ttxt_kafka.simulator.market.book import Book, Side
+from ttxt_kafka.simulator.market.candles import Candle
+from ttxt_kafka.simulator.market.flow import FlowStep
+from ttxt_kafka.simulator.market.instruments import Instrument
+from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
+from ttxt_kafka.simulator.venues import VenueSpec
 
 _KLINE_MS = {
     i: int(i) * 60_000 for i in ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from simulator.market.flow import Trade
+from ttxt_kafka.simulator.market.flow import Trade
 
 
 @dataclass(slots=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from simulator.market.book import Book, Side
-from simulator.market.instruments import Instrument
+from ttxt_kafka.simulator.market.book import Book, Side
+from ttxt_kafka.simulator.market.instruments import Instrument
 
 TRADE_PROBABILITY = 0.3
 ADD_PROBABILITY = 0.6  # of a non-trade change; the rest are cancels

@@ -1,9 +1,9 @@
 """The simulator's private side: the exchange's trading endpoints and private streams over a
 matching engine fed by the simulator's own market.
 
-    from simulator import Simulator, SyntheticSource
-    from simulator.trading import TradingSettings
-    from connectors.base.credentials import Credentials
+    from ttxt_kafka.simulator import Simulator, SyntheticSource
+    from ttxt_kafka.simulator.trading import TradingSettings
+    from ttxt_kafka.connectors.base.credentials import Credentials
 
     sim = Simulator("binance", SyntheticSource(seed=1, symbols=["BTCUSDT"]),
                     trading=TradingSettings(Credentials(KEY, SECRET)))
@@ -28,7 +28,7 @@ from .exchange import SimExchange
 from .settings import DEFAULT_BALANCES, TradingSettings
 
 if TYPE_CHECKING:
-    from simulator.server import Simulator
+    from ttxt_kafka.simulator.server import Simulator
 
 
 class PrivateSide:

@@ -1,9 +1,10 @@
 """Binance spot and USD-M private side: signed REST order endpoints and the user data streams.
 
-Every signed request is checked as Binance checks it (`connectors.binance.auth.verify_rest`:
+Every signed request is checked as Binance checks it
+(`ttxt_kafka.connectors.binance.auth.verify_rest`:
 key, HMAC over the query and body exactly as received, timestamp within recvWindow), then
 served by the matching engine. Refusals carry Binance's codes and messages
-(`connectors.binance.order_errors`).
+(`ttxt_kafka.connectors.binance.order_errors`).
 
   spot   POST|GET|DELETE /api/v3/order, GET|DELETE /api/v3/openOrders,
          POST /api/v3/order/cancelReplace, PUT /api/v3/order/amend/keepPriority,
@@ -26,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from connectors.base.credentials import AuthError
-from connectors.binance import auth
-from connectors.binance.order_errors import SPOT_REJECTS, USDM_REJECTS
-from simulator.faults import FaultKind
-from simulator.matching import (
+from ttxt_kafka.connectors.base.credentials import AuthError
+from ttxt_kafka.connectors.binance import auth
+from ttxt_kafka.connectors.binance.order_errors import SPOT_REJECTS, USDM_REJECTS
+from ttxt_kafka.events import OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.faults import FaultKind
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     OrderRejected,
     OrderRequest,
@@ -38,16 +40,15 @@ from simulator.matching import (
     OrderUpdated,
     Reason,
 )
-from simulator.publication import Publication
-from simulator.session import Renderer, Session
-from ttxt_kafka.events import OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.publication import Publication
+from ttxt_kafka.simulator.session import Renderer, Session
 
 from .binance_render import BinanceRender
 from .exchange import SimExchange, final_state, rejection
 from .params import Refusal, decimal, integer, text
 
 if TYPE_CHECKING:
-    from simulator.server import Simulator
+    from ttxt_kafka.simulator.server import Simulator
 
 Handler = Callable[[Mapping[str, str]], Any]
 LISTEN_KEY_TTL = 3600.0  # seconds a listen key lives without a keepalive

@@ -12,7 +12,8 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from simulator.matching import (
+from ttxt_kafka.events import OrderStatus, OrderType
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     ExecType,
     OrderAccepted,
@@ -21,7 +22,6 @@ from simulator.matching import (
     PositionChanged,
     TradeFill,
 )
-from ttxt_kafka.events import OrderStatus, OrderType
 
 from .render import Batch, fixed8, ms, plain, regroup
 

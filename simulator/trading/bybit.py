@@ -3,7 +3,8 @@ WebSocket trade API and the private stream.
 
   REST  POST /v5/order/create | amend | cancel | cancel-all, GET /v5/order/realtime,
         GET /v5/account/wallet-balance, GET /v5/position/list — signed as Bybit signs them
-        (`connectors.bybit.auth.verify_rest`: key, HMAC over timestamp + key + window + the
+        (`ttxt_kafka.connectors.bybit.auth.verify_rest`: key, HMAC over timestamp + key + window +
+        the
         query string or JSON body as received, timestamp window)
   WS    /v5/trade: `auth`, then `order.create` / `order.amend` / `order.cancel` with the
         X-BAPI-TIMESTAMP header checked against the window; answered by reqId
@@ -27,28 +28,28 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from connectors.base.credentials import AuthError
-from connectors.bybit import auth
-from connectors.bybit.order_errors import LINEAR_REJECTS, SPOT_REJECTS
-from simulator.faults import FaultKind
-from simulator.matching import (
+from ttxt_kafka.connectors.base.credentials import AuthError
+from ttxt_kafka.connectors.bybit import auth
+from ttxt_kafka.connectors.bybit.order_errors import LINEAR_REJECTS, SPOT_REJECTS
+from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.faults import FaultKind
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     ExecType,
     OrderRequest,
     OrderUpdated,
     Reason,
 )
-from simulator.matching import OrderState as EngineOrder
-from simulator.publication import Publication
-from simulator.session import Renderer, Session
-from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
+from ttxt_kafka.simulator.matching import OrderState as EngineOrder
+from ttxt_kafka.simulator.publication import Publication
+from ttxt_kafka.simulator.session import Renderer, Session
 
 from .bybit_render import BybitRender, envelope
 from .exchange import SimExchange, final_state, rejection
 from .params import Refusal, decimal
 
 if TYPE_CHECKING:
-    from simulator.server import Simulator
+    from ttxt_kafka.simulator.server import Simulator
 
 _JSON = "application/json"
 _SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}

@@ -12,8 +12,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from connectors.bybit.order_errors import CANCEL_TYPES, END_REASONS
-from simulator.matching import (
+from ttxt_kafka.connectors.bybit.order_errors import CANCEL_TYPES, END_REASONS
+from ttxt_kafka.events import OrderStatus, OrderType, Side
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     ExecType,
     OrderUpdated,
@@ -21,8 +22,7 @@ from simulator.matching import (
     Reason,
     TradeFill,
 )
-from simulator.matching import OrderState as EngineOrder
-from ttxt_kafka.events import OrderStatus, OrderType, Side
+from ttxt_kafka.simulator.matching import OrderState as EngineOrder
 
 from .render import ms, plain, regroup
 

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from connectors.base.normalizer import BaseNormalizer
-from simulator.faults import Fault, FaultController, FaultKind
-from simulator.feeds import Feed
-from simulator.matching import (
+from ttxt_kafka.connectors.base.normalizer import BaseNormalizer
+from ttxt_kafka.events import InstrumentInfo
+from ttxt_kafka.simulator.faults import Fault, FaultController, FaultKind
+from ttxt_kafka.simulator.feeds import Feed
+from ttxt_kafka.simulator.matching import (
     EngineEvent,
     FeeSchedule,
     LiveBook,
@@ -36,8 +37,7 @@ from simulator.matching import (
     PositionChanged,
     instrument_from_info,
 )
-from simulator.venues import Venue, VenueSpec
-from ttxt_kafka.events import InstrumentInfo
+from ttxt_kafka.simulator.venues import Venue, VenueSpec
 
 from .liquidity import reader_for
 from .settings import TradingSettings
@@ -55,15 +55,15 @@ def now_us() -> int:
 def _normalizer(venue: Venue) -> Any:
     """The connector's own instrument parser: the engine's filters are the ones it validates by."""
     if venue is Venue.BINANCE:
-        from connectors.binance.normalizer_spot import BinanceSpotNormalizer
+        from ttxt_kafka.connectors.binance.normalizer_spot import BinanceSpotNormalizer
         return BinanceSpotNormalizer()
     if venue is Venue.BINANCE_USDM:
-        from connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
+        from ttxt_kafka.connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
         return BinanceUsdmNormalizer()
     if venue is Venue.BYBIT_SPOT:
-        from connectors.bybit.normalizer_spot import BybitSpotNormalizer
+        from ttxt_kafka.connectors.bybit.normalizer_spot import BybitSpotNormalizer
         return BybitSpotNormalizer()
-    from connectors.bybit.normalizer_linear import BybitLinearNormalizer
+    from ttxt_kafka.connectors.bybit.normalizer_linear import BybitLinearNormalizer
     return BybitLinearNormalizer()
 
 

@@ -1,5 +1,6 @@
 """Readers of the simulator's own market for the matching engine's external liquidity
-(`simulator.matching.LiveBook`): the synthetic market's book as it stands, or the venue's REST
+(`ttxt_kafka.simulator.matching.LiveBook`): the synthetic market's book as it stands, or the
+venue's REST
 snapshot body of any other feed (a capture)."""
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from simulator.feeds import Feed, UnknownSymbol
-from simulator.matching.live import Levels, Reader
-from simulator.synthetic import SyntheticFeed
+from ttxt_kafka.simulator.feeds import Feed, UnknownSymbol
+from ttxt_kafka.simulator.matching.live import Levels, Reader
+from ttxt_kafka.simulator.synthetic import SyntheticFeed
 
 DEPTH = 100  # levels per side offered as liquidity
 

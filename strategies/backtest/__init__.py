@@ -5,8 +5,8 @@ the strategy, the strategy's commands are validated and matched, and what the en
 comes back to the strategy as the events a venue's private stream gives (OrderAck, OrderUpdate,
 Fill, Wallet, PositionUpdate) — on the exchange clock, deterministically.
 
-    from strategies.backtest import BacktestConfig, file_events, run_backtest
-    from strategies.examples.market_maker import MarketMaker
+    from ttxt_kafka.strategies.backtest import BacktestConfig, file_events, run_backtest
+    from ttxt_kafka.strategies.examples.market_maker import MarketMaker
 
     report = await run_backtest(
         MarketMaker(spread_bps="4"), file_events("data/", symbols=["BTC/USDT"]),
@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
 
-from strategies.strategy import Strategy
 from ttxt_kafka.events import Event
+from ttxt_kafka.strategies.strategy import Strategy
 
 from .config import BacktestConfig, ConfigError
 from .report import BacktestReport, build_report, write_report

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from simulator.matching import FeeSchedule, MarketKind
 from ttxt_kafka.events import InstrumentInfo, MarketType
+from ttxt_kafka.simulator.matching import FeeSchedule, MarketKind
 
 T = TypeVar("T")
 

@@ -1,6 +1,7 @@
 """The recorded market's book as the matching engine's external liquidity.
 
-The same rule as `simulator.matching.ExternalBook` — what our orders took from a level stays
+The same rule as `ttxt_kafka.simulator.matching.ExternalBook` — what our orders took from a level
+stays
 taken until the feed next changes that level (then the feed's quantity wins again: the market
 has moved on) — but over the platform's `Book`, whose sides are kept sorted: reading the best
 levels costs O(levels read), not a sort of the whole side per order (recorded books hold a

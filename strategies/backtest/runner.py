@@ -26,9 +26,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.orders.acks import rejected_ack
-from strategies.runtime import StrategyRuntime
-from strategies.strategy import Strategy
+from ttxt_kafka.connectors.orders.acks import rejected_ack
 from ttxt_kafka.events import (
     BBO,
     AckStatus,
@@ -42,6 +40,8 @@ from ttxt_kafka.events import (
     Trades,
 )
 from ttxt_kafka.metrics import Registry
+from ttxt_kafka.strategies.runtime import StrategyRuntime
+from ttxt_kafka.strategies.strategy import Strategy
 
 from .config import BacktestConfig
 from .instruments import Instruments

@@ -15,8 +15,8 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-from replayer import Decoder, FileSource, KafkaSource, Selection
 from ttxt_kafka.events import Event
+from ttxt_kafka.replayer import Decoder, FileSource, KafkaSource, Selection
 
 INPUT_CHANNELS = ("book", "trades", "klines", "bbo", "status", "instruments")
 

@@ -6,9 +6,10 @@ What a connector in paper mode does, without Kafka and on the exchange clock:
   book (then `sync_external` fills our resting orders it now crosses, as makers at their
   price), a `Trades` batch goes to `on_external_trade` (a trade through a resting order's price
   fills it; at its price only with `fill_on_touch`, since the queue ahead of it is unknown);
-* a command is validated like the connector validates it (`connectors.orders.validation`, the
+* a command is validated like the connector validates it
+  (`ttxt_kafka.connectors.orders.validation`, the
   exact same reasons), then given to the engine; the answer is one `OrderAck` followed by the
-  engine's reports as platform events (`simulator.matching.events_map`).
+  engine's reports as platform events (`ttxt_kafka.simulator.matching.events_map`).
 
 The engine is keyed by normalized symbol and runs on the backtest's clock (`now`), so every
 event it reports carries the simulated exchange time.
@@ -19,28 +20,16 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from connectors.orders.acks import accepted_ack, rejected_ack
-from connectors.orders.state import KnownOrder
-from connectors.orders.validation import (
+from ttxt_kafka.book import Book
+from ttxt_kafka.connectors.orders.acks import accepted_ack, rejected_ack
+from ttxt_kafka.connectors.orders.state import KnownOrder
+from ttxt_kafka.connectors.orders.validation import (
     InvalidCommand,
     validate_amend,
     validate_cancel,
     validate_cancel_all,
     validate_create,
 )
-from simulator.matching import (
-    BalanceChanged,
-    EngineEvent,
-    MarketKind,
-    MatchingEngine,
-    OrderAccepted,
-    OrderRejected,
-    OrderRequest,
-    OrderUpdated,
-)
-from simulator.matching.events_map import platform_events, wallet
-from simulator.matching.instruments import instrument_from_info
-from ttxt_kafka.book import Book
 from ttxt_kafka.events import (
     AmendOrder,
     CancelAllOrders,
@@ -55,6 +44,18 @@ from ttxt_kafka.events import (
     Side,
     Trades,
 )
+from ttxt_kafka.simulator.matching import (
+    BalanceChanged,
+    EngineEvent,
+    MarketKind,
+    MatchingEngine,
+    OrderAccepted,
+    OrderRejected,
+    OrderRequest,
+    OrderUpdated,
+)
+from ttxt_kafka.simulator.matching.events_map import platform_events, wallet
+from ttxt_kafka.simulator.matching.instruments import instrument_from_info
 
 from .config import DEFAULT_QUOTE_BALANCE, BacktestConfig
 from .instruments import Instruments

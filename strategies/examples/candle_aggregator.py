@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from strategies import Strategy
 from ttxt_kafka.events import Kline, Trade, Trades, now_us
+from ttxt_kafka.strategies import Strategy
 
 # Exact arithmetic: a sum that would need rounding raises instead of losing a digit.
 EXACT = decimal.Context(prec=100, traps=[decimal.Inexact, decimal.InvalidOperation])

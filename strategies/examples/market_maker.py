@@ -10,8 +10,8 @@ paper from the book, or go to a backtest's matching engine is decided by what co
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from strategies import Strategy
 from ttxt_kafka.events import OrderBook, Side
+from ttxt_kafka.strategies import Strategy
 
 
 class MarketMaker(Strategy):

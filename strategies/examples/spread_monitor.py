@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from strategies import Strategy
 from ttxt_kafka.events import OrderBook
+from ttxt_kafka.strategies import Strategy
 
 
 class SpreadMonitor(Strategy):

@@ -85,8 +85,8 @@ def _us(text: str, what: str) -> int:
 
 
 def _config(args: argparse.Namespace, venues: list[str]) -> Any:
-    from simulator.matching import FeeSchedule, MarketKind
-    from strategies.backtest.config import (
+    from ttxt_kafka.simulator.matching import FeeSchedule, MarketKind
+    from ttxt_kafka.strategies.backtest.config import (
         BacktestConfig,
         parse_balance,
         parse_fees,
@@ -119,17 +119,17 @@ def _config(args: argparse.Namespace, venues: list[str]) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from replayer import CorruptBlockError, parse_time
-    from strategies.backtest import (
+    from ttxt_kafka.bus import KafkaUnavailableError
+    from ttxt_kafka.replayer import CorruptBlockError, parse_time
+    from ttxt_kafka.strategies.backtest import (
         BacktestError,
         ConfigError,
         file_events,
         kafka_events,
         run_backtest,
     )
-    from strategies.loader import LoadError, build, parse_params
-    from strategies.strategy import ParamError
-    from ttxt_kafka.bus import KafkaUnavailableError
+    from ttxt_kafka.strategies.loader import LoadError, build, parse_params
+    from ttxt_kafka.strategies.strategy import ParamError
 
     try:
         raw_params = parse_params(args.param)

@@ -29,9 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from connectors.base.errors import ConnectorError
-    from connectors.config import ConfigError, load_config
-    from connectors.runner import run_to_kafka, topics_of
+    from ttxt_kafka.connectors.base.errors import ConnectorError
+    from ttxt_kafka.connectors.config import ConfigError, load_config
+    from ttxt_kafka.connectors.runner import run_to_kafka, topics_of
 
     try:
         config = load_config(args.config)

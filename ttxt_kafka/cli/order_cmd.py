@@ -166,7 +166,7 @@ def _client_order_id(command: Event) -> str | None:
     if isinstance(command, CreateOrder):
         if command.client_order_id:
             return command.client_order_id
-        from connectors.orders.client_ids import client_order_id_for
+        from ttxt_kafka.connectors.orders.client_ids import client_order_id_for
 
         return client_order_id_for(command.command_id)
     return getattr(command, "client_order_id", None) or None
@@ -261,7 +261,7 @@ def run_orders(args: argparse.Namespace) -> int:
 async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
     account_topic = topic(args.venue, "account", args.prefix)
     if args.sync:
-        from connectors.trading.sync_command import AccountSync
+        from ttxt_kafka.connectors.trading.sync_command import AccountSync
 
         from ..bus import KafkaQueue
 

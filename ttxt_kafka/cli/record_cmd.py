@@ -14,9 +14,9 @@ from .common import CliError, add_bootstrap_arg, resolve_bootstrap
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from recorder.ocf import CODECS
-    from recorder.rotation import DEFAULT_ROTATE
-    from recorder.service import DEFAULT_GROUP
+    from ttxt_kafka.recorder.ocf import CODECS
+    from ttxt_kafka.recorder.rotation import DEFAULT_ROTATE
+    from ttxt_kafka.recorder.service import DEFAULT_GROUP
 
     p = sub.add_parser(
         "record", help="record market-data topics into per-ticker Avro files",
@@ -53,11 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from recorder.buffers import FlushPolicy
-    from recorder.rotation import RotatePolicy
-    from recorder.service import Recorder, RecorderConfig
-    from recorder.writer import DirectoryLockedError
     from ttxt_kafka.bus import KafkaUnavailableError
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.rotation import RotatePolicy
+    from ttxt_kafka.recorder.service import Recorder, RecorderConfig
+    from ttxt_kafka.recorder.writer import DirectoryLockedError
 
     try:
         config = RecorderConfig(

@@ -52,7 +52,8 @@ def _run_id() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from replayer import (
+    from ttxt_kafka.bus import KafkaUnavailableError
+    from ttxt_kafka.replayer import (
         CorruptBlockError,
         FileSource,
         KafkaSink,
@@ -63,9 +64,8 @@ def run(args: argparse.Namespace) -> int:
         parse_time,
         run_replay,
     )
-    from replayer.api import Sink, Source
-    from replayer.progress import Progress
-    from ttxt_kafka.bus import KafkaUnavailableError
+    from ttxt_kafka.replayer.api import Sink, Source
+    from ttxt_kafka.replayer.progress import Progress
 
     try:
         since = parse_time(args.since) if args.since else None

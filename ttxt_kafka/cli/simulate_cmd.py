@@ -19,7 +19,7 @@ import signal
 import sys
 from typing import Any
 
-from simulator import CaptureSource, Simulator, Source, SyntheticSource, Venue
+from ttxt_kafka.simulator import CaptureSource, Simulator, Source, SyntheticSource, Venue
 
 
 def _speed(text: str) -> float | None:
@@ -91,8 +91,8 @@ def build_trading(args: argparse.Namespace) -> Any:
         return None
     from decimal import Decimal, InvalidOperation
 
-    from connectors.base.credentials import CredentialsError, load_credentials
-    from simulator.trading import TradingSettings
+    from ttxt_kafka.connectors.base.credentials import CredentialsError, load_credentials
+    from ttxt_kafka.simulator.trading import TradingSettings
 
     try:
         credentials = load_credentials(args.venue)

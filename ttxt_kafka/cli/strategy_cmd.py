@@ -52,10 +52,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strategies.app import run_strategy
-    from strategies.loader import LoadError, build, parse_params
-    from strategies.strategy import ParamError
-    from strategies.subscription import SubscriptionError
+    from ttxt_kafka.strategies.app import run_strategy
+    from ttxt_kafka.strategies.loader import LoadError, build, parse_params
+    from ttxt_kafka.strategies.strategy import ParamError
+    from ttxt_kafka.strategies.subscription import SubscriptionError
 
     try:
         params: dict[str, Any] = parse_params(args.param)

@@ -39,7 +39,7 @@ def _apply(books: dict[tuple[str, str], Book], event: OrderBook) -> None:
 
 async def books_from_topics(bootstrap: str, prefix: str) -> dict[tuple[str, str], Book]:
     """Every `<prefix>.<venue>.book` topic replayed from its beginning into books."""
-    from replayer.kafka_source import KafkaSource
+    from ttxt_kafka.replayer.kafka_source import KafkaSource
 
     source = KafkaSource(bootstrap, rf"^{re.escape(prefix)}\.[a-z0-9_-]+\.book$", since=0)
     books: dict[tuple[str, str], Book] = {}
@@ -67,7 +67,7 @@ class Replay:
 
 async def replay_files(directory: Path) -> Replay:
     """Every recorded event, merged by exchange time as a backtest would read them."""
-    from replayer import replay_events
+    from ttxt_kafka.replayer import replay_events
 
     out = Replay()
     t0 = time.perf_counter()
@@ -152,7 +152,7 @@ class Trading:
 
 async def trading(bootstrap: str, prefix: str, venue: str, tag: str = "") -> Trading:
     """Commands and executions of one venue (only client order ids containing `tag`)."""
-    from replayer.kafka_source import KafkaSource
+    from ttxt_kafka.replayer.kafka_source import KafkaSource
 
     out = Trading(venue)
     pattern = rf"^{re.escape(prefix)}\.{re.escape(venue)}\.(orders|executions)$"

@@ -46,12 +46,12 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.config import Config as ConnectorsFile
-from connectors.config import ConfigError, ConnectorConfig, KafkaSettings, load_config
-from recorder.ocf import CODECS
-from recorder.rotation import DEFAULT_ROTATE, RotatePolicy
-from recorder.service import DEFAULT_GROUP as RECORDER_GROUP
-from simulator.venues import Venue as SimVenue
+from ttxt_kafka.connectors.config import Config as ConnectorsFile
+from ttxt_kafka.connectors.config import ConfigError, ConnectorConfig, KafkaSettings, load_config
+from ttxt_kafka.recorder.ocf import CODECS
+from ttxt_kafka.recorder.rotation import DEFAULT_ROTATE, RotatePolicy
+from ttxt_kafka.recorder.service import DEFAULT_GROUP as RECORDER_GROUP
+from ttxt_kafka.simulator.venues import Venue as SimVenue
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
 
 
@@ -216,7 +216,7 @@ class StrategyService(_Strict):
         module, sep, name = value.rpartition(":")
         if not sep or not module or not name.isidentifier():
             raise ValueError(f"{value!r}: give MODULE:Class, e.g. "
-                             "strategies.examples.market_maker:MarketMaker")
+                             "ttxt_kafka.strategies.examples.market_maker:MarketMaker")
         return value
 
 

@@ -33,12 +33,12 @@ from .config import (
 )
 
 if TYPE_CHECKING:
-    from connectors.base.connector import Connector
-    from connectors.config import Config as ConnectorsFile
-    from connectors.trading import Trader
-    from recorder.metrics import MeteredRecorder
-    from simulator import Simulator
     from ttxt_kafka.bus.metered import MeteredKafkaQueue
+    from ttxt_kafka.connectors.base.connector import Connector
+    from ttxt_kafka.connectors.config import Config as ConnectorsFile
+    from ttxt_kafka.connectors.trading import Trader
+    from ttxt_kafka.recorder.metrics import MeteredRecorder
+    from ttxt_kafka.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class SimulatorService(Service):
         self.sim: Simulator | None = None
 
     async def _start(self) -> None:
-        from simulator import Simulator, SyntheticSource
+        from ttxt_kafka.simulator import Simulator, SyntheticSource
 
         s = self.spec
         source = SyntheticSource(seed=s.seed, symbols=s.symbols, rate=s.rate, levels=s.levels)
@@ -155,10 +155,10 @@ class ConnectorsService(Service):
         self._started = asyncio.Event()
 
     async def _start(self) -> None:
-        from connectors.metrics import ConnectorMetrics
-        from connectors.runner import topics_of
         from ttxt_kafka.admin import ensure_topics
         from ttxt_kafka.bus.metered import MeteredKafkaQueue, PublishMetrics
+        from ttxt_kafka.connectors.metrics import ConnectorMetrics
+        from ttxt_kafka.connectors.runner import topics_of
 
         await ensure_topics(self.bootstrap, topics_of(self.config))
         self.queue = MeteredKafkaQueue(
@@ -199,7 +199,7 @@ class ConnectorsService(Service):
 
     async def _run(self, started: Callable[[list[Connector]], None],
                    traders: Callable[[list[Trader]], None]) -> None:
-        from connectors.runner import run_connectors
+        from ttxt_kafka.connectors.runner import run_connectors
 
         assert self.queue is not None
         # With `bootstrap`, connectors with a `trading` section get their trader beside them.
@@ -237,10 +237,10 @@ class RecorderRunner(Service):
         self._task: asyncio.Task[Any] | None = None
 
     async def _start(self) -> None:
-        from recorder.buffers import FlushPolicy
-        from recorder.metrics import MeteredRecorder
-        from recorder.rotation import RotatePolicy
-        from recorder.service import RecorderConfig
+        from ttxt_kafka.recorder.buffers import FlushPolicy
+        from ttxt_kafka.recorder.metrics import MeteredRecorder
+        from ttxt_kafka.recorder.rotation import RotatePolicy
+        from ttxt_kafka.recorder.service import RecorderConfig
 
         s = self.spec
         config = RecorderConfig(
@@ -292,7 +292,7 @@ class StrategyRunner(Service):
         self._task: asyncio.Task[Any] | None = None
 
     async def _start(self) -> None:
-        from strategies.app import run_strategy
+        from ttxt_kafka.strategies.app import run_strategy
 
         s = self.spec
         strategy = build_strategy(s)
@@ -317,7 +317,7 @@ class StrategyRunner(Service):
 
 def build_strategy(spec: StrategyService) -> Any:
     """The strategy object of an entry (module imported, parameters converted)."""
-    from strategies.loader import build
+    from ttxt_kafka.strategies.loader import build
 
     params = strategy_params(spec.params)
     for key, value in (("venues", spec.venues), ("symbols", spec.symbols),
@@ -379,8 +379,8 @@ def build_services(pipeline: Pipeline, bootstrap: str | None, base_dir: Path,
 
 def connector_topics(pipeline: Pipeline) -> list[str]:
     """Every topic the pipeline's connectors write (whichever process runs them)."""
-    from connectors.config import Config as ConnectorsFile
-    from connectors.runner import topics_of
+    from ttxt_kafka.connectors.config import Config as ConnectorsFile
+    from ttxt_kafka.connectors.runner import topics_of
 
     out: list[str] = []
     for c in pipeline.connectors:
@@ -398,7 +398,7 @@ class SimulatedConnector(ConnectorsService):
 
     def __init__(self, entry: ConnectorService, pipeline: Pipeline,
                  sims: dict[str, SimulatorService], metrics_host: str, bootstrap: str) -> None:
-        from connectors.config import Config as ConnectorsFile
+        from ttxt_kafka.connectors.config import Config as ConnectorsFile
 
         config = ConnectorsFile(connectors=[entry.connector_config()],
                                 topic_prefix=pipeline.topic_prefix,
@@ -409,7 +409,7 @@ class SimulatedConnector(ConnectorsService):
 
     async def _start(self) -> None:
         if self.sim is not None:
-            from connectors.config import Config as ConnectorsFile
+            from ttxt_kafka.connectors.config import Config as ConnectorsFile
 
             sim, spec = self.sim.sim, self.sim.spec
             if sim is not None:  # in this process
@@ -426,7 +426,7 @@ class SimulatedConnector(ConnectorsService):
 
 
 def _connector_kafka(pipeline: Pipeline) -> Any:
-    from connectors.config import KafkaSettings
+    from ttxt_kafka.connectors.config import KafkaSettings
 
     k = pipeline.kafka
     return KafkaSettings(bootstrap_servers=k.bootstrap_servers, producer=k.producer)
