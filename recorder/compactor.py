@@ -15,7 +15,7 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from .buffers import Buffers, FlushPolicy
-from .router import Router
+from ttxt_kafka.archive.router import Router
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
 from .buffers import FlushPolicy
 from .compactor import Compactor, RecorderStats
 from .rotation import DEFAULT_ROTATE, RotatePolicy
-from .router import Router
+from ttxt_kafka.archive.router import Router
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)

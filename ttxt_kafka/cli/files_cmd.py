@@ -35,7 +35,7 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ttxt_kafka.recorder.archive import list_files, scan_file
+    from ttxt_kafka.archive.files import list_files, scan_file
 
     if not args.dir.is_dir():
         raise CliError(f"{args.dir} is not a directory")

@@ -16,7 +16,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from ttxt_kafka.simulator.bybit.topics import parse_topic
+from ttxt_kafka.connectors.bybit.sim.topics import parse_topic
 from ttxt_kafka.simulator.feeds import UnknownStream
 from ttxt_kafka.simulator.market.book import Book, Side
 from ttxt_kafka.simulator.market.candles import Candle
@@ -24,7 +24,7 @@ from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
-from ttxt_kafka.simulator.venues import VenueSpec
+from ttxt_kafka.venues import VenueSpec
 
 _KLINE_MS = {
     i: int(i) * 60_000 for i in ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720")
