@@ -14,8 +14,9 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from .buffers import Buffers, FlushPolicy
 from ttxt_kafka.archive.router import Router
+
+from .buffers import Buffers, FlushPolicy
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)

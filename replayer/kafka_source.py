@@ -20,9 +20,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ttxt_kafka.archive.ocf import FileRecord
+from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
-from ttxt_kafka.archive.router import Router
 
 from .selection import Selection
 
