@@ -170,3 +170,23 @@ def test_the_wheel_holds_ttxt_kafka_only(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[ttxt_kafka.venues]" in text and "ttxt_kafka.connectors.bybit.venue:VENUES" in text
+
+
+def venue_table() -> str:
+    def pct(rate: Decimal) -> str:
+        return f"{(rate * 100).normalize():f} %"
+
+    rows = ["| venue | exchange | market | book depths (default) | maker / taker | klines | "
+            "heartbeat |", "|---|---|---|---|---|---|---|"]
+    for s in venues.all_venues():
+        depths = ", ".join(f"**{d}**" if d == s.default_depth else str(d) for d in s.book_depths)
+        beat = (f"server pings every {s.heartbeat.server_ping:g} s" if s.heartbeat.server_ping
+                else f"client pings every {s.heartbeat.client_ping:g} s")
+        rows.append(f"| `{s.name}` | {s.exchange} | {s.market.value} | {depths} | "
+                    f"{pct(s.fees.maker)} / {pct(s.fees.taker)} | {' '.join(s.kline_intervals)} "
+                    f"| {beat} |")
+    return "\n".join(rows)
+
+
+def test_the_readme_venue_table_matches_the_registry() -> None:
+    assert venue_table() in (ROOT / "README.md").read_text(encoding="utf-8"), venue_table()
