@@ -42,6 +42,7 @@ from .book_sync import BookSync
 from .books import BookKeeper
 from .errors import ConnectorError, ExchangeError, ExchangeMessageError, MalformedMessage
 from .normalizer import BaseNormalizer
+from .numbers import NumberChecker
 from .rest import RestClient
 from .state import Connection, ConnectorStats, SymbolState
 from .symbols import SymbolMap, UnknownSymbolError
@@ -79,6 +80,7 @@ class Connector(BookKeeper, ABC):
         self.stats = ConnectorStats()
         self.symbols = SymbolMap(self.venue)
         self.normalizer: BaseNormalizer = self.make_normalizer(self.symbols)
+        self.numbers = NumberChecker()
         self.states: dict[str, SymbolState] = {}  # by native symbol, for book streams
         self.books: dict[str, Book] = {}  # by normalized symbol: the connector's own books
         self.connections: list[Connection] = []
@@ -220,6 +222,7 @@ class Connector(BookKeeper, ABC):
         for info in infos:
             self.symbols.add(info)
         self.normalizer = self.make_normalizer(self.symbols)
+        self.numbers = NumberChecker(self.symbols.instruments)
         resolved: list[tuple[str, str]] = []
         for sym in wanted:
             try:
@@ -330,6 +333,7 @@ class Connector(BookKeeper, ABC):
         on_book = self._on_book
         queue_publish = self.queue.publish  # straight to the queue: one coroutine less a frame
         stats = self.stats
+        numbers = self.numbers
         clock = time.monotonic
         time_ns = time.time_ns
         async for raw in ws:
@@ -351,6 +355,12 @@ class Connector(BookKeeper, ABC):
             for ev in events:
                 if ev.__class__ is OrderBook:
                     await on_book(ev)  # type: ignore[arg-type]
+                    continue
+                bad = numbers(ev)
+                if bad is not None:
+                    stats.malformed += 1
+                    self._log_limited("numbers", "%s %s: malformed %s refused (%d so far): %s",
+                                      self.venue, conn.name, ev.SCHEMA, stats.malformed, bad)
                     continue
                 try:
                     await queue_publish(ev)

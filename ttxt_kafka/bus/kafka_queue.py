@@ -30,7 +30,7 @@ from aiokafka.structs import OffsetAndMetadata
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, Codec, CodecError
 from ..events import Event
-from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for
+from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
 from .interfaces import IQueue
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class QueueStats:
     published: int = 0
     delivery_errors: int = 0
     consumed: int = 0
-    malformed: int = 0
+    malformed: int = 0  # undecodable records and events of the wrong type for their topic
     dead_lettered: int = 0
     commits: int = 0
 
@@ -88,6 +88,19 @@ async def start_with_retry(
                         bootstrap, attempt, exc)
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, 5.0)
+
+
+class WrongTopicError(CodecError):
+    """A record that decodes, to an event whose type does not belong to its topic's channel."""
+
+
+def decode_record(codec: Codec, record: ConsumerRecord[bytes, bytes]) -> Event:
+    """The record's event; CodecError if it does not decode or is on the wrong topic."""
+    event = codec.decode(record.value or b"")
+    why = wrong_channel(record.topic, event)
+    if why is not None:
+        raise WrongTopicError(why)
+    return event
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -287,7 +300,7 @@ class KafkaQueue(IQueue):
         try:
             if record.value is None:
                 raise CodecError("empty record value (tombstone)")
-            event = self.codec.decode(record.value)
+            event = decode_record(self.codec, record)
         except CodecError as exc:
             await self._malformed(record, exc)
             return
