@@ -108,6 +108,9 @@ async def test_broker_restart_under_load_loses_nothing_acknowledged(
             deltas = connector.stats.book_deltas
             await wait_until(lambda: connector.stats.book_deltas > deltas + 50, 30, "deltas")
             assert not run.task.done(), "the connector stopped"
+            senders = [t for t in asyncio.all_tasks()
+                       if "_sender_routine" in repr(t.get_coro())]
+            assert len(senders) == 1, f"abandoned producers still run: {senders}"
             connector.stop()
             await asyncio.wait_for(run.task, 30)
             await queue.stop()
