@@ -24,6 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from connector_harness import Run, assert_no_delta_on_a_broken_book, config_for, statuses
 
+from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import decode
 from ttxt_kafka.connectors.runner import CHANNELS
 from ttxt_kafka.events import ConnectorState, ConnectorStatus, Event, OrderBook
@@ -62,6 +63,15 @@ async def read_topics(bootstrap: str, names: list[str]) -> list[tuple[str, bytes
         await consumer.stop()
 
 
+async def count_polls(queue: KafkaQueue, into: list[tuple[float, int]]) -> None:
+    """Poll for ever, noting (time, count) of each event."""
+    n = 0
+    while True:
+        await queue.poll()
+        n += 1
+        into.append((time.monotonic(), n))
+
+
 async def wait_until(check: object, timeout: float, what: str) -> float:
     start = time.monotonic()
     while not check():  # type: ignore[operator]
@@ -79,6 +89,8 @@ async def test_broker_restart_under_load_loses_nothing_acknowledged(
     bootstrap = await asyncio.to_thread(kafka.start)
     kafka.port = int(bootstrap.rsplit(":", 1)[1])  # the restart comes back on the same port
     acked: list[tuple[str, bytes, float]] = []
+    got_through: list[tuple[float, int]] = []
+    got_late: list[tuple[float, int]] = []
     try:
         source = SyntheticSource(seed=11, symbols=NATIVES, rate=100.0,
                                  max_steps=int(100 * (OUTAGE + 60)))
@@ -89,12 +101,23 @@ async def test_broker_restart_under_load_loses_nothing_acknowledged(
             queue, connector = run.queue, run.connector
             queue.on_acknowledged = lambda t, v: acked.append((t, v, time.monotonic()))
             await connector.wait_synced()
+            book_topic = topic("binance", "book", run.prefix)
+            # Consumers (as a strategy or a recorder runs): one through the outage, one that
+            # starts while the broker is away; both must carry on by themselves.
+            through = KafkaQueue(bootstrap, topics=[book_topic], group_id=f"{run.prefix}-a",
+                                 connect_timeout=OUTAGE + 60)
+            await through.start()
+            await through.wait_assigned()
+            readers = [asyncio.create_task(count_polls(through, got_through))]
             await asyncio.sleep(2.0)  # under load before the outage
             acked_before = len(acked)
 
             await asyncio.to_thread(kafka.stop)
             down_at = time.monotonic()
             caplog.clear()
+            late = KafkaQueue(bootstrap, topics=[book_topic], group_id=f"{run.prefix}-b",
+                              connect_timeout=OUTAGE + 60)
+            late_start = asyncio.create_task(late.start())
             await asyncio.sleep(OUTAGE)
             await asyncio.to_thread(kafka.start)
             up_at = time.monotonic()
@@ -108,12 +131,22 @@ async def test_broker_restart_under_load_loses_nothing_acknowledged(
             deltas = connector.stats.book_deltas
             await wait_until(lambda: connector.stats.book_deltas > deltas + 50, 30, "deltas")
             assert not run.task.done(), "the connector stopped"
+            await asyncio.wait_for(late_start, 60)  # started once the broker came back
+            readers.append(asyncio.create_task(count_polls(late, got_late)))
+            polled_before = got_through[-1][1]  # the last record before now
+            await wait_until(lambda: got_late and got_through[-1][1] > polled_before + 5, 30,
+                             "consumers reading")
             senders = [t for t in asyncio.all_tasks()
                        if "_sender_routine" in repr(t.get_coro())]
-            assert len(senders) == 1, f"abandoned producers still run: {senders}"
+            # one producer per queue (the connector's, the two consumers'); none abandoned
+            assert len(senders) == 3, f"abandoned producers still run: {senders}"
             connector.stop()
             await asyncio.wait_for(run.task, 30)
             await queue.stop()
+            for reader in readers:
+                reader.cancel()
+            await through.stop()
+            await late.stop()
         names = [topic("binance", ch, run.prefix) for ch in CHANNELS]
         on_topic = await read_topics(bootstrap, names)
     finally:
@@ -134,7 +167,8 @@ async def test_broker_restart_under_load_loses_nothing_acknowledged(
           f"errors {stats.delivery_errors}, producer replacements "
           f"{stats.producer_replacements}; records flowing {flow_s:.1f}s after the broker's "
           f"return; aiokafka log lines during the outage: {len(outage_log)}; connector "
-          f"{connector.stats}; broker down {up_at - down_at:.0f}s")
+          f"{connector.stats}; broker down {up_at - down_at:.0f}s; consumers: through the "
+          f"outage {len(got_through)} events, started during it {len(got_late)}")
 
     assert missing == 0, f"{missing} acknowledged records are not on the topic"
     assert doubled == 0

@@ -151,7 +151,8 @@ async def test_leader_killed_and_restarted_loses_and_doubles_nothing(tmp_path: P
     in_files_twice = sum(n - 1 for n in files.values() if n > 1)
     not_in_files = sum(1 for k in expected if k not in files)
     print(f"\n3-node cluster up in {started_s:.1f}s; killed node {leader} (leader of "
-          f"{book}[{partition}]), new leader {new_leader} after {failover_s:.1f}s, ISR while down {isr_down}, down "
+          f"{book}[{partition}]), new leader {new_leader} after {failover_s:.1f}s, "
+          f"ISR while down {isr_down}, down "
           f"{down_s:.1f}s; acknowledged {len(acked)} ({acked_before} before the kill, "
           f"{acked_after - acked_before} from the kill to the end), on the topics "
           f"{len(on_topic)}, acknowledged but missing {missing}, doubled {doubled}; delivery "

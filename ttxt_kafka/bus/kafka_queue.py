@@ -121,6 +121,7 @@ async def start_with_retry(
         except KafkaError as exc:
             # A failed start leaves background tasks behind; close before retrying.
             await client.stop()
+            _reopen(client)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise KafkaUnavailableError(
@@ -132,6 +133,16 @@ async def start_with_retry(
                         bootstrap, attempt, exc)
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, 5.0)
+
+
+def _reopen(client: AIOKafkaProducer | AIOKafkaConsumer) -> None:
+    """Make a stopped aiokafka client startable again. `stop()` marks it closed for good (a
+    consumer then raises ConsumerStoppedError from every getmany: a recorder whose start met a
+    node down died of it), and a consumer keeps its fetcher (`start` asserts there is none)."""
+    client._closed = False  # type: ignore[union-attr]
+    if isinstance(client, AIOKafkaConsumer):
+        client._fetcher = None  # type: ignore[attr-defined]
+        client._coordinator = None  # type: ignore[attr-defined]
 
 
 class WrongTopicError(CodecError):
