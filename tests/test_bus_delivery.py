@@ -1,0 +1,78 @@
+"""The bus never fails silently (issue 20), the quick cases against the shared broker: a record
+the broker cannot take is declared lost, loudly, and breaks its book chain (later deltas are
+dropped until a snapshot starts it again, and listeners are told); the rate-limiting log filter.
+The broker outage itself is in test_broker_outage.py."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from test_broker_outage import read_topics
+
+from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.bus import KafkaQueue
+from ttxt_kafka.bus.logfilter import RateLimitFilter
+from ttxt_kafka.codec import decode
+from ttxt_kafka.events import OrderBook, UpdateType
+from ttxt_kafka.topics import topic
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.broken: list[tuple[str, bytes | None]] = []
+        self.failed: list[str] = []
+
+    def delivery_failed(self, reason: str) -> None:
+        self.failed.append(reason)
+
+    def chains_broken(self, chains: list[tuple[str, bytes | None]]) -> None:
+        self.broken.extend(chains)
+
+    def delivery_recovered(self, reason: str) -> None:
+        pass
+
+
+def _book(seq: int, kind: UpdateType, qty: str = "1") -> OrderBook:
+    return OrderBook(venue="sim", symbol="BTC/USDT", native_symbol="BTCUSDT",
+                     exchange_ts=1_700_000_000_000_000 + seq, receive_ts=0, sequence=seq,
+                     update_type=kind, bids=[["100", qty]], asks=[["101", "1"]])
+
+
+@pytest.mark.kafka
+async def test_a_refused_record_is_declared_lost_and_breaks_its_chain(
+    kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    book = topic("sim", "book", prefix)
+    await ensure_topics(kafka_bootstrap, [book], partitions=1)
+    listener = Listener()
+    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
+        queue.add_listener(listener)
+        await queue.publish(_book(1, UpdateType.SNAPSHOT))
+        await queue.publish(_book(2, UpdateType.DELTA))
+        huge = _book(3, UpdateType.DELTA, qty="1" * 2_000_000)  # > max.message.bytes
+        await queue.publish(huge)
+        await queue.publish(_book(4, UpdateType.DELTA))  # after the hole: dropped
+        await queue.publish(_book(5, UpdateType.SNAPSHOT))  # starts the chain again
+        await queue.publish(_book(6, UpdateType.DELTA))
+        await queue.flush(timeout=30)
+        stats = queue.stats
+        assert (stats.lost, stats.chain_dropped, stats.acknowledged) == (1, 1, 4)
+        assert listener.broken == [(book, b"BTC/USDT")]
+        assert queue.pending == 0 and queue.healthy
+    assert "Kafka refused a record" in caplog.text and "declared lost" in caplog.text
+    on_topic = [decode(v).sequence for _, v in await read_topics(kafka_bootstrap, [book])]
+    assert on_topic == [1, 2, 5, 6]  # no delta after the hole until the next snapshot
+
+
+def test_the_log_filter_passes_a_few_lines_per_kind_and_counts_the_rest() -> None:
+    filt = RateLimitFilter(burst=3, window=60.0)
+    records = [logging.LogRecord("aiokafka.client", logging.ERROR, "x", 1,
+                                 "Unable connect to node with id %s: %s", (1, "refused"), None)
+               for _ in range(70_000)]
+    other = logging.LogRecord("aiokafka.conn", logging.ERROR, "x", 1, "other %s", (1,), None)
+    passed = [r for r in records if filt.filter(r)]
+    assert len(passed) == 3
+    assert filt.filter(other)
