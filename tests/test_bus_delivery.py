@@ -5,6 +5,7 @@ The broker outage itself is in test_broker_outage.py."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -76,3 +77,30 @@ def test_the_log_filter_passes_a_few_lines_per_kind_and_counts_the_rest() -> Non
     passed = [r for r in records if filt.filter(r)]
     assert len(passed) == 3
     assert filt.filter(other)
+
+
+@pytest.mark.kafka
+async def test_a_producer_whose_sender_died_is_replaced_and_nothing_is_lost(
+    kafka_bootstrap: str,
+) -> None:
+    """aiokafka ends its sender task on OutOfOrderSequenceNumber / ProducerFenced; a producer
+    in that state takes records and never sends them. The queue notices and replaces it."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    book = topic("sim", "book", prefix)
+    await ensure_topics(kafka_bootstrap, [book], partitions=1)
+    listener = Listener()
+    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
+        queue.add_listener(listener)
+        await queue.publish(_book(1, UpdateType.SNAPSHOT))
+        await queue.flush(timeout=30)
+        queue._producer._sender.sender_task.cancel()  # type: ignore[union-attr]  # the fault
+        await asyncio.sleep(0.05)
+        for seq in range(2, 12):
+            await queue.publish(_book(seq, UpdateType.DELTA))
+        await queue.flush(timeout=60)
+        stats = queue.stats
+        assert stats.producer_replacements == 1 and stats.lost == 0
+        assert stats.acknowledged == 11 and queue.healthy
+        assert len(listener.failed) == 1 and "sender stopped" in listener.failed[0]
+    on_topic = [decode(v).sequence for _, v in await read_topics(kafka_bootstrap, [book])]
+    assert on_topic == list(range(1, 12))

@@ -298,6 +298,7 @@ class KafkaQueue(IQueue):
         self._closing = False
         self._producer = self._new_producer()
         await start_with_retry(self._producer, self.bootstrap_servers, self.connect_timeout)
+        self._watch_sender(self._producer)
         self._started = True
         if self.consumes:
             self._consumer = AIOKafkaConsumer(
@@ -499,6 +500,24 @@ class KafkaQueue(IQueue):
         self._notify("delivery_failed", f"Kafka delivery failed: {reason}; "
                      f"{len(self._unacked)} record(s) not acknowledged")
 
+    def _watch_sender(self, producer: AIOKafkaProducer) -> None:
+        """A producer whose sender task ended (aiokafka ends it on OutOfOrderSequenceNumber or
+        ProducerFenced) accepts records it will never send: replace it, even when no batch
+        was pending to carry the error."""
+        task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+        if task is None:
+            return
+        generation = self._generation
+
+        def ended(t: asyncio.Future[Any]) -> None:
+            if self._closing or generation != self._generation or self._producer is not producer:
+                return
+            exc = None if t.cancelled() else t.exception()
+            self.stats.delivery_errors += 1
+            self._failed(exc or RuntimeError("the producer's sender stopped"))
+
+        task.add_done_callback(ended)
+
     def _notify(self, what: str, reason: str) -> None:
         for listener in list(self._listeners):
             try:
@@ -553,6 +572,7 @@ class KafkaQueue(IQueue):
                                     "failure): %s", time.monotonic() - started, exc)
                     producer = self._producer = self._new_producer()
             self.stats.producer_replacements += 1
+            self._watch_sender(producer)
             generation = self._generation
             resent = 0
             while not recovery.again:
