@@ -61,6 +61,7 @@ async def test_a_refused_record_is_declared_lost_and_breaks_its_chain(
         await queue.flush(timeout=30)
         stats = queue.stats
         assert (stats.lost, stats.chain_dropped, stats.acknowledged) == (1, 1, 4)
+        assert stats.published == 6
         assert listener.broken == [(book, b"BTC/USDT")]
         assert queue.pending == 0 and queue.healthy
     assert "Kafka refused a record" in caplog.text and "declared lost" in caplog.text

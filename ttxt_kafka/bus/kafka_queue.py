@@ -81,6 +81,7 @@ MAX_UNACKED = 2_000_000
 
 @dataclass
 class QueueStats:
+    # published == acknowledged + lost + chain_dropped + the records still pending
     published: int = 0
     delivery_errors: int = 0  # deliveries that failed (each replaced the producer, or was lost)
     acknowledged: int = 0  # records the broker acknowledged
@@ -405,6 +406,7 @@ class KafkaQueue(IQueue):
         delta of a broken chain is dropped (counted) until the chain's next start."""
         if not self._started:
             raise RuntimeError("KafkaQueue.publish before start()")
+        self.stats.published += 1
         if chain and self._broken_chains:
             ck = (topic, key)
             if ck in self._broken_chains:
@@ -418,7 +420,6 @@ class KafkaQueue(IQueue):
         rid = self._next_id
         self._next_id = rid + 1
         self._unacked[rid] = out
-        self.stats.published += 1
         if len(self._unacked) >= MAX_UNACKED:
             self._room.clear()
         if self._recovery is None:
