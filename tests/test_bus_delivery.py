@@ -16,7 +16,8 @@ from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.bus.logfilter import RateLimitFilter
 from ttxt_kafka.codec import decode
-from ttxt_kafka.events import OrderBook, UpdateType
+from ttxt_kafka.events import ConnectorState, ConnectorStatus, OrderBook, UpdateType, now_us
+from ttxt_kafka.top import Top, render
 from ttxt_kafka.topics import topic
 
 
@@ -105,3 +106,36 @@ async def test_a_producer_whose_sender_died_is_replaced_and_nothing_is_lost(
         assert len(listener.failed) == 1 and "sender stopped" in listener.failed[0]
     on_topic = [decode(v).sequence for _, v in await read_topics(kafka_bootstrap, [book])]
     assert on_topic == list(range(1, 12))
+
+
+@pytest.mark.kafka
+async def test_ttxt_top_shows_a_delivery_failure_from_the_status_topic(
+    kafka_bootstrap: str,
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    status = topic("sim", "status", prefix)
+    await ensure_topics(kafka_bootstrap, [status], partitions=1)
+    ts = now_us()
+
+    def st(stream: str, state: ConnectorState, reason: str, symbol: str = "") -> ConnectorStatus:
+        return ConnectorStatus(venue="sim", symbol=symbol, exchange_ts=ts, receive_ts=ts,
+                               stream=stream, status=state, reason=reason)
+
+    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
+        await queue.publish(st("public#0", ConnectorState.CONNECTED, "wss://x"))
+        await queue.publish(st("book", ConnectorState.BOOK_RESYNC, "delivery failure: ...",
+                               "BTC/USDT"))
+        await queue.publish(st("kafka", ConnectorState.ERROR, "Kafka delivery failed: "
+                               "KafkaTimeoutError; 812 record(s) not acknowledged"))
+    async with Top(kafka_bootstrap, prefix) as top:
+        for _ in range(40):  # a sample reads what arrived within its budget: a few samples
+            frame = await top.sample()
+            rows = {(r.venue, r.stream): r for r in frame.statuses}
+            if len(rows) == 2:
+                break
+            await asyncio.sleep(0.1)
+    assert rows[("sim", "kafka")].status == "ERROR"
+    assert rows[("sim", "public#0")].status == "CONNECTED"
+    assert sum(r.resyncs for r in frame.statuses) == 1
+    text = render(frame, color=False)
+    assert "Kafka delivery failed: KafkaTimeoutError" in text
