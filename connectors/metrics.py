@@ -15,6 +15,8 @@ Labelled by venue:
     ttxt_connector_book_resyncs_total     book rebuilds started (gap, stale snapshot, reconnect)
     ttxt_connector_reconnects_total       WebSocket reconnections
     ttxt_connector_rest_errors_total      failed REST calls
+    ttxt_connector_delivery_failures_total  times the Kafka queue could not deliver records
+    ttxt_connector_delivery_resyncs_total   books resynced: their records may not be in Kafka
     ttxt_connector_books_synced           books whole right now (gauge)
     ttxt_connector_books                  books configured (gauge)
     ttxt_connector_connections_open       WebSockets open (gauge)
@@ -57,6 +59,10 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "resyncs": ("ttxt_connector_book_resyncs_total", "book rebuilds started"),
     "reconnects": ("ttxt_connector_reconnects_total", "WebSocket reconnections"),
     "rest_errors": ("ttxt_connector_rest_errors_total", "failed REST calls"),
+    "delivery_failures": ("ttxt_connector_delivery_failures_total",
+                          "times the Kafka queue could not deliver records"),
+    "delivery_resyncs": ("ttxt_connector_delivery_resyncs_total",
+                         "books resynced because their records may not be in Kafka"),
 }
 
 

@@ -59,7 +59,7 @@ async def run_connectors(
     runs = [asyncio.ensure_future(c.run()) for c in connectors]
     runs += [asyncio.ensure_future(t.run()) for t in traders]
     stopper = asyncio.ensure_future(stop.wait())
-    reporter = (asyncio.ensure_future(_report(connectors, traders, stats_interval))
+    reporter = (asyncio.ensure_future(_report(connectors, traders, stats_interval, queue))
                 if stats_interval > 0 else None)
     try:
         if on_started is not None:
@@ -104,13 +104,25 @@ def _traders(connectors: list[Connector], queue: IQueue, bootstrap: str | None,
     return traders
 
 
-async def _report(connectors: list[Connector], traders: list[Trader], interval: float) -> None:
+async def _report(connectors: list[Connector], traders: list[Trader], interval: float,
+                  queue: IQueue | None = None) -> None:
     while True:
         await asyncio.sleep(interval)
         for c in connectors:
             s = c.stats
-            log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects",
-                     c.venue, s.messages, s.events, s.gaps, s.resyncs, s.malformed, s.reconnects)
+            log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects, "
+                     "%d delivery failures", c.venue, s.messages, s.events, s.gaps, s.resyncs,
+                     s.malformed, s.reconnects, s.delivery_failures)
+        if isinstance(queue, KafkaQueue):
+            q = queue.stats
+            line = (f"kafka: {q.published} published, {q.acknowledged} acknowledged, "
+                    f"{queue.pending} pending, {q.delivery_errors} delivery errors, "
+                    f"{q.resent} resent, {q.lost} lost, {q.producer_replacements} producer "
+                    f"replacements")
+            if queue.healthy:
+                log.info("%s", line)
+            else:
+                log.error("%s; producer being replaced (%s)", line, queue.last_delivery_error)
         for t in traders:
             ts = t.stats
             log.info("%s trading: %d commands, %d accepted, %d rejected, %d not sent, "

@@ -38,7 +38,8 @@ Endpoints, per venue (all on one host:port; WS and REST share it):
     - REST `/v5/market/instruments-info?category=`, `/v5/market/orderbook?category=&symbol=&limit=`,
       `/v5/market/time`
 * control (every venue): `POST /_sim/fault` (JSON `Fault`: kind drop_connection | drop_message |
-  delay | malformed_frame | stale_snapshot, and for the private side rate_limit | bad_signature |
+  delay | malformed_frame | bad_numbers (variant huge | negative | crossed: impossible numbers in
+  the next real book frame) | stale_snapshot, and for the private side rate_limit | bad_signature |
   insufficient_balance), `GET /_sim/state`.
 * the private side, with `Simulator(..., trading=TradingSettings(credentials))`: signed order
   endpoints, user data / private streams and Bybit's trade WS over a matching engine fed by

@@ -25,6 +25,8 @@ class FaultKind(StrEnum):
     DROP_MESSAGE = "drop_message"  # silently skip the next `count` book updates: a sequence gap
     DELAY = "delay"  # hold the next `count` market-data frames for `ms` each
     MALFORMED_FRAME = "malformed_frame"  # send `count` broken frames (see `variant`)
+    # the next `count` book updates carry impossible numbers (variant: huge | negative | crossed)
+    BAD_NUMBERS = "bad_numbers"
     STALE_SNAPSHOT = "stale_snapshot"  # next REST depth answer lags `behind` ids behind the stream
     # trading (the private side): the next `count` order requests get the venue's answer for
     RATE_LIMIT = "rate_limit"  # too many requests (Binance HTTP 429 -1003, Bybit 10006)
@@ -36,7 +38,8 @@ TRADING_FAULTS = frozenset({FaultKind.RATE_LIMIT, FaultKind.BAD_SIGNATURE,
                             FaultKind.INSUFFICIENT_BALANCE})
 
 
-MalformedVariant = Literal["garbage", "truncated", "missing_fields"]
+MalformedVariant = Literal["garbage", "truncated", "missing_fields",  # malformed_frame
+                           "huge", "negative", "crossed"]  # bad_numbers
 
 
 class Fault(BaseModel):

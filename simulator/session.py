@@ -163,8 +163,13 @@ class Session:
             kind = active.fault.kind
             if not active.matches(pub.symbol):
                 continue
-            if kind is FaultKind.DROP_MESSAGE and pub.channel is not Channel.BOOK:
+            if kind in _BOOK_ONLY and pub.channel is not Channel.BOOK:
                 continue
+            if kind is FaultKind.BAD_NUMBERS:
+                bad = _bad_numbers(item.text, active.fault.variant)
+                if bad is None:
+                    continue  # an update without levels: the next one
+                item.text = bad
             active.remaining -= 1
             if active.remaining == 0:
                 self._active.remove(active)
@@ -256,6 +261,41 @@ class Session:
             "replay_finished": self.replay_finished,
             "faults_active": [a.fault.kind.value for a in self._active],
         }
+
+
+_BOOK_ONLY = (FaultKind.DROP_MESSAGE, FaultKind.BAD_NUMBERS)
+
+
+def _bad_numbers(text: str, variant: str) -> str | None:
+    """A book frame with impossible numbers in its first level: `huge` (a 400-digit price and
+    qty 1e400), `negative` (qty -1.5) or `crossed` (a bid far above any ask, or an ask far
+    below any bid). None if the frame has no level to change."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    todo: list[Any] = [obj]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key in ("b", "bids", "a", "asks"):
+            levels = node.get(key)
+            if isinstance(levels, list) and levels and isinstance(levels[0], list):
+                level = levels[0]
+                if variant == "huge":
+                    level[0], level[1] = "9" * 400, "1e400"
+                elif variant == "negative":
+                    level[1] = "-1.5"
+                else:
+                    bid = key in ("b", "bids")
+                    level[0], level[1] = ("99999999" if bid else "1"), "1"
+                return json.dumps(obj, separators=(",", ":"))
+        todo.extend(node.values())
+    return None
 
 
 def _strip_essentials(obj: Any) -> Any:

@@ -37,7 +37,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
-from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.bus.kafka_queue import decode_record, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.topics import parse_topic
@@ -202,7 +202,7 @@ class KafkaRunner:
                 if tp not in self._owned:
                     return  # revoked: the new owner starts at the committed offset
                 try:
-                    event = self.codec.decode(record.value or b"")
+                    event = decode_record(self.codec, record)
                 except CodecError as exc:
                     self._malformed(record, exc)
                 else:
@@ -213,7 +213,7 @@ class KafkaRunner:
         self.malformed += 1
         self.runtime.metrics.malformed.labels(self.runtime.group, record.topic).inc()
         if self.malformed <= 10 or self.malformed % 1000 == 0:
-            log.warning("%s: skipping undecodable record %s[%d]@%d: %s", self.runtime.group,
+            log.warning("%s: skipping record %s[%d]@%d: %s", self.runtime.group,
                         record.topic, record.partition, record.offset, exc)
 
     async def _start_broadcast(self, topics: list[str]) -> None:
@@ -241,7 +241,7 @@ class KafkaRunner:
         for tp, records in batches.items():
             for record in records:
                 try:
-                    event = self.codec.decode(record.value or b"")
+                    event = decode_record(self.codec, record)
                 except CodecError as exc:
                     self._malformed(record, exc)
                     continue

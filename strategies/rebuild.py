@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.partitioner import murmur2
 
+from ttxt_kafka.bus.kafka_queue import decode_record
 from ttxt_kafka.codec import Codec, CodecError
 from ttxt_kafka.events import Event, OrderBook
 from ttxt_kafka.topics import TYPE_HEADER
@@ -189,8 +190,8 @@ class BookRebuilder:
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Event | None:
         try:
-            return self.codec.decode(record.value or b"")
-        except CodecError:
+            return decode_record(self.codec, record)
+        except CodecError:  # undecodable, or not of the book topic's channel
             self.malformed += 1
             return None
 

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from .cluster import client_options, topic_defaults
+from .cluster import client_options, replication_configured, topic_defaults
 
 DEFAULT_PARTITIONS = 3  # unless TTXT_TOPIC_PARTITIONS or a pipeline's kafka.topics says otherwise
 
@@ -23,15 +23,21 @@ async def ensure_topics(
     configs: dict[str, str] | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet (partitions and replication factor: the
-    cluster settings, see `ttxt_kafka.cluster`); returns the ones created."""
+    cluster settings, see `ttxt_kafka.cluster`; without a configured replication factor,
+    min(3, brokers in the cluster): 1 on a single broker, 3 on `ttxt kafka start --nodes 3`);
+    returns the ones created."""
     default_partitions, default_replication = topic_defaults()
     partitions = partitions or default_partitions
-    replication = replication or default_replication
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]
+        if missing and not replication:
+            replication = default_replication
+            if not replication_configured():
+                brokers = (await admin.describe_cluster()).get("brokers") or []
+                replication = max(1, min(3, len(brokers)))
         if missing:
             # Created concurrently by someone else: fine.
             with contextlib.suppress(TopicAlreadyExistsError):

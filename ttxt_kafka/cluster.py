@@ -82,6 +82,12 @@ def topic_defaults() -> tuple[int, int]:
     return partitions, replication
 
 
+def replication_configured() -> bool:
+    """True when the replication factor of new topics is set (pipeline file or environment);
+    otherwise `admin.ensure_topics` takes min(3, the cluster's brokers)."""
+    return bool(_overrides.get("replication") or os.environ.get("TTXT_TOPIC_REPLICATION"))
+
+
 def describe() -> str:
     """A log line's worth, secrets masked."""
     s = security_settings()
@@ -92,5 +98,5 @@ def describe() -> str:
     return ", ".join([*parts, f"new topics: {partitions} partitions x{replication}"])
 
 
-__all__ = ["client_options", "configure", "describe", "reset", "security_settings",
-           "topic_defaults"]
+__all__ = ["client_options", "configure", "describe", "replication_configured", "reset",
+           "security_settings", "topic_defaults"]

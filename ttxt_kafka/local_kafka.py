@@ -421,12 +421,17 @@ def _listener_port(props: dict[str, str], name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+def _server_properties(data_dir: Path, port: int, controller_port: int,
+                       node_id: int = NODE_ID, voters: str | None = None,
+                       replication: int = 1) -> str:
+    voters = voters or f"{node_id}@{HOST}:{controller_port}"
+    min_isr = 2 if replication >= 3 else 1
     return f"""\
 # Written by ttxt_kafka.local_kafka at every start; edits are overwritten.
-# KRaft single node: this process is both the broker and the (only) controller.
+# KRaft: this process is both a broker and a controller (the only one, or one of a local
+# cluster's: see controller.quorum.voters).
 process.roles=broker,controller
-node.id={NODE_ID}
+node.id={node_id}
 listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
 advertised.listeners=PLAINTEXT://{HOST}:{port}
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -434,17 +439,18 @@ inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 # A static voter set: the storage is formatted without --standalone, and the controller port
 # may change between runs (a dynamic quorum records the voter's endpoint in the metadata log).
-controller.quorum.voters={NODE_ID}@{HOST}:{controller_port}
+controller.quorum.voters={voters}
 log.dirs={data_dir}
 
-# One broker, so every internal topic has exactly one replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-default.replication.factor=1
-min.insync.replicas=1
+# Replicas: one on a single broker; on a local 3-node cluster 3, and a write is acknowledged
+# (acks=all) once 2 of them have it, so one node can fail without losing acknowledged records.
+offsets.topic.replication.factor={replication}
+transaction.state.log.replication.factor={replication}
+transaction.state.log.min.isr={min_isr}
+share.coordinator.state.topic.replication.factor={replication}
+share.coordinator.state.topic.min.isr={min_isr}
+default.replication.factor={replication}
+min.insync.replicas={min_isr}
 
 # Consumer groups form at once instead of waiting 3 s for more members (tests, the demo).
 group.initial.rebalance.delay.ms=0
@@ -507,11 +513,23 @@ class LocalKafka:
         state_dir: Path | None = None,
         port: int | None = None,
         controller_port: int | None = None,
+        *,
+        node_id: int = NODE_ID,
+        voters: str | None = None,
+        cluster_id: str | None = None,
+        replication: int = 1,
+        jvm_opts: list[str] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
         self.state_dir = self.state_dir.expanduser().resolve()
         self.port = port
         self.controller_port = controller_port
+        # A node of a LocalCluster: its id, the cluster's voters and id, its replication.
+        self.node_id = node_id
+        self.voters = voters
+        self.cluster_id = cluster_id
+        self.replication = replication
+        self.jvm_opts = jvm_opts or JVM_OPTS
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0  # size of the (appended) log when this run started
 
@@ -645,7 +663,7 @@ class LocalKafka:
             ports.append(port)
         return ports[0], ports[1]
 
-    def _launch(self, timeout: float) -> str:
+    def _launch(self, timeout: float, wait: bool = True) -> str:
         started = time.monotonic()
         port, controller_port = self._choose_ports()
         java = find_java()
@@ -654,15 +672,17 @@ class LocalKafka:
 
         log4j_file = self.state_dir / "log4j2.properties"
         log4j_file.write_text(_log4j2_properties(self.log_file))
-        self.config_file.write_text(_server_properties(self.data_dir, port, controller_port))
-        java_cmd = [java, *JVM_OPTS, f"-Dlog4j2.configurationFile={log4j_file}", "-cp", classpath]
+        self.config_file.write_text(_server_properties(
+            self.data_dir, port, controller_port, self.node_id, self.voters, self.replication))
+        java_cmd = [java, *self.jvm_opts, f"-Dlog4j2.configurationFile={log4j_file}",
+                    "-cp", classpath]
 
         if not (self.data_dir / "meta.properties").exists():
             # A half-formatted dir from a crash would make the format refuse; start clean.
             shutil.rmtree(self.data_dir, ignore_errors=True)
             fmt = subprocess.run(
                 [*java_cmd, "kafka.tools.StorageTool", "format",
-                 "-t", _random_cluster_id(), "-c", str(self.config_file)],
+                 "-t", self.cluster_id or _random_cluster_id(), "-c", str(self.config_file)],
                 capture_output=True, text=True, timeout=max(60.0, timeout), check=False,
             )
             if fmt.returncode != 0:
@@ -686,6 +706,8 @@ class LocalKafka:
         self.pid_file.write_text(f"{self._proc.pid}\n")
         bootstrap = f"{HOST}:{port}"
         proc = self._proc
+        if not wait:  # a cluster node: ready once enough of its peers run (LocalCluster waits)
+            return bootstrap
 
         def still_starting() -> None:
             code = proc.poll()
@@ -768,6 +790,194 @@ class LocalKafka:
             self._proc = None
 
 
+    def kill(self) -> None:
+        """SIGKILL the broker (a crash, for failover tests); its state stays for a restart."""
+        pid = self._running_pid()
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10.0
+        while self._reap_or_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._clear_markers()
+        self._proc = None
+
+    def check_alive(self) -> None:
+        """Raise KafkaSetupError if a broker this object launched has exited."""
+        proc = self._proc
+        if proc is not None and proc.poll() is not None:
+            self._clear_markers()
+            raise KafkaSetupError(self._died_message(proc.returncode))
+
+
+# Lighter JVMs for the nodes of a local cluster: three of them share a developer's machine.
+CLUSTER_JVM_OPTS = [
+    "-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+    "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+]
+
+
+class LocalCluster:
+    """A local KRaft cluster of `nodes` processes on 127.0.0.1, each a broker and a controller
+    (a static voter set), for trying failover on one machine before deploying: replication
+    factor 3 and min.insync.replicas=2 for the internal topics and the ones ttxt creates.
+
+    Each node is a `LocalKafka` in ``state_dir/node-<id>``; the cluster id is kept in
+    ``state_dir/cluster.id``; ports are kept across restarts when free. `node(i)` gives one
+    node to stop, kill or start on its own.
+    """
+
+    def __init__(self, state_dir: Path | None = None, nodes: int = 3) -> None:
+        if nodes < 1:
+            raise KafkaSetupError("a cluster needs at least one node")
+        self.state_dir = (Path(state_dir) if state_dir is not None
+                          else cache_root() / "cluster").expanduser().resolve()
+        found = sorted(self.state_dir.glob("node-*"))
+        self.size = max(nodes, len(found)) if found else nodes
+        replication = min(3, self.size)
+        self.nodes = [
+            LocalKafka(self.state_dir / f"node-{i}", node_id=i, replication=replication,
+                       jvm_opts=CLUSTER_JVM_OPTS)
+            for i in range(1, self.size + 1)
+        ]
+
+    @staticmethod
+    def is_cluster_dir(path: Path) -> bool:
+        return (Path(path) / "node-1").is_dir()
+
+    def node(self, node_id: int) -> LocalKafka:
+        return self.nodes[node_id - 1]
+
+    @property
+    def bootstrap(self) -> str:
+        ports = [_listener_port(_read_properties(n.config_file), "PLAINTEXT") for n in self.nodes]
+        return ",".join(f"{HOST}:{p}" for p in ports if p)
+
+    def _cluster_id(self) -> str:
+        path = self.state_dir / "cluster.id"
+        try:
+            return path.read_text().strip()
+        except OSError:
+            cid = _random_cluster_id()
+            path.write_text(cid + "\n")
+            return cid
+
+    def start(self, timeout: float = 180.0) -> str:
+        """Start every node not running (all together: a quorum needs a majority), wait until
+        the cluster answers with all its brokers; return the bootstrap list."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(self.state_dir / ".lock"):
+            cid = self._cluster_id()
+            taken: set[int] = set()
+            for node in self.nodes:  # the same ports as before when free
+                node.state_dir.mkdir(parents=True, exist_ok=True)
+                props = _read_properties(node.config_file)
+                running = node._running_pid() is not None
+                for attr, name in (("port", "PLAINTEXT"), ("controller_port", "CONTROLLER")):
+                    old = _listener_port(props, name)
+                    if old is not None and old not in taken and (running or _port_is_free(old)):
+                        port = old
+                    else:
+                        port = _free_port(taken)
+                    taken.add(port)
+                    setattr(node, attr, port)
+            voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in self.nodes)
+            for node in self.nodes:
+                node.voters, node.cluster_id = voters, cid
+                if node._running_pid() is None:
+                    node._clear_markers()
+                    node._launch(timeout, wait=False)
+            bootstrap = self.bootstrap
+
+            def still_starting() -> None:
+                for node in self.nodes:
+                    node.check_alive()
+
+            try:
+                _wait_ready(bootstrap, timeout, still_starting)
+                _wait_brokers(bootstrap, len(self.nodes), timeout)
+            except KafkaSetupError:
+                for node in self.nodes:
+                    with contextlib.suppress(KafkaSetupError, OSError):
+                        node.stop(timeout=10.0)
+                raise
+        log.info("local Kafka cluster of %d nodes ready at %s", len(self.nodes), bootstrap)
+        return bootstrap
+
+    def start_node(self, node_id: int, timeout: float = 120.0) -> str:
+        """Start one node again (after `stop_node` or `kill_node`) on its former ports."""
+        node = self.node(node_id)
+        props = _read_properties(node.config_file)
+        node.port = _listener_port(props, "PLAINTEXT")
+        node.controller_port = _listener_port(props, "CONTROLLER")
+        node.voters = props.get("controller.quorum.voters")
+        node.cluster_id = self._cluster_id()
+        return node.start(timeout)
+
+    def status(self) -> str | None:
+        """The bootstrap list if every node runs and the cluster answers, else None."""
+        if any(n.pid() is None for n in self.nodes):
+            return None
+        try:
+            _wait_ready(self.bootstrap, timeout=5.0)
+        except KafkaSetupError:
+            return None
+        return self.bootstrap
+
+    def pids(self) -> list[int | None]:
+        return [n.pid() for n in self.nodes]
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop every node at once (SIGTERM, then SIGKILL after ``timeout``): one by one, the
+        last would wait in vain for a quorum to shut down in a controlled way."""
+        errors: list[str] = []
+
+        def stop(node: LocalKafka) -> None:
+            try:
+                node.stop(timeout)
+            except (KafkaSetupError, OSError) as exc:
+                errors.append(str(exc))
+
+        threads = [threading.Thread(target=stop, args=(n,)) for n in self.nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise KafkaSetupError("; ".join(errors))
+
+
+def _wait_brokers(bootstrap: str, n: int, timeout: float) -> None:
+    """Wait until the cluster's metadata names `n` live brokers."""
+
+    async def count() -> int:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        from .cluster import client_options
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000,
+                                    client_id="ttxt-kafka-readiness", **client_options())
+        try:
+            await asyncio.wait_for(admin.start(), 5.0)
+            cluster = await asyncio.wait_for(admin.describe_cluster(), 5.0)
+            return len(cluster.get("brokers") or [])
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with _quiet_aiokafka(), contextlib.suppress(Exception):
+            if _run_blocking(count) >= n:
+                return
+        if time.monotonic() > deadline:
+            raise KafkaSetupError(f"the local cluster at {bootstrap} did not show {n} brokers "
+                                  f"within {timeout:.0f}s")
+        time.sleep(0.5)
+
+
 def ensure_kafka(state_dir: Path | None = None) -> str:
     """A Kafka bootstrap address to use: ``KAFKA_BOOTSTRAP_SERVERS`` if set (once it answers),
     else the local broker, started if it is not running yet."""
@@ -784,6 +994,7 @@ def ensure_kafka(state_dir: Path | None = None) -> str:
 __all__ = [
     "ENV_BOOTSTRAP",
     "KafkaSetupError",
+    "LocalCluster",
     "LocalKafka",
     "bootstrap_from_env",
     "cache_root",

@@ -6,6 +6,9 @@ Everything comes from the cluster, so it works for any deployment, whatever runs
 * consumer groups: members, state and lag (end offset minus committed offset, summed);
 * books: best bid and ask of every symbol, kept by tailing the `book` topics (each partition
   is first read from a few thousand records back, so a snapshot is usually found at once);
+* status: the latest `ConnectorStatus` of every venue's connections and of its Kafka producer
+  (stream `kafka`: ERROR with the reason while records cannot be delivered), and the book
+  resyncs seen, from the `status` topics tailed the same way;
 * services (with `--pipeline`): each service's /health, on the metrics ports the file names.
 """
 
@@ -26,7 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from .book import Book, BookError
 from .cluster import client_options
 from .codec import DEFAULT_CODEC, CodecError
-from .events import OrderBook, now_us
+from .events import ConnectorState, ConnectorStatus, OrderBook, now_us
 from .topics import DEFAULT_PREFIX, parse_topic
 
 ACTIVE_STATES = {"Stable", "PreparingRebalance", "CompletingRebalance"}
@@ -59,6 +62,16 @@ class BookRow:
 
 
 @dataclass
+class StatusRow:
+    venue: str
+    stream: str
+    status: str
+    reason: str
+    age_s: float  # since the status event
+    resyncs: int = 0  # BOOK_RESYNC events seen for the venue (shown on its first row)
+
+
+@dataclass
 class ServiceRow:
     name: str
     url: str
@@ -74,6 +87,7 @@ class Frame:
     topics: list[TopicRow] = field(default_factory=list)
     groups: list[GroupRow] = field(default_factory=list)
     books: list[BookRow] = field(default_factory=list)
+    statuses: list[StatusRow] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
 
 
@@ -91,6 +105,8 @@ class Top:
         self._tail: AIOKafkaConsumer | None = None
         self._prev: tuple[float, dict[str, int]] | None = None
         self._books: dict[tuple[str, str], Book] = {}
+        self._statuses: dict[tuple[str, str], ConnectorStatus] = {}  # (venue, stream) -> last
+        self._resyncs: dict[str, int] = {}  # venue -> BOOK_RESYNC events seen
         self._tailed: set[TopicPartition] = set()
 
     async def start(self) -> Top:
@@ -143,7 +159,9 @@ class Top:
             frame.topics.append(TopicRow(t, held.get(t, 0), rate))
         self._prev = (now, totals)
         frame.groups = await self._groups(set(topics), ends)
-        frame.books = await self._book_rows([tp for tp in tps if tp.topic.endswith(".book")])
+        frame.books = await self._book_rows([tp for tp in tps
+                                             if tp.topic.endswith((".book", ".status"))])
+        frame.statuses = self._status_rows()
         frame.services = await self._health()
         return frame
 
@@ -180,6 +198,17 @@ class Top:
                                 max(0.0, (now - book.exchange_ts) / 1e6)))
         return rows
 
+    def _status_rows(self) -> list[StatusRow]:
+        now = now_us()
+        rows = []
+        seen: set[str] = set()
+        for (venue, stream), ev in sorted(self._statuses.items()):
+            resyncs = self._resyncs.get(venue, 0) if venue not in seen else 0
+            seen.add(venue)
+            rows.append(StatusRow(venue, stream, ev.status.value, ev.reason,
+                                  max(0.0, (now - ev.exchange_ts) / 1e6), resyncs))
+        return rows
+
     async def _tail_books(self, tps: list[TopicPartition], budget: float = 0.5) -> None:
         """Start tailing new book partitions a little back; apply what arrived since."""
         consumer = self._tail
@@ -208,6 +237,9 @@ class Top:
             event = DEFAULT_CODEC.decode(value or b"")
         except CodecError:
             return
+        if isinstance(event, ConnectorStatus):
+            self._status(topic, event)
+            return
         if not isinstance(event, OrderBook):
             return
         name = parse_topic(topic, self.prefix)
@@ -215,6 +247,15 @@ class Top:
         book = self._books.setdefault((venue, event.symbol), Book(venue, event.symbol))
         with contextlib.suppress(BookError):
             book.update(event)
+
+    def _status(self, topic: str, event: ConnectorStatus) -> None:
+        name = parse_topic(topic, self.prefix)
+        venue = name.venue if name else event.venue
+        if event.status is ConnectorState.BOOK_RESYNC:
+            self._resyncs[venue] = self._resyncs.get(venue, 0) + 1
+        if event.stream == "book" or event.symbol:
+            return  # per-book statuses: counted above, too many to list
+        self._statuses[(venue, event.stream)] = event
 
     async def _health(self) -> list[ServiceRow]:
         if not self.services:
@@ -256,6 +297,7 @@ async def _describe_groups(admin: AIOKafkaAdminClient,
 # --------------------------------------------------------------------------- rendering
 
 BOLD, DIM, RESET, HOME_CLEAR = "\x1b[1m", "\x1b[2m", "\x1b[0m", "\x1b[H\x1b[2J"
+RED = "\x1b[31m"
 
 
 def _num(n: float) -> str:
@@ -292,6 +334,14 @@ def render(frame: Frame, color: bool = True) -> str:
                    f"{ask_px:<14} {ask_qty:<12} {bps:>6} {k.age_s:>5.1f}s")
     if not frame.books:
         out.append(f"{d}(no book yet: waiting for a snapshot on a book topic){r}")
+    if frame.statuses:
+        out += ["", f"{b}{'VENUE':<16} {'STREAM':<12} {'STATUS':<13} {'AGE':>7} {'RESYNCS':>7} "
+                    f"REASON{r}"]
+        for st in frame.statuses:
+            resyncs = str(st.resyncs) if st.resyncs else ""
+            line = (f"{st.venue[:16]:<16} {st.stream[:12]:<12} {st.status:<13} "
+                    f"{st.age_s:>6.0f}s {resyncs:>7} {st.reason[:80]}")
+            out.append(f"{RED}{line}{r}" if color and st.status == "ERROR" else line)
     if frame.services:
         out += ["", f"{b}{'SERVICE':<20} {'HEALTH':<8} DETAIL{r}"]
         for s in frame.services:

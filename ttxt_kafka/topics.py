@@ -72,6 +72,29 @@ def topic_for(event: Event, prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}.{event.venue}.{REGISTRY.by_class[type(event)].channel}"
 
 
+def wrong_channel(topic_name: str, event: Event) -> str | None:
+    """Why `event` does not belong on `topic_name`, or None if it does.
+
+    A topic's channel is its last dotted part (live and replay topics alike). Consumers treat
+    an event whose type belongs to another channel (a `Trades` on a `book` topic) like an
+    undecodable record: counted and skipped. Topics whose last part is no known channel
+    (dead letters, a user's own names) are not checked."""
+    channel = _topic_channel.get(topic_name)
+    if channel is None:
+        channel = topic_name.rsplit(".", 1)[-1]
+        known = {et.channel for et in REGISTRY.by_class.values()}
+        channel = _topic_channel[topic_name] = channel if channel in known else ""
+    if not channel:
+        return None
+    own = REGISTRY.by_class[type(event)].channel
+    if own == channel:
+        return None
+    return f"a {event.SCHEMA} event (channel {own!r}) on the {channel!r} topic {topic_name}"
+
+
+_topic_channel: dict[str, str] = {}  # topic -> its channel ("" when not one of ours)
+
+
 def key_for(event: Event) -> bytes:
     """Partition key: the symbol, or the venue for venue-wide events (wallet, status)."""
     return (event.symbol or event.venue).encode()

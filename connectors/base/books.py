@@ -19,6 +19,7 @@ from ttxt_kafka.events import ConnectorState, ConnectorStatus, Event, OrderBook,
 
 from ..config import ConnectorConfig
 from .book_sync import Action
+from .numbers import NumberChecker
 from .state import ConnectorStats, SymbolState
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,19 @@ class BookKeeper:
     # the book starts at the first buffered delta (Binance), a quiet symbol is not a broken one.
     snapshot_on_subscribe: ClassVar[bool] = False
     snapshot_depth: int = 0  # the `depth` field of periodic snapshots (0 = full depth)
+    # A book crossed after an update (best bid >= best ask) is broken and rebuilt, unless the
+    # venue documents crossed books. None of Binance (spot, USD-M) and Bybit (spot, linear)
+    # does: their documented books never cross, so a crossed one means a lost or bad update.
+    crossed_books_allowed: ClassVar[bool] = False
+    numbers: NumberChecker
     config: ConnectorConfig
     stats: ConnectorStats
     states: dict[str, SymbolState]  # by native symbol
 
     async def _publish(self, event: Event) -> bool:
+        raise NotImplementedError
+
+    def _log_limited(self, kind: str, msg: str, *args: object) -> None:
         raise NotImplementedError
 
     async def rebuild(self, state: SymbolState) -> None:
@@ -69,6 +78,13 @@ class BookKeeper:
         state = self.states.get(ev.native_symbol)
         if state is None:
             return  # a book we did not ask for
+        bad = self.numbers.book(ev)
+        if bad is not None:  # impossible numbers: a malformed frame, and the book is broken
+            self.stats.malformed += 1
+            self._log_limited("numbers", "%s %s: malformed book update refused (%d so far): %s",
+                              self.venue, state.symbol, self.stats.malformed, bad)
+            await self._resync(state, f"malformed numbers: {bad}")
+            return
         if state.gate is not None:  # a snapshot of this book is on its way to the queue
             await state.gate.wait()
         sync = state.sync
@@ -84,6 +100,9 @@ class BookKeeper:
             except Exception as exc:  # levels that do not parse: the book may be half-updated
                 self.stats.malformed += 1
                 await self._resync(state, f"bad levels in a delta: {exc}")
+                return
+            if state.book.is_crossed() and not self.crossed_books_allowed:
+                await self._resync(state, _crossed(state))
                 return
             if await self._publish(ev):
                 self.stats.book_deltas += 1
@@ -108,6 +127,12 @@ class BookKeeper:
 
     async def on_snapshot(self, state: SymbolState, snap: OrderBook) -> None:
         """A snapshot from REST (the exchange module fetched it)."""
+        bad = self.numbers.book(snap)
+        if bad is not None:  # left to the resync watchdog, as an unusable snapshot
+            self.stats.malformed += 1
+            log.warning("%s %s: snapshot with malformed numbers refused: %s",
+                        self.venue, state.symbol, bad)
+            return
         try:
             action = state.sync.on_snapshot(snap)
         except ValueError as exc:
@@ -150,6 +175,9 @@ class BookKeeper:
         except Exception as exc:
             self.stats.malformed += 1
             await self._resync(state, f"bad levels in the snapshot: {exc}")
+            return
+        if book.is_crossed() and not self.crossed_books_allowed:
+            await self._resync(state, _crossed(state))
             return
         last = ready[-1]
         snap = book.snapshot(receive_ts=last.receive_ts)
@@ -212,3 +240,9 @@ class BookKeeper:
             receive_ts=ts, sequence=state.book.sequence if status is ConnectorState.BOOK_SYNCED
             else None, stream="book", status=status, reason=reason,
         ))
+
+
+def _crossed(state: SymbolState) -> str:
+    bid, ask = state.book.best_bid(), state.book.best_ask()
+    return (f"crossed book after an update: best bid {bid[0] if bid else None} >= "
+            f"best ask {ask[0] if ask else None}")

@@ -11,7 +11,11 @@ a book-sync machine, subscriptions and how to rebuild a book; the base does the 
 * a `ConnectorStatus` event on every state change: CONNECTED, RECONNECTING, DISCONNECTED,
   BOOK_RESYNC (with the reason), BOOK_SYNCED;
 * a full SNAPSHOT of each book every `snapshot_interval` seconds, for consumers joining late;
-* malformed frames and exchange error frames are logged (rate-limited), counted, and skipped.
+* malformed frames and exchange error frames are logged (rate-limited), counted, and skipped;
+* the Kafka bus's troubles (a `KafkaQueue` listener): a delivery failure goes out as a
+  `ConnectorStatus` ERROR on stream `kafka` (CONNECTED again once a new producer works), and a
+  book whose records may not have reached Kafka is resynced (BOOK_RESYNC "delivery failure",
+  then a fresh SNAPSHOT), so the topic's chain never has a silent hole.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from .book_sync import BookSync
 from .books import BookKeeper
 from .errors import ConnectorError, ExchangeError, ExchangeMessageError, MalformedMessage
 from .normalizer import BaseNormalizer
+from .numbers import NumberChecker
 from .rest import RestClient
 from .state import Connection, ConnectorStats, SymbolState
 from .symbols import SymbolMap, UnknownSymbolError
@@ -82,6 +87,7 @@ class Connector(BookKeeper, ABC):
         self.stats = ConnectorStats()
         self.symbols = SymbolMap(self.venue)
         self.normalizer: BaseNormalizer = self.make_normalizer(self.symbols)
+        self.numbers = NumberChecker()
         self.states: dict[str, SymbolState] = {}  # by native symbol, for book streams
         self.books: dict[str, Book] = {}  # by normalized symbol: the connector's own books
         self.connections: list[Connection] = []
@@ -149,6 +155,9 @@ class Connector(BookKeeper, ABC):
         if self._started:
             return
         self._started = True
+        add_listener = getattr(self.queue, "add_listener", None)
+        if add_listener is not None:  # a KafkaQueue: told about delivery failures
+            add_listener(self)
         await self._load_instruments()
         await self._measure_clock()
         self._plan_connections()
@@ -182,6 +191,9 @@ class Connector(BookKeeper, ABC):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        remove_listener = getattr(self.queue, "remove_listener", None)
+        if remove_listener is not None:
+            remove_listener(self)
         await self.rest.close()
 
     async def __aenter__(self) -> Connector:
@@ -223,6 +235,7 @@ class Connector(BookKeeper, ABC):
         for info in infos:
             self.symbols.add(info)
         self.normalizer = self.make_normalizer(self.symbols)
+        self.numbers = NumberChecker(self.symbols.instruments)
         resolved: list[tuple[str, str]] = []
         for sym in wanted:
             try:
@@ -333,6 +346,7 @@ class Connector(BookKeeper, ABC):
         on_book = self._on_book
         queue_publish = self.queue.publish  # straight to the queue: one coroutine less a frame
         stats = self.stats
+        numbers = self.numbers
         clock = time.monotonic
         time_ns = time.time_ns
         async for raw in ws:
@@ -354,6 +368,12 @@ class Connector(BookKeeper, ABC):
             for ev in events:
                 if ev.__class__ is OrderBook:
                     await on_book(ev)  # type: ignore[arg-type]
+                    continue
+                bad = numbers(ev)
+                if bad is not None:
+                    stats.malformed += 1
+                    self._log_limited("numbers", "%s %s: malformed %s refused (%d so far): %s",
+                                      self.venue, conn.name, ev.SCHEMA, stats.malformed, bad)
                     continue
                 try:
                     await queue_publish(ev)
@@ -424,6 +444,33 @@ class Connector(BookKeeper, ABC):
             venue=self.venue, symbol="", exchange_ts=ts, receive_ts=ts, stream=stream,
             status=status, reason=reason,
         ))
+
+    # ------------------------------------------------------------------ the bus's troubles
+
+    def delivery_failed(self, reason: str) -> None:
+        """The queue could not deliver records and is replacing its producer."""
+        self.stats.delivery_failures += 1
+        if not self.stopping:
+            self._spawn(self._status(ConnectorState.ERROR, "kafka", reason), self._tasks)
+
+    def delivery_recovered(self, reason: str) -> None:
+        if not self.stopping:
+            self._spawn(self._status(ConnectorState.CONNECTED, "kafka", reason), self._tasks)
+
+    def chains_broken(self, chains: list[tuple[str, bytes | None]]) -> None:
+        """Book records of these (topic, symbol) may not have reached Kafka: resync each of our
+        books among them (BOOK_RESYNC, then a fresh SNAPSHOT once rebuilt)."""
+        suffix = f".{self.venue}.book"
+        for topic_name, key in chains:
+            if not topic_name.endswith(suffix) or key is None:
+                continue
+            native = self.symbols.to_native.get(key.decode(errors="replace"))
+            state = self.states.get(native) if native is not None else None
+            if state is None or self.stopping:
+                continue
+            self.stats.delivery_resyncs += 1
+            self._spawn(self._resync(state, "delivery failure: book records may not have "
+                                            "reached Kafka"), self._tasks)
 
     def _log_limited(self, kind: str, msg: str, *args: Any) -> None:
         """The first 10 of a kind, then every 1000th: a flood must not drown the log."""

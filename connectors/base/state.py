@@ -28,6 +28,8 @@ class ConnectorStats:
     syncs: int = 0  # books (re)built
     reconnects: int = 0
     rest_errors: int = 0
+    delivery_failures: int = 0  # times the Kafka queue said records could not be delivered
+    delivery_resyncs: int = 0  # books resynced because their records may not be in Kafka
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

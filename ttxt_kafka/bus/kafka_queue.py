@@ -2,7 +2,21 @@
 
 Producing: idempotent, `acks=all`, batched (linger) and compressed; `publish` appends to the
 producer's batch and returns — delivery is confirmed in the background, never one awaited round
-trip per event. Delivery failures are counted and logged; `flush()` waits for everything.
+trip per event; `flush()` waits for everything.
+
+The bus never fails silently. Every record is kept until the broker acknowledges it. A delivery
+failure (batches expired while the broker was away, an out-of-order sequence or unknown producer
+id after that — aiokafka#1017 —, a fenced producer, a sender that died) leaves an idempotent
+producer in a state it cannot leave, so the queue replaces it: the old one is abandoned, a new
+one is started (retrying while the broker is away; publishes meanwhile are held in memory, in
+order), and every record not acknowledged is resent in order — except records of a *chain*
+(book deltas, whose topic must never show a silent hole): those are declared lost, their
+(topic, key) chain is broken, later deltas of it are dropped until the next SNAPSHOT of it, and
+listeners (the connector) are told so they publish BOOK_RESYNC and a fresh snapshot. Records
+the broker refuses for what they are (too large, invalid topic) are declared lost. Everything is
+counted (`stats`), logged at a bounded rate, and reported to listeners (a connector turns it
+into a ConnectorStatus ERROR). aiokafka's own connection errors are rate-limited (a logging
+filter) to a few lines per outage.
 
 Consuming: a consumer group with manual commits. `poll()` returns the next decoded event and
 marks the previous one handled; offsets of handled events are committed every
@@ -14,24 +28,37 @@ dead-letter topic, and skipped — they never stop the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.codec import has_lz4
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidTimestampError,
+    InvalidTopicError,
+    KafkaConnectionError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    UnsupportedForMessageFormatError,
+)
 from aiokafka.structs import OffsetAndMetadata
 
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, Codec, CodecError
-from ..events import Event
-from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for
+from ..events import Event, OrderBook, UpdateType
+from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
 from .interfaces import IQueue
+from .logfilter import RateLimitedLog, limit_aiokafka_logs
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +67,30 @@ class KafkaUnavailableError(ConnectionError):
     """The broker could not be reached within the connect timeout."""
 
 
+# The broker refuses these records for what they are: resending them cannot help.
+RECORD_ERRORS: tuple[type[BaseException], ...] = (
+    MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, InvalidTopicError,
+    TopicAuthorizationFailedError, CorruptRecordException, InvalidTimestampError,
+    UnsupportedForMessageFormatError,
+)
+
+# Records kept in memory, not acknowledged yet, before `publish` waits (backpressure) while
+# the producer is being replaced (a broker outage at a few thousand records a second).
+MAX_UNACKED = 2_000_000
+
+
 @dataclass
 class QueueStats:
+    # published == acknowledged + lost + chain_dropped + the records still pending
     published: int = 0
-    delivery_errors: int = 0
+    delivery_errors: int = 0  # deliveries that failed (each replaced the producer, or was lost)
+    acknowledged: int = 0  # records the broker acknowledged
+    resent: int = 0  # records sent again by a new producer after a failure
+    lost: int = 0  # records declared lost (book deltas of a broken chain, refused records)
+    chain_dropped: int = 0  # deltas not sent because their chain was broken (before a snapshot)
+    producer_replacements: int = 0
     consumed: int = 0
-    malformed: int = 0
+    malformed: int = 0  # undecodable records and events of the wrong type for their topic
     dead_lettered: int = 0
     commits: int = 0
 
@@ -77,6 +122,7 @@ async def start_with_retry(
         except KafkaError as exc:
             # A failed start leaves background tasks behind; close before retrying.
             await client.stop()
+            _reopen(client)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise KafkaUnavailableError(
@@ -88,6 +134,63 @@ async def start_with_retry(
                         bootstrap, attempt, exc)
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, 5.0)
+
+
+def _reopen(client: AIOKafkaProducer | AIOKafkaConsumer) -> None:
+    """Make a stopped aiokafka client startable again. `stop()` marks it closed for good (a
+    consumer then raises ConsumerStoppedError from every getmany: a recorder whose start met a
+    node down died of it), and a consumer keeps its fetcher (`start` asserts there is none)."""
+    client._closed = False  # type: ignore[union-attr]
+    if isinstance(client, AIOKafkaConsumer):
+        client._fetcher = None  # type: ignore[attr-defined]
+        client._coordinator = None  # type: ignore[attr-defined]
+
+
+class WrongTopicError(CodecError):
+    """A record that decodes, to an event whose type does not belong to its topic's channel."""
+
+
+def decode_record(codec: Codec, record: ConsumerRecord[bytes, bytes]) -> Event:
+    """The record's event; CodecError if it does not decode or is on the wrong topic."""
+    event = codec.decode(record.value or b"")
+    why = wrong_channel(record.topic, event)
+    if why is not None:
+        raise WrongTopicError(why)
+    return event
+
+
+class DeliveryListener(Protocol):
+    """Told about the producer's troubles (a connector: status events and book resyncs)."""
+
+    def delivery_failed(self, reason: str) -> None:
+        """Records could not be delivered; the producer is being replaced."""
+
+    def chains_broken(self, chains: list[tuple[str, bytes | None]]) -> None:
+        """Records of these (topic, key) chains may not have reached Kafka: until a SNAPSHOT
+        of each is published, its deltas are dropped."""
+
+    def delivery_recovered(self, reason: str) -> None:
+        """A new producer works; the records held meanwhile are sent."""
+
+
+@dataclass(slots=True)
+class _Out:
+    """A record handed to the queue and not acknowledged yet."""
+
+    topic: str
+    value: bytes
+    key: bytes | None
+    headers: list[tuple[str, bytes]]
+    timestamp_ms: int | None
+    chain: int = 0  # 0: none, 1: a delta of its (topic, key) chain, 2: a chain start (snapshot)
+    generation: int = -1  # the producer generation it was sent with (-1: not sent yet)
+
+
+@dataclass
+class _Recovery:
+    task: asyncio.Task[None]
+    again: bool = False  # another failure while recovering: start over
+    reasons: list[str] = field(default_factory=list)
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -145,7 +248,21 @@ class KafkaQueue(IQueue):
         self._handled: dict[TopicPartition, int] = {}  # next offset to commit, per partition
         self._committed: dict[TopicPartition, int] = {}
         self._last_commit = time.monotonic()
-        self._pending: set[asyncio.Future[Any]] = set()
+        # Every record not acknowledged yet, in publish order (ids grow).
+        self._unacked: dict[int, _Out] = {}
+        self._next_id = 0
+        self._generation = 0  # bumped whenever the producer is replaced
+        self._recovery: _Recovery | None = None
+        self._broken_chains: set[tuple[str, bytes | None]] = set()
+        self._listeners: list[DeliveryListener] = []
+        self._room = asyncio.Event()  # set while fewer than MAX_UNACKED records are held
+        self._room.set()
+        self._closing = False
+        self._started = False
+        self.last_delivery_error = ""
+        self._log = RateLimitedLog(log)
+        # Called with (topic, value) of every record the broker acknowledged (tests, audits).
+        self.on_acknowledged: Callable[[str, bytes], None] | None = None
 
     @property
     def consumes(self) -> bool:
@@ -153,11 +270,37 @@ class KafkaQueue(IQueue):
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> KafkaQueue:
-        self._producer = AIOKafkaProducer(
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
             bootstrap_servers=self.bootstrap_servers, **client_options(), **self._producer_options
         )
+
+    def add_listener(self, listener: DeliveryListener) -> None:
+        """Be told about delivery failures, broken chains and recoveries."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: DeliveryListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    @property
+    def pending(self) -> int:
+        """Records handed to the queue and not acknowledged yet."""
+        return len(self._unacked)
+
+    @property
+    def healthy(self) -> bool:
+        """False while the producer is being replaced after a delivery failure."""
+        return self._recovery is None
+
+    async def start(self) -> KafkaQueue:
+        limit_aiokafka_logs()
+        self._closing = False
+        self._producer = self._new_producer()
         await start_with_retry(self._producer, self.bootstrap_servers, self.connect_timeout)
+        self._watch_sender(self._producer)
+        self._started = True
         if self.consumes:
             self._consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap_servers,
@@ -194,20 +337,39 @@ class KafkaQueue(IQueue):
             await self._consumer.position(tp)
         return assigned
 
-    async def stop(self) -> None:
-        """Flush what was published, commit what was handled, close both clients."""
+    async def stop(self, flush_timeout: float | None = 60.0) -> None:
+        """Flush what was published (waiting up to `flush_timeout` while the broker is away;
+        what is still not acknowledged then is declared lost, loudly), commit what was
+        handled, close both clients."""
         try:
             if self._producer is not None:
-                await self.flush()
+                try:
+                    await self.flush(timeout=flush_timeout)
+                except TimeoutError:
+                    n = len(self._unacked)
+                    self.stats.lost += n
+                    log.error("Kafka queue stopping with %d record(s) not acknowledged after "
+                              "%.0fs: declared lost", n, flush_timeout)
+                    self._unacked.clear()
             if self._consumer is not None:
                 await self.commit()
         finally:
+            self._closing = True
+            self._started = False
+            recovery, self._recovery = self._recovery, None
+            if recovery is not None:
+                recovery.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recovery.task
             if self._consumer is not None:
                 await self._consumer.stop()
                 self._consumer = None
             if self._producer is not None:
-                await self._producer.stop()
-                self._producer = None
+                producer, self._producer = self._producer, None
+                if self._unacked:
+                    await _abandon(producer)
+                else:
+                    await producer.stop()
 
     async def __aenter__(self) -> KafkaQueue:
         return await self.start()
@@ -220,9 +382,12 @@ class KafkaQueue(IQueue):
     async def publish(self, event: Event) -> None:
         value = self.codec.encode(event)
         ts = event.exchange_ts // 1000 or None
+        chain = 0
+        if event.__class__ is OrderBook:
+            chain = 2 if event.update_type is UpdateType.SNAPSHOT else 1  # type: ignore[attr-defined]
         await self.publish_raw(
             topic_for(event, self.prefix), value, key_for(event),
-            [(TYPE_HEADER, event.SCHEMA.encode())], ts,
+            [(TYPE_HEADER, event.SCHEMA.encode())], ts, chain=chain,
         )
 
     async def publish_raw(
@@ -232,32 +397,221 @@ class KafkaQueue(IQueue):
         key: bytes | None = None,
         headers: Iterable[tuple[str, bytes]] | None = None,
         timestamp_ms: int | None = None,
+        *,
+        chain: int = 0,
     ) -> None:
-        """Append an already-encoded record (replays, dead letters) to the producer's batch."""
-        if self._producer is None:
+        """Append an already-encoded record (replays, dead letters) to the producer's batch.
+
+        `chain`: 1 for a delta of its (topic, key) chain, 2 for a chain start (a SNAPSHOT); a
+        delta of a broken chain is dropped (counted) until the chain's next start."""
+        if not self._started:
             raise RuntimeError("KafkaQueue.publish before start()")
-        fut = await self._producer.send(
-            topic, value=value, key=key, headers=list(headers or ()), timestamp_ms=timestamp_ms
-        )
         self.stats.published += 1
-        self._pending.add(fut)
-        fut.add_done_callback(self._delivered)
+        if chain and self._broken_chains:
+            ck = (topic, key)
+            if ck in self._broken_chains:
+                if chain == 1:
+                    self.stats.chain_dropped += 1
+                    return
+                self._broken_chains.discard(ck)
+        if not self._room.is_set():
+            await self._room.wait()
+        out = _Out(topic, value, key, list(headers or ()), timestamp_ms, chain)
+        rid = self._next_id
+        self._next_id = rid + 1
+        self._unacked[rid] = out
+        if len(self._unacked) >= MAX_UNACKED:
+            self._room.clear()
+        if self._recovery is None:
+            await self._send(rid, out)
+        # else: held until a new producer works; the recovery sends it in order
 
-    def _delivered(self, fut: asyncio.Future[Any]) -> None:
-        self._pending.discard(fut)
-        if fut.cancelled():
-            self.stats.delivery_errors += 1
+    async def _send(self, rid: int, out: _Out) -> None:
+        producer = self._producer
+        assert producer is not None
+        generation = out.generation = self._generation
+        try:
+            fut = await producer.send(out.topic, value=out.value, key=out.key,
+                                      headers=out.headers, timestamp_ms=out.timestamp_ms)
+        except RECORD_ERRORS as exc:
+            self._lose(rid, exc)
             return
-        exc = fut.exception()
-        if exc is not None:
-            self.stats.delivery_errors += 1
-            log.error("Kafka delivery failed: %s: %s", type(exc).__name__, exc)
+        except KafkaError as exc:  # no metadata / no buffer space within request_timeout_ms
+            if generation == self._generation:
+                self.stats.delivery_errors += 1
+                self._failed(exc)
+            return
+        fut.add_done_callback(lambda f: self._delivered(rid, generation, f))
 
-    async def flush(self) -> None:
-        if self._producer is not None:
-            await self._producer.flush()
-        if self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+    def _delivered(self, rid: int, generation: int, fut: asyncio.Future[Any]) -> None:
+        if fut.cancelled():
+            exc: BaseException | None = asyncio.CancelledError("delivery cancelled")
+        else:
+            exc = fut.exception()
+        if exc is None:
+            out = self._unacked.pop(rid, None)
+            if out is not None:
+                self.stats.acknowledged += 1
+                if self.on_acknowledged is not None:
+                    self.on_acknowledged(out.topic, out.value)
+                if not self._room.is_set() and len(self._unacked) < MAX_UNACKED:
+                    self._room.set()
+            return
+        if generation != self._generation or rid not in self._unacked:
+            return  # a producer already replaced: the recovery has taken over its records
+        self.stats.delivery_errors += 1
+        if isinstance(exc, RECORD_ERRORS):
+            self._lose(rid, exc)
+        else:
+            self._failed(exc)
+
+    def _lose(self, rid: int, exc: BaseException) -> None:
+        """The broker refused this record for what it is: declared lost (a chain breaks)."""
+        out = self._unacked.pop(rid, None)
+        if out is None:
+            return
+        self.stats.lost += 1
+        self._log.error("refused", "Kafka refused a record for %s: %s: %s (declared lost; "
+                        "%d lost so far)", out.topic, type(exc).__name__, exc, self.stats.lost)
+        if out.chain:
+            self._break_chains({(out.topic, out.key)}, self._broken_chains | {(out.topic, out.key)})
+
+    def _break_chains(self, chains: set[tuple[str, bytes | None]],
+                      broken: set[tuple[str, bytes | None]]) -> None:
+        """`chains` lost records; `broken`: every chain now waiting for a snapshot."""
+        self._broken_chains = broken
+        for listener in list(self._listeners):
+            try:
+                listener.chains_broken(sorted(chains, key=lambda c: (c[0], c[1] or b"")))
+            except Exception:
+                log.exception("a delivery listener failed")
+
+    def _failed(self, exc: BaseException) -> None:
+        """A delivery failed: the producer is replaced (once, however many records failed)."""
+        reason = f"{type(exc).__name__}: {exc}"
+        self.last_delivery_error = reason
+        self._log.error("delivery", "Kafka delivery failed (%d so far): %s; replacing the "
+                        "producer", self.stats.delivery_errors, reason)
+        if self._recovery is not None:
+            self._recovery.again = True
+            return
+        if self._closing:
+            return
+        self._recovery = _Recovery(asyncio.ensure_future(self._recover()), reasons=[reason])
+        self._notify("delivery_failed", f"Kafka delivery failed: {reason}; "
+                     f"{len(self._unacked)} record(s) not acknowledged")
+
+    def _watch_sender(self, producer: AIOKafkaProducer) -> None:
+        """A producer whose sender task ended (aiokafka ends it on OutOfOrderSequenceNumber or
+        ProducerFenced) accepts records it will never send: replace it, even when no batch
+        was pending to carry the error."""
+        task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+        if task is None:
+            return
+        generation = self._generation
+
+        def ended(t: asyncio.Future[Any]) -> None:
+            if self._closing or generation != self._generation or self._producer is not producer:
+                return
+            exc = None if t.cancelled() else t.exception()
+            self.stats.delivery_errors += 1
+            self._failed(exc or RuntimeError("the producer's sender stopped"))
+
+        task.add_done_callback(ended)
+
+    def _notify(self, what: str, reason: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                getattr(listener, what)(reason)
+            except Exception:
+                log.exception("a delivery listener failed")
+
+    async def _recover(self) -> None:
+        """Replace the producer until one works and every held record went out through it."""
+        recovery = self._recovery
+        assert recovery is not None
+        started = time.monotonic()
+        while True:
+            recovery.again = False
+            old, self._producer = self._producer, None
+            self._generation += 1
+            if old is not None:
+                await _abandon(old)
+            await asyncio.sleep(0)  # callbacks of deliveries done before the abandon run now
+            # Records of a chain sent and not acknowledged may or may not be on the topic:
+            # declared lost, their chains broken; held deltas of a broken chain are dropped up
+            # to the chain's next snapshot. Everything else is resent in order.
+            lost: set[tuple[str, bytes | None]] = set()
+            broken = set(self._broken_chains)
+            for rid, out in list(self._unacked.items()):
+                if not out.chain:
+                    continue
+                ck = (out.topic, out.key)
+                if out.generation >= 0:
+                    del self._unacked[rid]
+                    self.stats.lost += 1
+                    lost.add(ck)
+                    broken.add(ck)
+                elif ck in broken:
+                    if out.chain == 1:
+                        del self._unacked[rid]
+                        self.stats.chain_dropped += 1
+                    else:
+                        broken.discard(ck)  # a held snapshot starts it again
+            if lost:
+                log.error("Kafka: %d book chain(s) broken by the failure (their unacknowledged "
+                          "records declared lost; %d lost so far)", len(lost), self.stats.lost)
+                self._break_chains(lost, broken)
+            producer = self._new_producer()
+            self._producer = producer  # publishes keep being held: the recovery is not over
+            while True:
+                try:
+                    await start_with_retry(producer, self.bootstrap_servers, self.connect_timeout)
+                    break
+                except KafkaUnavailableError as exc:
+                    self._log.error("recover", "Kafka still unavailable (%.0fs since the "
+                                    "failure): %s", time.monotonic() - started, exc)
+                    producer = self._producer = self._new_producer()
+            self.stats.producer_replacements += 1
+            self._watch_sender(producer)
+            generation = self._generation
+            resent = 0
+            while not recovery.again:
+                todo = [(rid, out) for rid, out in self._unacked.items()
+                        if out.generation != generation]
+                if not todo:
+                    break
+                for rid, out in todo:
+                    if rid not in self._unacked:
+                        continue
+                    if out.generation >= 0:
+                        resent += 1
+                        self.stats.resent += 1
+                    await self._send(rid, out)
+                    if recovery.again:
+                        break
+            if not recovery.again:
+                break
+        self._recovery = None
+        summary = (f"Kafka producer replaced after {time.monotonic() - started:.1f}s "
+                   f"({recovery.reasons[0]}); {resent} record(s) resent in order, "
+                   f"{self.stats.lost} lost so far")
+        log.warning("%s", summary)
+        self._notify("delivery_recovered", summary)
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait until every record published so far is acknowledged (or declared lost)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._unacked or self._recovery is not None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self._unacked)} record(s) not acknowledged after "
+                                   f"{timeout}s")
+            producer = self._producer
+            if self._recovery is None and producer is not None:
+                with contextlib.suppress(KafkaError):
+                    await asyncio.wait_for(producer.flush(), 1.0)
+            if self._unacked or self._recovery is not None:
+                await asyncio.sleep(0.01)
 
     # ------------------------------------------------------------------ consuming
 
@@ -287,7 +641,7 @@ class KafkaQueue(IQueue):
         try:
             if record.value is None:
                 raise CodecError("empty record value (tombstone)")
-            event = self.codec.decode(record.value)
+            event = decode_record(self.codec, record)
         except CodecError as exc:
             await self._malformed(record, exc)
             return
@@ -334,3 +688,19 @@ class KafkaQueue(IQueue):
             return
         self._committed.update(todo)
         self.stats.commits += 1
+
+
+async def _abandon(producer: AIOKafkaProducer) -> None:
+    """Close a producer that cannot deliver, without flushing (that would wait for a broker
+    which is gone, or resend with a broken sequence): its records are the queue's business.
+    aiokafka has no abort, so this cancels its sender, closes its connections (which fails the
+    requests in flight) and waits a little for the sender to finish."""
+    producer._closed = True  # type: ignore[attr-defined]
+    sender = getattr(producer, "_sender", None)
+    task = getattr(sender, "sender_task", None)
+    if task is not None and not task.done():
+        task.cancel()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.shield(producer.client.close()), 5.0)
+    if task is not None and not task.done():
+        await asyncio.wait([task], timeout=5.0)

@@ -3,8 +3,12 @@
     ttxt_events_out_total{topic}      events handed to the producer
     ttxt_publish_latency_ms           receive_ts -> handed to the producer (the service's own time)
     ttxt_exchange_latency_ms{venue}   exchange_ts -> receive_ts (network, exchange, clock drift)
-    ttxt_delivery_errors_total        records the broker did not acknowledge
-    ttxt_producer_pending             records sent, not acknowledged yet
+    ttxt_delivery_errors_total        deliveries that failed (the producer was replaced)
+    ttxt_records_lost_total           records declared lost (book chains broken, refused records)
+    ttxt_records_resent_total         records resent in order by a replacement producer
+    ttxt_producer_replacements_total  producers replaced after a failure
+    ttxt_producer_healthy             1 while the producer delivers, 0 while it is replaced
+    ttxt_producer_pending             records published, not acknowledged yet
 
 A subclass rather than a wrapper, so code that needs a real `KafkaQueue` (the trading side)
 takes it unchanged. Per event it costs one dict lookup and two histogram observations.
@@ -32,8 +36,16 @@ class PublishMetrics:
             "ttxt_exchange_latency_ms", "from exchange_ts to receive_ts (ms; includes clock drift)",
             ["venue"], r)
         self.delivery_errors = r.counter("ttxt_delivery_errors_total",
-                                         "records the broker did not acknowledge")
-        self.pending = r.gauge("ttxt_producer_pending", "records sent, not acknowledged yet")
+                                         "deliveries that failed (the producer was replaced)")
+        self.lost = r.counter("ttxt_records_lost_total",
+                              "records declared lost (book chains broken, refused records)")
+        self.resent = r.counter("ttxt_records_resent_total",
+                                "records resent in order by a replacement producer")
+        self.replacements = r.counter("ttxt_producer_replacements_total",
+                                      "producers replaced after a delivery failure")
+        self.healthy = r.gauge("ttxt_producer_healthy",
+                               "1 while the producer delivers, 0 while it is being replaced")
+        self.pending = r.gauge("ttxt_producer_pending", "records published, not acknowledged yet")
         self.publish_child = self.publish_ms.labels()
 
 
@@ -61,11 +73,16 @@ class MeteredKafkaQueue(KafkaQueue):
             children[1].observe((receive - event.exchange_ts) / 1000)
 
     def _collect(self) -> None:
-        self.metrics.delivery_errors.labels().value = float(self.stats.delivery_errors)
-        self.metrics.pending.set(len(self._pending))
+        m, st = self.metrics, self.stats
+        m.delivery_errors.labels().value = float(st.delivery_errors)
+        m.lost.labels().value = float(st.lost)
+        m.resent.labels().value = float(st.resent)
+        m.replacements.labels().value = float(st.producer_replacements)
+        m.healthy.set(1.0 if self.healthy else 0.0)
+        m.pending.set(self.pending)
 
-    async def stop(self) -> None:
+    async def stop(self, flush_timeout: float | None = 60.0) -> None:
         try:
-            await super().stop()
+            await super().stop(flush_timeout)
         finally:
             self.metrics.registry.remove_collector(self._collector)

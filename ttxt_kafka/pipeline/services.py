@@ -166,6 +166,18 @@ class ConnectorsService(Service):
             producer_options=dict(self.config.kafka.producer),
             metrics=PublishMetrics(self.registry))
         await self.queue.start()
+        queue = self.queue
+
+        def producer_check() -> tuple[bool, str]:
+            q = queue.stats
+            detail = (f"kafka {q.acknowledged} acked, {queue.pending} pending, "
+                      f"{q.delivery_errors} delivery errors, {q.lost} lost, "
+                      f"{q.producer_replacements} replaced")
+            if not queue.healthy:
+                detail += f"; FAILING: {queue.last_delivery_error}"
+            return queue.healthy, detail
+
+        self.checks.add("kafka", producer_check)
 
         def started(connectors: list[Connector]) -> None:
             self.connectors = connectors
