@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from pathlib import Path
 
 from ttxt_kafka.cli import build_parser
@@ -28,3 +29,44 @@ def test_readme_command_table_matches_the_parser() -> None:
     missing, unknown = real - documented, documented - real
     assert missing == set(), f"commands missing from the README table: {missing}"
     assert unknown == set(), f"README names commands that do not exist: {unknown}"
+
+
+def readme_commands() -> list[str]:
+    """Every `ttxt ...` command in the README's sh/bash code blocks, continuation lines joined
+    (comments stay: shlex drops them)."""
+    text = README.read_text(encoding="utf-8")
+    out = []
+    for block in re.findall(r"^```(?:sh|bash)\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL):
+        joined = re.sub(r"\\\n\s*", " ", block)
+        out += [line.strip() for line in joined.splitlines() if line.strip().startswith("ttxt ")]
+    return out
+
+
+def readme_demo_commands() -> list[str]:
+    """The README commands that work on the demo's recording (`demo-out/`): tests/test_demo.py
+    runs each of them, exactly as written, after the demo."""
+    return [c for c in readme_commands() if "demo-out/" in c]
+
+
+def test_every_readme_command_parses() -> None:
+    parser = build_parser()
+    checked, bad = 0, []
+    for command in readme_commands():
+        args = [a for a in shlex.split(command, comments=True)[1:] if a != "&"]  # & : background
+        if any("..." in a or a.startswith("<") for a in args):
+            continue  # a template, not a command
+        try:
+            parser.parse_args(args)
+        except SystemExit:
+            bad.append(command)
+        checked += 1
+    assert bad == [], "README commands that do not parse:\n" + "\n".join(bad)
+    assert checked >= 30
+
+
+def test_the_readme_runs_its_recorder_replay_and_backtest_commands_on_the_demo_data() -> None:
+    commands = readme_demo_commands()
+    for wanted in ("ttxt files demo-out/data/", "ttxt replay --files demo-out/data/",
+                   "ttxt backtest ttxt_kafka.strategies.examples.market_maker:MarketMaker"):
+        assert any(c.startswith(wanted) for c in commands), wanted
+    assert not [c for c in readme_commands() if "SOL/USDT" in c or "--files data/" in c]
