@@ -7,7 +7,9 @@ import re
 import shlex
 from pathlib import Path
 
-from ttxt_kafka.cli import build_parser
+import pytest
+
+from ttxt_kafka.cli import build_parser, main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -70,3 +72,17 @@ def test_the_readme_runs_its_recorder_replay_and_backtest_commands_on_the_demo_d
                    "ttxt backtest ttxt_kafka.strategies.examples.market_maker:MarketMaker"):
         assert any(c.startswith(wanted) for c in commands), wanted
     assert not [c for c in readme_commands() if "SOL/USDT" in c or "--files data/" in c]
+
+
+@pytest.mark.parametrize("argv", [
+    ["connect", "{tmp}/missing.yaml"],
+    ["run", "{tmp}/missing.yaml"],
+    ["files", "{tmp}/missing"],
+    ["replay", "--files", "{tmp}", "--print"],
+])
+def test_errors_have_one_style_across_commands(argv: list[str], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.startswith("ttxt: error: ") and err.count("ttxt: error: ") == 1, err

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"ttxt connect: {exc}", file=sys.stderr)
+        print(f"ttxt: error: {exc}", file=sys.stderr)
         return 2
     if args.check:
         for c in config.connectors:

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(infos)} files, {streams} streams, {total:,} events, {_size(size)}"
           + (", every block read and decoded" if args.verify else ""))
     if damaged:
-        print(f"ttxt files: error: {len(damaged)} damaged file(s): "
+        print(f"ttxt: error: {len(damaged)} damaged file(s): "
               + ", ".join(i.path.name for i in damaged), file=sys.stderr)
     elif not args.verify:
         print("(blocks checked against the index only: --verify reads every block)")

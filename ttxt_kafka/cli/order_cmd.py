@@ -244,7 +244,7 @@ def _no_ack(args: argparse.Namespace, command: Event, cid: str | None) -> str:
     to make sure it does not."""
     expires_ts = getattr(command, "expires_ts", None) or 0
     until = datetime.fromtimestamp(expires_ts / 1e6, UTC).strftime("%H:%M:%S UTC")
-    lines = [f"ttxt order: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
+    lines = [f"ttxt: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
              f" within {args.timeout:g}s: is a connector with `trading:` running for "
              f"{args.venue} (prefix {args.prefix})?"]
     left = expires_ts / 1e6 - time.time()
@@ -336,7 +336,7 @@ async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
                     synced = True
                     break
         if not synced:
-            print(f"ttxt orders: no account snapshot within {args.timeout:g}s: is a connector "
+            print(f"ttxt: error: no account snapshot within {args.timeout:g}s: is a connector "
                   f"with `trading:` running for {args.venue}?", file=sys.stderr)
             return 2
     since_ms = int(time.time() * 1000 - args.since * 60_000)

@@ -62,12 +62,12 @@ def _utc(ts_us: int) -> str:
 def _nothing_matched(directory: Path, source: FileSource) -> str:
     """Why a file replay would replay nothing, with what the directory does hold."""
     if source.span is None:
-        return (f"ttxt replay: error: no recorded data in {directory} (no recorder files: "
+        return (f"ttxt: error: no recorded data in {directory} (no recorder files: "
                 "record with `ttxt record --out DIR` first)")
     lo, hi = source.span
     streams = sorted(source.streams)
     shown = ", ".join(streams[:8]) + (f" and {len(streams) - 8} more" if len(streams) > 8 else "")
-    return (f"ttxt replay: error: nothing matched the selection; {directory} holds "
+    return (f"ttxt: error: nothing matched the selection; {directory} holds "
             f"{source.available:,} events from {_utc(lo)} to {_utc(hi)} ({shown}): pick "
             "--since/--until inside that span, or drop the --venue/--symbol/--channel filters")
 
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ttxt replay: {stats.records:,} events in {stats.seconds:.1f}s "
               f"({stats.rate:,.0f}/s)" + "".join(f"; {n}" for n in notes), file=sys.stderr)
         if stats.records == 0:
-            print("ttxt replay: error: nothing matched: no event of the topics is in the "
+            print("ttxt: error: nothing matched: no event of the topics is in the "
                   "range (see `ttxt topics` for what they hold)", file=sys.stderr)
             return 1
         return 1 if isinstance(sink, KafkaSink) and sink.errors else 0

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if args.service:
             pipeline.only(args.service)
     except PipelineError as exc:
-        print(f"ttxt run: {exc}", file=sys.stderr)
+        print(f"ttxt: error: {exc}", file=sys.stderr)
         return 2
     if args.probe:
         return probe(pipeline, args.service)
