@@ -49,6 +49,7 @@ async def run_connectors(
     stats_interval: float = 0.0,
     bootstrap: str | None = None,
     on_traders: Callable[[list[Trader]], None] | None = None,
+    on_stopped: Callable[[list[str]], None] | None = None,
 ) -> list[Connector]:
     """Start every connector, wait for `stop`, then stop them all. A connector that fails to
     start (unknown symbol, unreachable exchange when stopping) stops the others and raises.
@@ -77,6 +78,8 @@ async def run_connectors(
         stopper.cancel()
         if reporter is not None:
             reporter.cancel()
+        if on_stopped is not None:  # the final counters, whatever ended the run
+            on_stopped(counters(connectors, traders))
     if failed:
         exc = failed[0].exception()
         assert exc is not None
@@ -104,18 +107,26 @@ def _traders(connectors: list[Connector], queue: IQueue, bootstrap: str | None,
     return traders
 
 
+def counters(connectors: list[Connector], traders: list[Trader]) -> list[str]:
+    """One line of counters per connector and per trader."""
+    lines = []
+    for c in connectors:
+        s = c.stats
+        lines.append(f"{c.venue}: {s.messages:,} frames, {s.events:,} events, {s.gaps} gaps, "
+                     f"{s.resyncs} resyncs, {s.malformed} malformed, {s.reconnects} reconnects")
+    for t in traders:
+        ts = t.stats
+        lines.append(f"{t.venue} trading: {ts.commands} commands, {ts.accepted} accepted, "
+                     f"{ts.rejected} rejected ({ts.expired} expired), {ts.not_sent} not sent, "
+                     f"{ts.dead_lettered} dead letters, {ts.retries} retries")
+    return lines
+
+
 async def _report(connectors: list[Connector], traders: list[Trader], interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
-        for c in connectors:
-            s = c.stats
-            log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects",
-                     c.venue, s.messages, s.events, s.gaps, s.resyncs, s.malformed, s.reconnects)
-        for t in traders:
-            ts = t.stats
-            log.info("%s trading: %d commands, %d accepted, %d rejected, %d not sent, "
-                     "%d dead letters, %d retries", t.venue, ts.commands, ts.accepted,
-                     ts.rejected, ts.not_sent, ts.dead_lettered, ts.retries)
+        for line in counters(connectors, traders):
+            log.info("%s", line)
 
 
 async def run_to_kafka(
@@ -124,6 +135,7 @@ async def run_to_kafka(
     stop: asyncio.Event | None = None,
     *,
     stats_interval: float = 30.0,
+    on_stopped: Callable[[list[str]], None] | None = None,
 ) -> list[Connector]:
     """`ttxt connect`: the connectors into Kafka until SIGINT/SIGTERM (or `stop`); flushes the
     producer before returning."""
@@ -138,7 +150,7 @@ async def run_to_kafka(
     await queue.start()
     try:
         return await run_connectors(config, queue, stop, stats_interval=stats_interval,
-                                    bootstrap=bootstrap)
+                                    bootstrap=bootstrap, on_stopped=on_stopped)
     finally:
         await queue.stop()  # flushes everything published
         for sig in (signal.SIGINT, signal.SIGTERM):
