@@ -114,7 +114,8 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
     say(f"Candles: {r.candles:,} 1 s and 1 m klines built from trades on "
         f"{r.prefix}.<venue>.klines_agg")
     if r.monitor_lines:
-        say(f"Spread monitor: {len(r.monitor_lines):,} top-of-book changes printed "
+        say(f"Spread monitor: {len(r.monitor_lines):,} lines printed (mid and spread on a top "
+            "of book change, at most once a second per symbol) "
             f"({_rel(r.out_dir)}spread_monitor.txt), last: {r.monitor_lines[-1]}")
     if r.backtest is not None:
         b = r.backtest
