@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,14 @@ def test_errors_have_one_style_across_commands(argv: list[str], tmp_path: Path,
     err = capsys.readouterr().err
     assert code != 0
     assert err.startswith("ttxt: error: ") and err.count("ttxt: error: ") == 1, err
+
+
+def test_make_demo_says_each_set_up_step() -> None:
+    plan = subprocess.run(["make", "-n", "-B", "setup", "demo"], cwd=README.parent,
+                          capture_output=True, text=True, timeout=60).stdout
+    steps = [line for line in plan.splitlines() if line.startswith('echo "==>')]
+    assert [s.split(":", 1)[0] for s in steps[:3]] == [
+        'echo "==> setup 1/3', 'echo "==> setup 2/3', 'echo "==> setup 3/3']
+    assert "creating the environment" in steps[1] and "installing" in steps[2]
+    assert any("fetches" in s and "Kafka" in s for s in steps)
+    assert "pip install --quiet -e" not in plan  # pip's progress is shown

@@ -63,6 +63,14 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
     assert last.strip().endswith("run examples/pipeline_live.yaml"), last
     # The logs went to the file, not the terminal.
     assert (out / "demo.log").stat().st_size > 0
+    assert not re.search(r"^\S+ \S+ (INFO|DEBUG) ", text + result.stderr, re.M)  # no log lines
+    assert "[0/4] Kafka: " in text
+    # The record counts explained: what the recorder records is what the files hold; no
+    # metrics link that is dead once the demo has exited.
+    market = re.search(r"The recorder records the market-data channels \(book, trades, "
+                       r"klines, bbo\): ([\d,]+) of these records", text)
+    assert market and market[1] == files[2], text
+    assert "http://" not in text
 
     # The README's commands on the demo's recording, exactly as written, from the directory
     # that holds demo-out/ (as after `make demo`).
