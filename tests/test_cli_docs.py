@@ -98,3 +98,16 @@ def test_make_demo_says_each_set_up_step() -> None:
     assert "creating the environment" in steps[1] and "installing" in steps[2]
     assert any("fetches" in s and "Kafka" in s for s in steps)
     assert "pip install --quiet -e" not in plan  # pip's progress is shown
+
+
+def test_the_readme_says_what_best_bid_returns() -> None:
+    from ttxt_kafka.book import Book
+    from ttxt_kafka.events import OrderBook, UpdateType
+
+    book = Book()
+    book.update(OrderBook(venue="v", symbol="A/B", exchange_ts=1, receive_ts=1,
+                          update_type=UpdateType.SNAPSHOT, bids=[["1.50", "2"]],
+                          asks=[["1.60", "3"]]))
+    assert book.best_bid() == ("1.50", "2") and book.best_ask() == ("1.60", "3")
+    text = README.read_text(encoding="utf-8")
+    assert "`best_bid()`, `best_ask()` (a `(price, qty)`\ntuple of the exchange's strings" in text
