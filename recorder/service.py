@@ -103,7 +103,8 @@ class _Listener(ConsumerRebalanceListener):
         await self._recorder.checkpoint(everything=True)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        await self._recorder.announce_start(list(assigned))
+        # Said from a task: the rebalance (and so the first fetch) does not wait for it.
+        self._recorder.announce_soon(list(assigned))
 
 
 class Recorder:
@@ -120,7 +121,10 @@ class Recorder:
         # Where reading starts, said once per partition (the CLI prints it; default: the log).
         self.announce: Callable[[str], None] = log.info
         self._announced: set[TopicPartition] = set()
-        self._first_ts: dict[TopicPartition, int] = {}  # partitions whose first time is due
+        # The first record read from each partition (offset, timestamp ms), said once.
+        self._first_seen: dict[TopicPartition, tuple[int, int]] = {}
+        self._first_said: set[TopicPartition] = set()
+        self._announcing: set[asyncio.Task[None]] = set()
 
     @property
     def stats(self) -> RecorderStats:
@@ -168,6 +172,7 @@ class Recorder:
                 try:
                     if self.core.failed is None:
                         await self.checkpoint(everything=True)
+                    await asyncio.gather(*self._announcing, return_exceptions=True)
                 finally:
                     await self._consumer.stop()
         finally:
@@ -204,8 +209,9 @@ class Recorder:
                 next_status = now + self.config.status_interval
                 log.info("status: %s", self.core.status())
             for tp, records in batches.items():
-                if tp in self._first_ts and records:
-                    self._first_time(tp, records[0].offset, records[0].timestamp)
+                if tp not in self._first_seen and records:
+                    self._first_seen[tp] = (records[0].offset, records[0].timestamp)
+                    self._say_first(tp)
                 self.core.ingest(tp, records, now)
             if self.core.buffers.sealed or self.core.buffers.open:
                 await self.checkpoint()
@@ -246,6 +252,11 @@ class Recorder:
 
     # ------------------------------------------------------------------ start report
 
+    def announce_soon(self, assigned: list[TopicPartition]) -> None:
+        task = asyncio.ensure_future(self.announce_start(assigned))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
     async def announce_start(self, assigned: list[TopicPartition]) -> None:
         """Say, once per partition, from which offset this group starts and how much it has
         to catch up (and, with the first record read, from which time)."""
@@ -272,8 +283,6 @@ class Recorder:
             c = committed[tp]
             start = max(c, begins[tp]) if c is not None else begins[tp]
             todo = max(ends[tp] - start, 0)
-            if todo:
-                self._first_ts[tp] = start
             if shown < 20:
                 how = "committed" if c is not None else "earliest"
                 self.announce(f"  {tp.topic}[{tp.partition}]: from offset {start:,} ({how}; "
@@ -281,9 +290,17 @@ class Recorder:
                 shown += 1
         if len(new) > shown:
             self.announce(f"  ... and {len(new) - shown} more partition(s)")
+        for tp in new:
+            self._say_first(tp)
 
-    def _first_time(self, tp: TopicPartition, offset: int, timestamp_ms: int) -> None:
-        self._first_ts.pop(tp, None)
+    def _say_first(self, tp: TopicPartition) -> None:
+        """Once its start is announced and its first record read: from which time."""
+        if tp in self._first_said or tp not in self._announced or tp not in self._first_seen:
+            return
+        self._first_said.add(tp)
+        if len(self._first_said) > 20:
+            return
+        offset, timestamp_ms = self._first_seen[tp]
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp_ms / 1000))
         self.announce(f"  {tp.topic}[{tp.partition}]: first record at offset {offset:,}, "
                       f"{when} UTC")

@@ -369,6 +369,22 @@ async def test_market_maker_places_two_quotes_amends_beyond_threshold_cancels_on
     assert [c.client_order_id for c in cancels] == [c.client_order_id for c in creates]
 
 
+async def test_strategy_commands_expire_by_default() -> None:
+    # Every command the context makes carries an expiry: command_expiry seconds (default 30)
+    # of wall-clock time after it was made; None leaves it to the connector's maximum age.
+    sink = ListSink()
+    mm = MarketMaker(venues=[V], spread_bps="10", size="0.5", requote_bps="5", tick="0.01")
+    await run_events(runtime_of(mm, sink), mm_book_stream())
+    assert sink.events() and all(
+        e.expires_ts is not None and e.expires_ts - e.receive_ts == 30_000_000
+        for e in sink.events())
+    sink = ListSink()
+    mm = MarketMaker(venues=[V], spread_bps="10", size="0.5", requote_bps="5", tick="0.01",
+                     command_expiry=None)
+    await run_events(runtime_of(mm, sink), mm_book_stream())
+    assert sink.events() and all(e.expires_ts is None for e in sink.events())
+
+
 async def test_the_same_strategy_runs_from_an_asyncio_queue_with_a_queue_sink() -> None:
     """The backtest seam: events from an in-process queue, commands into another queue."""
     source, commands = AsyncioQueue(), AsyncioQueue()
