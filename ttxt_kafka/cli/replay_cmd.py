@@ -126,7 +126,10 @@ def run(args: argparse.Namespace) -> int:
                                  args.to_prefix or "ttxt")
                 topics = await sink.start(source.source_partitions())
                 where = f"{len(topics)} topics {args.to_prefix or 'ttxt'}.replay.{run_id}.*"
-            print(f"ttxt replay: {source.total:,} events to {where}", file=sys.stderr,
+            # Files: exactly the events replayed. Kafka: the records in the time range; a symbol
+            # filter (record keys) is applied while reading, so that is an upper bound.
+            bound = "at most " if isinstance(source, KafkaSource) and selection.symbols else ""
+            print(f"ttxt replay: {bound}{source.total:,} events to {where}", file=sys.stderr,
                   flush=True)
             progress = None if args.no_progress else Progress(source.total)
             stats = await run_replay(source, sink, speed, progress)
