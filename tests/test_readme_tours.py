@@ -1,6 +1,8 @@
-"""The README's trading tour (the simulator's private side), run exactly as written: the
-`export`, the simulator in the background, `ttxt connect` (its own shell: here a background
-process, waited for), then `ttxt order` and `ttxt orders`, each of which must succeed."""
+"""The README's two tours against the simulator, run exactly as written: market data
+(`ttxt kafka start`, the simulator in the background, `ttxt connect`, `ttxt tail`) and trading
+(the `export`, the simulator's private side, `ttxt connect`, `ttxt order`, `ttxt orders`).
+Long-running commands (`&`, `ttxt connect`, `ttxt tail`: their own shell in the README) run in
+the background and are waited for; every other command must succeed."""
 
 from __future__ import annotations
 
@@ -20,29 +22,37 @@ pytestmark = pytest.mark.kafka
 REPO = Path(__file__).resolve().parents[1]
 
 
-def tour() -> list[str]:
+def tour(*words: str) -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"^```bash\n(.*?)^```", text, re.M | re.S)
-                 if "--trading" in b and "ttxt order buy" in b)
+                 if all(w in b for w in words))
     return [line.strip() for line in block.splitlines() if line.strip()]
 
 
-def test_the_readme_trading_tour_runs_as_written(kafka_bootstrap: str) -> None:
+TOURS = {"market data": ("ttxt simulate --venue binance --synthetic --port", "ttxt tail"),
+         "trading": ("--trading", "ttxt order buy")}
+READY = {"simulate": "REST", "connect": "trading live, orders from", "tail": '"OrderBook"'}
+
+
+@pytest.mark.parametrize("name", list(TOURS))
+def test_the_readme_tours_run_as_written(name: str, kafka_bootstrap: str) -> None:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PYTHONUNBUFFERED": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     background: list[subprocess.Popen[str]] = []
     try:
-        for line in tour():
+        for line in tour(*TOURS[name]):
             args = shlex.split(line, comments=True)
             if args[0] == "export":
                 env.update(a.split("=", 1) for a in args[1:])  # type: ignore[arg-type]
                 continue
-            if args[-1] == "&" or args[:2] == ["ttxt", "connect"]:
+            if args[-1] == "&" or args[1] in ("connect", "tail"):
                 proc = subprocess.Popen([a for a in args if a != "&"], cwd=REPO, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
                 background.append(proc)
-                ready = "trading live, orders from" if args[1] == "connect" else "REST"
+                ready = READY[args[1]]
+                if args[1] == "connect" and name != "trading":
+                    ready = "CONNECTED ws://"
                 _wait_for(proc, ready)
                 continue
             done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
