@@ -46,9 +46,14 @@ def readme_commands() -> list[str]:
 
 
 def readme_demo_commands() -> list[str]:
-    """The README commands that work on the demo's recording (`demo-out/`): tests/test_demo.py
-    runs each of them, exactly as written, after the demo."""
-    return [c for c in readme_commands() if "demo-out/" in c]
+    """The README commands that end by themselves on a local broker: on the demo's recording
+    (`demo-out/`), or bounded (`--check`, `--until-end`, `--once`). tests/test_demo.py runs each
+    of them, exactly as written, after the demo (from a folder with demo-out/ and examples/,
+    like the repository after `make demo`); tests/test_readme_tours.py runs the two tours."""
+    bounded = ("--check", "--until-end", "--once")
+    return [c for c in readme_commands()
+            if "demo-out/" in c or (any(b in shlex.split(c, comments=True) for b in bounded)
+                                    and "--bootstrap" not in c)]
 
 
 def test_every_readme_command_parses() -> None:

@@ -75,6 +75,7 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
     # The README's commands on the demo's recording, exactly as written, from the directory
     # that holds demo-out/ (as after `make demo`).
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    (tmp_path / "examples").symlink_to(Path(__file__).resolve().parents[1] / "examples")
     for command in readme_demo_commands():
         ran = subprocess.run(shlex.split(command, comments=True), capture_output=True,
                              text=True, timeout=120, cwd=tmp_path,
