@@ -7,11 +7,15 @@ STAMP  := $(VENV)/.installed
 .PHONY: setup test demo bench bench-env lint clean
 
 $(STAMP): pyproject.toml
+	@echo "==> setup 1/3: checking Python (3.11+ needed)"
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ttxt-kafka needs Python 3.11+ (found %s)" % sys.version.split()[0])'
+	@echo "==> setup 2/3: creating the environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,charts]'
+	@echo "==> setup 3/3: installing ttxt-kafka and its dependencies into $(VENV) (a minute or two the first time)"
+	$(PY) -m pip install --progress-bar on -e '.[test,charts]'
 	@touch $(STAMP)
+	@echo "==> setup done: $(VENV)/bin/ttxt (or 'source $(VENV)/bin/activate' to type ttxt)"
 
 setup: $(STAMP)
 
@@ -19,6 +23,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
+	@echo "==> the demo: a local Kafka broker (its first start fetches ~45 MB of jars with Maven), then a minute of the pipeline"
 	$(VENV)/bin/ttxt demo
 
 lint: setup

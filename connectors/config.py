@@ -186,6 +186,10 @@ class TradingConfig(_Strict):
     recv_window_ms: int = Field(default=5000, ge=100, le=60000)
     max_retries: int = Field(default=3, ge=0, le=10, description="rate limit / busy / timeout")
     retry_delay: float = Field(default=0.25, gt=0, le=60)
+    command_max_age: float = Field(
+        default=60.0, ge=0, description="s: a command without its own expiry (expires_ts) is "
+        "not sent once this much older than its creation time; acked REJECTED `expired` "
+        "(0: no limit)")
     ws_trading: bool = Field(default=True, description="Bybit: orders over the WS trade API")
     keepalive_interval: float = Field(default=1800.0, gt=0, description="USD-M listen key PUT")
     sync_interval: float = Field(default=0.0, ge=0,

@@ -49,6 +49,7 @@ async def run_connectors(
     stats_interval: float = 0.0,
     bootstrap: str | None = None,
     on_traders: Callable[[list[Trader]], None] | None = None,
+    on_stopped: Callable[[list[str]], None] | None = None,
 ) -> list[Connector]:
     """Start every connector, wait for `stop`, then stop them all. A connector that fails to
     start (unknown symbol, unreachable exchange when stopping) stops the others and raises.
@@ -77,6 +78,8 @@ async def run_connectors(
         stopper.cancel()
         if reporter is not None:
             reporter.cancel()
+        if on_stopped is not None:  # the final counters, whatever ended the run
+            on_stopped(counters(connectors, traders, queue))
     if failed:
         exc = failed[0].exception()
         assert exc is not None
@@ -104,30 +107,38 @@ def _traders(connectors: list[Connector], queue: IQueue, bootstrap: str | None,
     return traders
 
 
+def counters(connectors: list[Connector], traders: list[Trader],
+             queue: IQueue | None = None) -> list[str]:
+    """One line of counters per connector, for the Kafka producer and per trader."""
+    lines = []
+    for c in connectors:
+        s = c.stats
+        lines.append(f"{c.venue}: {s.messages:,} frames, {s.events:,} events, {s.gaps} gaps, "
+                     f"{s.resyncs} resyncs, {s.malformed} malformed, {s.reconnects} reconnects, "
+                     f"{s.delivery_failures} delivery failures")
+    if isinstance(queue, KafkaQueue):
+        q = queue.stats
+        lines.append(f"kafka: {q.published} published, {q.acknowledged} acknowledged, "
+                     f"{queue.pending} pending, {q.delivery_errors} delivery errors, "
+                     f"{q.resent} resent, {q.lost} lost, {q.producer_replacements} producer "
+                     f"replacements")
+    for t in traders:
+        ts = t.stats
+        lines.append(f"{t.venue} trading: {ts.commands} commands, {ts.accepted} accepted, "
+                     f"{ts.rejected} rejected ({ts.expired} expired), {ts.not_sent} not sent, "
+                     f"{ts.dead_lettered} dead letters, {ts.retries} retries")
+    return lines
+
+
 async def _report(connectors: list[Connector], traders: list[Trader], interval: float,
                   queue: IQueue | None = None) -> None:
     while True:
         await asyncio.sleep(interval)
-        for c in connectors:
-            s = c.stats
-            log.info("%s: %d frames, %d events, %d gaps, %d resyncs, %d malformed, %d reconnects, "
-                     "%d delivery failures", c.venue, s.messages, s.events, s.gaps, s.resyncs,
-                     s.malformed, s.reconnects, s.delivery_failures)
-        if isinstance(queue, KafkaQueue):
-            q = queue.stats
-            line = (f"kafka: {q.published} published, {q.acknowledged} acknowledged, "
-                    f"{queue.pending} pending, {q.delivery_errors} delivery errors, "
-                    f"{q.resent} resent, {q.lost} lost, {q.producer_replacements} producer "
-                    f"replacements")
-            if queue.healthy:
-                log.info("%s", line)
-            else:
+        for line in counters(connectors, traders, queue):
+            if line.startswith("kafka:") and isinstance(queue, KafkaQueue) and not queue.healthy:
                 log.error("%s; producer being replaced (%s)", line, queue.last_delivery_error)
-        for t in traders:
-            ts = t.stats
-            log.info("%s trading: %d commands, %d accepted, %d rejected, %d not sent, "
-                     "%d dead letters, %d retries", t.venue, ts.commands, ts.accepted,
-                     ts.rejected, ts.not_sent, ts.dead_lettered, ts.retries)
+            else:
+                log.info("%s", line)
 
 
 async def run_to_kafka(
@@ -136,6 +147,7 @@ async def run_to_kafka(
     stop: asyncio.Event | None = None,
     *,
     stats_interval: float = 30.0,
+    on_stopped: Callable[[list[str]], None] | None = None,
 ) -> list[Connector]:
     """`ttxt connect`: the connectors into Kafka until SIGINT/SIGTERM (or `stop`); flushes the
     producer before returning."""
@@ -150,7 +162,7 @@ async def run_to_kafka(
     await queue.start()
     try:
         return await run_connectors(config, queue, stop, stats_interval=stats_interval,
-                                    bootstrap=bootstrap)
+                                    bootstrap=bootstrap, on_stopped=on_stopped)
     finally:
         await queue.stop()  # flushes everything published
         for sig in (signal.SIGINT, signal.SIGTERM):

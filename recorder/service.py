@@ -7,9 +7,12 @@ durably in a file yet (records of one partition can wait in several streams' buf
 restart re-reads at most what was not durable, and the per-stream high-water marks recovered
 from the files drop what was.
 
-Consumer group: `--group` (default `ttxt-recorder`), with static membership (a group instance
-id derived from the host and output directory), so a restarted recorder gets its partitions back
-at once instead of after the session timeout. A new group starts at the earliest offsets.
+Consumer group: `--group` (default: derived from the output directory,
+`ttxt-recorder.<name>.<hash>`, so a new directory gets the whole retained history and never
+starts where another recording stopped), with static membership (a group instance id derived
+from the host and output directory), so a restarted recorder gets its partitions back at once
+instead of after the session timeout. A new group starts at the earliest offsets; where each
+partition starts is announced once assigned (`announce`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +45,16 @@ from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GROUP = "ttxt-recorder"
+DEFAULT_GROUP = "ttxt-recorder"  # the prefix of the groups derived from output directories
+
+
+def default_group(out_dir: Path) -> str:
+    """The recorder's group for an output directory: one group per directory (same directory,
+    same group: a restart resumes; a new directory starts from the earliest retained records)."""
+    resolved = out_dir.resolve()
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name)[:40] or "root"
+    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
+    return f"{DEFAULT_GROUP}.{name}.{digest}"
 
 
 def default_topics(prefix: str = DEFAULT_PREFIX) -> str:
@@ -54,7 +67,7 @@ class RecorderConfig:
     out_dir: Path
     bootstrap: str
     topics: str | None = None  # regex; None: default_topics(prefix)
-    group_id: str = DEFAULT_GROUP
+    group_id: str = ""  # empty: default_group(out_dir)
     instance_id: str | None = None  # None: derived from host and out_dir
     codec: str = "zstandard"
     rotate: RotatePolicy = field(default_factory=lambda: RotatePolicy.parse(DEFAULT_ROTATE))
@@ -66,6 +79,10 @@ class RecorderConfig:
     metadata_refresh: float = 10.0  # how soon new matching topics are picked up
     connect_timeout: float = 30.0
     consumer_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.group_id:
+            self.group_id = default_group(self.out_dir)
 
     def pattern(self) -> str:
         return self.topics or default_topics(self.prefix)
@@ -86,7 +103,8 @@ class _Listener(ConsumerRebalanceListener):
         await self._recorder.checkpoint(everything=True)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        pass
+        # Said from a task: the rebalance (and so the first fetch) does not wait for it.
+        self._recorder.announce_soon(list(assigned))
 
 
 class Recorder:
@@ -100,6 +118,13 @@ class Recorder:
         self._stop = asyncio.Event()
         self._committed: dict[TopicPartition, int] = {}
         self._last_commit = 0.0
+        # Where reading starts, said once per partition (the CLI prints it; default: the log).
+        self.announce: Callable[[str], None] = log.info
+        self._announced: set[TopicPartition] = set()
+        # The first record read from each partition (offset, timestamp ms), said once.
+        self._first_seen: dict[TopicPartition, tuple[int, int]] = {}
+        self._first_said: set[TopicPartition] = set()
+        self._announcing: set[asyncio.Task[None]] = set()
 
     @property
     def stats(self) -> RecorderStats:
@@ -147,6 +172,7 @@ class Recorder:
                 try:
                     if self.core.failed is None:
                         await self.checkpoint(everything=True)
+                    await asyncio.gather(*self._announcing, return_exceptions=True)
                 finally:
                     await self._consumer.stop()
         finally:
@@ -183,6 +209,9 @@ class Recorder:
                 next_status = now + self.config.status_interval
                 log.info("status: %s", self.core.status())
             for tp, records in batches.items():
+                if tp not in self._first_seen and records:
+                    self._first_seen[tp] = (records[0].offset, records[0].timestamp)
+                    self._say_first(tp)
                 self.core.ingest(tp, records, now)
             if self.core.buffers.sealed or self.core.buffers.open:
                 await self.checkpoint()
@@ -220,6 +249,61 @@ class Recorder:
         self._committed.update(todo)
         self.stats.commits += 1
         log.debug("committed %s", {f"{tp.topic}:{tp.partition}": off for tp, off in todo.items()})
+
+    # ------------------------------------------------------------------ start report
+
+    def announce_soon(self, assigned: list[TopicPartition]) -> None:
+        task = asyncio.ensure_future(self.announce_start(assigned))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
+    async def announce_start(self, assigned: list[TopicPartition]) -> None:
+        """Say, once per partition, from which offset this group starts and how much it has
+        to catch up (and, with the first record read, from which time)."""
+        consumer = self._consumer
+        new = sorted((tp for tp in assigned if tp not in self._announced),
+                     key=lambda tp: (tp.topic, tp.partition))
+        if consumer is None or not new:
+            return
+        try:
+            begins = await consumer.beginning_offsets(new)
+            ends = await consumer.end_offsets(new)
+            committed = {tp: await consumer.committed(tp) for tp in new}
+        except KafkaError as exc:
+            self.announce(f"assigned {len(new)} partition(s) (offsets unknown: {exc})")
+            return
+        fresh = all(c is None for c in committed.values())
+        self.announce(
+            f"group {self.config.group_id}: " + (
+                "new, starts at the earliest retained records" if fresh else
+                "resumes at its committed offsets") + f" of {len(new)} partition(s)")
+        shown = 0
+        for tp in new:
+            self._announced.add(tp)
+            c = committed[tp]
+            start = max(c, begins[tp]) if c is not None else begins[tp]
+            todo = max(ends[tp] - start, 0)
+            if shown < 20:
+                how = "committed" if c is not None else "earliest"
+                self.announce(f"  {tp.topic}[{tp.partition}]: from offset {start:,} ({how}; "
+                              f"{todo:,} record(s) to the end at {ends[tp]:,})")
+                shown += 1
+        if len(new) > shown:
+            self.announce(f"  ... and {len(new) - shown} more partition(s)")
+        for tp in new:
+            self._say_first(tp)
+
+    def _say_first(self, tp: TopicPartition) -> None:
+        """Once its start is announced and its first record read: from which time."""
+        if tp in self._first_said or tp not in self._announced or tp not in self._first_seen:
+            return
+        self._first_said.add(tp)
+        if len(self._first_said) > 20:
+            return
+        offset, timestamp_ms = self._first_seen[tp]
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp_ms / 1000))
+        self.announce(f"  {tp.topic}[{tp.partition}]: first record at offset {offset:,}, "
+                      f"{when} UTC")
 
     # ------------------------------------------------------------------ --until-end
 

@@ -88,6 +88,12 @@ class FileSource:
         self.skip_corrupt = skip_corrupt
         self.memory_bytes = memory_bytes
         self.stats = FileStats()
+        # What the directory holds, whatever the selection: (min ts, max ts) in µs, records,
+        # streams (to say what there is when nothing matched).
+        self.span: tuple[int, int] | None = None
+        self.available = 0
+        self.streams: set[str] = set()
+        self._total: int | None = None
         self._chains = self._select()
 
     def _select(self) -> list[Chain]:
@@ -100,7 +106,11 @@ class FileSource:
                 continue
             self._note_damage(info)
             self.stats.files += 1
+            self.streams.add(info.stream)
             for e in info.entries:
+                self.available += e.count
+                lo, hi = self.span or (e.min_ts, e.max_ts)
+                self.span = (min(lo, e.min_ts), max(hi, e.max_ts))
                 if not (sel.span_ok(e.min_ts, e.max_ts) and sel.topic_ok(e.topic)
                         and sel.stream_ok(info.stream, e.topic)):
                     continue
@@ -182,8 +192,31 @@ class FileSource:
 
     @property
     def total(self) -> int:
-        """Records in the selected blocks (an upper bound when a time range cuts blocks)."""
-        return sum(c.count for c in self._chains)
+        """The records that will be replayed: those of the selected blocks, where a time range
+        cuts a block, counted by reading it (computed once)."""
+        if self._total is None:
+            self._total = sum(self._count(c) for c in self._chains)
+        return self._total
+
+    def _in_range(self, e: BlockEntry) -> bool:
+        since, until = self.selection.since, self.selection.until
+        return (since is None or e.min_ts >= since) and (until is None or e.max_ts < until)
+
+    def _count(self, chain: Chain) -> int:
+        whole = sum(b.entry.count for b in chain.blocks if self._in_range(b.entry))
+        cut = [b for b in chain.blocks if not self._in_range(b.entry)]
+        if not cut:
+            return whole
+        since, until = self.selection.since, self.selection.until
+        saved = (self.stats.records_read, self.stats.corrupt_blocks, list(self.stats.problems))
+        try:
+            part = Chain(chain.stream, chain.topic, chain.partition, cut)
+            kept = sum(1 for _, records in self._blocks(part) for r in records
+                       if (since is None or r["ts"] >= since)
+                       and (until is None or r["ts"] < until))
+        finally:  # read again when replayed: counted (and reported) then
+            self.stats.records_read, self.stats.corrupt_blocks, self.stats.problems = saved
+        return whole + kept
 
     def chunk_bytes(self) -> int:
         per_chain = self.memory_bytes // max(1, len(self._chains))
@@ -197,8 +230,7 @@ class FileSource:
         """The selected records of a chain, block by block (no empty lists)."""
         since, until = self.selection.since, self.selection.until
         for block, records in self._blocks(chain):
-            e = block.entry
-            if (since is None or e.min_ts >= since) and (until is None or e.max_ts < until):
+            if self._in_range(block.entry):
                 yield records  # the whole block is in range
             else:
                 kept = [r for r in records

@@ -22,7 +22,7 @@ from ttxt_kafka.metrics import Registry
 from ttxt_kafka.topics import DEFAULT_PREFIX
 
 from .kafka_runner import KafkaRunner
-from .runtime import StrategyRuntime
+from .runtime import RuntimeStats, StrategyRuntime
 from .sinks import KafkaSink
 from .strategy import Strategy
 
@@ -53,9 +53,10 @@ async def run_strategy(
     create_topics: bool = True,
     registry: Registry | None = None,
     checks: HealthChecks | None = None,
-) -> None:
+) -> RuntimeStats:
     """Run until `stop` is set (or forever); on_stop runs and its commands are delivered.
-    `registry` / `checks`: where its metrics and health check go (default: the process's)."""
+    `registry` / `checks`: where its metrics and health check go (default: the process's).
+    Returns the runtime's counters (events, handler errors, commands sent)."""
     bootstrap = find_bootstrap(bootstrap)
     stop = stop or asyncio.Event()
     producer = KafkaQueue(bootstrap, prefix=prefix)
@@ -91,6 +92,7 @@ async def run_strategy(
             await producer.stop()
             if server is not None:
                 await server.stop()
+    return runtime.stats
 
 
 def _health(runner: KafkaRunner) -> CheckResult:

@@ -41,6 +41,7 @@ class _Header(TypedDict):
     symbol: str
     exchange_ts: int
     receive_ts: int
+    expires_ts: int | None
 
 
 class OrderError(ValueError):
@@ -191,7 +192,12 @@ class Context:
         ts = self._rt.trigger_ts
         if ts is None:
             ts = self._rt.clock.of(v, symbol) if symbol else self._rt.clock_us
-        return {"venue": v, "symbol": symbol, "exchange_ts": ts, "receive_ts": now_us()}
+        sent = now_us()
+        ttl = self._rt.strategy.command_expiry
+        # The expiry is wall-clock time (when the connector may still send it), not event time.
+        expires = None if ttl is None else sent + int(ttl * 1_000_000)
+        return {"venue": v, "symbol": symbol, "exchange_ts": ts, "receive_ts": sent,
+                "expires_ts": expires}
 
     def _known(self, order: OpenOrder | str) -> OpenOrder:
         if isinstance(order, OpenOrder):

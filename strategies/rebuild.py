@@ -40,6 +40,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.partitioner import murmur2
 
 from ttxt_kafka.bus.kafka_queue import decode_record
+from ttxt_kafka.bus import KafkaQueue
+from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import Codec, CodecError
 from ttxt_kafka.events import Event, OrderBook
 from ttxt_kafka.topics import TYPE_HEADER
@@ -211,3 +214,34 @@ class BookRebuilder:
                 raise TimeoutError(f"reading {tp.topic}[{tp.partition}] {begin}..{end} "
                                    f"took over {timeout}s")
         return out
+
+
+async def seek_to_latest_snapshots(queue: KafkaQueue, *, lookback_s: float = 120.0,
+                                   timeout: float = 30.0) -> dict[TopicPartition, int]:
+    """A late joiner's start for a `KafkaQueue` reading book topics: once the group has
+    assigned partitions, move each one back to the earliest of its symbols' latest snapshots
+    before the start position, so every `Book` gets its snapshot at once instead of at the
+    connector's next periodic one (up to `snapshot_interval` later). Deltas in between are
+    read again (books are rebuilt from them). Returns the offsets moved to."""
+    assigned = await queue.wait_assigned(timeout)
+    reader = AIOKafkaConsumer(bootstrap_servers=queue.bootstrap_servers,
+                              enable_auto_commit=False, fetch_max_wait_ms=20,
+                              **client_options())
+    await start_with_retry(reader, queue.bootstrap_servers, timeout)
+    moved: dict[TopicPartition, int] = {}
+    try:
+        rebuilder = BookRebuilder(reader, queue.codec, lambda _symbol: True, frozenset(),
+                                  lookback_ms=int(lookback_s * 1000))
+        for tp in sorted(assigned, key=lambda tp: (tp.topic, tp.partition)):
+            start = await queue.position(tp)
+            reader.assign([tp])
+            first = (await reader.beginning_offsets([tp]))[tp]
+            report = RebuildReport(tp.topic, tp.partition, start)
+            found = await rebuilder._scan_back(tp, first, start, None, report)  # noqa: SLF001
+            if found:
+                moved[tp] = min(found.values())
+    finally:
+        await reader.stop()
+    if moved:
+        queue.seek(moved)
+    return moved

@@ -73,6 +73,9 @@ class Strategy(IEventHandler):
     # Seconds of event time replayed through the handlers, output dropped, when this instance
     # gets a partition of a non-book topic: rebuilds state the strategy keeps itself.
     warmup: float = 0.0
+    # Seconds (wall clock) an order command may wait for its connector: past them it is never
+    # sent (acked REJECTED `expired`). None: the connector's trading.command_max_age.
+    command_expiry: float | None = 30.0
 
     # Not parameters: the runtime's attributes and the handler methods.
     _NOT_PARAMS: ClassVar[frozenset[str]] = frozenset({"ctx", "name"})

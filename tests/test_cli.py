@@ -64,3 +64,11 @@ def test_tail_of_a_missing_topic_is_a_one_line_error(kafka_bootstrap: str) -> No
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"ttxt: error: topic 'no.such.topic' does not exist on {kafka_bootstrap}")
+
+
+def test_topics_with_a_pattern_that_matches_nothing_says_so(kafka_bootstrap: str) -> None:
+    result = ttxt("topics", "--bootstrap", kafka_bootstrap, "--pattern", "no\\.such\\..*")
+    assert result.returncode == 0
+    assert result.stdout.strip() == (
+        f"no topic matches 'no\\.such\\..*' on {kafka_bootstrap} (`ttxt topics` lists "
+        "them all)")

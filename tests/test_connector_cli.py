@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,9 +88,13 @@ def test_live_book_stream_from_the_synthetic_market(kafka_bootstrap: str,
         assert lines[0]["update_type"] == "SNAPSHOT"  # each symbol's book starts at a snapshot
         assert all(isinstance(p, str) and isinstance(q, str)
                    for x in lines for p, q in x["bids"] + x["asks"])
-        assert stop(connect) == 0
+        connect.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop, then the final counters
+        assert connect.wait(20) == 0
         err = connect.communicate()[1]
         assert "DISCONNECTED" in err and "Traceback" not in err
+        final = re.search(r"^ttxt connect: binance: ([\d,]+) frames, ([\d,]+) events, 0 gaps",
+                          err, re.M)
+        assert final and int(final[2].replace(",", "")) >= 20, err
     finally:
         if connect is not None and connect.poll() is None:
             connect.kill()

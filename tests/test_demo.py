@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from test_cli_docs import readme_demo_commands
 
 from ttxt_kafka.samples import all_samples
 
@@ -61,3 +63,22 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
     assert last.strip().endswith("run examples/pipeline_live.yaml"), last
     # The logs went to the file, not the terminal.
     assert (out / "demo.log").stat().st_size > 0
+    assert not re.search(r"^\S+ \S+ (INFO|DEBUG) ", text + result.stderr, re.M)  # no log lines
+    assert "[0/4] Kafka: " in text
+    # The record counts explained: what the recorder records is what the files hold; no
+    # metrics link that is dead once the demo has exited.
+    market = re.search(r"The recorder records the market-data channels \(book, trades, "
+                       r"klines, bbo\): ([\d,]+) of these records", text)
+    assert market and market[1] == files[2], text
+    assert "http://" not in text
+
+    # The README's commands on the demo's recording, exactly as written, from the directory
+    # that holds demo-out/ (as after `make demo`).
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    (tmp_path / "examples").symlink_to(Path(__file__).resolve().parents[1] / "examples")
+    for command in readme_demo_commands():
+        ran = subprocess.run(shlex.split(command, comments=True), capture_output=True,
+                             text=True, timeout=120, cwd=tmp_path,
+                             env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"})
+        assert ran.returncode == 0, f"{command}\n{ran.stdout[-2000:]}\n{ran.stderr[-2000:]}"
+        assert "error" not in ran.stderr.lower(), f"{command}\n{ran.stderr[-2000:]}"

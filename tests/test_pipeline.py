@@ -290,6 +290,13 @@ def test_offline_pipeline_metrics_top_and_clean_sigterm(kafka_bootstrap: str,
         assert f"stopped {service}" in err
     assert err.index("stopped strategy monitor") < err.index("stopped connector binance") \
         < err.index("stopped recorder recorder") < err.index("stopped simulator sim-binance")
+    # It ends with what each service did.
+    summary = err[err.index("ttxt run: summary"):]
+    assert re.search(r"strategy monitor\s+[\d,]+ events, [\d,]+ handled, 0 commands sent, "
+                     r"0 handler errors", summary), summary
+    assert re.search(r"connector binance\s+binance: [\d,]+ frames, [\d,]+ events, 0 gaps",
+                     summary), summary
+    assert re.search(r"recorder recorder\s+[\d,]+ records read", summary), summary
     # The recorder drained the topics before stopping: every book record is in the files, and
     # its offsets are committed up to the ends.
     book_topic = f"{prefix}.binance.book"

@@ -225,3 +225,31 @@ def _read_until(proc: subprocess.Popen[str], text: str, lines: list[str]) -> Non
         if text in line:
             return
     raise AssertionError(f"recorder ended before saying {text!r}: {''.join(lines)}")
+
+
+async def test_default_group_is_per_output_folder_and_the_start_is_announced(
+    kafka_bootstrap: str, tmp_path: Path,
+) -> None:
+    prefix = fresh_prefix()
+    recs = market_records(prefix, 300, venues=["binance"], symbols=["BTC/USDT"])
+    await produce(kafka_bootstrap, recs, partitions=1)
+
+    async def record(out: Path) -> str:
+        result = await asyncio.to_thread(
+            ttxt, "record", "--out", str(out), "--bootstrap", kafka_bootstrap, "--prefix",
+            prefix, "--until-end")  # no --group: the default
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    first = await record(tmp_path / "a")
+    assert "300 records read, 300 written" in first
+    assert "new, starts at the earliest retained records" in first
+    assert f"{prefix}.binance.book[0]: from offset 0 (earliest; 100 record(s) to the end" in first
+    assert "first record at offset 0" in first
+    # A new folder gets the whole retained history (with one shared group it got nothing).
+    second = await record(tmp_path / "b")
+    assert "300 records read, 300 written" in second
+    assert sum(1 for r in FileSource(tmp_path / "b")) == 300
+    # The same folder again: its own group resumes where it stopped.
+    again = await record(tmp_path / "a")
+    assert "resumes at its committed offsets" in again and "0 record(s) to the end" in again

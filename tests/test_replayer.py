@@ -21,6 +21,9 @@ from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import index_path
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.codec import decode
+from ttxt_kafka.archive.files import list_files
+from ttxt_kafka.archive.index import load_index, write_index
+from ttxt_kafka.archive.naming import index_path
 from ttxt_kafka.replayer import (
     FileSource,
     KafkaSource,
@@ -191,11 +194,63 @@ def test_cli_corrupt_block_stops_with_file_and_byte_or_is_skipped(
     assert "1 corrupt block(s) skipped" in skipped.stderr
     assert len(skipped.stdout.splitlines()) == len(recs) - entry.count
 
+    # The listing checks the index against the file (it agrees: the damage is inside a
+    # block); --verify reads every block, finds it and fails.
     listing = ttxt("files", str(copy))
     assert listing.returncode == 0 and f"{len(recs):,} events" in listing.stdout
+    assert "--verify reads every block" in listing.stdout
+    verified = ttxt("files", str(copy), "--verify")
+    assert verified.returncode == 1, verified.stdout
+    assert f"DAMAGED at byte {entry.pos}: corrupt block" in verified.stdout
+    assert f"1 damaged file(s): {path.name}" in verified.stderr
+
+
+def test_cli_files_says_when_an_index_is_stale(
+    recorded: tuple[str, Path, list], tmp_path: Path,
+) -> None:
+    _, out, _ = recorded
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in out.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    path = list_files(copy)[0]
+    entries = load_index(index_path(path))
+    write_index(index_path(path), entries[:-2])  # the file has two blocks more than its index
+    listing = ttxt("files", str(copy))
+    assert listing.returncode == 0, listing.stderr
+    assert f"index stale: it covers {len(entries) - 2} block(s)" in listing.stdout
+    assert ttxt("files", str(copy), "--verify").returncode == 0
 
 
 def _rec(offset: int, topic: str, partition: int) -> dict:
     return {"ts": T0, "type": "OrderBook", "topic": topic, "partition": partition,
             "offset": offset, "timestamp": T0 // 1000, "key": b"BTC/USDT", "headers": [],
             "value": b"%s-%d" % (topic.encode(), offset)}
+
+
+def test_replay_totals_are_the_events_replayed(recorded: tuple[str, Path, list]) -> None:
+    _, out, recs = recorded
+    since, until = T0 + 1234 * 1000, T0 + 4321 * 1000 + 1  # cuts blocks at both ends
+    want = [r for r in recs if since <= r.ts_us < until and r.key == b"ETH/USDT"]
+    source = FileSource(out, Selection.of(symbols=["ETH/USDT"], since=since, until=until))
+    assert source.total == len(want)  # counted, not the blocks' upper bound
+    result = ttxt("replay", "--files", str(out), "--print", "--symbol", "ETH/USDT",
+                  "--since", str(since), "--until", str(until))
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == len(want)
+    assert f"ttxt replay: {len(want):,} events to stdout" in result.stderr
+    assert f"replay: {len(want):,} / {len(want):,} events (100.0%)" in result.stderr
+
+
+def test_replay_that_matches_nothing_says_what_there_is_and_fails(
+    recorded: tuple[str, Path, list], tmp_path: Path,
+) -> None:
+    _, out, recs = recorded
+    outside = ttxt("replay", "--files", str(out), "--print", "--since", "2024-01-01",
+                   "--until", "2024-01-02")
+    assert outside.returncode == 1, outside.stderr
+    assert "nothing matched" in outside.stderr and f"{len(recs):,} events from" in outside.stderr
+    assert outside.stdout == ""
+    empty = ttxt("replay", "--files", str(tmp_path), "--print")
+    assert empty.returncode == 1
+    assert "no recorded data in" in empty.stderr

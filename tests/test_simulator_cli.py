@@ -92,4 +92,4 @@ def test_cli_reports_a_bad_capture() -> None:
         text=True,
         timeout=20,
     )
-    assert proc.returncode == 1 and "ttxt simulate:" in proc.stderr
+    assert proc.returncode == 1 and "ttxt: error:" in proc.stderr

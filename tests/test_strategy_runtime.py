@@ -369,6 +369,22 @@ async def test_market_maker_places_two_quotes_amends_beyond_threshold_cancels_on
     assert [c.client_order_id for c in cancels] == [c.client_order_id for c in creates]
 
 
+async def test_strategy_commands_expire_by_default() -> None:
+    # Every command the context makes carries an expiry: command_expiry seconds (default 30)
+    # of wall-clock time after it was made; None leaves it to the connector's maximum age.
+    sink = ListSink()
+    mm = MarketMaker(venues=[V], spread_bps="10", size="0.5", requote_bps="5", tick="0.01")
+    await run_events(runtime_of(mm, sink), mm_book_stream())
+    assert sink.events() and all(
+        e.expires_ts is not None and e.expires_ts - e.receive_ts == 30_000_000
+        for e in sink.events())
+    sink = ListSink()
+    mm = MarketMaker(venues=[V], spread_bps="10", size="0.5", requote_bps="5", tick="0.01",
+                     command_expiry=None)
+    await run_events(runtime_of(mm, sink), mm_book_stream())
+    assert sink.events() and all(e.expires_ts is None for e in sink.events())
+
+
 async def test_the_same_strategy_runs_from_an_asyncio_queue_with_a_queue_sink() -> None:
     """The backtest seam: events from an in-process queue, commands into another queue."""
     source, commands = AsyncioQueue(), AsyncioQueue()
@@ -389,7 +405,7 @@ async def test_the_same_strategy_runs_from_an_asyncio_queue_with_a_queue_sink() 
 async def test_spread_monitor_prints_mid_and_spread_when_the_top_changes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await run_events(runtime_of(SpreadMonitor(venues=[V])), mm_book_stream()[:3] + [
+    await run_events(runtime_of(SpreadMonitor(venues=[V], every=0)), mm_book_stream()[:3] + [
         delta("BTC/USDT", [("90", "1")], [], T0 + 5000)])  # deep level: top unchanged
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
@@ -397,6 +413,18 @@ async def test_spread_monitor_prints_mid_and_spread_when_the_top_changes(
         f"{V} BTC/USDT mid 100.02 spread 0.02 (2.00 bps)",
         f"{V} BTC/USDT mid 100.10 spread 0.02 (2.00 bps)",
     ]
+
+
+async def test_spread_monitor_prints_at_most_once_a_second_per_symbol_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 200 top-of-book changes over 2 s of exchange time (every 10 ms): 2-3 lines, not 200.
+    events = [snap("BTC/USDT", [("100.00", "1")], [("100.50", "1")], T0)] + [
+        delta("BTC/USDT", [(f"{100 + (i + 1) / 1000:.3f}", "1")], [], T0 + (i + 1) * 10_000)
+        for i in range(200)]
+    await run_events(runtime_of(SpreadMonitor(venues=[V])), events)
+    lines = capsys.readouterr().out.splitlines()
+    assert 2 <= len(lines) <= 3, lines
 
 
 async def test_candle_aggregator_in_process() -> None:

@@ -235,6 +235,7 @@ class CreateOrder(Event):
     take_profit: str | None = None
     stop_loss: str | None = None
     extras: dict[str, str] = field(default_factory=dict)
+    expires_ts: int | None = None  # absolute, us since the epoch; None: the max age applies
 
 
 @dataclass(slots=True, kw_only=True)
@@ -244,6 +245,7 @@ class CancelOrder(Event):
     command_id: str
     client_order_id: str | None = None
     order_id: str | None = None
+    expires_ts: int | None = None  # absolute, us since the epoch; None: the max age applies
 
 
 @dataclass(slots=True, kw_only=True)
@@ -257,6 +259,7 @@ class AmendOrder(Event):
     new_price: str | None = None
     new_take_profit: str | None = None
     new_stop_loss: str | None = None
+    expires_ts: int | None = None  # absolute, us since the epoch; None: the max age applies
 
 
 @dataclass(slots=True, kw_only=True)
@@ -264,6 +267,7 @@ class CancelAllOrders(Event):
     SCHEMA: ClassVar[str] = "CancelAllOrders"
 
     command_id: str
+    expires_ts: int | None = None  # absolute, us since the epoch; None: the max age applies
 
 
 # ---------------------------------------------------------------- private / trade events

@@ -19,7 +19,7 @@ from fastavro import parse_schema
 from . import events as ev
 from .avro_fastpath import compile_decoder, compile_encoder
 from .fingerprint import schema_fingerprint
-from .schemas import load_schema
+from .schemas import load_schema, previous_schemas
 
 MAGIC = b"\xc3\x01"  # Avro single-object encoding marker
 
@@ -249,6 +249,10 @@ def _builtin_registry() -> Registry:
     registry = Registry()
     for cls in ev.BUILTIN_EVENTS:
         registry.register(cls)
+    # Earlier versions of the schemas (schemas/previous/<Name>.v<N>.avsc): records written
+    # with them, before a field was added, still decode (Avro resolution fills the default).
+    for schema in previous_schemas():
+        registry.add_writer_schema(schema)
     return registry
 
 

@@ -33,3 +33,13 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def schema_names() -> list[str]:
     return sorted(p.stem for p in schema_dir().glob("*.avsc"))
+
+
+def previous_schemas() -> list[dict[str, Any]]:
+    """Earlier versions of the schemas, kept so that records written with them still decode:
+    `schemas/previous/<Name>.v<N>.avsc` (each a copy of the file before a field was added)."""
+    out = []
+    for path in sorted((schema_dir() / "previous").glob("*.avsc")):
+        with path.open(encoding="utf-8") as fh:
+            out.append(json.load(fh))
+    return out

@@ -11,6 +11,12 @@ The client order id of a create without one is derived from its command id, so a
 command asks about the very order it placed. When the exchange cannot be asked (it keeps
 failing), the create is rejected rather than risk a second order.
 
+Expiry: a command carries `expires_ts` (absolute, set by its sender) or, when it has none, the
+connector's `max_age_us` counts from its creation time (`exchange_ts`, or `receive_ts` if
+later). An expired command is never sent to the exchange: it is acked REJECTED with a reason
+starting `expired`. (A create that may have been placed before a crash is looked up first:
+found, it is acked as placed.)
+
 Retries: answers that say the request was not processed (rate limit, busy, timestamp) are sent
 again after a backoff, at most `max_retries` times. An unknown outcome (timeout, network, 5xx)
 on a create is resolved by asking for the order by client order id first.
@@ -24,6 +30,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -40,6 +47,7 @@ from ttxt_kafka.events import (
     now_us,
 )
 from ttxt_kafka.orders.acks import accepted_ack, not_sent_ack, rejected_ack
+from ttxt_kafka.orders.client_ids import client_order_id_for
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 from ttxt_kafka.orders.validation import (
     InvalidCommand,
@@ -72,6 +80,7 @@ class TradingStats:
     already_placed: int = 0  # redelivered creates found on the exchange, not sent again
     queries: int = 0  # orders looked up by id on the exchange
     retries: int = 0
+    expired: int = 0  # commands past their expiry: rejected, never sent
     errors: int = 0  # handler bugs (answered with a rejected ack)
     private_events: int = 0
 
@@ -82,7 +91,7 @@ class TradingStats:
 class Executor:
     def __init__(self, *, venue: str, exchange: str, symbols: SymbolMap, mode: Mode,
                  gateway: Gateway | None, known: KnownOrders, max_retries: int = 3,
-                 retry_delay: float = 0.25) -> None:
+                 retry_delay: float = 0.25, max_age_us: int = 0) -> None:
         self.venue = venue
         self.exchange = exchange
         self.symbols = symbols
@@ -91,6 +100,7 @@ class Executor:
         self.known = known
         self.max_retries = max_retries
         self.retry_delay = retry_delay
+        self.max_age_us = max_age_us  # 0: commands without expires_ts never expire
         self.stats = TradingStats()
 
     # ------------------------------------------------------------------ entry point
@@ -127,6 +137,12 @@ class Executor:
         if cmd.venue != self.venue:
             return rejected_ack(cmd, f"command for venue {cmd.venue!r} arrived on "
                                      f"{self.venue}'s orders topic", now_us=now_us())
+        if not (possibly_seen and isinstance(cmd, CreateOrder)):  # (that one asks first)
+            cid = (cmd.client_order_id or client_order_id_for(cmd.command_id)
+                   if isinstance(cmd, CreateOrder) else None)
+            expired = self._expired(cmd, cid)
+            if expired is not None:
+                return expired
         instrument = self._instrument(cmd.symbol)
         try:
             if isinstance(cmd, CreateOrder):
@@ -138,6 +154,32 @@ class Executor:
             return await self._cancel_all(cmd, instrument)
         except InvalidCommand as exc:
             return rejected_ack(cmd, str(exc), now_us=now_us())
+
+    def expiry_of(self, cmd: Command) -> int | None:
+        """When the command expires (us since the epoch), or None: it never does."""
+        if cmd.expires_ts is not None:
+            return cmd.expires_ts
+        if self.max_age_us <= 0:
+            return None
+        # Created at exchange_ts; a strategy stamps the event time it answers there, so the
+        # later of it and receive_ts (its wall-clock send time) counts.
+        return max(cmd.exchange_ts, cmd.receive_ts) + self.max_age_us
+
+    def _expired(self, cmd: Command, client_order_id: str | None = None) -> OrderAck | None:
+        """The rejection of a command past its expiry (None: it may still be sent)."""
+        expiry = self.expiry_of(cmd)
+        now = now_us()
+        if expiry is None or now < expiry:
+            return None
+        self.stats.expired += 1
+        given = "its expires_ts" if cmd.expires_ts is not None else (
+            f"trading.command_max_age {self.max_age_us / 1e6:g}s")
+        late = (now - expiry) / 1e6
+        log.warning("%s: command %s expired %.1fs ago (%s): not sent", self.venue,
+                    _short(cmd.command_id), late, given)
+        return rejected_ack(cmd, f"expired: {given} {_utc(expiry)} passed {late:.1f}s before "
+                                 "the connector got the command; not sent",
+                            now_us=now, error_code="expired", client_order_id=client_order_id)
 
     def _instrument(self, symbol: str) -> InstrumentInfo | None:
         if not symbol:
@@ -172,6 +214,9 @@ class Executor:
                 self.stats.already_placed += 1
                 return _already(cmd, found, "already placed (client order id found on the "
                                             "exchange): not sent again")
+            expired = self._expired(cmd, cid)
+            if expired is not None:
+                return expired
 
         async def ask() -> OrderUpdate | None | ExchangeFailure:
             return await self._query(native, client_order_id=cid)
@@ -346,6 +391,10 @@ def _already(cmd: Event, found: OrderUpdate, note: str) -> OrderAck:
                        order_id=found.order_id or None)
     ack.reason = note
     return ack
+
+
+def _utc(ts_us: int) -> str:
+    return datetime.fromtimestamp(ts_us / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _short(text: str) -> str:

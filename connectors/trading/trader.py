@@ -118,7 +118,8 @@ class Trader:
         self.executor = Executor(
             venue=self.venue, exchange=self.connector.exchange, symbols=self.connector.symbols,
             mode=self.mode, gateway=self.gateway, known=self.known,
-            max_retries=self.config.max_retries, retry_delay=self.config.retry_delay)
+            max_retries=self.config.max_retries, retry_delay=self.config.retry_delay,
+            max_age_us=int(self.config.command_max_age * 1_000_000))
         if credentials is not None and self.gateway is not None:
             self.stream = stream_for(self, credentials)
             self._tasks.append(asyncio.ensure_future(self.stream.run(self._stopping)))

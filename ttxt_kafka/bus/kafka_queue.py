@@ -337,6 +337,22 @@ class KafkaQueue(IQueue):
             await self._consumer.position(tp)
         return assigned
 
+    async def position(self, tp: TopicPartition) -> int:
+        """The offset of the next record this queue reads from an assigned partition."""
+        if self._consumer is None:
+            raise RuntimeError("KafkaQueue.position on a queue that does not consume")
+        return int(await self._consumer.position(tp))
+
+    def seek(self, offsets: dict[TopicPartition, int]) -> None:
+        """Read these assigned partitions from these offsets next (records already fetched
+        from them are dropped), e.g. back to the latest book snapshots for a late joiner."""
+        if self._consumer is None:
+            raise RuntimeError("KafkaQueue.seek on a queue that does not consume")
+        self._buffer = deque((r, e) for r, e in self._buffer
+                             if TopicPartition(r.topic, r.partition) not in offsets)
+        for tp, offset in offsets.items():
+            self._consumer.seek(tp, offset)
+
     async def stop(self, flush_timeout: float | None = 60.0) -> None:
         """Flush what was published (waiting up to `flush_timeout` while the broker is away;
         what is still not acknowledged then is declared lost, loudly), commit what was

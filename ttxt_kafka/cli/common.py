@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..local_kafka import LocalKafka, bootstrap_from_env
+from ..bootstrap import NoBrokerError, bootstrap_servers
 
 
 class CliError(Exception):
@@ -21,19 +21,12 @@ def add_bootstrap_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_bootstrap(explicit: str | None) -> str:
-    """--bootstrap, else KAFKA_BOOTSTRAP_SERVERS, else the running local broker."""
-    if explicit:
-        return explicit
-    env = bootstrap_from_env()
-    if env:
-        return env
-    local = LocalKafka().status()
-    if local:
-        return local
-    raise CliError(
-        "no Kafka broker: start one with `ttxt kafka start`, or set KAFKA_BOOTSTRAP_SERVERS "
-        "(or pass --bootstrap)"
-    )
+    """--bootstrap, else KAFKA_BOOTSTRAP_SERVERS, else the running local broker (the same
+    helper the examples use: `ttxt_kafka.bootstrap.bootstrap_servers`)."""
+    try:
+        return bootstrap_servers(explicit)
+    except NoBrokerError as exc:
+        raise CliError(str(exc)) from None
 
 
 def fail(message: str) -> int:

@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
+def _final(lines: list[str]) -> None:
+    """The final counters, on stop (Ctrl-C, SIGTERM) as on failure."""
+    for line in lines:
+        print(f"ttxt connect: {line}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from ttxt_kafka.connectors.base.errors import ConnectorError
     from ttxt_kafka.connectors.config import ConfigError, load_config
@@ -36,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"ttxt connect: {exc}", file=sys.stderr)
+        print(f"ttxt: error: {exc}", file=sys.stderr)
         return 2
     if args.check:
         for c in config.connectors:
@@ -49,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
     bootstrap = args.bootstrap or config.kafka.bootstrap_servers or resolve_bootstrap(None)
     try:
-        asyncio.run(run_to_kafka(config, bootstrap, stats_interval=args.stats_interval))
+        asyncio.run(run_to_kafka(config, bootstrap, stats_interval=args.stats_interval,
+                                 on_stopped=_final))
     except ConnectorError as exc:
         raise CliError(str(exc)) from None
     except (KafkaError, ConnectionError) as exc:  # KafkaUnavailableError is a ConnectionError

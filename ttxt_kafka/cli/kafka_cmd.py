@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _fail(exc: Exception) -> int:
     # One line, no traceback: the message already says what to do.
-    print(f"ttxt kafka: {' '.join(str(exc).split())}", file=sys.stderr)
+    print(f"ttxt: error: {' '.join(str(exc).split())}", file=sys.stderr)
     return 2
 
 

@@ -12,6 +12,9 @@ comes back on its executions and account topics.
 the order updates and fills of its order, until the order is finished or `--follow` seconds
 after the ack; exit 0 when accepted (or not sent: trading mode off), 1 when rejected, 2 when no
 ack came within `--timeout` (is a connector with `trading:` running for the venue?).
+Every command carries an expiry (`--expires`, default: the ack timeout): a connector never sends
+it after that (it acks it REJECTED `expired`), so a command reported unanswered cannot execute
+later. Quantities and prices are checked here first: positive plain decimals (0.01, 60000.5).
 `orders` reads the executions and account topics back (`--since` minutes); `--sync` first asks
 the connector for a fresh REST snapshot (an `AccountSync` command) and waits for it.
 """
@@ -22,10 +25,13 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -65,6 +71,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="topic prefix (default ttxt)")
     p.add_argument("--timeout", type=float, default=15.0, metavar="S",
                    help="seconds to wait for the ack (default 15)")
+    p.add_argument("--expires", type=_seconds, default=None, metavar="S",
+                   help="seconds from now after which no connector may send the command "
+                        "(default: --timeout, so an unanswered command never executes later)")
     p.add_argument("--follow", type=float, default=2.0, metavar="S",
                    help="seconds to keep printing the order's updates after the ack (default 2)")
 
@@ -83,15 +92,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p = kinds.add_parser(side, help=f"{side} (limit with --limit, else market)")
         p.add_argument("venue")
         p.add_argument("symbol")
-        p.add_argument("qty")
-        p.add_argument("--limit", metavar="PRICE", help="limit price (default: market order)")
+        p.add_argument("qty", type=_positive_decimal)
+        p.add_argument("--limit", metavar="PRICE", type=_positive_decimal,
+                       help="limit price (default: market order)")
         p.add_argument("--tif", choices=["GTC", "IOC", "FOK"], default="GTC")
         p.add_argument("--post-only", action="store_true")
         p.add_argument("--reduce-only", action="store_true")
         p.add_argument("--client-id", metavar="ID", default="",
                        help="client order id (default: derived from the command id)")
-        p.add_argument("--take-profit", metavar="PRICE")
-        p.add_argument("--stop-loss", metavar="PRICE")
+        p.add_argument("--take-profit", metavar="PRICE", type=_positive_decimal)
+        p.add_argument("--stop-loss", metavar="PRICE", type=_positive_decimal)
         _common(p)
         p.set_defaults(func=run_order)
     p = kinds.add_parser("cancel", help="cancel one order")
@@ -104,8 +114,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("venue")
     p.add_argument("symbol")
     _ref(p)
-    p.add_argument("--price", metavar="PRICE")
-    p.add_argument("--qty", metavar="QTY")
+    p.add_argument("--price", metavar="PRICE", type=_positive_decimal)
+    p.add_argument("--qty", metavar="QTY", type=_positive_decimal)
     _common(p)
     p.set_defaults(func=run_order)
     p = kinds.add_parser("cancel-all", help="cancel every open order (of a symbol)")
@@ -131,11 +141,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 # ====================================================================== commands
 
+_PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?|\.\d+")
+
+
+def _positive_decimal(text: str) -> str:
+    """A quantity or price as typed: a positive plain decimal (no sign, exponent or NaN)."""
+    if not _PLAIN_DECIMAL.fullmatch(text) or Decimal(text) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive plain decimal (like 0.01 or 60000.5)")
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def expiry_seconds(args: argparse.Namespace) -> float:
+    return float(args.expires if args.expires is not None else args.timeout)
+
 
 def build_command(args: argparse.Namespace, command_id: str) -> Event:
     ts = now_us()
     header: dict[str, Any] = {"venue": args.venue, "symbol": args.symbol, "exchange_ts": ts,
-                              "receive_ts": ts, "command_id": command_id}
+                              "receive_ts": ts, "command_id": command_id,
+                              "expires_ts": ts + int(expiry_seconds(args) * 1_000_000)}
     if args.kind in ("buy", "sell"):
         return CreateOrder(
             **header, client_order_id=args.client_id, side=Side(args.kind.upper()),
@@ -199,11 +234,33 @@ async def _order(bootstrap: str, args: argparse.Namespace) -> int:
                     # its last fill may follow the final update: a moment for it, then done
                     deadline[0] = min(deadline[0], time.monotonic() + 0.5)
     if ack is None:
-        print(f"ttxt order: no ack for {command_id} within {args.timeout:g}s: is a connector "
-              f"with `trading:` running for {args.venue} (prefix {args.prefix})?",
-              file=sys.stderr)
+        print(_no_ack(args, command, cid), file=sys.stderr)
         return 2
     return 1 if ack.status is AckStatus.REJECTED else 0
+
+
+def _no_ack(args: argparse.Namespace, command: Event, cid: str | None) -> str:
+    """What a user needs after a timeout: can the command still execute, until when, and how
+    to make sure it does not."""
+    expires_ts = getattr(command, "expires_ts", None) or 0
+    until = datetime.fromtimestamp(expires_ts / 1e6, UTC).strftime("%H:%M:%S UTC")
+    lines = [f"ttxt: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
+             f" within {args.timeout:g}s: is a connector with `trading:` running for "
+             f"{args.venue} (prefix {args.prefix})?"]
+    left = expires_ts / 1e6 - time.time()
+    if left <= 0:
+        lines.append(f"  It expired at {until}: a connector that gets it later will not send "
+                     "it (it acks it REJECTED expired). It will not execute; retrying is safe.")
+    else:
+        lines.append(f"  It can still execute until {until} (in {left:.0f}s, its --expires) "
+                     "if a connector picks it up.")
+        if isinstance(command, CreateOrder) and cid:
+            lines.append(f"  To make sure it will not: ttxt order cancel {args.venue} "
+                         f"{args.symbol} --client-id {cid} --expires {int(left) + 60}  "
+                         f"(or wait until {until} before retrying)")
+        else:
+            lines.append(f"  To make sure it will not, wait until {until} before retrying.")
+    return "\n".join(lines)
 
 
 def _print(event: Event) -> None:
@@ -279,7 +336,7 @@ async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
                     synced = True
                     break
         if not synced:
-            print(f"ttxt orders: no account snapshot within {args.timeout:g}s: is a connector "
+            print(f"ttxt: error: no account snapshot within {args.timeout:g}s: is a connector "
                   f"with `trading:` running for {args.venue}?", file=sys.stderr)
             return 2
     since_ms = int(time.time() * 1000 - args.since * 60_000)

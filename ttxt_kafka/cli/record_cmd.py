@@ -29,8 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--topics", metavar="REGEX",
                    help="topics to record (default: every venue's book, trades, klines, bbo)")
     p.add_argument("--prefix", default="ttxt", help="topic prefix (default: ttxt)")
-    p.add_argument("--group", default=DEFAULT_GROUP, metavar="ID",
-                   help=f"consumer group (default: {DEFAULT_GROUP})")
+    p.add_argument("--group", default="", metavar="ID",
+                   help=f"consumer group (default: {DEFAULT_GROUP}.<out dir name>.<hash>: one "
+                        "per output directory, so a new directory records the whole retained "
+                        "history)")
     p.add_argument("--instance-id", metavar="ID",
                    help="static group member id (default: from the host and --out)")
     p.add_argument("--block-size", type=int, default=150, metavar="N",
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, re.error) as exc:
         raise CliError(str(exc)) from None
     recorder = Recorder(config)
+    recorder.announce = lambda line: print(f"ttxt record: {line}", file=sys.stderr, flush=True)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

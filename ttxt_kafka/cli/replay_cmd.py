@@ -9,8 +9,12 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+
+if TYPE_CHECKING:
+    from ttxt_kafka.replayer import FileSource
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,6 +53,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _run_id() -> str:
     return time.strftime("%Y%m%dt%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def _utc(ts_us: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts_us / 1e6))
+
+
+def _nothing_matched(directory: Path, source: FileSource) -> str:
+    """Why a file replay would replay nothing, with what the directory does hold."""
+    if source.span is None:
+        return (f"ttxt: error: no recorded data in {directory} (no recorder files: "
+                "record with `ttxt record --out DIR` first)")
+    lo, hi = source.span
+    streams = sorted(source.streams)
+    shown = ", ".join(streams[:8]) + (f" and {len(streams) - 8} more" if len(streams) > 8 else "")
+    return (f"ttxt: error: nothing matched the selection; {directory} holds "
+            f"{source.available:,} events from {_utc(lo)} to {_utc(hi)} ({shown}): pick "
+            "--since/--until inside that span, or drop the --venue/--symbol/--channel filters")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
             assert since is not None
             source = KafkaSource(resolve_bootstrap(args.bootstrap), args.topics, since,
                                  selection)
+        if isinstance(source, FileSource) and source.total == 0:
+            print(_nothing_matched(args.files, source), file=sys.stderr)
+            return 1
         await source.open()
         try:
             sink: Sink
@@ -102,7 +126,10 @@ def run(args: argparse.Namespace) -> int:
                                  args.to_prefix or "ttxt")
                 topics = await sink.start(source.source_partitions())
                 where = f"{len(topics)} topics {args.to_prefix or 'ttxt'}.replay.{run_id}.*"
-            print(f"ttxt replay: {source.total:,} events to {where}", file=sys.stderr,
+            # Files: exactly the events replayed. Kafka: the records in the time range; a symbol
+            # filter (record keys) is applied while reading, so that is an upper bound.
+            bound = "at most " if isinstance(source, KafkaSource) and selection.symbols else ""
+            print(f"ttxt replay: {bound}{source.total:,} events to {where}", file=sys.stderr,
                   flush=True)
             progress = None if args.no_progress else Progress(source.total)
             stats = await run_replay(source, sink, speed, progress)
@@ -118,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
             notes.append(f"{sink.errors} delivery error(s)")
         print(f"ttxt replay: {stats.records:,} events in {stats.seconds:.1f}s "
               f"({stats.rate:,.0f}/s)" + "".join(f"; {n}" for n in notes), file=sys.stderr)
+        if stats.records == 0:
+            print("ttxt: error: nothing matched: no event of the topics is in the "
+                  "range (see `ttxt topics` for what they hold)", file=sys.stderr)
+            return 1
         return 1 if isinstance(sink, KafkaSink) and sink.errors else 0
 
     try:

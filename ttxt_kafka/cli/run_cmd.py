@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if args.service:
             pipeline.only(args.service)
     except PipelineError as exc:
-        print(f"ttxt run: {exc}", file=sys.stderr)
+        print(f"ttxt: error: {exc}", file=sys.stderr)
         return 2
     if args.probe:
         return probe(pipeline, args.service)
@@ -122,6 +122,16 @@ def probe(pipeline: Any, services: list[str] | None) -> int:
     return 1
 
 
+def _print_summary(summaries: list[tuple[str, str]]) -> None:
+    if not summaries:
+        return
+    width = max(len(label) for label, _ in summaries)
+    print("ttxt run: summary", file=sys.stderr)
+    for label, said in summaries:
+        print(f"  {label:<{width}}  {said}", file=sys.stderr)
+    sys.stderr.flush()
+
+
 def _tag_log_lines(name: str) -> None:
     """A service's log lines carry its name (several share one terminal or log collector)."""
     fmt = logging.Formatter(f"%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s")
@@ -153,12 +163,14 @@ async def _main(args: argparse.Namespace, pipeline: Any, bootstrap: str | None) 
         guards.append(loop.call_later(args.duration, stop.set))
     watcher = (asyncio.ensure_future(watch_parent(args.parent_pid, stop))
                if args.parent_pid else None)
+    runs: list[Any] = []
     try:
         if args.processes:
             return await run_processes(args.pipeline, pipeline, bootstrap, stop)
         # Relative data paths (the recorder's `out`) are from where ttxt runs, as with
         # `ttxt record --out`; `config:` references were resolved from the file's folder.
-        def started(_: Any) -> None:
+        def started(run: Any) -> None:
+            runs.append(run)
             if args.ready_file is not None:  # the supervisor starts the next kind now
                 args.ready_file.touch()
 
@@ -177,3 +189,5 @@ async def _main(args: argparse.Namespace, pipeline: Any, bootstrap: str | None) 
             guard.cancel()
         if watcher is not None:
             watcher.cancel()
+        for run in runs:  # what each service did (it also stops on a failure)
+            _print_summary(run.summaries)

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(args))
     except (OSError, ValueError) as exc:  # port in use, unreadable capture, bad symbols
-        print(f"ttxt simulate: {exc}", file=sys.stderr)
+        print(f"ttxt: error: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -26,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
 
     counts = asyncio.run(main())
     if not counts:
-        print(f"no topics on {bootstrap}")
+        if args.pattern:
+            print(f"no topic matches '{args.pattern}' on {bootstrap} (`ttxt topics` lists "
+                  "them all)")
+        else:
+            print(f"no topics on {bootstrap}")
         return 0
     width = max(len(t) for t in counts)
     for name in sorted(counts):

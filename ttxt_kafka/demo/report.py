@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from ..topics import MARKET_DATA_CHANNELS
 from .examples import example_path
 
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
         if n:
             say(f"  {name:<{width}}  {n:>9,}")
     say(f"  {'total':<{width}}  {sum(r.counts.values()):>9,}")
+    recorded = sum(n for t, n in r.counts.items() if t.rsplit(".", 1)[-1] in MARKET_DATA_CHANNELS)
+    say(f"  The recorder records the market-data channels ({', '.join(MARKET_DATA_CHANNELS)}): "
+        f"{recorded:,} of these records, the files' events below; the others (orders, "
+        "executions, account, status, instruments, klines_agg) stay on Kafka only.")
 
     say()
     equal = sum(1 for b in r.books if b.equal)
@@ -114,7 +119,8 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
     say(f"Candles: {r.candles:,} 1 s and 1 m klines built from trades on "
         f"{r.prefix}.<venue>.klines_agg")
     if r.monitor_lines:
-        say(f"Spread monitor: {len(r.monitor_lines):,} top-of-book changes printed "
+        say(f"Spread monitor: {len(r.monitor_lines):,} lines printed (mid and spread on a top "
+            "of book change, at most once a second per symbol) "
             f"({_rel(r.out_dir)}spread_monitor.txt), last: {r.monitor_lines[-1]}")
     if r.backtest is not None:
         b = r.backtest
@@ -123,8 +129,8 @@ def print_summary(r: DemoResult, out: TextIO) -> None:
             f"{b.stats.events:,} events, {sum(b.stats.commands.values()):,} commands, "
             f"{b.stats.fills:,} fills, PnL {bt_pnl}; report in {_rel(r.out_dir)}backtest/")
     say(f"Chart: {_file(r.chart)}" if r.chart else f"Chart: {r.chart_note}")
-    say(f"Metrics while it ran, e.g. {next(iter(r.metrics_urls.values()), '-')} "
-        f"({len(r.metrics_urls)} services); logs in {_rel(r.out_dir)}demo.log")
+    say(f"Logs: {_rel(r.out_dir)}demo.log (every service's log lines; {len(r.metrics_urls)} "
+        "services also served /metrics and /health while they ran, as `ttxt run` does)")
     say(f"Look around: {_ttxt()} top --prefix {r.prefix}   |   {_ttxt()} files "
         f"{_rel(r.data_dir)}   |   {_ttxt()} tail {r.prefix}.binance.book --from-beginning")
     say("-" * min(78, shutil.get_terminal_size((78, 20)).columns))

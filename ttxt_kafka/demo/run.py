@@ -134,6 +134,20 @@ def quiet_logs(log_file: Path):  # type: ignore[no-untyped-def]
         logging.getLogger("aiokafka").setLevel(saved[2])
 
 
+@contextlib.contextmanager
+def _steps_of(logger: str, say: TextIO):  # type: ignore[no-untyped-def]
+    """A module's INFO lines (fetching the jars, broker ready) on the screen as steps, without
+    the log format (they go to the log file too)."""
+    handler = logging.StreamHandler(say)
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("      %(message)s"))
+    logging.getLogger(logger).addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger(logger).removeHandler(handler)
+
+
 # --------------------------------------------------------------------------- progress
 
 
@@ -220,15 +234,18 @@ async def _demo(seconds: float, out_dir: Path, pipeline_path: Path, say: TextIO)
               "through a real Kafka broker")
     _say(say, "-" * 78)
     t0 = time.perf_counter()
-    bootstrap = ensure_kafka()
     prefix = f"demo-{secrets.token_hex(3)}"
     data_dir = out_dir / "data"
     previous = _previous_prefix(out_dir)
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     (out_dir / "run.json").write_text(json.dumps({"prefix": prefix}))
-    result = DemoResult(bootstrap, prefix, seconds, out_dir, data_dir)
     with quiet_logs(out_dir / "demo.log"):
+        _say(say, "[0/4] Kafka: KAFKA_BOOTSTRAP_SERVERS, else the local broker (started if "
+                  "needed; its first start fetches the broker jars, ~45 MB)...")
+        with _steps_of("ttxt_kafka.local_kafka", say):
+            bootstrap = ensure_kafka()
+        result = DemoResult(bootstrap, prefix, seconds, out_dir, data_dir)
         if previous:
             await _delete_topics(bootstrap, previous)
         # Its own prefix: sample orders and fills must not count as the market maker's.

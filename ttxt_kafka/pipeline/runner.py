@@ -51,6 +51,7 @@ class PipelineRun:
         self.services: list[Service] = []
         self.started: list[Service] = []
         self.started_at = 0.0
+        self.summaries: list[tuple[str, str]] = []  # (service label, what it did), once stopped
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
@@ -97,6 +98,9 @@ class PipelineRun:
                               type(result).__name__, result)
                 else:
                     log.info("stopped %s", service.label)
+                said = service.summary()
+                if said:
+                    self.summaries.append((service.label, said))
         self.started.clear()
 
 

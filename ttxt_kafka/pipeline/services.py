@@ -87,6 +87,10 @@ class Service(ABC):
             await self.server.stop()
             self.server = None
 
+    def summary(self) -> str | None:
+        """What the service did, one line, once stopped (None: nothing to say)."""
+        return None
+
     @abstractmethod
     async def _start(self) -> None: ...
 
@@ -228,6 +232,11 @@ class ConnectorsService(Service):
             if self.queue is not None:
                 await self.queue.stop()  # flushes every event published
 
+    def summary(self) -> str | None:
+        from ttxt_kafka.connectors.runner import counters
+
+        return "; ".join(counters(self.connectors, self.traders)) or None
+
 
 # --------------------------------------------------------------------------- recorder
 
@@ -287,6 +296,9 @@ class RecorderRunner(Service):
             await self._task
         log.info("recorder %s: %s", self.name, self.recorder.stats.summary())
 
+    def summary(self) -> str | None:
+        return self.recorder.stats.summary() if self.recorder is not None else None
+
 
 # --------------------------------------------------------------------------- strategies
 
@@ -325,6 +337,14 @@ class StrategyRunner(Service):
         if self._task is not None:
             with contextlib.suppress(Exception):  # reported by `done` already
                 await self._task
+
+    def summary(self) -> str | None:
+        task = self._task
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return "failed" if task is not None and task.done() else None
+        s = task.result()
+        return (f"{s.events:,} events, {s.dispatched:,} handled, {s.sent:,} commands sent, "
+                f"{s.handler_errors:,} handler errors")
 
 
 def build_strategy(spec: StrategyService) -> Any:
