@@ -40,8 +40,8 @@ class BookData(Struct, gc=False):
     asks: list[Level]  # best first; qty "0" in an update: remove the level
     bids: list[Level]
     ts: str  # ms
+    seq: int  # increases with each update of the symbol's book
     checksum: int | None = None  # CRC32 (signed) of the top 25 levels after this push
-    seq: int | None = None  # increases with each update of the symbol's book
 
 
 class TradeData(Struct, gc=False):
