@@ -35,7 +35,7 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"TTXT_{venue.upper()}_API_SECRET", raising=False)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_linear"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_usdtm"])
 async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
                                                        venue: str) -> None:
     sim = simulator(venue, trading=False)  # no private side: any order request would fail
