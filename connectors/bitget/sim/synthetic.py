@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from ttxt_kafka.simulator.feeds import UnknownStream
@@ -175,25 +176,30 @@ class BitgetFormatter(MarketFormatter):
                        "data": listing})
 
     def _instrument(self, inst: Instrument) -> dict[str, Any]:
+        """As Bitget lists them: a tick of 0.10 is pricePlace 1, priceEndStep 1."""
+        tick = Decimal(inst.tick_size).normalize()
+        places = max(0, -int(tick.as_tuple().exponent))
+        step = str(int(tick.scaleb(places)))
+        lot = Decimal(inst.lot_size).normalize()
+        lot_places = max(0, -int(lot.as_tuple().exponent))
         if self.spot:
             return {
                 "symbol": inst.symbol, "baseCoin": inst.base, "quoteCoin": inst.quote,
                 "minTradeAmount": self._qty(inst, 1), "maxTradeAmount": "10000",
                 "takerFeeRate": "0.001", "makerFeeRate": "0.001",
-                "pricePrecision": str(inst.price_decimals),
-                "quantityPrecision": str(inst.qty_decimals), "quotePrecision": "6",
+                "pricePrecision": str(places), "quantityPrecision": str(lot_places),
+                "quotePrecision": "6",
                 "status": "online", "minTradeUSDT": "5", "buyLimitPriceRatio": "0.05",
                 "sellLimitPriceRatio": "0.05", "areaSymbol": "no", "orderQuantity": "200",
                 "openTime": "1532454360000", "offTime": "",
             }
-        tick_units = inst.tick.units if hasattr(inst.tick, "units") else 1
         return {
             "symbol": inst.symbol, "baseCoin": inst.base, "quoteCoin": inst.quote,
             "buyLimitPriceRatio": "0.01", "sellLimitPriceRatio": "0.01",
             "feeRateUpRatio": "0.005", "makerFeeRate": "0.0002", "takerFeeRate": "0.0006",
             "openCostUpRatio": "0.01", "supportMarginCoins": [inst.quote],
-            "minTradeNum": self._qty(inst, 1), "priceEndStep": str(tick_units),
-            "volumePlace": str(inst.qty_decimals), "pricePlace": str(inst.price_decimals),
+            "minTradeNum": self._qty(inst, 1), "priceEndStep": step,
+            "volumePlace": str(lot_places), "pricePlace": str(places),
             "sizeMultiplier": self._qty(inst, 1), "symbolType": "perpetual",
             "minTradeUSDT": "5", "maxSymbolOrderNum": "200", "maxProductOrderNum": "400",
             "maxPositionNum": "150", "symbolStatus": "normal", "offTime": "-1",
