@@ -80,6 +80,7 @@ def _str(value: Any) -> str | None:
 
 class BitgetTrading:
     def __init__(self, sim: Simulator, exchange: SimExchange) -> None:
+        exchange.credentials.require_passphrase("Bitget")  # the account's third credential
         self.sim = sim
         self.exchange = exchange
         self.spot = sim.spec.category == "spot"
