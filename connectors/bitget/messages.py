@@ -56,3 +56,21 @@ class TradeData(Struct, gc=False):
 
 # `candle*`: each item [start ms, open, high, low, close, base volume, quote volume, USDT volume]
 Candle = Annotated[list[str], Meta(min_length=6)]
+
+
+class BooksPush(Struct, gc=False):
+    """A `books` / `books1` push, decoded in one pass (the hot path)."""
+
+    action: Literal["snapshot", "update"]
+    arg: Arg
+    data: list[BookData]
+    ts: int | None = None
+
+
+class TradePush(Struct, gc=False):
+    """A `trade` push, decoded in one pass (the hot path)."""
+
+    action: Literal["snapshot", "update"]
+    arg: Arg
+    data: list[TradeData]
+    ts: int | None = None

@@ -68,6 +68,11 @@ INTERVALS: dict[str, tuple[str, int]] = {
 }
 
 _decode_push = msgspec.json.Decoder(m.Push).decode
+_decode_books_push = msgspec.json.Decoder(m.BooksPush).decode
+_decode_trade_push = msgspec.json.Decoder(m.TradePush).decode
+# Bitget writes `action` then `arg` first: a push's channel is in its first ~80 characters.
+_BOOKS = '"channel":"books"'
+_TRADE = '"channel":"trade"'
 _decode_books = msgspec.json.Decoder(list[m.BookData]).decode
 _decode_trades = msgspec.json.Decoder(list[m.TradeData]).decode
 _decode_candles = msgspec.json.Decoder(list[m.Candle]).decode
@@ -88,6 +93,22 @@ class BitgetSpotNormalizer(BaseNormalizer):
     exchange = "bitget"
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
+        try:
+            # The hot path: the channel in the head of a text frame picks the one typed decode
+            # that reads the whole push. Anything else takes the envelope first (`_other`).
+            if type(raw) is str and raw.startswith('{"action"'):
+                head = raw[:80]
+                if _BOOKS in head:
+                    p = _decode_books_push(raw)
+                    return self.book(p, p.arg, p.data, receive_ts)
+                if _TRADE in head:
+                    t = _decode_trade_push(raw)
+                    return self.trades(t, t.arg, t.data, receive_ts)
+            return self._other(raw, receive_ts)
+        except FRAME_ERRORS as exc:  # msgspec's errors too: they are ValueErrors
+            raise malformed(raw, exc) from None
+
+    def _other(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
             if isinstance(raw, Mapping):
                 raw = _encode(raw)
@@ -126,7 +147,7 @@ class BitgetSpotNormalizer(BaseNormalizer):
 
     # Positional event constructors (`new_*`): every field, in schema order.
 
-    def book(self, push: m.Push, arg: m.Arg, items: list[m.BookData],
+    def book(self, push: m.Push | m.BooksPush, arg: m.Arg, items: list[m.BookData],
              receive_ts: int) -> list[Event]:
         native = arg.inst_id
         kind = _SNAPSHOT if push.action == "snapshot" else _DELTA
@@ -147,7 +168,7 @@ class BitgetSpotNormalizer(BaseNormalizer):
                                receive_ts, d.seq, bid, bid_qty, ask, ask_qty))
         return out
 
-    def trades(self, push: m.Push, arg: m.Arg, items: list[m.TradeData],
+    def trades(self, push: m.Push | m.TradePush, arg: m.Arg, items: list[m.TradeData],
                receive_ts: int) -> list[Event]:
         if not items:
             return []
