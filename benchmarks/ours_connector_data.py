@@ -39,6 +39,14 @@ BYBIT = ("bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_ticke
          "__cryptofeed_v3_BYBIT.jsonl")
 BYBIT_INFO = {"bybit_spot": "bybit/live_rest_v5_market_instruments_info_spot.json",
               "bybit_linear": "bybit/live_rest_v5_market_instruments_info_linear.json"}
+# Bitget: the live captures are v1 (2022). cryptofeed 2.4.1 speaks v1 and reads them as they
+# are; ours reads the same frames in today's v2 framing, as the simulator's capture dialect
+# presents them (`connectors/bitget/sim/capture.py`).
+BITGET = {"bitget_spot": "bitget/live_ws_V1_spot_books_checksum_trade_candle_ticker"
+                         "__cryptofeed_BITGET.ws.1.0.txt",
+          "bitget_usdtm": "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker"
+                          "__cryptofeed_BITGET.ws.2.0.txt"}
+BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"
 
 
 class MissingFixtures(FileNotFoundError):
@@ -71,10 +79,21 @@ class VenueCapture:
     frames: list[str]
     snapshots: dict[str, str] = field(default_factory=dict)  # native symbol -> depth body
     info: Any = None  # instruments body (parsed JSON)
+    peer_info: Any = None  # the peer's instruments bodies where they differ (Bitget: v1)
+
+    @property
+    def bitget(self) -> bool:
+        return self.venue.startswith("bitget")
 
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.bitget:
+            for key, kind in (('"books"', "book"), ('"trade"', "trades"), ('"candle', "klines"),
+                              ('"ticker"', "tickers")):
+                if key in head and '"action"' in head:
+                    return kind
+            return "other"
         if self.venue.startswith("binance"):
             for key, kind in (("@depth", "book"), ("@aggTrade", "trades"),
                               ("@bookTicker", "bbo"), ("@kline", "klines")):
@@ -92,6 +111,8 @@ class VenueCapture:
 
 
 def load(venue: str) -> VenueCapture:
+    if venue.startswith("bitget"):
+        return _load_bitget(venue)
     if venue.startswith("binance"):
         files = FILES[venue]
         lines = _read(files["ws"]).split("\n")
@@ -111,6 +132,39 @@ def load(venue: str) -> VenueCapture:
     frames = [r["data"] for r in recs if r["t"] == "recv" and r["conn"] in conns]
     return VenueCapture(venue, next(iter(conns.values())), frames,
                         info=json.loads(_read(BYBIT_INFO[venue])))
+
+
+def _load_bitget(venue: str) -> VenueCapture:
+    """`frames`: the capture's v1 frames as received (what cryptofeed reads); `v2(frames)`
+    gives ours the same frames in v2 framing."""
+    from ttxt_kafka.connectors.bitget.sim.capture import v1_contracts_to_v2, v1_products_to_v2
+
+    lines = _read(BITGET[venue]).split("\n")
+    frames = [line[m.end():] for line in lines if (m := _RECV.match(line))]
+    bodies = {}
+    for line in _read(BITGET_REST).split("\n"):
+        if " -> " in line:
+            url, _, rest = line.partition(" -> ")
+            bodies[url] = json.loads(rest.partition(": ")[2])
+    products = next(b for u, b in bodies.items() if u.endswith("/public/products"))
+    contracts = next(b for u, b in bodies.items() if "productType=umcbl" in u)
+    spot = venue == "bitget_spot"
+    info = v1_products_to_v2(products) if spot else v1_contracts_to_v2(contracts)
+    return VenueCapture(venue, lines[0].split(" ", 1)[0], frames, info=info,
+                        peer_info=[products, contracts])
+
+
+def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
+    """Bitget v1 frames in v2 framing (one mapper: `seq` keeps increasing across passes)."""
+    from ttxt_kafka.connectors.bitget.sim.capture import V1Mapper
+
+    mapper = V1Mapper()
+    out = []
+    for i, raw in enumerate(frames):
+        msg = json.loads(raw)
+        out.append(json.dumps(mapper.frame(msg, 1_700_000_000 + i * 1e-4),
+                              separators=(",", ":")) if "action" in msg else raw)
+    return out
 
 
 # ------------------------------------------------------------------------- making it longer
@@ -144,6 +198,10 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
     """`frames` repeated until there are at least `n_messages`, ids shifted to stay gap-free."""
     out = list(frames)
     if not frames:
+        return out
+    if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
+        while len(out) < n_messages:
+            out += frames
         return out
     binance = cap.venue.startswith("binance")
     spans = _binance_spans(frames, cap.venue == "binance_usdm") if binance \

@@ -34,7 +34,11 @@ STREAMS: dict[str, Any] = {"book": True, "trades": True, "klines": {"intervals":
 def symbols_of(cap: VenueCapture) -> list[str]:
     natives: dict[str, None] = {}
     for raw in cap.frames:
-        if cap.venue.startswith("binance"):
+        if cap.bitget:
+            if '"action"' in raw[:12] and '"instId":"' in raw:
+                start = raw.index('"instId":"') + 10
+                natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.venue.startswith("binance"):
             natives.setdefault(raw[11:raw.index("@")].upper(), None)
         elif raw.startswith('{"topic":"') and not raw.startswith('{"topic":"tickers'):
             natives.setdefault(raw[10:raw.index('"', 10)].rsplit(".", 1)[1], None)

@@ -12,6 +12,7 @@ Labelled by venue:
     ttxt_connector_exchange_errors_total  error frames sent by the exchange
     ttxt_connector_publish_errors_total   events the queue could not encode
     ttxt_connector_gaps_total             sequence gaps detected
+    ttxt_connector_checksum_mismatches_total  book checksums that did not match the exchange's
     ttxt_connector_book_resyncs_total     book rebuilds started (gap, stale snapshot, reconnect)
     ttxt_connector_reconnects_total       WebSocket reconnections
     ttxt_connector_rest_errors_total      failed REST calls
@@ -56,6 +57,8 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "exchange_errors": ("ttxt_connector_exchange_errors_total", "error frames from the exchange"),
     "publish_errors": ("ttxt_connector_publish_errors_total", "events that could not be encoded"),
     "gaps": ("ttxt_connector_gaps_total", "sequence gaps detected"),
+    "checksum_mismatches": ("ttxt_connector_checksum_mismatches_total",
+                            "book checksums that did not match the exchange's"),
     "resyncs": ("ttxt_connector_book_resyncs_total", "book rebuilds started"),
     "reconnects": ("ttxt_connector_reconnects_total", "WebSocket reconnections"),
     "rest_errors": ("ttxt_connector_rest_errors_total", "failed REST calls"),

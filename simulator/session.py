@@ -32,7 +32,8 @@ HIGH_WATER = 10_000
 LOW_WATER = 1_000
 
 # Fields whose absence breaks a normalizer, removed by the `missing_fields` malformed frame.
-_ESSENTIAL = ("U", "u", "pu", "seq", "b", "a", "p", "q", "v", "k", "s", "lastUpdateId", "symbol")
+_ESSENTIAL = ("U", "u", "pu", "seq", "b", "a", "p", "q", "v", "k", "s", "lastUpdateId", "symbol",
+              "price", "size")
 
 
 @dataclass(slots=True)

@@ -39,9 +39,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.partitioner import murmur2
 
-from ttxt_kafka.bus.kafka_queue import decode_record
 from ttxt_kafka.bus import KafkaQueue
-from ttxt_kafka.bus.kafka_queue import start_with_retry
+from ttxt_kafka.bus.kafka_queue import decode_record, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import Codec, CodecError
 from ttxt_kafka.events import Event, OrderBook

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,9 @@ from fixtures_path import (  # re-exported: the connector tests import them from
     BINANCE_USDM_DEPTH,
     BINANCE_USDM_INFO,
     BINANCE_USDM_WS,
+    BITGET_MIX_WS,
+    BITGET_REST,
+    BITGET_SPOT_WS,
     BYBIT_CAPTURE,
     fixture,
     fixtures_root,
@@ -28,7 +32,8 @@ from fixtures_path import (  # re-exported: the connector tests import them from
 
 __all__ = [
     "BINANCE_SPOT_INFO", "BINANCE_SPOT_REST", "BINANCE_SPOT_WS", "BINANCE_USDM_INFO",
-    "BINANCE_USDM_REST", "BINANCE_USDM_WS", "BYBIT_CAPTURE", "fixture", "fixtures_dir",
+    "BINANCE_USDM_REST", "BINANCE_USDM_WS", "BITGET_MIX_WS", "BITGET_REST", "BITGET_SPOT_WS",
+    "BYBIT_CAPTURE", "fixture", "fixtures_dir",
     "load_jsonc", "strip_jsonc",
 ]
 
@@ -196,3 +201,59 @@ def gate_reference() -> dict[str, RefBook]:
         book.last = r["u"]
     return {pair: book for pair, book in books.items() if pair in started}
 
+
+
+def bitget_crc(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> int:
+    """Bitget's book checksum as SYNC_RULES.md states it: the first 25 bids and asks
+    alternating `bid1px:bid1amt:ask1px:ask1amt:...` (a side that runs out is skipped), CRC32 of
+    the strings as received, as a signed 32-bit integer."""
+    fields: list[str] = []
+    for i in range(25):
+        for side in (bids, asks):
+            if i < len(side):
+                fields += [side[i][0], side[i][1]]
+    crc = zlib.crc32(":".join(fields).encode())
+    return crc - 2**32 if crc >= 2**31 else crc
+
+
+@dataclass
+class BitgetReference:
+    """Each symbol's book at the end of a Bitget capture and the checksum tally."""
+
+    books: dict[str, RefBook]
+    checksums: int  # book pushes whose checksum was compared
+    matched: int  # ... and matched the reference book
+
+
+def bitget_reference(capture: str) -> BitgetReference:
+    """Bitget's rule applied to the captured v1 `books` pushes: a snapshot replaces the book,
+    an update merges (qty 0 deletes); after each push the book's checksum must equal the pushed
+    one. `last` counts the symbol's book pushes (the v2 `seq` the capture dialect gives them)."""
+    books: dict[str, RefBook] = {}
+    checked = matched = 0
+    for _, raw in v1_frames(capture):
+        msg = json.loads(raw)
+        if msg.get("arg", {}).get("channel") != "books" or "data" not in msg:
+            continue
+        sym = msg["arg"]["instId"]
+        for d in msg["data"]:
+            if msg["action"] == "snapshot":
+                books[sym] = RefBook.of(d["bids"], d["asks"], books[sym].last if sym in books
+                                        else 0)
+            else:
+                books[sym].set(d["bids"], d["asks"])
+            book = books[sym]
+            book.last += 1
+            bids, asks = book.levels()
+            checked += 1
+            matched += bitget_crc(bids, asks) == int(d["checksum"])
+    return BitgetReference(books, checked, matched)
+
+
+def bitget_frames(capture: str, channel: str) -> list[str]:
+    """The captured v1 pushes of one channel (raw)."""
+    out = []
+    for _, raw in v1_frames(capture):
+        if f'"channel":"{channel}"' in raw[:100] and '"action"' in raw[:20]:
+            out.append(raw)
+    return out

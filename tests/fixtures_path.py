@@ -75,3 +75,10 @@ BYBIT_CAPTURE = (
     "bybit/live_v5_public_linear_spot_orderbook200_publicTrade_kline1_tickers"
     "__cryptofeed_v3_BYBIT.jsonl"
 )
+BITGET_SPOT_WS = (
+    "bitget/live_ws_V1_spot_books_checksum_trade_candle_ticker__cryptofeed_BITGET.ws.1.0.txt"
+)
+BITGET_MIX_WS = (
+    "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker__cryptofeed_BITGET.ws.2.0.txt"
+)
+BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"

@@ -6,6 +6,8 @@ from fixtures_path import (
     BINANCE_SPOT_WS,
     BINANCE_USDM_DEPTH,
     BINANCE_USDM_WS,
+    BITGET_MIX_WS,
+    BITGET_SPOT_WS,
     BYBIT_CAPTURE,
     fixture,
     fixtures_root,
@@ -13,5 +15,6 @@ from fixtures_path import (
 
 __all__ = [
     "BINANCE_SPOT_DEPTH", "BINANCE_SPOT_INFO", "BINANCE_SPOT_WS", "BINANCE_USDM_DEPTH",
-    "BINANCE_USDM_WS", "BYBIT_CAPTURE", "fixture", "fixtures_root",
+    "BINANCE_USDM_WS", "BITGET_MIX_WS", "BITGET_SPOT_WS", "BYBIT_CAPTURE", "fixture",
+    "fixtures_root",
 ]

@@ -134,3 +134,36 @@ def test_missing_file_and_loose_permissions(tmp_path: Path,
     with caplog.at_level(logging.WARNING):
         load_credentials("binance", secrets_file=path, environ={})
     assert "chmod 600" in caplog.text and SECRET not in caplog.text
+
+
+PASSPHRASE = "PassphraseNotShown" + "p4" * 10
+
+
+def test_the_passphrase_is_a_third_credential_that_never_shows(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Bitget (and OKX, KuCoin) issue a passphrase: loaded from the environment or the file,
+    held as a Secret, never in repr, logs or errors, compared in constant time."""
+    env = {"TTXT_BITGET_USDTM_API_KEY": KEY, "TTXT_BITGET_USDTM_API_SECRET": SECRET,
+           "TTXT_BITGET_USDTM_API_PASSPHRASE": PASSPHRASE}
+    creds = load_credentials("bitget_usdtm", environ=env)
+    assert creds.passphrase is not None and creds.passphrase.reveal() == PASSPHRASE
+    assert creds.passphrase_matches(PASSPHRASE) and not creds.passphrase_matches("nope")
+    path = secrets_file(tmp_path, "s.yaml", f"bitget_spot:\n  api_key: {KEY}\n  api_secret: "
+                                            f"{SECRET}\n  api_passphrase: {PASSPHRASE}\n")
+    from_file = load_credentials("bitget_spot", secrets_file=path, environ={})
+    assert from_file == creds and from_file != Credentials(KEY, SECRET)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("t").info("using %s %r", creds, creds.passphrase)
+    for text in (repr(creds), str(creds), f"{creds.passphrase}", caplog.text):
+        assert PASSPHRASE not in text
+    with pytest.raises(TypeError):
+        pickle.dumps(creds.passphrase)
+    bad = secrets_file(tmp_path, "b.yaml", f"x:\n  api_key: {KEY}\n  api_secret: {SECRET}\n"
+                                           "  api_passphrase: ''\n")
+    with pytest.raises(CredentialsError, match="api_passphrase") as err:
+        load_credentials("x", secrets_file=bad, environ={})
+    assert PASSPHRASE not in str(err.value)
+    without = Credentials(KEY, SECRET)
+    assert without.passphrase is None and not without.passphrase_matches("")
+    with pytest.raises(CredentialsError, match="Bitget needs an API passphrase") as err:
+        without.require_passphrase("Bitget")

@@ -17,13 +17,10 @@ from recorder_helpers import (
 )
 
 from ttxt_kafka.archive.files import list_files
-from ttxt_kafka.archive.index import load_index
+from ttxt_kafka.archive.index import load_index, write_index
 from ttxt_kafka.archive.naming import index_path
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.codec import decode
-from ttxt_kafka.archive.files import list_files
-from ttxt_kafka.archive.index import load_index, write_index
-from ttxt_kafka.archive.naming import index_path
 from ttxt_kafka.replayer import (
     FileSource,
     KafkaSource,

@@ -232,3 +232,52 @@ async def test_bybit_rest_answers_and_errors() -> None:
         assert none["result"]["list"] == []
         status, _ = await get(f"{sim.ws_url.replace('ws', 'http', 1)}/v5/public/spot")
         assert status == 404  # a linear simulator serves the linear path only
+
+
+async def test_bitget_text_ping_subscribe_errors_and_rest() -> None:
+    async with Simulator("bitget_spot", _market(rate=50)) as sim, \
+            ws_connect(f"{sim.ws_url}/v2/ws/public") as ws:
+
+        async def call(payload: str) -> Any:
+            await ws.send(payload)
+            while True:
+                raw = await asyncio.wait_for(ws.recv(), 5)
+                msg = raw if raw == "pong" else json.loads(raw)
+                if raw == "pong" or "event" in msg:
+                    return msg
+
+        assert await call("ping") == "pong"
+        ok = {"instType": "SPOT", "channel": "trade", "instId": "BTCUSDT"}
+        bad_inst = {"instType": "SPOT", "channel": "trade", "instId": "NOPE"}
+        wrong_type = {**ok, "instType": "USDT-FUTURES"}
+        await ws.send(json.dumps({"op": "subscribe", "args": [bad_inst, ok, wrong_type]}))
+        answers = [await recv_json(ws) for _ in range(3)]  # one answer per arg, in order
+        assert answers[0] == {"event": "error", "arg": bad_inst, "code": 30001,
+                              "msg": "instId:NOPE doesn't exist"}
+        assert answers[1] == {"event": "subscribe", "arg": ok}
+        assert answers[2]["code"] == 30001 and "instType" in answers[2]["msg"]
+        assert sim.state()["sessions"][0]["subscriptions"] == ["trade:BTCUSDT"]
+        candle = {"instType": "SPOT", "channel": "candle7m", "instId": "BTCUSDT"}
+        assert (await call(json.dumps({"op": "subscribe", "args": [candle]})))["code"] == 30001
+        assert (await call('{"op":"fly","args":[]}'))["code"] == 30003
+        assert (await call("hello"))["code"] == 30002
+        unsub = await call(json.dumps({"op": "unsubscribe", "args": [ok]}))
+        assert unsub == {"event": "unsubscribe", "arg": ok}
+        assert sim.state()["sessions"][0]["subscriptions"] == []
+        base = f"{sim.rest_url}/api/v2"
+        now = await get_json(f"{base}/public/time")
+        assert now["code"] == "00000" and now["data"]["serverTime"].isdigit()
+        status, body = await get(f"{base}/spot/market/orderbook")
+        assert status == 400 and json.loads(body)["code"] == "40019"
+        status, body = await get(f"{base}/spot/market/orderbook?symbol=BTCUSDT&limit=201")
+        assert status == 400 and json.loads(body)["code"] == "40017"
+        book = await get_json(f"{base}/spot/market/orderbook?symbol=BTCUSDT&limit=5")
+        assert len(book["data"]["bids"]) == 5 and list(book["data"]) == ["asks", "bids", "ts"]
+        info = await get_json(f"{base}/spot/public/symbols")
+        assert [s["symbol"] for s in info["data"]] == ["BTCUSDT", "ETHUSDT"]
+    async with Simulator("bitget_usdtm", _market()) as sim:
+        status, body = await get(f"{sim.rest_url}/api/v2/mix/market/contracts?productType=X")
+        assert status == 400 and json.loads(body)["code"] == "40020"
+        info = await get_json(f"{sim.rest_url}/api/v2/mix/market/contracts"
+                              "?productType=USDT-FUTURES")
+        assert info["data"][0]["pricePlace"] == "1" and info["data"][0]["priceEndStep"] == "1"

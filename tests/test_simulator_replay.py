@@ -250,3 +250,57 @@ async def test_bybit_rest_from_capture() -> None:
         )
         assert [i["symbol"] for i in one["result"]["list"]] == ["BTCUSDT"]
         assert one["result"]["list"][0]["priceFilter"]["tickSize"] == "0.10"
+
+
+# -- Bitget ---------------------------------------------------------------------------------
+
+
+async def test_bitget_replay_is_the_capture_in_v2_framing() -> None:
+    """The v1 capture, subscribed with v2 args: every data push in capture order, mapped to v2
+    (instType, seq, top-level ts), prices and checksums byte for byte; acks per arg."""
+    from sim_fixtures import BITGET_MIX_WS
+
+    cap = read_capture(fixture(BITGET_MIX_WS))
+    pushes = [json.loads(f.payload) for f in cap.received() if '"action"' in f.payload[:12]]
+    args = [{"instType": "USDT-FUTURES", "channel": c, "instId": s}
+            for s in ("DASHUSDT", "UNIUSDT") for c in ("books", "trade", "candle1m", "ticker")]
+    async with (
+        Simulator("bitget_usdtm", CaptureSource(fixture(BITGET_MIX_WS))) as sim,
+        ws_connect(f"{sim.ws_url}/v2/ws/public") as ws,
+    ):
+        await ws.send(json.dumps({"op": "subscribe", "args": args}))
+        acks = [await recv_json(ws) for _ in args]
+        assert acks == [{"event": "subscribe", "arg": a} for a in args]
+        got = [json.loads(f) for f in await read_rest(ws, sim, already=len(args))]
+        await ws.send("ping")
+        assert await asyncio.wait_for(ws.recv(), 5) == "pong"  # still answering at the end
+    assert len(got) == len(pushes) == 465  # 194 books, 27 trade, 27 candle1m, 217 ticker
+    seq: dict[str, int] = {}
+    for mine, theirs in zip(got, pushes, strict=True):
+        assert mine["arg"] == {**theirs["arg"], "instType": "USDT-FUTURES"}
+        assert mine["action"] == theirs["action"] and isinstance(mine["ts"], int)
+        if theirs["arg"]["channel"] == "books":
+            [d], [v1] = mine["data"], theirs["data"]
+            sym = theirs["arg"]["instId"]
+            seq[sym] = seq.get(sym, 0) + 1
+            assert d == {**v1, "seq": seq[sym]}
+        elif theirs["arg"]["channel"] == "trade":
+            assert [[t["ts"], t["price"], t["size"], t["side"]] for t in mine["data"]] == \
+                theirs["data"]
+        elif theirs["arg"]["channel"] == "candle1m":
+            assert mine["data"] == theirs["data"]
+    assert seq == {"DASHUSDT": 98, "UNIUSDT": 96}
+
+
+async def test_bitget_rest_from_capture() -> None:
+    from sim_fixtures import BITGET_SPOT_WS
+
+    async with Simulator("bitget_spot", CaptureSource(fixture(BITGET_SPOT_WS))) as sim:
+        info = await get_json(f"{sim.rest_url}/api/v2/spot/public/symbols")
+        assert info["code"] == "00000" and len(info["data"]) == 245
+        cult = next(s for s in info["data"] if s["symbol"] == "CULTUSDT")
+        assert (cult["pricePrecision"], cult["quantityPrecision"]) == ("8", "0")
+        one = await get_json(f"{sim.rest_url}/api/v2/spot/public/symbols?symbol=EOSUSDT")
+        assert [s["symbol"] for s in one["data"]] == ["EOSUSDT"]
+        status, _ = await get(f"{sim.rest_url}/api/v2/mix/market/contracts?productType=x")
+        assert status == 404  # a spot simulator serves the spot paths only

@@ -287,3 +287,68 @@ async def test_bybit_resubscribe_gets_a_fresh_snapshot() -> None:
         us = [m["data"]["u"] for m in tail]
         assert us == list(range(us[0], us[0] + len(us)))
         assert us[0] >= first[-1]["data"]["u"]
+
+
+async def test_bitget_synthetic_checksums_and_seq() -> None:
+    """`books` of both markets: a snapshot, then updates with seq + 1; every push's checksum is
+    the CRC32 of the client's own book (computed here by the documented rule); books1 is the
+    best level; trades happen at the best price; the REST book is the streamed one."""
+    from connector_support import bitget_crc
+
+    for venue, inst_type, path in (("bitget_spot", "SPOT", "spot/market/orderbook?"),
+                                   ("bitget_usdtm", "USDT-FUTURES",
+                                    "mix/market/merge-depth?productType=USDT-FUTURES&")):
+        source = SyntheticSource(seed=3, symbols=["BTCUSDT", "ETHUSDT"], rate=None,
+                                 max_steps=STEPS // 5)
+        args = [{"instType": inst_type, "channel": c, "instId": s}
+                for s in ("BTCUSDT", "ETHUSDT") for c in ("books", "books1", "trade", "candle1m")]
+        async with Simulator(venue, source) as sim, ws_connect(sim.ws_endpoint) as ws:
+            await ws.send(json.dumps({"op": "subscribe", "args": args}))
+            frames = await read_rest(ws, sim, timeout=30)
+            books: dict[str, LocalBook] = {}
+            last_seq: dict[str, int] = {}
+            strings: dict[str, dict[str, dict[Decimal, str]]] = {}  # the levels as sent
+            checked = trades = bbos = 0
+            for frame in frames:
+                msg = json.loads(frame)
+                if "event" in msg:
+                    assert msg["event"] == "subscribe"
+                    continue
+                channel, sym = msg["arg"]["channel"], msg["arg"]["instId"]
+                assert msg["arg"]["instType"] == inst_type
+                if channel == "books":
+                    [d] = msg["data"]
+                    if msg["action"] == "snapshot":
+                        books[sym] = LocalBook(d["bids"], d["asks"])
+                        strings[sym] = {"b": {}, "a": {}}
+                    else:
+                        assert d["seq"] == last_seq[sym] + 1
+                        books[sym].apply(d["bids"], d["asks"])
+                    last_seq[sym] = d["seq"]
+                    side = strings[sym]
+                    for key, levels_ in (("b", d["bids"]), ("a", d["asks"])):
+                        for px, qty in levels_:
+                            if Decimal(qty) == 0:
+                                side[key].pop(Decimal(px), None)
+                            else:
+                                side[key][Decimal(px)] = f"{px}\0{qty}"
+                    top_b = [side["b"][p].split("\0") for p in sorted(side["b"], reverse=True)]
+                    top_a = [side["a"][p].split("\0") for p in sorted(side["a"])]
+                    assert bitget_crc(top_b[:25], top_a[:25]) == d["checksum"]
+                    assert books[sym].best_bid() < books[sym].best_ask()
+                    checked += 1
+                elif channel == "books1":
+                    [d] = msg["data"]
+                    assert len(d["bids"]) == len(d["asks"]) == 1
+                    assert Decimal(d["bids"][0][0]) == books[sym].best_bid()
+                    bbos += 1
+                elif channel == "trade" and sym in books:
+                    [t] = msg["data"]
+                    book = books[sym]
+                    assert Decimal(t["price"]) == (book.best_ask() if t["side"] == "buy"
+                                                   else book.best_bid())
+                    trades += 1
+            assert checked > STEPS // 5 and trades > 20 and bbos > 20
+            for sym, book in books.items():
+                rest = await get_json(f"{sim.rest_url}/api/v2/{path}symbol={sym}&limit=150")
+                assert book.top(150) == (levels(rest["data"]["bids"]), levels(rest["data"]["asks"]))

@@ -19,6 +19,7 @@ from yarl import URL
 
 from ttxt_kafka.connectors.binance import auth as binance_auth
 from ttxt_kafka.connectors.binance.orders import user_data_subscribe
+from ttxt_kafka.connectors.bitget import auth as bitget_auth
 from ttxt_kafka.connectors.bybit import auth as bybit_auth
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Side
@@ -54,6 +55,19 @@ async def bybit_call(base: str, method: str, path: str, args: dict[str, Any], *,
     async with aiohttp.ClientSession() as http, http.request(method, url, data=body,
                                                             headers=headers) as resp:
         return await resp.json()
+
+
+async def bitget_call(base: str, method: str, path: str, args: dict[str, Any], *,
+                      credentials: Credentials = CREDENTIALS, timestamp: int | None = None
+                      ) -> tuple[int, Any]:
+    ts = timestamp or now_ms()
+    query = bitget_auth.encode_query(args) if method == "GET" else ""
+    body = bitget_auth.json_body(args) if method == "POST" else ""
+    headers = bitget_auth.sign_rest(credentials, method, path, query, body, timestamp_ms=ts)
+    url = URL(f"{base}{path}?{query}" if query else base + path, encoded=bool(query))
+    async with aiohttp.ClientSession() as http, http.request(method, url, data=body or None,
+                                                            headers=headers) as resp:
+        return resp.status, await resp.json()
 
 
 ORDER = [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"),
@@ -227,5 +241,58 @@ async def test_a_capture_is_the_liquidity_too() -> None:
         assert status == 200 and body["status"] == "FILLED", body
         assert Decimal(body["executedQty"]) == Decimal(info.min_qty)
         assert Decimal(body["cummulativeQuoteQty"]) == Decimal(info.min_qty) * best[0]
+    finally:
+        await sim.stop()
+
+
+async def test_bitget_signed_rest_and_private_stream() -> None:
+    """Bitget's checks: key, passphrase, base64 signature over timestamp + method + path + query
+    + body, 30 s window; the private WS login; orders pushed with their fills."""
+    sim = simulator("bitget_usdtm", rate=None)
+    await sim.start()
+    try:
+        place = "/api/v2/mix/order/place-order"
+        create = {"symbol": "BTCUSDT", "productType": "USDT-FUTURES", "marginMode": "crossed",
+                  "marginCoin": "USDT", "size": "0.01", "side": "buy", "orderType": "market",
+                  "force": "gtc", "clientOid": "bg-1", "reduceOnly": "NO"}
+        wrong = Credentials(API_KEY, API_SECRET, "not-the-passphrase")
+        for kwargs, code in (({"credentials": wrong}, "40012"),
+                             ({"credentials": Credentials(API_KEY, "x" * 64,
+                                                          CREDENTIALS.passphrase)}, "40009"),
+                             ({"timestamp": now_ms() - 60_000}, "40008")):
+            status, body = await bitget_call(sim.rest_url, "POST", place, create,
+                                             **kwargs)  # type: ignore[arg-type]
+            assert (status, body["code"]) == (400, code), body
+        assert not sim.exchange.engine._orders  # noqa: SLF001
+        async with websockets.connect(f"{sim.ws_url}/v2/ws/private") as private:
+            login = bitget_auth.ws_login_message(wrong, now_ms() // 1000)
+            await private.send(json.dumps(login))
+            assert (await recv_json(private))["code"] == 30012
+            await private.send(json.dumps(bitget_auth.ws_login_message(CREDENTIALS,
+                                                                       now_ms() // 1000)))
+            assert await recv_json(private) == {"event": "login", "code": 0, "msg": ""}
+            arg = {"instType": "USDT-FUTURES", "channel": "orders", "instId": "default"}
+            await private.send(json.dumps({"op": "subscribe", "args": [arg]}))
+            assert (await recv_json(private))["event"] == "subscribe"
+            status, body = await bitget_call(sim.rest_url, "POST", place, create)
+            assert status == 200 and body["code"] == "00000"
+            assert body["data"]["clientOid"] == "bg-1"
+            push = await recv_json(private)
+            assert push["arg"] == arg and push["data"][-1]["status"] == "filled"
+            fill = push["data"][-1]
+            assert fill["tradeId"] and fill["fillFeeCoin"] == "USDT"
+            assert Decimal(fill["fillFee"]) < 0  # Bitget signs fees paid negative
+            await private.send("ping")
+            assert await private.recv() == "pong"
+        status, dup = await bitget_call(sim.rest_url, "POST", place, create)
+        assert dup["code"] == "40786"  # duplicate clientOid
+        status, found = await bitget_call(sim.rest_url, "GET", "/api/v2/mix/order/detail",
+                                          {"symbol": "BTCUSDT", "productType": "USDT-FUTURES",
+                                           "clientOid": "bg-1"})
+        assert found["data"]["state"] == "filled" and found["data"]["baseVolume"] == "0.01"
+        sim.inject("rate_limit")
+        status, limited = await bitget_call(sim.rest_url, "POST", place,
+                                            dict(create, clientOid="bg-2"))
+        assert (status, limited["code"]) == (429, "429")
     finally:
         await sim.stop()

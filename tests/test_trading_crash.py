@@ -81,9 +81,9 @@ class Connect:
         return await self.wait()
 
 
+@pytest.mark.parametrize("venue", ["binance", "bitget_usdtm"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
-    venue = "binance"
+        kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)
     await sim.start()
     prefix = new_prefix()

@@ -35,9 +35,10 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"TTXT_{venue.upper()}_API_SECRET", raising=False)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_linear"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm"])
 async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
                                                        venue: str) -> None:
+    spot = venue in ("binance", "bitget_spot")
     sim = simulator(venue, trading=False)  # no private side: any order request would fail
     await sim.start()
     run = await TradingRun.start(kafka_bootstrap, sim, mode="paper",
@@ -47,7 +48,7 @@ async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
         collector = run.collector
         start = await collector.wait(lambda: [w for w in collector.of(Wallet) if w.is_snapshot])
         assert {b.asset: b.total for b in start[0].balances} == (
-            {"USDT": "100000", "BTC": "1"} if venue == "binance" else {"USDT": "100000"})
+            {"USDT": "100000", "BTC": "1"} if spot else {"USDT": "100000"})
         book = run.connector.books["BTC/USDT"]
         asks = [(D(p), D(q)) for p, q in book.asks(50)]
 
@@ -62,15 +63,15 @@ async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
         # taken from the book the connector had, best first, at most what each level held
         assert D(fills[0].price) >= asks[0][0] and all(
             D(f.price) in dict(asks) for f in fills), (fills, asks[:5])
-        fee_asset = "BTC" if venue == "binance" else "USDT"
+        fee_asset = "BTC" if spot else "USDT"
         assert {f.fee_currency for f in fills} == {fee_asset}
         cost = sum(D(f.price) * D(f.qty) for f in fills)
         fees = sum(D(f.fee) for f in fills)
-        assert fees == (D("0.05") * D("0.001") if venue == "binance" else cost * D("0.001"))
+        assert fees == (D("0.05") * D("0.001") if spot else cost * D("0.001"))
         wallets = await collector.wait(lambda: [w for w in collector.of(Wallet)
                                                 if not w.is_snapshot])
         usdt = next(b for b in wallets[-1].balances if b.asset == "USDT")
-        if venue == "binance":
+        if spot:
             assert D(usdt.total) == D("100000") - cost
         else:
             assert D(usdt.total) == D("100000") - fees  # linear: only fees leave the wallet

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from test_trading_crash import Connect
 from trading_support import (
     API_KEY,
+    API_PASSPHRASE,
     API_SECRET,
     Collector,
     connector_config,
@@ -41,7 +42,8 @@ pytestmark = pytest.mark.kafka
 
 def needles() -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    for name, value in (("key", API_KEY), ("secret", API_SECRET)):
+    for name, value in (("key", API_KEY), ("secret", API_SECRET),
+                        ("passphrase", API_PASSPHRASE)):
         raw = value.encode()
         for how, form in (("plain", raw), ("lower", raw.lower()), ("upper", raw.upper()),
                           ("hex", raw.hex().encode()), ("base64", base64.b64encode(raw)),
@@ -92,7 +94,7 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     return proc.returncode, out.decode(errors="replace")
 
 
-@pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear"])
+@pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm"])
 async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture,
                                              venue: str) -> None:
@@ -101,8 +103,8 @@ async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Pat
     await sim.start()
     prefix = new_prefix()
     secrets_file = tmp_path / "secrets.yaml"
-    secrets_file.write_text(yaml.safe_dump({"sim-account": {"api_key": API_KEY,
-                                                            "api_secret": API_SECRET}}))
+    secrets_file.write_text(yaml.safe_dump({"sim-account": {
+        "api_key": API_KEY, "api_secret": API_SECRET, "api_passphrase": API_PASSPHRASE}}))
     secrets_file.chmod(0o600)
     data = connector_config(venue, sim, prefix, credentials="sim-account",
                             secrets_file=str(secrets_file), instance_id=f"{prefix}-a")

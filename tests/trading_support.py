@@ -39,13 +39,15 @@ from ttxt_kafka.topics import topic
 # Known fake credentials: the secrets test searches every log line and topic for them.
 API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
 API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
-CREDENTIALS = Credentials(API_KEY, API_SECRET)
-VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear")
+API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's third credential
+CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
+VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm")
 
 
 def env_for(venue: str) -> dict[str, str]:
     name = venue.upper()
-    return {f"TTXT_{name}_API_KEY": API_KEY, f"TTXT_{name}_API_SECRET": API_SECRET}
+    return {f"TTXT_{name}_API_KEY": API_KEY, f"TTXT_{name}_API_SECRET": API_SECRET,
+            f"TTXT_{name}_API_PASSPHRASE": API_PASSPHRASE}
 
 
 def set_credentials(monkeypatch: Any) -> None:

@@ -1,16 +1,20 @@
 """API credentials: loaded from the environment or a secrets file, never shown.
 
-`Credentials` holds an API key and its secret. The secret is a `Secret`: its repr and str are
-`***`, it refuses to be pickled, and JSON cannot encode it, so printing, logging, formatting or
-publishing credentials by mistake shows nothing. The key is shown masked (`vmPU…Eh8A`). The
-HMAC is computed here (`Credentials.hmac_sha256_hex`) so signing code never handles the
-secret's text; `reveal()` exists for the rare caller that must (and says so when read).
+`Credentials` holds an API key, its secret and, for the exchanges that issue one (Bitget, OKX,
+KuCoin), a passphrase: a third credential, a `Secret` like the secret. A `Secret`'s repr and
+str are `***`, it refuses to be pickled, and JSON cannot encode it, so printing, logging,
+formatting or publishing credentials by mistake shows nothing. The key is shown masked
+(`vmPU…Eh8A`). The HMAC is computed here (`Credentials.hmac_sha256_hex`, `..._base64`) so
+signing code never handles the secret's text; `reveal()` exists for the rare caller that must
+(and says so when read).
 
 Loading (`load_credentials`): the environment wins, then the secrets file named in the config:
 
     env:   <PREFIX>_API_KEY and <PREFIX>_API_SECRET, PREFIX defaulting to TTXT_<NAME>
-           (name "binance_usdm" -> TTXT_BINANCE_USDM_API_KEY / TTXT_BINANCE_USDM_API_SECRET)
+           (name "binance_usdm" -> TTXT_BINANCE_USDM_API_KEY / TTXT_BINANCE_USDM_API_SECRET),
+           and <PREFIX>_API_PASSPHRASE where the exchange issues one
     file:  YAML or JSON, one entry per name:   binance_usdm: {api_key: ..., api_secret: ...}
+           (plus api_passphrase: ... where the exchange issues one)
 
 Errors (`CredentialsError`) name the variable, the file and the entry, never a value; a file
 that does not parse is reported by line only, because parser messages quote the text around
@@ -19,6 +23,7 @@ the error. A secrets file readable by group or others is logged as a warning (it
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -91,21 +96,47 @@ def mask(api_key: str) -> str:
 
 
 class Credentials:
-    __slots__ = ("api_key", "secret")
+    __slots__ = ("api_key", "secret", "passphrase")
 
-    def __init__(self, api_key: str, secret: str | Secret) -> None:
+    def __init__(self, api_key: str, secret: str | Secret,
+                 passphrase: str | Secret | None = None) -> None:
         if not isinstance(api_key, str) or not api_key:
             raise CredentialsError("an API key must be a non-empty string")
         self.api_key = api_key
         self.secret = secret if isinstance(secret, Secret) else Secret(secret)
+        self.passphrase = (passphrase if isinstance(passphrase, Secret) or passphrase is None
+                           else Secret(passphrase))
 
     def hmac_sha256_hex(self, payload: str) -> str:
         """Lowercase hex HMAC-SHA256 of the UTF-8 `payload` under the secret."""
         return hmac.new(self.secret.reveal().encode(), payload.encode(), hashlib.sha256).hexdigest()
 
+    def hmac_sha256_base64(self, payload: str) -> str:
+        """Base64 of the HMAC-SHA256 of the UTF-8 `payload` under the secret (Bitget, OKX)."""
+        digest = hmac.new(self.secret.reveal().encode(), payload.encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
     def matches(self, payload: str, signature: str) -> bool:
         """Is `signature` (hex, any case) the HMAC of `payload`? Constant-time comparison."""
         return hmac.compare_digest(self.hmac_sha256_hex(payload), signature.lower())
+
+    def matches_base64(self, payload: str, signature: str) -> bool:
+        """Is `signature` the base64 HMAC of `payload`? Constant-time comparison."""
+        return hmac.compare_digest(self.hmac_sha256_base64(payload).encode(),
+                                   signature.encode())
+
+    def passphrase_matches(self, passphrase: str) -> bool:
+        """Is this the account's passphrase? Constant-time; False when there is none."""
+        if self.passphrase is None:
+            return False
+        return hmac.compare_digest(self.passphrase.reveal().encode(), passphrase.encode())
+
+    def require_passphrase(self, exchange: str) -> Secret:
+        """The passphrase an exchange's signing needs; a CredentialsError naming it if absent."""
+        if self.passphrase is None:
+            raise CredentialsError(f"{exchange} needs an API passphrase: set <PREFIX>_API_"
+                                   "PASSPHRASE or api_passphrase in the secrets file")
+        return self.passphrase
 
     def __repr__(self) -> str:
         return f"Credentials(api_key={mask(self.api_key)!r}, secret={MASK!r})"
@@ -115,7 +146,8 @@ class Credentials:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Credentials):
             return NotImplemented
-        return self.api_key == other.api_key and self.secret == other.secret
+        return (self.api_key == other.api_key and self.secret == other.secret
+                and self.passphrase == other.passphrase)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -132,7 +164,7 @@ class Credentials:
         if not key or not secret:
             missing = [v for v, value in ((key_var, key), (secret_var, secret)) if not value]
             raise CredentialsError(f"environment variable {' and '.join(missing)} not set")
-        return cls(key, secret)
+        return cls(key, secret, env.get(f"{prefix}_API_PASSPHRASE") or None)
 
     @classmethod
     def from_file(cls, path: str | Path, name: str) -> Credentials:
@@ -150,7 +182,11 @@ class Credentials:
                 raise CredentialsError(
                     f"secrets file {path}: entry {name!r} needs a non-empty string {field}")
         assert isinstance(key, str) and isinstance(secret, str)
-        return cls(key, secret)
+        passphrase = entry.get("api_passphrase")
+        if passphrase is not None and (not isinstance(passphrase, str) or not passphrase):
+            raise CredentialsError(
+                f"secrets file {path}: entry {name!r} needs a non-empty string api_passphrase")
+        return cls(key, secret, passphrase)
 
 
 def env_prefix(name: str) -> str:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
+from ttxt_kafka.book import Book
 from ttxt_kafka.events import ConnectorState, ConnectorStatus, Event, OrderBook, UpdateType, now_us
 
 from ..config import ConnectorConfig
@@ -39,6 +41,10 @@ class BookKeeper:
     # the book starts at the first buffered delta (Binance), a quiet symbol is not a broken one.
     snapshot_on_subscribe: ClassVar[bool] = False
     snapshot_depth: int = 0  # the `depth` field of periodic snapshots (0 = full depth)
+    # Where the exchange sends a book checksum (`OrderBook.checksum`, set by the normalizer):
+    # the exchange's rule computing it from the connector's own book. Checked after every
+    # snapshot and delta is applied, before the delta is published; a mismatch is a resync.
+    book_checksum: ClassVar[Callable[[Book], int] | None] = None
     # A book crossed after an update (best bid >= best ask) is broken and rebuilt, unless the
     # venue documents crossed books. None of Binance (spot, USD-M) and Bybit (spot, linear)
     # does: their documented books never cross, so a crossed one means a lost or bad update.
@@ -101,6 +107,9 @@ class BookKeeper:
                 self.stats.malformed += 1
                 await self._resync(state, f"bad levels in a delta: {exc}")
                 return
+            if ev.checksum is not None and (problem := self._checksum_problem(state, ev)):
+                await self._resync(state, problem)
+                return
             if state.book.is_crossed() and not self.crossed_books_allowed:
                 await self._resync(state, _crossed(state))
                 return
@@ -124,6 +133,18 @@ class BookKeeper:
         elif action is Action.STALE:
             self.stats.stale_snapshots += 1
             await self._stale(state)
+
+    def _checksum_problem(self, state: SymbolState, ev: OrderBook) -> str | None:
+        """Why the book disagrees with the exchange's checksum of `ev`, or None."""
+        rule = type(self).book_checksum
+        if rule is None:
+            return None
+        ours = rule(state.book)
+        if ours == ev.checksum:
+            self.stats.checksums += 1
+            return None
+        self.stats.checksum_mismatches += 1
+        return f"checksum mismatch: exchange {ev.checksum} != book {ours} at sequence {ev.sequence}"
 
     async def on_snapshot(self, state: SymbolState, snap: OrderBook) -> None:
         """A snapshot from REST (the exchange module fetched it)."""
@@ -180,9 +201,13 @@ class BookKeeper:
             await self._resync(state, _crossed(state))
             return
         last = ready[-1]
+        if last.checksum is not None and (problem := self._checksum_problem(state, last)):
+            await self._resync(state, problem)
+            return
         snap = book.snapshot(receive_ts=last.receive_ts)
         snap.exchange_ts = last.exchange_ts
         snap.depth = last.depth
+        snap.checksum = last.checksum
         if not await self._publish_snapshot(state, snap):
             await self._resync(state, "the snapshot could not be published")
             return

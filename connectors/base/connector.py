@@ -67,6 +67,8 @@ class Connector(BookKeeper, ABC):
     # Protocol-level keepalive pings from our side (None: the exchange wants app-level ones).
     ws_ping_interval: ClassVar[float | None] = 20.0
     heartbeat_interval: float | None = None  # seconds between `heartbeat()` calls (None: none)
+    # The exchange's own limit of streams per connection, below the configured one (None: none).
+    max_streams_per_connection: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -274,7 +276,10 @@ class Connector(BookKeeper, ABC):
     def _plan_connections(self) -> None:
         """Spread the symbols over connections of at most `max_streams_per_connection`."""
         per_symbol = max(1, len(self.stream_names(self.native_symbols[0])))
-        per_conn = max(1, self.config.max_streams_per_connection // per_symbol)
+        limit = self.config.max_streams_per_connection
+        if self.max_streams_per_connection is not None:
+            limit = min(limit, self.max_streams_per_connection)
+        per_conn = max(1, limit // per_symbol)
         natives = self.native_symbols
         for i, start in enumerate(range(0, len(natives), per_conn)):
             conn = Connection(i, f"public#{i}", natives[start:start + per_conn])

@@ -23,6 +23,8 @@ class ConnectorStats:
     publish_errors: int = 0  # events the queue refused (could not be encoded)
     dropped_deltas: int = 0  # deltas older than the book, ignored per the rules
     gaps: int = 0  # sequence gaps detected
+    checksums: int = 0  # exchange checksums compared with the connector's book (and equal)
+    checksum_mismatches: int = 0  # exchange checksums that did not match the book
     resyncs: int = 0  # book rebuilds started (gap, stale snapshot, bad data, reconnect)
     stale_snapshots: int = 0  # snapshots older than the stream, fetched again
     syncs: int = 0  # books (re)built

@@ -1,0 +1,1 @@
+"""Bitget (API v2): spot and USDT-M perpetuals."""
