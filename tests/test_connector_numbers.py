@@ -15,7 +15,7 @@ from connector_harness import (
     config_for,
     statuses,
 )
-from test_connector_faults import NATIVES, assert_books_match_the_market, config, market
+from test_connector_faults import assert_books_match_the_market, config, market, natives
 
 from ttxt_kafka.book import Book
 from ttxt_kafka.connectors.base.connector import Connector
@@ -83,7 +83,7 @@ async def test_impossible_numbers_are_refused_and_the_book_rebuilt(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="ttxt_kafka.connectors")
-    async with Simulator(venue, market(max_steps=300)) as sim:
+    async with Simulator(venue, market(venue, max_steps=300)) as sim:
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
             for n, variant in enumerate(("huge", "negative", "crossed"), 1):
@@ -118,4 +118,4 @@ async def test_impossible_numbers_are_refused_and_the_book_rebuilt(
     assert_books_match_the_market(run, sim, events)
 
 
-__all__ = ["NATIVES", "config_for"]
+__all__ = ["config_for", "natives"]
