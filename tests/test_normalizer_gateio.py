@@ -149,3 +149,21 @@ def test_bad_frames_are_refused_clearly(raw: str, error: type[Exception], text: 
 
 def test_fixtures_exist() -> None:
     assert fixture(GATE_WS).exists() and fixture(PAIRS).exists()
+
+
+def test_the_captured_amounts_fit_gates_asset_precision() -> None:
+    """Gate prints amounts with 10 decimals: the impossible-numbers check (floor =
+    VenueSpec.asset_decimals) accepts every captured book update, and refuses one decimal more."""
+    from ttxt_kafka import venues
+    from ttxt_kafka.connectors.base.numbers import NumberChecker
+
+    [(_, _, body)] = v1_http(PAIRS)[:1]
+    check = NumberChecker(norm().instruments(body, RECV),
+                          venues.venue("gateio_spot").asset_decimals)
+    books = [ev for _, raw in v1_frames(GATE_WS) for ev in norm()(raw, RECV)
+             if isinstance(ev, OrderBook)]
+    assert len(books) == 172 and [check(ev) for ev in books] == [None] * 172
+    assert any(len(q.partition(".")[2]) > 8 for ev in books for _, q in ev.bids + ev.asks)
+    bad = books[0]
+    bad.bids = [[bad.bids[0][0], "1.00000000001"]]  # 11 decimals
+    assert "more than 10 decimals" in (check(bad) or "")

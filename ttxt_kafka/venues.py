@@ -103,6 +103,9 @@ class VenueSpec:
     heartbeat: Heartbeat
     public_ws_path: str  # the public WS endpoint's path on the exchange's host
     parts: Mapping[str, str] = field(default_factory=dict)  # Part -> "module:attribute"
+    # The finest decimals the exchange prints for amounts (its asset precision): numbers with
+    # more are impossible (connectors/base/numbers.py), whatever the order filters say.
+    asset_decimals: int = 8
 
     def __post_init__(self) -> None:
         if self.default_depth not in self.book_depths:

@@ -237,7 +237,7 @@ class Connector(BookKeeper, ABC):
         for info in infos:
             self.symbols.add(info)
         self.normalizer = self.make_normalizer(self.symbols)
-        self.numbers = NumberChecker(self.symbols.instruments)
+        self.numbers = NumberChecker(self.symbols.instruments, self.spec.asset_decimals)
         resolved: list[tuple[str, str]] = []
         for sym in wanted:
             try:

@@ -6,8 +6,9 @@ exponent, no `inf`/`nan`, no spaces), a price must be positive, a quantity must 
 
 * fractional digits (trailing zeros aside: Binance pads `65000.01000000`) at most those of the
   instrument's tick size (prices) or lot size (quantities), or `MIN_DECIMALS` (8), whichever is
-  more. The floor is the exchanges' asset precision (8 decimals on Binance; `InstrumentInfo`
-  does not carry it): real books carry numbers finer than the current order filters (the
+  more. The floor is the venue's asset precision (`VenueSpec.asset_decimals`: 8 on Binance,
+  10 on Gate.io, which prints amounts such as `16.4700000000`; `InstrumentInfo` does not carry
+  it): real books carry numbers finer than the current order filters (the
   captured NKNUSDT book has qty `11979.3` with a lot step of 1 and price `0.25974` with a tick
   of 0.0001; CTKUSDT likewise), so the filters alone would refuse genuine updates;
 * at most `MAX_INT_DIGITS` integer digits (no traded price or size has 19: a 400-digit price is
@@ -65,13 +66,14 @@ def _short(value: str) -> str:
 class NumberChecker:
     """The check, with the precision of each instrument (by native symbol)."""
 
-    def __init__(self, instruments: Iterable[InstrumentInfo] | Mapping[str, InstrumentInfo] = ()
-                 ) -> None:
+    def __init__(self, instruments: Iterable[InstrumentInfo] | Mapping[str, InstrumentInfo] = (),
+                 min_decimals: int = MIN_DECIMALS) -> None:
+        """`min_decimals`: the venue's asset precision (`VenueSpec.asset_decimals`)."""
         infos = instruments.values() if isinstance(instruments, Mapping) else instruments
         # native symbol -> (price decimals, qty decimals)
         self._precision: dict[str, tuple[int, int]] = {
-            i.native_symbol: (max(_decimals(i.tick_size), MIN_DECIMALS),
-                              max(_decimals(i.lot_size), MIN_DECIMALS))
+            i.native_symbol: (max(_decimals(i.tick_size), min_decimals),
+                              max(_decimals(i.lot_size), min_decimals))
             for i in infos}
 
     def precision(self, native: str) -> tuple[int, int]:

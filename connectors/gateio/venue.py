@@ -25,6 +25,7 @@ VENUES = (
         kline_intervals=("1m", "5m", "15m", "30m", "1h", "4h", "1d"),
         heartbeat=Heartbeat(client_ping=20.0),  # app-level spot.ping (heartbeat_interval)
         public_ws_path="/ws/v4/",
+        asset_decimals=10,  # amounts print with 10 decimals ("16.4700000000")
         parts={"connector": f"{PKG}.connector:GateSpotConnector",
                "normalizer": f"{PKG}.normalizer_spot:GateSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:GateProtocol",
