@@ -4,7 +4,8 @@
 FROM python:3.11-slim
 
 WORKDIR /opt/ttxt
-# What the wheel is built from (pyproject.toml's packages and force-included folders).
+# What the wheel is built from: pyproject.toml's package, the folders ttxt_kafka/<name> links to
+# (connectors, recorder, ...: they install as ttxt_kafka.<name>) and the force-included folders.
 COPY pyproject.toml README.md ./
 COPY ttxt_kafka ttxt_kafka
 COPY connectors connectors

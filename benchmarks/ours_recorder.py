@@ -20,13 +20,13 @@ from aiokafka.structs import ConsumerRecord
 
 from benchmarks.data import BookData
 from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.archive.ocf import FileRecord
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults
 from ttxt_kafka.codec import encode
 from ttxt_kafka.events import OrderBook, UpdateType
 from ttxt_kafka.recorder.buffers import FlushPolicy
 from ttxt_kafka.recorder.compactor import Compactor
-from ttxt_kafka.recorder.ocf import FileRecord
 from ttxt_kafka.recorder.rotation import RotatePolicy
 from ttxt_kafka.recorder.service import Recorder, RecorderConfig
 from ttxt_kafka.recorder.writer import ArchiveWriter

@@ -1,4 +1,5 @@
 """Exchange connectors: one package per exchange, plus the shared base and web layer.
+Each exchange declares its venues in `<exchange>/venue.py` (see `ttxt_kafka.venues`).
 
     from ttxt_kafka.connectors import connector_for, load_config
     config = load_config("examples/binance.yaml")
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ttxt_kafka import venues
+from ttxt_kafka.venues import Part
+
 from .config import Config, ConfigError, ConnectorConfig, load_config, parse_config
 
 if TYPE_CHECKING:
@@ -19,24 +23,9 @@ if TYPE_CHECKING:
 
 
 def connector_class(venue: str) -> type[Connector]:
-    """The connector class serving a venue (imported on demand)."""
-    if venue == "binance":
-        from .binance.connector import BinanceSpotConnector
-
-        return BinanceSpotConnector
-    if venue == "binance_usdm":
-        from .binance.connector import BinanceUsdmConnector
-
-        return BinanceUsdmConnector
-    if venue == "bybit_spot":
-        from .bybit.connector import BybitSpotConnector
-
-        return BybitSpotConnector
-    if venue == "bybit_linear":
-        from .bybit.connector import BybitLinearConnector
-
-        return BybitLinearConnector
-    raise ValueError(f"no connector for venue {venue!r}")
+    """The connector class serving a venue (imported on demand, found through the registry)."""
+    cls: type[Connector] = venues.venue(venue).part(Part.CONNECTOR)
+    return cls
 
 
 def connector_for(config: ConnectorConfig, queue: IQueue) -> Connector:

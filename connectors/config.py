@@ -4,7 +4,7 @@
       bootstrap_servers: 127.0.0.1:9092  # default: KAFKA_BOOTSTRAP_SERVERS, else the local one
     topic_prefix: ttxt
     connectors:
-      - venue: binance                   # binance | binance_usdm | bybit_spot | bybit_linear
+      - venue: binance                   # any registered venue (the README lists them)
         symbols: [BTC/USDT, ETHUSDT]     # normalized or native
         streams:
           book: {depth: 1000}            # or `book: true` for the venue's default depth
@@ -36,20 +36,22 @@ from pydantic import (
     model_validator,
 )
 
+from ttxt_kafka import venues
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
+from ttxt_kafka.venues import Part
 
 KLINE_INTERVALS = ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
 Interval = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d"]
 
-# Book depths each venue's stream or snapshot endpoint accepts, and the default.
-BOOK_DEPTHS: dict[str, tuple[tuple[int, ...], int]] = {
-    "binance": ((5, 10, 20, 50, 100, 500, 1000, 5000), 1000),  # REST snapshot limit
-    "binance_usdm": ((5, 10, 20, 50, 100, 500, 1000), 1000),
-    "bybit_spot": ((50, 200, 1000), 200),  # orderbook.{depth} topics (1 is the BBO)
-    "bybit_linear": ((50, 200, 500, 1000), 200),
-}
-VENUES = tuple(BOOK_DEPTHS)
-Venue = Literal["binance", "binance_usdm", "bybit_spot", "bybit_linear"]
+
+def _known_venue(value: Any) -> Any:
+    """Venue choices come from the registry: an unknown one names every known venue."""
+    if isinstance(value, str):
+        venues.venue(value)  # raises VenueError (a ValueError: pydantic reports it by key)
+    return value
+
+
+Venue = Annotated[str, BeforeValidator(_known_venue)]
 
 
 class ConfigError(ValueError):
@@ -209,7 +211,8 @@ class ConnectorConfig(_Strict):
     resync_timeout: float = Field(
         15.0, gt=0, description="a book still not rebuilt after this long -> reconnect")
     reconnect: Reconnect = Reconnect()
-    heartbeat_interval: float = Field(default=20.0, gt=0, description="Bybit app ping period")
+    heartbeat_interval: float = Field(default=20.0, gt=0,
+                                      description="app-level ping period (Bybit, Gate.io)")
     max_streams_per_connection: int = Field(default=200, ge=1)
     rest_timeout: float = Field(default=10.0, gt=0)
     clock_drift_warning_ms: float = Field(default=1000.0, gt=0)
@@ -230,12 +233,30 @@ class ConnectorConfig(_Strict):
     def _depth_for_venue(self) -> ConnectorConfig:
         book = self.streams.book
         if book is not None and book.depth is not None:
-            allowed, _ = BOOK_DEPTHS[self.venue]
+            allowed = venues.venue(self.venue).book_depths
             if book.depth not in allowed:
                 raise ValueError(
                     f"streams.book.depth {book.depth} is not offered by {self.venue}; "
                     f"use one of {', '.join(map(str, allowed))}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _intervals_for_venue(self) -> ConnectorConfig:
+        klines = self.streams.klines
+        offered = venues.venue(self.venue).kline_intervals
+        if klines is not None and (missing := [i for i in klines.intervals if i not in offered]):
+            raise ValueError(f"streams.klines.intervals {missing} not streamed by {self.venue}; "
+                             f"use {', '.join(offered)}")
+        return self
+
+    @model_validator(mode="after")
+    def _live_needs_trading_parts(self) -> ConnectorConfig:
+        spec = venues.venue(self.venue)
+        if self.trading is not None and self.trading.mode == "live" and not spec.has(
+                Part.GATEWAY):
+            raise ValueError(f"{self.venue} has no live trading yet (market data only): use "
+                             "trading.mode paper or off")
         return self
 
     @model_validator(mode="after")
@@ -248,7 +269,7 @@ class ConnectorConfig(_Strict):
     @property
     def book_depth(self) -> int:
         book = self.streams.book
-        default = BOOK_DEPTHS[self.venue][1]
+        default = venues.venue(self.venue).default_depth
         return book.depth if book is not None and book.depth is not None else default
 
 
@@ -267,7 +288,7 @@ class Config(_Strict):
     @classmethod
     def _prefix(cls, value: str) -> str:
         try:
-            topic("binance", "book", value)  # raises on a prefix Kafka or our parser can't take
+            topic("venue", "book", value)  # raises on a prefix Kafka or our parser can't take
         except TopicNameError as exc:
             raise ValueError(str(exc)) from None
         return value

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
 
-from .ocf import FileRecord
+from ttxt_kafka.archive.ocf import FileRecord
 
 BufferKey = tuple[str, str, int]  # stream, topic, partition
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from ttxt_kafka.archive.router import Router
+
 from .buffers import Buffers, FlushPolicy
-from .router import Router
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)

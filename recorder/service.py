@@ -33,6 +33,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
@@ -40,7 +41,6 @@ from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
 from .buffers import FlushPolicy
 from .compactor import Compactor, RecorderStats
 from .rotation import DEFAULT_ROTATE, RotatePolicy
-from .router import Router
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,12 @@ import secrets
 from pathlib import Path
 from typing import TextIO
 
-from .archive import FileInfo
-from .blocks import fsync_dir
-from .index import BlockEntry
-from .naming import file_name, index_path
-from .ocf import META_CREATED, META_STREAM, SYNC_SIZE, encode_header
+from ttxt_kafka.archive.blocks import fsync_dir
+from ttxt_kafka.archive.files import FileInfo
+from ttxt_kafka.archive.index import BlockEntry
+from ttxt_kafka.archive.naming import file_name, index_path
+from ttxt_kafka.archive.ocf import META_CREATED, META_STREAM, SYNC_SIZE, encode_header
+
 from .rotation import RotatePolicy
 
 

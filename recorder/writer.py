@@ -16,9 +16,10 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .archive import FileInfo, high_water_marks, list_files, scan_file
-from .index import BlockEntry
-from .ocf import META_CREATED, SYNC_SIZE, FileRecord, check_codec, encode_block
+from ttxt_kafka.archive.files import FileInfo, high_water_marks, list_files, scan_file
+from ttxt_kafka.archive.index import BlockEntry
+from ttxt_kafka.archive.ocf import META_CREATED, SYNC_SIZE, FileRecord, check_codec, encode_block
+
 from .rotation import RotatePolicy
 from .streamfile import StreamFile
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ttxt_kafka.archive.ocf import FileRecord
 from ttxt_kafka.bus.interfaces import IQueue
 from ttxt_kafka.events import Event
-from ttxt_kafka.recorder.ocf import FileRecord
 
 from .files import FileSource
 from .pace import MIN_SLEEP, Pacer

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from itertools import chain as chain_records
 from pathlib import Path
 
-from ttxt_kafka.recorder.archive import FileInfo, list_files, scan_file
-from ttxt_kafka.recorder.index import BlockEntry
-from ttxt_kafka.recorder.ocf import FileHeader, FileRecord, FormatError, decode_records, parse_block
+from ttxt_kafka.archive.files import FileInfo, list_files, scan_file
+from ttxt_kafka.archive.index import BlockEntry
+from ttxt_kafka.archive.ocf import FileHeader, FileRecord, FormatError, decode_records, parse_block
 
 from .merge import merge_runs
 from .selection import Selection

@@ -19,10 +19,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ttxt_kafka.archive.ocf import FileRecord
+from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
-from ttxt_kafka.recorder.ocf import FileRecord
-from ttxt_kafka.recorder.router import Router
 
 from .selection import Selection
 

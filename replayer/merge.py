@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 
-from ttxt_kafka.recorder.ocf import FileRecord
+from ttxt_kafka.archive.ocf import FileRecord
 
 
 def merge_by_time(inputs: Iterable[Iterator[FileRecord]]) -> Iterator[FileRecord]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ttxt_kafka.recorder.naming import stream_name
+from ttxt_kafka.archive.naming import stream_name
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")

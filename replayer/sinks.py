@@ -21,12 +21,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.archive.ocf import FileRecord
 from ttxt_kafka.bus.interfaces import IQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.events import Event
-from ttxt_kafka.recorder.ocf import FileRecord
 from ttxt_kafka.render import event_to_dict
 from ttxt_kafka.topics import DEFAULT_PREFIX, replay_topic
 

@@ -54,7 +54,6 @@ from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.replay import CaptureSource
 from ttxt_kafka.simulator.server import Simulator
 from ttxt_kafka.simulator.synthetic import SyntheticSource
-from ttxt_kafka.simulator.venues import Venue
 
 __all__ = [
     "Capture",
@@ -68,6 +67,5 @@ __all__ = [
     "Simulator",
     "Source",
     "SyntheticSource",
-    "Venue",
     "read_capture",
 ]

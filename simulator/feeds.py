@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.session import Session
-    from ttxt_kafka.simulator.venues import VenueSpec
+    from ttxt_kafka.venues import VenueSpec
 
 
 class UnknownStream(ValueError):

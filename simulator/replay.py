@@ -22,7 +22,7 @@ from ttxt_kafka.simulator.captures import Capture, Frame, HttpRecord, read_captu
 from ttxt_kafka.simulator.feeds import Feed, Source
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import HIGH_WATER, Session
-from ttxt_kafka.simulator.venues import VenueSpec
+from ttxt_kafka.venues import Part, VenueSpec
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,8 @@ def _with_siblings(paths: list[Path]) -> list[Path]:
 
 
 def _dialect(spec: VenueSpec) -> CaptureDialect:
-    if spec.exchange == "binance":
-        from ttxt_kafka.simulator.binance.capture import BinanceCaptureDialect
-
-        return BinanceCaptureDialect(spec)
-    from ttxt_kafka.simulator.bybit.capture import BybitCaptureDialect
-
-    return BybitCaptureDialect(spec)
+    dialect: CaptureDialect = spec.part(Part.SIM_CAPTURE)(spec)
+    return dialect
 
 
 class CaptureFeed(Feed):
@@ -140,7 +135,7 @@ class CaptureFeed(Feed):
         self.publications = [p for f in frames if (p := dialect.classify(f)) is not None]
         if not self.publications:
             files = ", ".join(str(c.path) for c in captures)
-            raise ValueError(f"no {spec.venue} market data in {files}")
+            raise ValueError(f"no {spec.name} market data in {files}")
         self.keys = {p.key for p in self.publications}
         self._replays: dict[Session, asyncio.Task[None]] = {}
         self._due: dict[Session, float] = {}

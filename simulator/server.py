@@ -10,12 +10,13 @@ from typing import Any, Literal, Protocol
 
 from aiohttp import WSMsgType, web
 
+from ttxt_kafka import venues
 from ttxt_kafka.simulator import control
 from ttxt_kafka.simulator.faults import Fault, FaultController, FaultKind
 from ttxt_kafka.simulator.feeds import Feed, Source
 from ttxt_kafka.simulator.session import Renderer, Session
 from ttxt_kafka.simulator.trading import PrivateSide, SimExchange, TradingSettings
-from ttxt_kafka.simulator.venues import Venue, VenueSpec, spec
+from ttxt_kafka.venues import Part, VenueSpec
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class Simulator:
 
     def __init__(
         self,
-        venue: Venue | str,
+        venue: str,
         source: Source,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -52,13 +53,14 @@ class Simulator:
         pong_timeout: float | None | Literal["venue"] = VENUE_DEFAULT,
         trading: TradingSettings | None = None,
     ) -> None:
-        self.spec: VenueSpec = spec(venue)
-        self.venue = self.spec.venue
+        self.spec: VenueSpec = venues.venue(venue)
+        self.venue = self.spec.name
         self.feed: Feed = source.bind(self.spec)
         self.host = host
         self.port = port
-        self.ping_interval = self.spec.ping_interval if ping_interval == "venue" else ping_interval
-        self.pong_timeout = self.spec.pong_timeout if pong_timeout == "venue" else pong_timeout
+        beat = self.spec.heartbeat
+        self.ping_interval = beat.server_ping if ping_interval == "venue" else ping_interval
+        self.pong_timeout = beat.pong_timeout if pong_timeout == "venue" else pong_timeout
         self.faults = FaultController()
         self.sessions: dict[int, Session] = {}
         self.connections_total = 0
@@ -116,10 +118,8 @@ class Simulator:
 
     @property
     def ws_endpoint(self) -> str:
-        """The venue's usual WS URL here: Binance `/stream`, Bybit `/v5/public/<category>`."""
-        if self.spec.exchange == "bybit":
-            return f"{self.ws_url}/v5/public/{self.spec.category}"
-        return f"{self.ws_url}/stream"
+        """The venue's public WS URL here (its `VenueSpec.public_ws_path` on this host)."""
+        return f"{self.ws_url}{self.spec.public_ws_path}"
 
     # -- faults and state ----------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class Simulator:
     def state(self) -> dict[str, Any]:
         sessions = [s.state() for s in self.sessions.values()]
         return {
-            "venue": self.venue.value,
+            "venue": self.venue,
             "source": self.feed.state(),
             "ws_url": self.ws_url,
             "rest_url": self.rest_url,
@@ -238,11 +238,5 @@ class _RouteProvider(Protocol):
 
 
 def _protocol_for(sim: Simulator) -> _RouteProvider:
-    # imported here: the protocol modules import this one for typing
-    if sim.spec.exchange == "binance":
-        from ttxt_kafka.simulator.binance.protocol import BinanceProtocol
-
-        return BinanceProtocol(sim)
-    from ttxt_kafka.simulator.bybit.protocol import BybitProtocol
-
-    return BybitProtocol(sim)
+    protocol: _RouteProvider = sim.spec.part(Part.SIM_PROTOCOL)(sim)
+    return protocol

@@ -25,7 +25,7 @@ from ttxt_kafka.simulator.market.flow import FlowStep, OrderFlow
 from ttxt_kafka.simulator.market.instruments import Instrument, default_instrument
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import HIGH_WATER, Session
-from ttxt_kafka.simulator.venues import VenueSpec
+from ttxt_kafka.venues import Part, VenueSpec
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +117,8 @@ class SyntheticSource(Source):
 
 
 def _formatter(spec: VenueSpec, markets: dict[str, SymbolMarket], seed: int) -> MarketFormatter:
-    if spec.exchange == "binance":
-        from ttxt_kafka.simulator.binance.synthetic import BinanceFormatter
-
-        return BinanceFormatter(spec, markets, seed)
-    from ttxt_kafka.simulator.bybit.synthetic import BybitFormatter
-
-    return BybitFormatter(spec, markets, seed)
+    formatter: MarketFormatter = spec.part(Part.SIM_SYNTHETIC)(spec, markets, seed)
+    return formatter
 
 
 def now_ms() -> int:

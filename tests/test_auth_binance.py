@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 from fixtures_path import fixture
 
-from ttxt_kafka.connectors.base.credentials import AuthError, Credentials
 from ttxt_kafka.connectors.binance import auth
+from ttxt_kafka.credentials import AuthError, Credentials
 
 NOW = 1499827319559
 Vectors = tuple[Credentials, dict[str, tuple[str, str]]]

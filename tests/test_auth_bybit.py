@@ -11,8 +11,8 @@ import re
 import pytest
 from fixtures_path import fixture, load_json
 
-from ttxt_kafka.connectors.base.credentials import AuthError, Credentials
 from ttxt_kafka.connectors.bybit import auth
+from ttxt_kafka.credentials import AuthError, Credentials
 
 SECRET = "known-test-secret-not-a-real-one"
 

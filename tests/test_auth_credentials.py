@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ttxt_kafka.connectors.base.credentials import (
+from ttxt_kafka.credentials import (
     Credentials,
     CredentialsError,
     Secret,

@@ -29,7 +29,7 @@ from ttxt_kafka.events import (
     UpdateType,
     Wallet,
 )
-from ttxt_kafka.simulator.matching import FeeSchedule, MarketKind
+from ttxt_kafka.matching import FeeSchedule, MarketKind
 from ttxt_kafka.strategies import Strategy
 from ttxt_kafka.strategies.backtest import (
     Backtest,

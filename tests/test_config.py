@@ -41,7 +41,7 @@ def test_defaults_and_switches() -> None:
 
 @pytest.mark.parametrize("data, expected", [
     (minimal(venu="binance"), "connectors[0].venu: unknown key"),
-    (minimal(venue="kraken"), "connectors[0].venue: Input should be 'binance'"),
+    (minimal(venue="kraken"), "venue: Value error, unknown venue 'kraken'; known venues: binance,"),
     (minimal(symbols=[]), "connectors[0].symbols: List should have at least 1 item"),
     (minimal(symbols=["BTC/USDT", "BTC/USDT"]), "listed twice"),
     (minimal(streams={"book": {"depth": 7}}),

@@ -21,6 +21,7 @@ from connector_support import (
     BINANCE_SPOT_WS,
     BINANCE_USDM_WS,
     BYBIT_CAPTURE,
+    GATE_WS,
     RefBook,
     binance_reference,
     bybit_frames,
@@ -51,6 +52,10 @@ class Case:
     symbols: tuple[str, ...]
 
     def reference(self) -> dict[str, RefBook]:
+        if self.venue == "gateio_spot":
+            from connector_support import gate_reference
+
+            return gate_reference()
         if self.venue.startswith("binance"):
             from connector_support import BINANCE_SPOT_REST, BINANCE_USDM_REST
 
@@ -64,6 +69,18 @@ class Case:
     def message_counts(self) -> Counter[str]:
         """Trades / Kline / BBO messages in the capture, counted without our normalizers."""
         counts: Counter[str] = Counter()
+        if self.venue == "gateio_spot":
+            pairs = {s.replace("/", "_") for s in self.symbols}
+            for _, raw in v1_frames(self.capture):
+                msg = json.loads(raw)
+                r = msg.get("result") or {}
+                if msg.get("event") != "update":
+                    continue
+                if msg["channel"] == "spot.trades" and r["currency_pair"] in pairs:
+                    counts["Trades"] += 1
+                elif msg["channel"] == "spot.candlesticks" and r["n"].partition("_")[2] in pairs:
+                    counts["Kline"] += 1
+            return counts
         if self.venue.startswith("binance"):
             for _, raw in v1_frames(self.capture):
                 stream = json.loads(raw)["stream"]
@@ -87,6 +104,8 @@ CASES = [
     Case("binance_usdm", BINANCE_USDM_WS, ("SUSHI/USDT", "AKRO/USDT", "KEEP/USDT", "CTK/USDT")),
     Case("bybit_spot", BYBIT_CAPTURE, ("BTC/USDT", "ETH/USDT")),
     Case("bybit_linear", BYBIT_CAPTURE, ("BTC/USDT", "ETH/USDT", "SOL/USDT", "DOGE/USDT")),
+    Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
+                                  "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     BalanceChanged,
     EngineEvent,
     ExecType,
@@ -235,14 +235,14 @@ def test_post_only() -> None:
 
 @pytest.mark.parametrize(("request_", "reason", "message"), [
     (limit(BUY, "0.0015", "60000.0"), Reason.INVALID_QUANTITY,
-     "quantity 0.0015 is not a multiple of lot 0.001"),
+     "quantity 0.0015 is not a multiple of lot size 0.001"),
     (limit(BUY, "1", "60000.05"), Reason.INVALID_PRICE,
      "price 60000.05 is not a multiple of tick 0.1"),
     (limit(BUY, "0", "60000.0"), Reason.INVALID_QUANTITY, "quantity 0 must be positive"),
     (limit(BUY, "-1", "60000.0"), Reason.INVALID_QUANTITY, "quantity -1 must be positive"),
     (limit(BUY, "101", "1.0"), Reason.INVALID_QUANTITY, "quantity 101 is above the maximum 100"),
     (limit(BUY, "0.001", "1000.0"), Reason.MIN_NOTIONAL,
-     "notional 1.0000 is below the minimum 5"),
+     "notional 1.0000 (quantity 0.001 x price 1000.0) is below the minimum 5"),
     (limit(BUY, "1", "-5.0"), Reason.INVALID_PRICE, "price -5.0 must be positive"),
     (OrderRequest(symbol=SYM, side=BUY, order_type=OrderType.LIMIT, qty=D("1")),
      Reason.INVALID_PRICE, "a LIMIT order needs a price"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ttxt_kafka.events import OrderBook, OrderStatus, OrderType, Side, UpdateType
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     ExternalBook,
     ExternalLiquidity,

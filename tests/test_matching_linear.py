@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ttxt_kafka.events import OrderStatus, OrderType, Side
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     BalanceChanged,
     EngineEvent,
     FeeSchedule,

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 
 from ttxt_kafka.events import OrderType, Side, TimeInForce
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     ExternalBook,
     FeeSchedule,

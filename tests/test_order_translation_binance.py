@@ -8,21 +8,21 @@ from typing import Any
 
 import pytest
 
-from ttxt_kafka.connectors.base.credentials import Credentials
 from ttxt_kafka.connectors.binance import auth
 from ttxt_kafka.connectors.binance import orders as bo
 from ttxt_kafka.connectors.binance.order_errors import SPOT_REJECTS, USDM_REJECTS, classify
-from ttxt_kafka.connectors.orders.errors import ErrorKind, ExchangeFailure
-from ttxt_kafka.connectors.orders.state import KnownOrder
-from ttxt_kafka.connectors.orders.validation import (
+from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.events import AckStatus, CreateOrder, OrderType, Side, TimeInForce
+from ttxt_kafka.matching import Reason
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import (
     InvalidCommand,
     ValidAmend,
     ValidCancel,
     ValidCancelAll,
     ValidCreate,
 )
-from ttxt_kafka.events import AckStatus, CreateOrder, OrderType, Side, TimeInForce
-from ttxt_kafka.simulator.matching import Reason
 
 D = Decimal
 BASE = {"venue": "binance", "symbol": "BTC/USDT", "native_symbol": "BTCUSDT", "command_id": "c"}

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fixtures_path import load_json
 
-from ttxt_kafka.connectors.base.credentials import Credentials
 from ttxt_kafka.connectors.bybit import auth
 from ttxt_kafka.connectors.bybit import orders as yo
 from ttxt_kafka.connectors.bybit.order_errors import (
@@ -19,16 +18,17 @@ from ttxt_kafka.connectors.bybit.order_errors import (
     SPOT_REJECTS,
     classify,
 )
-from ttxt_kafka.connectors.orders.errors import ErrorKind, ExchangeFailure
-from ttxt_kafka.connectors.orders.validation import (
+from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.events import AckStatus, CreateOrder, OrderType, Side, TimeInForce
+from ttxt_kafka.matching import Reason
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.validation import (
     InvalidCommand,
     ValidAmend,
     ValidCancel,
     ValidCancelAll,
     ValidCreate,
 )
-from ttxt_kafka.events import AckStatus, CreateOrder, OrderType, Side, TimeInForce
-from ttxt_kafka.simulator.matching import Reason
 
 BASE = {"venue": "bybit_linear", "symbol": "ETH/USDT", "native_symbol": "ETHUSDT",
         "command_id": "test-005"}

@@ -11,16 +11,6 @@ import pytest
 
 from ttxt_kafka.connectors.binance import orders as binance_orders
 from ttxt_kafka.connectors.bybit import orders as bybit_orders
-from ttxt_kafka.connectors.orders.acks import accepted_ack, not_sent_ack, rejected_ack
-from ttxt_kafka.connectors.orders.client_ids import client_order_id_for, client_order_id_problem
-from ttxt_kafka.connectors.orders.state import KnownOrder
-from ttxt_kafka.connectors.orders.validation import (
-    InvalidCommand,
-    validate_amend,
-    validate_cancel,
-    validate_cancel_all,
-    validate_create,
-)
 from ttxt_kafka.events import (
     AckStatus,
     AmendOrder,
@@ -33,6 +23,16 @@ from ttxt_kafka.events import (
     OrderType,
     Side,
     TimeInForce,
+)
+from ttxt_kafka.orders.acks import accepted_ack, not_sent_ack, rejected_ack
+from ttxt_kafka.orders.client_ids import client_order_id_for, client_order_id_problem
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import (
+    InvalidCommand,
+    validate_amend,
+    validate_cancel,
+    validate_cancel_all,
+    validate_create,
 )
 
 D = Decimal

@@ -22,11 +22,11 @@ from recorder_helpers import (
     ttxt,
 )
 
+from ttxt_kafka.archive.files import list_files
+from ttxt_kafka.archive.index import load_index
+from ttxt_kafka.archive.naming import index_path
+from ttxt_kafka.archive.ocf import encode_block
 from ttxt_kafka.codec import decode
-from ttxt_kafka.recorder.archive import list_files
-from ttxt_kafka.recorder.index import load_index
-from ttxt_kafka.recorder.naming import index_path
-from ttxt_kafka.recorder.ocf import encode_block
 from ttxt_kafka.replayer import Decoder, FileSource, replay_events
 from ttxt_kafka.replayer.selection import venue_channel
 from ttxt_kafka.topics import replay_topic

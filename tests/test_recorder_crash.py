@@ -24,8 +24,8 @@ from recorder_helpers import (
     read_with_fastavro,
 )
 
+from ttxt_kafka.archive.files import list_files
 from ttxt_kafka.bus.kafka_queue import producer_defaults
-from ttxt_kafka.recorder.archive import list_files
 from ttxt_kafka.replayer import FileSource
 
 pytestmark = pytest.mark.kafka

@@ -10,11 +10,10 @@ import pytest
 from fastavro import reader as avro_reader
 from samples import all_samples
 
-from ttxt_kafka.codec import encode
-from ttxt_kafka.recorder.archive import high_water_marks, list_files, scan_file
-from ttxt_kafka.recorder.index import load_index
-from ttxt_kafka.recorder.naming import file_name, index_path, parse_file_name, stream_name
-from ttxt_kafka.recorder.ocf import (
+from ttxt_kafka.archive.files import high_water_marks, list_files, scan_file
+from ttxt_kafka.archive.index import load_index
+from ttxt_kafka.archive.naming import file_name, index_path, parse_file_name, stream_name
+from ttxt_kafka.archive.ocf import (
     CODECS,
     FileRecord,
     FormatError,
@@ -25,7 +24,8 @@ from ttxt_kafka.recorder.ocf import (
     encode_long,
     parse_block,
 )
-from ttxt_kafka.recorder.peek import peek
+from ttxt_kafka.archive.peek import peek
+from ttxt_kafka.codec import encode
 from ttxt_kafka.recorder.rotation import RotatePolicy
 from ttxt_kafka.recorder.writer import ArchiveWriter, DirectoryLockedError
 from ttxt_kafka.replayer import CorruptBlockError, FileSource, Selection, parse_time

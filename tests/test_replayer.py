@@ -16,11 +16,11 @@ from recorder_helpers import (
     ttxt,
 )
 
+from ttxt_kafka.archive.files import list_files
+from ttxt_kafka.archive.index import load_index, write_index
+from ttxt_kafka.archive.naming import index_path
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.codec import decode
-from ttxt_kafka.recorder.archive import list_files
-from ttxt_kafka.recorder.index import load_index, write_index
-from ttxt_kafka.recorder.naming import index_path
 from ttxt_kafka.replayer import (
     FileSource,
     KafkaSource,

@@ -17,10 +17,10 @@ from sim_helpers import recv_json
 from trading_support import API_KEY, API_SECRET, CREDENTIALS, simulator
 from yarl import URL
 
-from ttxt_kafka.connectors.base.credentials import Credentials
 from ttxt_kafka.connectors.binance import auth as binance_auth
 from ttxt_kafka.connectors.binance.orders import user_data_subscribe
 from ttxt_kafka.connectors.bybit import auth as bybit_auth
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Side
 from ttxt_kafka.simulator import CaptureSource, Simulator
 from ttxt_kafka.simulator.trading import TradingSettings

@@ -21,9 +21,9 @@ from trading_support import Collector, connector_config, create, env_for, new_pr
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.connectors.config import parse_config
-from ttxt_kafka.connectors.orders.client_ids import client_order_id_for
 from ttxt_kafka.connectors.runner import topics_of
 from ttxt_kafka.events import AckStatus, OrderAck
+from ttxt_kafka.orders.client_ids import client_order_id_for
 from ttxt_kafka.topics import topic
 
 pytestmark = pytest.mark.kafka

@@ -24,7 +24,7 @@ from ttxt_kafka.events import (
     Wallet,
     now_us,
 )
-from ttxt_kafka.simulator.matching import MarketKind, OrderState, TradeFill
+from ttxt_kafka.matching import MarketKind, OrderState, TradeFill
 
 pytestmark = pytest.mark.kafka
 
@@ -162,7 +162,7 @@ async def _consistent_with_engine(run: TradingRun) -> None:
         return out
 
     expected = sim.exchange.balances()
-    usdm = sim.venue.value == "binance_usdm"  # its stream's "available" is the cross wallet
+    usdm = sim.venue == "binance_usdm"  # its stream's "available" is the cross wallet
 
     def balances_match() -> bool:
         have = balances()

@@ -18,10 +18,10 @@ from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import CodecError, decode
 from ttxt_kafka.connectors import connector_for
 from ttxt_kafka.connectors.base.connector import Connector
-from ttxt_kafka.connectors.base.credentials import Credentials
 from ttxt_kafka.connectors.config import ConnectorConfig, parse_config
 from ttxt_kafka.connectors.runner import topics_of
 from ttxt_kafka.connectors.trading import Trader
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import (
     CreateOrder,
     Event,
@@ -31,8 +31,8 @@ from ttxt_kafka.events import (
     TimeInForce,
     now_us,
 )
+from ttxt_kafka.matching import EngineEvent
 from ttxt_kafka.simulator import Simulator, SyntheticSource
-from ttxt_kafka.simulator.matching import EngineEvent
 from ttxt_kafka.simulator.trading import TradingSettings
 from ttxt_kafka.topics import topic
 
@@ -164,7 +164,7 @@ class TradingRun:
     async def start(cls, bootstrap: str, sim: Simulator, *, mode: str = "live",
                     prefix: str | None = None, **trading: Any) -> TradingRun:
         prefix = prefix or new_prefix()
-        config = parse_config(connector_config(sim.venue.value, sim, prefix, mode=mode,
+        config = parse_config(connector_config(sim.venue, sim, prefix, mode=mode,
                                                **trading))
         await ensure_topics(bootstrap, topics_of(config))
         queue = KafkaQueue(bootstrap, prefix=prefix)

@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
+from ttxt_kafka import venues
 from ttxt_kafka.book import Book
 from ttxt_kafka.bus.interfaces import IQueue
 from ttxt_kafka.codec import CodecError
@@ -35,6 +36,7 @@ from ttxt_kafka.events import (
     OrderBook,
     now_us,
 )
+from ttxt_kafka.venues import VenueSpec
 
 from ..config import ConnectorConfig
 from .backoff import Backoff
@@ -71,6 +73,7 @@ class Connector(BookKeeper, ABC):
         if config.venue != self.venue:
             raise ValueError(f"{type(self).__name__} serves {self.venue}, not {config.venue}")
         self.config = config
+        self.spec: VenueSpec = venues.venue(self.venue)
         self.queue = queue
         default_ws, default_rest = self.default_endpoints()
         self.ws_base = config.endpoints.ws or default_ws

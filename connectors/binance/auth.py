@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, quote
 
-from ..base.credentials import AuthError, Credentials
+from ttxt_kafka.credentials import AuthError, Credentials
 
 API_KEY_HEADER = "X-MBX-APIKEY"
 DEFAULT_RECV_WINDOW_MS = 5000

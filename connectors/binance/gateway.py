@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderUpdate, now_us
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.requests import RestCall
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.credentials import Credentials
 from ..base.errors import ExchangeError, MalformedMessage, RateLimitedError
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.requests import RestCall
-from ..orders.state import KnownOrder
-from ..orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 from ..trading.gateway import Gateway, Placed, Result, transport_failure
 from . import auth
 from . import orders as rq
@@ -53,6 +53,7 @@ def as_failure(exc: ExchangeError) -> ExchangeFailure:
 
 class BinanceGateway(Gateway):
     exchange = "binance"
+    amend_needs_known_order = True
 
     def __init__(self, *, venue: str, credentials: Credentials, rest_base: str,
                  symbols: SymbolMap, clock_ms: Callable[[], int], recv_window_ms: int = 5000,

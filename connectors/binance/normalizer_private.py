@@ -50,10 +50,10 @@ from ttxt_kafka.events import (
     TimeInForce,
     Wallet,
 )
+from ttxt_kafka.orders.normalize import PARSE_ERRORS, add, average, is_zero, nonzero, unsigned, us
 
 from ..base.errors import MalformedMessage
 from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
-from ..orders.normalize import PARSE_ERRORS, add, average, is_zero, nonzero, unsigned, us
 
 _STATUS = {
     "NEW": OrderStatus.NEW,

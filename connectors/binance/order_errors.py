@@ -7,7 +7,7 @@ for several causes, told apart by its message).
 
 from __future__ import annotations
 
-from ..orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 
 # spot -2010 messages (as Binance writes them)
 MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
@@ -64,7 +64,7 @@ def failure(code: int, message: str, http_status: int | None = None) -> Exchange
 
 # ---------------------------------------------------------------- simulator side
 
-# Matching-engine reason (ttxt_kafka.simulator.matching.Reason value) -> (code, message), spot.
+# Matching-engine reason (ttxt_kafka.matching.Reason value) -> (code, message), spot.
 SPOT_REJECTS: dict[str, tuple[int, str]] = {
     "UNKNOWN_SYMBOL": (-1121, "Invalid symbol."),
     "INVALID_QUANTITY": (-1013, "Filter failure: LOT_SIZE"),

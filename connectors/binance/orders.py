@@ -31,20 +31,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderAck, OrderType
-
-from ..base.credentials import Credentials
-from ..orders.acks import accepted_ack, rejected_ack
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.requests import RestCall
-from ..orders.state import KnownOrder
-from ..orders.validation import (
+from ttxt_kafka.orders.acks import accepted_ack, rejected_ack
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.requests import RestCall
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import (
     InvalidCommand,
     ValidAmend,
     ValidCancel,
     ValidCancelAll,
     ValidCreate,
 )
+
 from .auth import sign_ws_params
 from .order_errors import failure
 

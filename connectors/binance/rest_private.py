@@ -23,9 +23,9 @@ from ttxt_kafka.events import (
     TimeInForce,
     Wallet,
 )
+from ttxt_kafka.orders.normalize import PARSE_ERRORS, average, is_zero, nonzero, unsigned, us
 
 from ..base.normalizer import malformed
-from ..orders.normalize import PARSE_ERRORS, average, is_zero, nonzero, unsigned, us
 
 _MARKET_TYPES = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT", "STOP_MARKET",
                            "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET", "LIQUIDATION"})

@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ..base.credentials import Credentials
+from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.orders.errors import ExchangeFailure
+
 from ..base.ws import WsClient
-from ..orders.errors import ExchangeFailure
 from ..trading.private import PrivateStream, StreamRefused, read_until
 from .gateway import BinanceGateway
 from .normalizer_private import event_type

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ..base.credentials import AuthError, Credentials
+from ttxt_kafka.credentials import AuthError, Credentials
 
 HEADER_API_KEY = "X-BAPI-API-KEY"
 HEADER_TIMESTAMP = "X-BAPI-TIMESTAMP"

@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderUpdate, PositionUpdate, now_us
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.requests import RestCall
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.credentials import Credentials
 from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.normalize import PARSE_ERRORS
-from ..orders.requests import RestCall
-from ..orders.state import KnownOrder
-from ..orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 from ..trading.gateway import Gateway, Placed, Result, transport_failure
 from . import auth
 from . import orders as rq

@@ -41,10 +41,10 @@ from ttxt_kafka.events import (
     TimeInForce,
     Wallet,
 )
+from ttxt_kafka.orders.normalize import PARSE_ERRORS, is_zero, nonzero, plain, us
 
 from ..base.errors import ExchangeMessageError
 from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
-from ..orders.normalize import PARSE_ERRORS, is_zero, nonzero, plain, us
 
 VENUES = {"spot": "bybit_spot", "linear": "bybit_linear", "inverse": "bybit_inverse",
           "option": "bybit_option"}

@@ -8,7 +8,7 @@ order that would take is not refused by Bybit: it is accepted and then cancelled
 
 from __future__ import annotations
 
-from ..orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 
 _BY_CODE: dict[int, ErrorKind] = {
     10000: ErrorKind.UNKNOWN_OUTCOME,  # server timeout
@@ -51,7 +51,7 @@ def failure(code: int, message: str, http_status: int | None = None) -> Exchange
 
 # ---------------------------------------------------------------- simulator side
 
-# Matching-engine reason (ttxt_kafka.simulator.matching.Reason value) -> (retCode, retMsg), linear.
+# Matching-engine reason (ttxt_kafka.matching.Reason value) -> (retCode, retMsg), linear.
 LINEAR_REJECTS: dict[str, tuple[int, str]] = {
     "UNKNOWN_SYMBOL": (10001, "params error: symbol invalid"),
     "INVALID_QUANTITY": (10001, "The number of contracts exceeds minimum limit allowed"),

@@ -25,17 +25,17 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ttxt_kafka.events import Event, OrderAck, OrderType, Side
-
-from ..orders.acks import accepted_ack, rejected_ack
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.requests import RestCall, WsCall
-from ..orders.validation import (
+from ttxt_kafka.orders.acks import accepted_ack, rejected_ack
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.requests import RestCall, WsCall
+from ttxt_kafka.orders.validation import (
     InvalidCommand,
     ValidAmend,
     ValidCancel,
     ValidCancelAll,
     ValidCreate,
 )
+
 from .auth import DEFAULT_RECV_WINDOW_MS, trade_header
 from .order_errors import failure
 

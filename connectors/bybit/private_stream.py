@@ -9,7 +9,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from ..base.credentials import Credentials
+from ttxt_kafka.credentials import Credentials
+
 from ..base.ws import WsClient
 from ..trading.private import PrivateStream, StreamRefused, read_until
 from .auth import ws_auth_message

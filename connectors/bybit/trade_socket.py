@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ..base.credentials import Credentials
+from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.orders.errors import ExchangeFailure
+from ttxt_kafka.orders.requests import WsCall
+
 from ..base.ws import WS_ERRORS, WsClient
-from ..orders.errors import ExchangeFailure
-from ..orders.requests import WsCall
 from ..trading.gateway import transport_failure
 from .auth import ws_auth_message
 from .orders import ws_message

@@ -46,18 +46,18 @@ from ttxt_kafka.events import (
     OrderUpdate,
     now_us,
 )
-
-from ..base.symbols import SymbolMap, UnknownSymbolError
-from ..orders.acks import accepted_ack, not_sent_ack, rejected_ack
-from ..orders.client_ids import client_order_id_for
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.validation import (
+from ttxt_kafka.orders.acks import accepted_ack, not_sent_ack, rejected_ack
+from ttxt_kafka.orders.client_ids import client_order_id_for
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.validation import (
     InvalidCommand,
     validate_amend,
     validate_cancel,
     validate_cancel_all,
     validate_create,
 )
+
+from ..base.symbols import SymbolMap, UnknownSymbolError
 from .crash import crash_point
 from .gateway import Gateway, Placed, Result
 from .known import KnownOrders, known_from_update
@@ -272,8 +272,8 @@ class Executor:
                 if possibly_seen and _has(found, cmd):
                     return _already(cmd, found, "already amended: not sent again")
         amend = validate_amend(cmd, instrument, current=current)
-        if current is None and self.exchange == "binance" and self.mode == "live":
-            # Binance needs the order's side, price and quantity to amend it: it must be open
+        if current is None and self.mode == "live" and self._gateway().amend_needs_known_order:
+            # the exchange needs the order's side, price and quantity to amend it: it must be open
             ref = cmd.client_order_id or cmd.order_id
             state = (f"is {found.status.value}" if isinstance(found, OrderUpdate)
                      else "is unknown to the exchange" if found is None

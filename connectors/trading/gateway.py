@@ -14,10 +14,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from ttxt_kafka.events import Event, OrderUpdate
-
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.state import KnownOrder
-from ..orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +39,9 @@ class Gateway(ABC):
     """One venue's trading calls. `exchange` names the client order id rules ("binance"...)."""
 
     exchange: str
+    # The exchange amends only an order whose side, price and quantity the request repeats
+    # (Binance): the order must be known to us, or found open on the exchange, first.
+    amend_needs_known_order: bool = False
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open sessions / sockets."""

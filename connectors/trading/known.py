@@ -11,9 +11,8 @@ import dataclasses
 from decimal import Decimal
 
 from ttxt_kafka.events import OrderStatus, OrderUpdate
-
-from ..orders.state import KnownOrder
-from ..orders.validation import ValidCreate
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidCreate
 
 FINISHED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED,
                       OrderStatus.EXPIRED})

@@ -1,6 +1,6 @@
 """Paper trading: orders filled locally from the connector's own books, no exchange call.
 
-The simulator's matching engine (`ttxt_kafka.simulator.matching`) runs in the connector: each
+The simulator's matching engine (`ttxt_kafka.matching`) runs in the connector: each
 symbol's
 external liquidity is a `LiveBook` over the connector's `Book` (what an order took stays taken
 until the market changes that level), balances start from `trading.paper.balances`, fees from
@@ -17,6 +17,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from ttxt_kafka import venues
 from ttxt_kafka.book import Book
 from ttxt_kafka.events import (
     Event,
@@ -24,7 +25,7 @@ from ttxt_kafka.events import (
     Wallet,
     now_us,
 )
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     FeeSchedule,
     LiveBook,
@@ -39,25 +40,24 @@ from ttxt_kafka.simulator.matching import (
     Reason,
     instrument_from_info,
 )
-from ttxt_kafka.simulator.matching.events_map import (
+from ttxt_kafka.matching.events_map import (
     balance,
     order_update,
     platform_events,
     position_update,
 )
-from ttxt_kafka.simulator.matching.live import Levels
+from ttxt_kafka.matching.live import Levels
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
 from ..base.symbols import SymbolMap
 from ..config import PaperSettings
-from ..orders.errors import ErrorKind, ExchangeFailure
-from ..orders.state import KnownOrder
-from ..orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 from .gateway import Gateway, Placed, Result
 
 ACCOUNT = "paper"
 DEPTH = 100  # book levels per side offered as liquidity
 SYNC_INTERVAL = 0.1  # seconds between matching resting orders against the moving books
-LINEAR_VENUES = frozenset({"binance_usdm", "bybit_linear"})
 
 _KINDS = {
     Reason.INSUFFICIENT_BALANCE: ErrorKind.INSUFFICIENT_BALANCE,
@@ -84,7 +84,7 @@ class PaperGateway(Gateway):
         self.symbols = symbols
         self.books = books
         self.publish = publish
-        self.linear = venue in LINEAR_VENUES
+        self.linear = venues.venue(venue).derivatives
         self.engine = MatchingEngine(
             MarketKind.LINEAR if self.linear else MarketKind.SPOT,
             fees=FeeSchedule(Decimal(settings.maker_fee), Decimal(settings.taker_fee)),

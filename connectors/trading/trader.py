@@ -22,14 +22,14 @@ from typing import Any, TypeVar
 
 from ttxt_kafka.bus.kafka_queue import KafkaQueue
 from ttxt_kafka.codec import DEFAULT_CODEC, CodecError
+from ttxt_kafka.credentials import Credentials, CredentialsError, load_credentials
 from ttxt_kafka.events import ConnectorState, ConnectorStatus, Event, OrderUpdate, now_us
+from ttxt_kafka.orders.errors import ExchangeFailure
 from ttxt_kafka.topics import topic
 
 from ..base.connector import Connector
-from ..base.credentials import Credentials, CredentialsError, load_credentials
 from ..base.errors import ConnectorError
 from ..config import TradingConfig
-from ..orders.errors import ExchangeFailure
 from .consumer import CommandConsumer, CommandRecord
 from .crash import crash_point
 from .executor import COMMANDS, Executor, TradingStats

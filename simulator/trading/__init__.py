@@ -3,7 +3,7 @@ matching engine fed by the simulator's own market.
 
     from ttxt_kafka.simulator import Simulator, SyntheticSource
     from ttxt_kafka.simulator.trading import TradingSettings
-    from ttxt_kafka.connectors.base.credentials import Credentials
+    from ttxt_kafka.credentials import Credentials
 
     sim = Simulator("binance", SyntheticSource(seed=1, symbols=["BTCUSDT"]),
                     trading=TradingSettings(Credentials(KEY, SECRET)))
@@ -11,8 +11,8 @@ matching engine fed by the simulator's own market.
     sim.exchange.engine          # the matching engine: orders, balances, positions
     sim.inject("rate_limit")     # the next order request is answered with a rate-limit error
 
-Per venue (see `binance.py`, `bybit.py`): signed REST order endpoints verified like the
-exchange (signature and timestamp window), Binance spot's WebSocket API user data
+Per venue (each exchange's `connectors/<exchange>/sim/trading.py`): signed REST order endpoints
+verified like the exchange (signature and timestamp window), Binance spot's WebSocket API user data
 subscription, Binance USD-M listen keys and `/ws/<listenKey>`, Bybit's private WS and trade WS.
 Faults: `rate_limit`, `bad_signature`, `insufficient_balance` (the next `count` order
 requests), and `drop_connection`, which cuts private sockets as it cuts public ones.
@@ -23,6 +23,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from ttxt_kafka.venues import Part
 
 from .exchange import SimExchange
 from .settings import DEFAULT_BALANCES, TradingSettings
@@ -36,13 +38,7 @@ class PrivateSide:
 
     def __init__(self, sim: Simulator, settings: TradingSettings) -> None:
         self.exchange = SimExchange(sim.spec, sim.feed, settings, sim.faults)
-        self.protocol: Any
-        if sim.spec.exchange == "binance":
-            from .binance import BinanceTrading
-            self.protocol = BinanceTrading(sim, self.exchange)
-        else:
-            from .bybit import BybitTrading
-            self.protocol = BybitTrading(sim, self.exchange)
+        self.protocol: Any = sim.spec.part(Part.SIM_TRADING)(sim, self.exchange)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         self.protocol.add_routes(router)

@@ -21,9 +21,7 @@ from typing import Any
 
 from ttxt_kafka.connectors.base.normalizer import BaseNormalizer
 from ttxt_kafka.events import InstrumentInfo
-from ttxt_kafka.simulator.faults import Fault, FaultController, FaultKind
-from ttxt_kafka.simulator.feeds import Feed
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     FeeSchedule,
     LiveBook,
@@ -37,7 +35,9 @@ from ttxt_kafka.simulator.matching import (
     PositionChanged,
     instrument_from_info,
 )
-from ttxt_kafka.simulator.venues import Venue, VenueSpec
+from ttxt_kafka.simulator.faults import Fault, FaultController, FaultKind
+from ttxt_kafka.simulator.feeds import Feed
+from ttxt_kafka.venues import Part, VenueSpec
 
 from .liquidity import reader_for
 from .settings import TradingSettings
@@ -45,26 +45,15 @@ from .settings import TradingSettings
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[EngineEvent]], None]
-LINEAR_VENUES = frozenset({Venue.BINANCE_USDM, Venue.BYBIT_LINEAR})
 
 
 def now_us() -> int:
     return time.time_ns() // 1000
 
 
-def _normalizer(venue: Venue) -> Any:
+def _normalizer(spec: VenueSpec) -> Any:
     """The connector's own instrument parser: the engine's filters are the ones it validates by."""
-    if venue is Venue.BINANCE:
-        from ttxt_kafka.connectors.binance.normalizer_spot import BinanceSpotNormalizer
-        return BinanceSpotNormalizer()
-    if venue is Venue.BINANCE_USDM:
-        from ttxt_kafka.connectors.binance.normalizer_usdm import BinanceUsdmNormalizer
-        return BinanceUsdmNormalizer()
-    if venue is Venue.BYBIT_SPOT:
-        from ttxt_kafka.connectors.bybit.normalizer_spot import BybitSpotNormalizer
-        return BybitSpotNormalizer()
-    from ttxt_kafka.connectors.bybit.normalizer_linear import BybitLinearNormalizer
-    return BybitLinearNormalizer()
+    return spec.part(Part.NORMALIZER)()
 
 
 def final_state(events: list[EngineEvent], order_id: int | None = None) -> OrderState | None:
@@ -86,13 +75,14 @@ class SimExchange:
     def __init__(self, spec: VenueSpec, feed: Feed, settings: TradingSettings,
                  faults: FaultController) -> None:
         self.spec = spec
-        self.venue = spec.venue
+        self.venue = spec.name
         self.feed = feed
         self.settings = settings
         self.credentials = settings.credentials
         self.account = settings.account
         self.faults = faults
-        self.linear = spec.venue in LINEAR_VENUES
+        self.spec = spec
+        self.linear = spec.derivatives
         self.engine = MatchingEngine(
             MarketKind.LINEAR if self.linear else MarketKind.SPOT,
             fees=FeeSchedule(settings.maker_fee, settings.taker_fee),
@@ -111,7 +101,7 @@ class SimExchange:
         if self._loaded:
             return
         self._loaded = True
-        normalizer: BaseNormalizer = _normalizer(self.venue)
+        normalizer: BaseNormalizer = _normalizer(self.spec)
         for info in normalizer.instruments(  # type: ignore[attr-defined]
                 self.feed.instruments_body(None), now_us()):
             self.instruments[info.native_symbol] = info

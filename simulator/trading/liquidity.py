@@ -1,5 +1,5 @@
 """Readers of the simulator's own market for the matching engine's external liquidity
-(`ttxt_kafka.simulator.matching.LiveBook`): the synthetic market's book as it stands, or the
+(`ttxt_kafka.matching.LiveBook`): the synthetic market's book as it stands, or the
 venue's REST
 snapshot body of any other feed (a capture)."""
 
@@ -9,8 +9,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from ttxt_kafka.matching.live import Levels, Reader
 from ttxt_kafka.simulator.feeds import Feed, UnknownSymbol
-from ttxt_kafka.simulator.matching.live import Levels, Reader
 from ttxt_kafka.simulator.synthetic import SyntheticFeed
 
 DEPTH = 100  # levels per side offered as liquidity

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     BalanceChanged,
     EngineEvent,
     OrderAccepted,

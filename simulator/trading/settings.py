@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ttxt_kafka.connectors.base.credentials import Credentials
+from ttxt_kafka.credentials import Credentials
 
 # Starting balances when none are given: enough of the usual quote and base assets to trade.
 DEFAULT_BALANCES: Mapping[str, Decimal] = {

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
+from ttxt_kafka import venues
 from ttxt_kafka.events import InstrumentInfo, MarketType
-from ttxt_kafka.simulator.matching import FeeSchedule, MarketKind
+from ttxt_kafka.matching import FeeSchedule, MarketKind
 
 T = TypeVar("T")
 
@@ -21,16 +22,16 @@ DEFAULT_LATENCY_US = 5_000  # order arrival: 5 ms of exchange time after the eve
 DEFAULT_QUOTE_BALANCE = Decimal(100_000)  # when no balance is configured: per quote asset
 DEFAULT_SAMPLE_US = 1_000_000  # equity samples: every second of exchange time (and per fill)
 
-# Regular-tier rates of the venues we connect to (maker, taker), used unless --fees says
-# otherwise. They change: check your own tier. Unknown venues get the spot rate.
-VENUE_FEES: dict[str, FeeSchedule] = {
-    "binance": FeeSchedule(Decimal("0.001"), Decimal("0.001")),
-    "binance_usdm": FeeSchedule(Decimal("0.0002"), Decimal("0.0005")),
-    "bybit_spot": FeeSchedule(Decimal("0.001"), Decimal("0.001")),
-    "bybit_linear": FeeSchedule(Decimal("0.0002"), Decimal("0.00055")),
-}
+# Unless --fees says otherwise a venue pays the regular-tier rates of its VenueSpec (they
+# change: check your own tier); a venue the registry does not know pays this spot rate.
 DEFAULT_FEES = FeeSchedule(Decimal("0.001"), Decimal("0.001"))
-_LINEAR_SUFFIXES = ("_usdm", "_linear", "_perp", "_swap", "_futures")
+
+
+def venue_fees(venue: str) -> FeeSchedule:
+    if venue not in venues.names():
+        return DEFAULT_FEES
+    fees = venues.venue(venue).fees
+    return FeeSchedule(fees.maker, fees.taker)
 
 
 class ConfigError(ValueError):
@@ -41,7 +42,7 @@ class ConfigError(ValueError):
 class BacktestConfig:
     # venue (or "*") -> asset -> amount. Empty: DEFAULT_QUOTE_BALANCE of each quote asset.
     balances: dict[str, dict[str, Decimal]] = field(default_factory=dict)
-    fees: dict[str, FeeSchedule] = field(default_factory=dict)  # venue or "*"; else VENUE_FEES
+    fees: dict[str, FeeSchedule] = field(default_factory=dict)  # venue or "*"; else venue_fees()
     markets: dict[str, MarketKind] = field(default_factory=dict)  # venue or "*"; else by name
     latency_us: int = DEFAULT_LATENCY_US  # command -> matching engine
     report_latency_us: int = 0  # matching engine -> strategy (acks, updates, fills, account)
@@ -64,10 +65,11 @@ class BacktestConfig:
         kind = _pick(self.markets, venue)
         if kind is not None:
             return kind
-        return MarketKind.LINEAR if venue.endswith(_LINEAR_SUFFIXES) else MarketKind.SPOT
+        known = venue in venues.names() and venues.venue(venue).derivatives
+        return MarketKind.LINEAR if known else MarketKind.SPOT
 
     def fees_of(self, venue: str) -> FeeSchedule:
-        return _pick(self.fees, venue) or VENUE_FEES.get(venue, DEFAULT_FEES)
+        return _pick(self.fees, venue) or venue_fees(venue)
 
     def balances_of(self, venue: str) -> dict[str, Decimal] | None:
         """Configured starting balances of a venue; None when nothing is configured at all

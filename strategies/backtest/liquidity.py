@@ -1,6 +1,6 @@
 """The recorded market's book as the matching engine's external liquidity.
 
-The same rule as `ttxt_kafka.simulator.matching.ExternalBook` — what our orders took from a level
+The same rule as `ttxt_kafka.matching.ExternalBook` — what our orders took from a level
 stays
 taken until the feed next changes that level (then the feed's quantity wins again: the market
 has moved on) — but over the platform's `Book`, whose sides are kept sorted: reading the best

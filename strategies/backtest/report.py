@@ -25,8 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ttxt_kafka.recorder.naming import stream_name
-from ttxt_kafka.simulator.matching import MarketKind
+from ttxt_kafka.archive.naming import stream_name
+from ttxt_kafka.matching import MarketKind
 
 from .config import BacktestConfig
 from .ledger import EXACT, ZERO

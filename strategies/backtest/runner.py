@@ -26,7 +26,6 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ttxt_kafka.connectors.orders.acks import rejected_ack
 from ttxt_kafka.events import (
     BBO,
     AckStatus,
@@ -40,6 +39,7 @@ from ttxt_kafka.events import (
     Trades,
 )
 from ttxt_kafka.metrics import Registry
+from ttxt_kafka.orders.acks import rejected_ack
 from ttxt_kafka.strategies.runtime import StrategyRuntime
 from ttxt_kafka.strategies.strategy import Strategy
 

@@ -7,9 +7,9 @@ What a connector in paper mode does, without Kafka and on the exchange clock:
   price), a `Trades` batch goes to `on_external_trade` (a trade through a resting order's price
   fills it; at its price only with `fill_on_touch`, since the queue ahead of it is unknown);
 * a command is validated like the connector validates it
-  (`ttxt_kafka.connectors.orders.validation`, the
+  (`ttxt_kafka.orders.validation`, the
   exact same reasons), then given to the engine; the answer is one `OrderAck` followed by the
-  engine's reports as platform events (`ttxt_kafka.simulator.matching.events_map`).
+  engine's reports as platform events (`ttxt_kafka.matching.events_map`).
 
 The engine is keyed by normalized symbol and runs on the backtest's clock (`now`), so every
 event it reports carries the simulated exchange time.
@@ -20,16 +20,8 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+from ttxt_kafka import venues
 from ttxt_kafka.book import Book
-from ttxt_kafka.connectors.orders.acks import accepted_ack, rejected_ack
-from ttxt_kafka.connectors.orders.state import KnownOrder
-from ttxt_kafka.connectors.orders.validation import (
-    InvalidCommand,
-    validate_amend,
-    validate_cancel,
-    validate_cancel_all,
-    validate_create,
-)
 from ttxt_kafka.events import (
     AmendOrder,
     CancelAllOrders,
@@ -44,7 +36,7 @@ from ttxt_kafka.events import (
     Side,
     Trades,
 )
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     BalanceChanged,
     EngineEvent,
     MarketKind,
@@ -54,8 +46,17 @@ from ttxt_kafka.simulator.matching import (
     OrderRequest,
     OrderUpdated,
 )
-from ttxt_kafka.simulator.matching.events_map import platform_events, wallet
-from ttxt_kafka.simulator.matching.instruments import instrument_from_info
+from ttxt_kafka.matching.events_map import platform_events, wallet
+from ttxt_kafka.matching.instruments import instrument_from_info
+from ttxt_kafka.orders.acks import accepted_ack, rejected_ack
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import (
+    InvalidCommand,
+    validate_amend,
+    validate_cancel,
+    validate_cancel_all,
+    validate_create,
+)
 
 from .config import DEFAULT_QUOTE_BALANCE, BacktestConfig
 from .instruments import Instruments
@@ -68,10 +69,10 @@ COMMANDS = (CreateOrder, CancelOrder, AmendOrder, CancelAllOrders)
 TP_SL = "take-profit / stop-loss are not simulated in backtests"
 
 
-def exchange_of(venue: str) -> str:
-    """Whose client order id rules apply: Binance's or Bybit's (the stricter, for others)."""
-    name = venue.split("_")[0]
-    return name if name in ("binance", "bybit") else "bybit"
+def exchange_of(venue: str) -> str | None:
+    """Whose client order id rule applies: the venue's exchange; None (the portable rule) for
+    a venue the registry does not know."""
+    return venues.venue(venue).exchange if venue in venues.names() else None
 
 
 class SimVenue:

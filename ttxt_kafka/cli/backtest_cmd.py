@@ -85,7 +85,7 @@ def _us(text: str, what: str) -> int:
 
 
 def _config(args: argparse.Namespace, venues: list[str]) -> Any:
-    from ttxt_kafka.simulator.matching import FeeSchedule, MarketKind
+    from ttxt_kafka.matching import FeeSchedule, MarketKind
     from ttxt_kafka.strategies.backtest.config import (
         BacktestConfig,
         parse_balance,

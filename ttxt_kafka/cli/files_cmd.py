@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .common import CliError
 
 if TYPE_CHECKING:
-    from ttxt_kafka.recorder.archive import FileInfo
+    from ttxt_kafka.archive.files import FileInfo
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -48,8 +48,8 @@ def _size(n: int) -> str:
 
 def _index_note(info: FileInfo) -> str | None:
     """Why the file's index does not describe the file (None: it does)."""
-    from ttxt_kafka.recorder.index import load_index
-    from ttxt_kafka.recorder.naming import index_path
+    from ttxt_kafka.archive.index import load_index
+    from ttxt_kafka.archive.naming import index_path
 
     if info.header is None:
         return None
@@ -66,7 +66,7 @@ def _index_note(info: FileInfo) -> str | None:
 
 def _verify(info: FileInfo) -> list[tuple[int, str]]:
     """Every block read and decoded, checked against its index entry: what is wrong."""
-    from ttxt_kafka.recorder.blocks import entry_of, read_block_at
+    from ttxt_kafka.archive.blocks import entry_of, read_block_at
 
     if info.header is None:
         return []
@@ -85,7 +85,7 @@ def _verify(info: FileInfo) -> list[tuple[int, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ttxt_kafka.recorder.archive import list_files, scan_file
+    from ttxt_kafka.archive.files import list_files, scan_file
 
     if not args.dir.is_dir():
         raise CliError(f"{args.dir} is not a directory")

@@ -201,7 +201,7 @@ def _client_order_id(command: Event) -> str | None:
     if isinstance(command, CreateOrder):
         if command.client_order_id:
             return command.client_order_id
-        from ttxt_kafka.connectors.orders.client_ids import client_order_id_for
+        from ttxt_kafka.orders.client_ids import client_order_id_for
 
         return client_order_id_for(command.command_id)
     return getattr(command, "client_order_id", None) or None

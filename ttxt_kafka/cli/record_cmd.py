@@ -14,7 +14,7 @@ from .common import CliError, add_bootstrap_arg, resolve_bootstrap
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ttxt_kafka.recorder.ocf import CODECS
+    from ttxt_kafka.archive.ocf import CODECS
     from ttxt_kafka.recorder.rotation import DEFAULT_ROTATE
     from ttxt_kafka.recorder.service import DEFAULT_GROUP
 

@@ -19,7 +19,8 @@ import signal
 import sys
 from typing import Any
 
-from ttxt_kafka.simulator import CaptureSource, Simulator, Source, SyntheticSource, Venue
+from ttxt_kafka import venues
+from ttxt_kafka.simulator import CaptureSource, Simulator, Source, SyntheticSource
 
 
 def _speed(text: str) -> float | None:
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--venue", required=True, choices=[v.value for v in Venue])
+    p.add_argument("--venue", required=True, choices=venues.names())
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument(
         "--capture",
@@ -91,7 +92,7 @@ def build_trading(args: argparse.Namespace) -> Any:
         return None
     from decimal import Decimal, InvalidOperation
 
-    from ttxt_kafka.connectors.base.credentials import CredentialsError, load_credentials
+    from ttxt_kafka.credentials import CredentialsError, load_credentials
     from ttxt_kafka.simulator.trading import TradingSettings
 
     try:
@@ -114,7 +115,7 @@ async def _serve(args: argparse.Namespace) -> None:
     sim = Simulator(args.venue, build_source(args), host=args.host, port=args.port,
                     trading=build_trading(args))
     await sim.start()
-    print(f"simulating {sim.venue.value} from {sim.feed.kind} source", flush=True)
+    print(f"simulating {sim.venue} from {sim.feed.kind} source", flush=True)
     print(f"WS   {sim.ws_url}   (e.g. {sim.ws_endpoint})", flush=True)
     print(f"REST {sim.rest_url}", flush=True)
     print(f"control {sim.rest_url}/_sim/state  (POST /_sim/fault)", flush=True)

@@ -38,7 +38,7 @@ from .catalogue import round_trip
 from .examples import example_path
 
 if TYPE_CHECKING:
-    from ttxt_kafka.recorder.archive import FileInfo
+    from ttxt_kafka.archive.files import FileInfo
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ async def _check(run: PipelineRun, result: DemoResult) -> None:
     result.replay = await check.replay_files(result.data_dir)
     result.books = check.compare_books(connector_books, topic_books, result.replay.books)
     result.marks = {f"{v} {s}": b.mid() for (v, s), b in connector_books.items()}
-    from ttxt_kafka.recorder.archive import list_files, scan_file
+    from ttxt_kafka.archive.files import list_files, scan_file
 
     result.files = [i for p in list_files(result.data_dir) if (i := scan_file(p)) is not None]
     modes = {c.venue: c.trading.mode for c in run.pipeline.connectors
@@ -343,7 +343,7 @@ async def _backtest(result: DemoResult, pipeline: Pipeline) -> None:
 
 def _backtest_config(pipeline: Pipeline, strategy: Any) -> Any:
     """The paper account of the strategy's venue (balances, fees), for a like-for-like backtest."""
-    from ttxt_kafka.simulator.matching import FeeSchedule
+    from ttxt_kafka.matching import FeeSchedule
     from ttxt_kafka.strategies.backtest import BacktestConfig
 
     venue = strategy.venues[0]

@@ -46,12 +46,17 @@ from pydantic import (
     model_validator,
 )
 
+from ttxt_kafka.archive.ocf import CODECS
 from ttxt_kafka.connectors.config import Config as ConnectorsFile
-from ttxt_kafka.connectors.config import ConfigError, ConnectorConfig, KafkaSettings, load_config
-from ttxt_kafka.recorder.ocf import CODECS
+from ttxt_kafka.connectors.config import (
+    ConfigError,
+    ConnectorConfig,
+    KafkaSettings,
+    Venue,
+    load_config,
+)
 from ttxt_kafka.recorder.rotation import DEFAULT_ROTATE, RotatePolicy
 from ttxt_kafka.recorder.service import DEFAULT_GROUP as RECORDER_GROUP
-from ttxt_kafka.simulator.venues import Venue as SimVenue
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
 
 
@@ -101,7 +106,7 @@ class SimulatorSpec(_Strict):
     """A synthetic exchange (the simulator's seeded market), served in the pipeline."""
 
     name: str | None = None  # default sim-<venue>
-    venue: SimVenue
+    venue: Venue
     symbols: list[str] = Field(default_factory=lambda: ["BTCUSDT", "ETHUSDT"], min_length=1)
     rate: float | None = Field(default=20.0, gt=0, description="steps/s per symbol; null = max")
     seed: int = 0
@@ -111,7 +116,7 @@ class SimulatorSpec(_Strict):
 
     @property
     def service_name(self) -> str:
-        return self.name or f"sim-{self.venue.value}"
+        return self.name or f"sim-{self.venue}"
 
 
 class ConnectorService(ConnectorConfig):
@@ -252,7 +257,7 @@ class Pipeline(_Strict):
     @classmethod
     def _prefix(cls, value: str) -> str:
         try:
-            topic("binance", "book", value)
+            topic("venue", "book", value)
         except TopicNameError as exc:
             raise ValueError(str(exc)) from None
         return value
@@ -273,9 +278,9 @@ class Pipeline(_Strict):
                 if sim is None:
                     raise ValueError(f"connectors[{i}].simulator: no simulator named "
                                      f"{c.simulator!r} (have: {', '.join(sims) or 'none'})")
-                if sim.venue.value != c.venue:
+                if sim.venue != c.venue:
                     raise ValueError(f"connectors[{i}].simulator: {c.simulator} plays "
-                                     f"{sim.venue.value}, not {c.venue}")
+                                     f"{sim.venue}, not {c.venue}")
         ports = [(n, p) for n, p in self.metrics_ports().items() if p]
         used = [p for _, p in ports]
         clash = sorted({f"{p} ({', '.join(n for n, q in ports if q == p)})"

@@ -131,7 +131,7 @@ class SimulatorService(Service):
         s = self.spec
         source = SyntheticSource(seed=s.seed, symbols=s.symbols, rate=s.rate, levels=s.levels)
         self.sim = await Simulator(s.venue, source, host=s.host, port=s.port).start()
-        log.info("simulator %s: %s on %s", self.name, s.venue.value, self.sim.rest_url)
+        log.info("simulator %s: %s on %s", self.name, s.venue, self.sim.rest_url)
 
     async def _stop(self) -> None:
         if self.sim is not None:

@@ -1,7 +1,7 @@
 """The simulator's matching engine: price-time priority, exact decimals, fees, balances, positions.
 
     from decimal import Decimal as D
-    from ttxt_kafka.simulator.matching import (ExternalBook, FeeSchedule, Instrument, MarketKind,
+    from ttxt_kafka.matching import (ExternalBook, FeeSchedule, Instrument, MarketKind,
                                     MatchingEngine, OrderRequest)
     from ttxt_kafka.events import OrderType, Side
 

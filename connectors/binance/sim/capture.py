@@ -8,12 +8,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from ttxt_kafka.simulator.binance.streams import parse_stream
+from ttxt_kafka.connectors.binance.sim.streams import parse_stream
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
-from ttxt_kafka.simulator.venues import VenueSpec
+from ttxt_kafka.venues import VenueSpec
 
 log = logging.getLogger(__name__)
 

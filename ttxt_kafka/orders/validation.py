@@ -43,6 +43,7 @@ from ttxt_kafka.events import (
 )
 
 from .client_ids import client_order_id_for, client_order_id_problem
+from .filters import Filters, notional_problem, price_problem, qty_problem
 from .state import KnownOrder
 
 _PLAIN = re.compile(r"^[0-9]{1,40}(\.[0-9]{1,40})?$")
@@ -198,36 +199,22 @@ def _reason(exc: ValidationError) -> str:
 # ====================================================================== instrument rules
 
 
-def _step(text: str | None) -> Decimal | None:
-    if text is None or text == "":
-        return None
-    value = Decimal(text)
-    return value if value > 0 else None
-
-
 def _check_price(name: str, price: Decimal, instrument: InstrumentInfo) -> None:
-    tick = _step(instrument.tick_size)
-    if tick is not None and price % tick:
-        raise InvalidCommand(f"{name} {price} is not a multiple of tick {instrument.tick_size}")
+    problem = price_problem(name, price, Filters.of(instrument))
+    if problem is not None:
+        raise InvalidCommand(problem)
 
 
 def _check_qty(name: str, qty: Decimal, instrument: InstrumentInfo) -> None:
-    lot = _step(instrument.lot_size)
-    if lot is not None and qty % lot:
-        raise InvalidCommand(f"{name} {qty} is not a multiple of lot size {instrument.lot_size}")
-    low = _step(instrument.min_qty)
-    if low is not None and qty < low:
-        raise InvalidCommand(f"{name} {qty} is below the minimum {instrument.min_qty}")
-    high = _step(instrument.max_qty)
-    if high is not None and qty > high:
-        raise InvalidCommand(f"{name} {qty} is above the maximum {instrument.max_qty}")
+    problem = qty_problem(name, qty, Filters.of(instrument))
+    if problem is not None:
+        raise InvalidCommand(problem)
 
 
 def _check_notional(qty: Decimal, price: Decimal, instrument: InstrumentInfo) -> None:
-    minimum = _step(instrument.min_notional)
-    if minimum is not None and qty * price < minimum:
-        raise InvalidCommand(f"notional {qty * price} (quantity {qty} x price {price}) is below "
-                             f"the minimum {instrument.min_notional}")
+    problem = notional_problem(qty, price, Filters.of(instrument))
+    if problem is not None:
+        raise InvalidCommand(problem)
 
 
 def _check_tp_sl(side: Side, price: Decimal | None, take_profit: Decimal | None,
@@ -256,7 +243,7 @@ def _instrument(command: Event, instrument: InstrumentInfo | None) -> Instrument
     return instrument
 
 
-def _client_order_id(cid: str, exchange: str) -> None:
+def _client_order_id(cid: str, exchange: str | None) -> None:
     problem = client_order_id_problem(cid, exchange)
     if problem is not None:
         raise InvalidCommand(problem)
@@ -282,10 +269,11 @@ def _wide(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 @_wide
-def validate_create(command: CreateOrder, instrument: InstrumentInfo | None, *, exchange: str,
+def validate_create(command: CreateOrder, instrument: InstrumentInfo | None, *,
+                    exchange: str | None,
                     reference_price: Decimal | None = None) -> ValidCreate:
-    """A CreateOrder checked against its instrument; `exchange` ("binance" | "bybit") picks
-    the client order id rules."""
+    """A CreateOrder checked against its instrument; `exchange` (a registered exchange) picks
+    the client order id rule, None the portable one every exchange accepts."""
     order = _model(ValidCreate, command)
     info = _instrument(command, instrument)
     if order.reduce_only and info.market_type is MarketType.SPOT:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ttxt_kafka.connectors.bybit.order_errors import CANCEL_TYPES, END_REASONS
 from ttxt_kafka.events import OrderStatus, OrderType, Side
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     ExecType,
     OrderUpdated,
@@ -22,9 +22,8 @@ from ttxt_kafka.simulator.matching import (
     Reason,
     TradeFill,
 )
-from ttxt_kafka.simulator.matching import OrderState as EngineOrder
-
-from .render import ms, plain, regroup
+from ttxt_kafka.matching import OrderState as EngineOrder
+from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 _STATUS = {OrderStatus.NEW: "New", OrderStatus.PARTIALLY_FILLED: "PartiallyFilled",
            OrderStatus.FILLED: "Filled", OrderStatus.CANCELED: "Cancelled",

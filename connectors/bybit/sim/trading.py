@@ -28,25 +28,25 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from ttxt_kafka.connectors.base.credentials import AuthError
 from ttxt_kafka.connectors.bybit import auth
 from ttxt_kafka.connectors.bybit.order_errors import LINEAR_REJECTS, SPOT_REJECTS
+from ttxt_kafka.credentials import AuthError
 from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
-from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     ExecType,
     OrderRequest,
     OrderUpdated,
     Reason,
 )
-from ttxt_kafka.simulator.matching import OrderState as EngineOrder
+from ttxt_kafka.matching import OrderState as EngineOrder
+from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.params import Refusal, decimal
 
-from .bybit_render import BybitRender, envelope
-from .exchange import SimExchange, final_state, rejection
-from .params import Refusal, decimal
+from .trading_render import BybitRender, envelope
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator

@@ -16,11 +16,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ttxt_kafka.archive.naming import UNKNOWN_SYMBOL, stream_name
+from ttxt_kafka.archive.ocf import FileRecord, Header
+from ttxt_kafka.archive.peek import Peeker
 from ttxt_kafka.topics import DEFAULT_PREFIX, parse_topic
-
-from .naming import UNKNOWN_SYMBOL, stream_name
-from .ocf import FileRecord, Header
-from .peek import Peeker
 
 log = logging.getLogger(__name__)
 

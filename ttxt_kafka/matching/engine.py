@@ -41,6 +41,13 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
+from ttxt_kafka.orders.filters import (
+    Filters,
+    amount_problem,
+    notional_problem,
+    price_problem,
+    qty_problem,
+)
 
 from .book import RestingBook
 from .events import (
@@ -768,39 +775,20 @@ class MatchingEngine:
 # ====================================================================== filters
 
 
-def _unreasonable(value: Decimal) -> bool:
-    """More digits than any exchange sends: refused before exact arithmetic could overflow."""
-    exponent = value.as_tuple().exponent
-    return not isinstance(exponent, int) or value.adjusted() > 30 or exponent < -30
+def _filters(inst: Instrument) -> Filters:
+    return Filters(inst.tick_size, inst.lot_size, inst.min_qty, inst.max_qty, inst.min_notional)
 
 
 def _check_qty(qty: Decimal, inst: Instrument) -> tuple[Reason, str] | None:
-    if not qty.is_finite() or qty <= 0:
-        return Reason.INVALID_QUANTITY, f"quantity {qty} must be positive"
-    if _unreasonable(qty):
-        return Reason.INVALID_QUANTITY, f"quantity {qty} has too many digits"
-    if inst.lot_size is not None and qty % inst.lot_size:
-        return Reason.INVALID_QUANTITY, f"quantity {qty} is not a multiple of lot {inst.lot_size}"
-    if inst.min_qty is not None and qty < inst.min_qty:
-        return Reason.INVALID_QUANTITY, f"quantity {qty} is below the minimum {inst.min_qty}"
-    if inst.max_qty is not None and qty > inst.max_qty:
-        return Reason.INVALID_QUANTITY, f"quantity {qty} is above the maximum {inst.max_qty}"
-    return None
+    problem = amount_problem("quantity", qty) or qty_problem("quantity", qty, _filters(inst))
+    return (Reason.INVALID_QUANTITY, problem) if problem else None
 
 
 def _check_price(price: Decimal, inst: Instrument) -> tuple[Reason, str] | None:
-    if not price.is_finite() or price <= 0:
-        return Reason.INVALID_PRICE, f"price {price} must be positive"
-    if _unreasonable(price):
-        return Reason.INVALID_PRICE, f"price {price} has too many digits"
-    if inst.tick_size is not None and price % inst.tick_size:
-        return Reason.INVALID_PRICE, f"price {price} is not a multiple of tick {inst.tick_size}"
-    return None
+    problem = amount_problem("price", price) or price_problem("price", price, _filters(inst))
+    return (Reason.INVALID_PRICE, problem) if problem else None
 
 
 def _check_notional(qty: Decimal, price: Decimal, inst: Instrument) -> tuple[Reason, str] | None:
-    if inst.min_notional is not None and qty * price < inst.min_notional:
-        return (Reason.MIN_NOTIONAL,
-                f"notional {qty * price} is below the minimum {inst.min_notional}")
-    return None
-
+    problem = notional_problem(qty, price, _filters(inst))
+    return (Reason.MIN_NOTIONAL, problem) if problem else None

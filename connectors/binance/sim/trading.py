@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ttxt_kafka.connectors.base.credentials import AuthError
 from ttxt_kafka.connectors.binance import auth
 from ttxt_kafka.connectors.binance.order_errors import SPOT_REJECTS, USDM_REJECTS
+from ttxt_kafka.credentials import AuthError
 from ttxt_kafka.events import OrderType, Side, TimeInForce
-from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     OrderRejected,
     OrderRequest,
@@ -40,12 +39,13 @@ from ttxt_kafka.simulator.matching import (
     OrderUpdated,
     Reason,
 )
+from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.params import Refusal, decimal, integer, text
 
-from .binance_render import BinanceRender
-from .exchange import SimExchange, final_state, rejection
-from .params import Refusal, decimal, integer, text
+from .trading_render import BinanceRender
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ttxt_kafka.events import OrderStatus, OrderType
-from ttxt_kafka.simulator.matching import (
+from ttxt_kafka.matching import (
     EngineEvent,
     ExecType,
     OrderAccepted,
@@ -22,8 +22,7 @@ from ttxt_kafka.simulator.matching import (
     PositionChanged,
     TradeFill,
 )
-
-from .render import Batch, fixed8, ms, plain, regroup
+from ttxt_kafka.simulator.trading.render import Batch, fixed8, ms, plain, regroup
 
 _EXEC = {ExecType.NEW: "NEW", ExecType.TRADE: "TRADE", ExecType.CANCELED: "CANCELED",
          ExecType.EXPIRED: "EXPIRED"}

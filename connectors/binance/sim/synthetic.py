@@ -14,14 +14,14 @@ import random
 from collections import Counter
 from typing import Any
 
-from ttxt_kafka.simulator.binance.streams import SPOT_KLINE_INTERVALS, parse_stream
+from ttxt_kafka.connectors.binance.sim.streams import SPOT_KLINE_INTERVALS, parse_stream
 from ttxt_kafka.simulator.feeds import UnknownStream
 from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
-from ttxt_kafka.simulator.venues import VenueSpec
+from ttxt_kafka.venues import VenueSpec
 
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 KLINE_MS = {i: int(i[:-1]) * _UNIT_MS[i[-1]] for i in SPOT_KLINE_INTERVALS if i[-1] in _UNIT_MS}

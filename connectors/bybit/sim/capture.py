@@ -7,12 +7,12 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ttxt_kafka.simulator.bybit.topics import parse_topic
+from ttxt_kafka.connectors.bybit.sim.topics import parse_topic
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
-from ttxt_kafka.simulator.venues import VenueSpec
+from ttxt_kafka.venues import VenueSpec
 
 _CHANNELS = {"publicTrade": Channel.TRADES, "kline": Channel.KLINE, "tickers": Channel.TICKER}
 

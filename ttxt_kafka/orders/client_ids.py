@@ -1,0 +1,38 @@
+"""Client order ids: each exchange's rules, and the id we make when a command has none.
+
+The generated id is derived from the command id (`ttxt-` + 31 hex digits of its SHA-256): a
+command redelivered after a crash gets the same id again, so the connector can ask the exchange
+whether that order already exists, and the exchange's own duplicate check refuses a second copy.
+It fits every registered exchange's rule (36 characters of `[A-Za-z0-9_-]`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ttxt_kafka import venues
+
+MAX_LENGTH = 36
+PREFIX = "ttxt-"
+
+# The generated ids use only what every exchange's rule accepts.
+_PORTABLE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+
+
+def client_order_id_for(command_id: str, prefix: str = PREFIX) -> str:
+    """The client order id of a command that did not name one (stable across redeliveries)."""
+    if not _PORTABLE.match(prefix + "0") or len(prefix) > MAX_LENGTH - 8:
+        raise ValueError(f"client order id prefix {prefix!r}: use at most 28 of [A-Za-z0-9_-]")
+    digest = hashlib.sha256(command_id.encode()).hexdigest()
+    return prefix + digest[: MAX_LENGTH - len(prefix)]
+
+
+def client_order_id_problem(client_order_id: str, exchange: str | None) -> str | None:
+    """Why an exchange would refuse this client order id, or None if it is fine (the rule is
+    the exchange's `VenueSpec.client_ids`; no exchange: the portable rule)."""
+    if exchange is None:
+        return None if _PORTABLE.match(client_order_id) else (
+            f"client order id {client_order_id!r} must be 1-36 characters of letters, digits, "
+            "_ and -")
+    return venues.of_exchange(exchange)[0].client_ids.problem(client_order_id)
