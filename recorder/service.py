@@ -103,8 +103,7 @@ class _Listener(ConsumerRebalanceListener):
         await self._recorder.checkpoint(everything=True)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        # Said from a task: the rebalance (and so the first fetch) does not wait for it.
-        self._recorder.announce_soon(list(assigned))
+        pass  # where they start is said from the loop (`announce_start`), outside the rebalance
 
 
 class Recorder:
@@ -124,7 +123,6 @@ class Recorder:
         # The first record read from each partition (offset, timestamp ms), said once.
         self._first_seen: dict[TopicPartition, tuple[int, int]] = {}
         self._first_said: set[TopicPartition] = set()
-        self._announcing: set[asyncio.Task[None]] = set()
 
     @property
     def stats(self) -> RecorderStats:
@@ -172,7 +170,6 @@ class Recorder:
                 try:
                     if self.core.failed is None:
                         await self.checkpoint(everything=True)
-                    await asyncio.gather(*self._announcing, return_exceptions=True)
                 finally:
                     await self._consumer.stop()
         finally:
@@ -204,6 +201,9 @@ class Recorder:
         next_status = time.monotonic() + self.config.status_interval
         while not self._stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            assigned = consumer.assignment()
+            if not assigned <= self._announced:
+                await self.announce_start(list(assigned - self._announced))
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + self.config.status_interval
@@ -252,11 +252,6 @@ class Recorder:
 
     # ------------------------------------------------------------------ start report
 
-    def announce_soon(self, assigned: list[TopicPartition]) -> None:
-        task = asyncio.ensure_future(self.announce_start(assigned))
-        self._announcing.add(task)
-        task.add_done_callback(self._announcing.discard)
-
     async def announce_start(self, assigned: list[TopicPartition]) -> None:
         """Say, once per partition, from which offset this group starts and how much it has
         to catch up (and, with the first record read, from which time)."""
@@ -270,6 +265,7 @@ class Recorder:
             ends = await consumer.end_offsets(new)
             committed = {tp: await consumer.committed(tp) for tp in new}
         except KafkaError as exc:
+            self._announced.update(new)
             self.announce(f"assigned {len(new)} partition(s) (offsets unknown: {exc})")
             return
         fresh = all(c is None for c in committed.values())
