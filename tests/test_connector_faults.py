@@ -253,3 +253,30 @@ async def test_runner_stops_every_connector_when_one_cannot_start() -> None:
             await run_connectors(config, AsyncioQueue(100_000), asyncio.Event(),
                                  on_started=started.extend)
         assert all(c.stopping for c in started)
+
+
+async def test_bitget_text_ping_and_connection_age() -> None:
+    """The text `ping` goes out every heartbeat interval (Bitget: 30 s; here 0.1 s) and is
+    answered; a connection older than `max_connection_age` (Bitget: 23.5 h, before Bitget's
+    24 h cut; here 1 s) is redone, its books resynced and rebuilt."""
+    from ttxt_kafka.bus import AsyncioQueue
+    from ttxt_kafka.connectors import connector_for
+
+    async with Simulator("bitget_usdtm", market(max_steps=10**6, rate=50)) as sim:
+        connector = connector_for(config("bitget_usdtm", sim), AsyncioQueue(capacity=10**6))
+        assert connector.heartbeat_interval == 30.0 and connector.max_connection_age == 23.5 * 3600
+        connector.heartbeat_interval = 0.1
+        connector.max_connection_age = 1.0
+        task = asyncio.ensure_future(connector.run())
+        try:
+            await connector.wait_synced(10)
+            session = sim.sessions[min(sim.sessions)]
+            deadline = asyncio.get_running_loop().time() + 10
+            while connector.stats.reconnects < 1 or connector.stats.syncs < 4:
+                assert asyncio.get_running_loop().time() < deadline, connector.stats
+                await asyncio.sleep(0.05)
+            assert session.pings_received >= 5  # ~10 pings a second, each answered `pong`
+            assert connector.stats.malformed == connector.stats.exchange_errors == 0
+        finally:
+            connector.stop()
+            await task
