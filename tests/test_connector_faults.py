@@ -263,9 +263,11 @@ async def test_bitget_text_ping_and_connection_age() -> None:
     from ttxt_kafka.connectors import connector_for
 
     async with Simulator("bitget_usdtm", market(max_steps=10**6, rate=50)) as sim:
-        connector = connector_for(config("bitget_usdtm", sim), AsyncioQueue(capacity=10**6))
-        assert connector.heartbeat_interval == 30.0 and connector.max_connection_age == 23.5 * 3600
-        connector.heartbeat_interval = 0.1
+        queue = AsyncioQueue(capacity=10**6)
+        assert connector_for(config("bitget_usdtm", sim), queue).heartbeat_interval == 30.0
+        connector = connector_for(config("bitget_usdtm", sim, heartbeat_interval=0.1), queue)
+        assert connector.heartbeat_interval == 0.1  # set in the config: it wins
+        assert connector.max_connection_age == 23.5 * 3600
         connector.max_connection_age = 1.0
         task = asyncio.ensure_future(connector.run())
         try:

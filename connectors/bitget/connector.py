@@ -48,7 +48,10 @@ class BitgetSpotConnector(Connector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.heartbeat_interval = self.spec.heartbeat.client_ping or ep.PING_INTERVAL
+        # Bitget's 30 s, unless the config sets `heartbeat_interval` (its default is Bybit's 20)
+        self.heartbeat_interval = (self.config.heartbeat_interval
+                                   if "heartbeat_interval" in self.config.model_fields_set
+                                   else self.spec.heartbeat.client_ping or ep.PING_INTERVAL)
 
     def default_endpoints(self) -> tuple[str, str]:
         return ep.WS, ep.REST
