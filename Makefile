@@ -38,7 +38,7 @@ $(BENCH_STAMP): benchmarks/requirements-peers.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ttxt-kafka needs Python 3.11+ (found %s)" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_PY) -m pip install --quiet --upgrade pip
-	$(BENCH_PY) -m pip install --quiet -r benchmarks/requirements-peers.txt -e .
+	$(BENCH_PY) -m pip install --quiet -r benchmarks/requirements-peers.txt -e '.[parquet]'
 	@touch $(BENCH_STAMP)
 
 bench-env: $(BENCH_STAMP)

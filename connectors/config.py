@@ -38,6 +38,7 @@ from pydantic import (
 
 from ttxt_kafka import venues
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
+from ttxt_kafka.venues import Part
 
 KLINE_INTERVALS = ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
 Interval = Literal["1m", "5m", "15m", "30m", "1h", "4h", "1d"]
@@ -206,7 +207,8 @@ class ConnectorConfig(_Strict):
     resync_timeout: float = Field(
         15.0, gt=0, description="a book still not rebuilt after this long -> reconnect")
     reconnect: Reconnect = Reconnect()
-    heartbeat_interval: float = Field(default=20.0, gt=0, description="Bybit app ping period")
+    heartbeat_interval: float = Field(default=20.0, gt=0,
+                                      description="app-level ping period (Bybit, Gate.io)")
     max_streams_per_connection: int = Field(default=200, ge=1)
     rest_timeout: float = Field(default=10.0, gt=0)
     clock_drift_warning_ms: float = Field(default=1000.0, gt=0)
@@ -242,6 +244,15 @@ class ConnectorConfig(_Strict):
         if klines is not None and (missing := [i for i in klines.intervals if i not in offered]):
             raise ValueError(f"streams.klines.intervals {missing} not streamed by {self.venue}; "
                              f"use {', '.join(offered)}")
+        return self
+
+    @model_validator(mode="after")
+    def _live_needs_trading_parts(self) -> ConnectorConfig:
+        spec = venues.venue(self.venue)
+        if self.trading is not None and self.trading.mode == "live" and not spec.has(
+                Part.GATEWAY):
+            raise ValueError(f"{self.venue} has no live trading yet (market data only): use "
+                             "trading.mode paper or off")
         return self
 
     @model_validator(mode="after")

@@ -137,7 +137,7 @@ def books_from_topic(events: list[Event]) -> dict[str, Book]:
 
 
 def json_book(body: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(bids, asks) of a REST depth body, Binance, Bybit or Bitget shaped."""
+    """(bids, asks) of a REST depth body, Binance, Bybit, Bitget or Gate.io shaped."""
     d = json.loads(body)
     if "data" in d:
         d = d["data"]
@@ -175,6 +175,8 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             assert ev.prev_sequence == seq or (fresh and ev.first_sequence <= seq <= ev.sequence)
         elif venue.startswith("bitget"):
             assert ev.sequence > seq  # seq increases (its steps are not promised to be 1)
+        elif venue == "gateio_spot":  # spot.obu: U == previous u + 1
+            assert ev.first_sequence == seq + 1
         else:
             assert ev.sequence == seq + 1
         last[ev.symbol] = (ev.sequence, False)

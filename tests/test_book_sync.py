@@ -145,7 +145,7 @@ def test_spot_snapshot_alone_then_a_hole_is_a_stale_snapshot() -> None:
     sync = BinanceSpotBookSync()
     assert sync.on_snapshot(snapshot(100)) is Action.SYNCED
     assert sync.on_delta(delta(105, 107)) is Action.GAP
-    assert sync.reason == "stale snapshot: lastUpdateId 100 + 1 < U=105"
+    assert sync.reason == "stale snapshot: id 100 + 1 < U=105"
     assert sync.waiting_snapshot and seqs(list(sync.buffer)) == [107]
 
 

@@ -23,6 +23,7 @@ from connector_support import (
     BITGET_MIX_WS,
     BITGET_SPOT_WS,
     BYBIT_CAPTURE,
+    GATE_WS,
     RefBook,
     binance_reference,
     bitget_frames,
@@ -55,6 +56,10 @@ class Case:
     symbols: tuple[str, ...]
 
     def reference(self) -> dict[str, RefBook]:
+        if self.venue == "gateio_spot":
+            from connector_support import gate_reference
+
+            return gate_reference()
         if self.venue.startswith("binance"):
             from connector_support import BINANCE_SPOT_REST, BINANCE_USDM_REST
 
@@ -70,6 +75,18 @@ class Case:
     def message_counts(self) -> Counter[str]:
         """Trades / Kline / BBO messages in the capture, counted without our normalizers."""
         counts: Counter[str] = Counter()
+        if self.venue == "gateio_spot":
+            pairs = {s.replace("/", "_") for s in self.symbols}
+            for _, raw in v1_frames(self.capture):
+                msg = json.loads(raw)
+                r = msg.get("result") or {}
+                if msg.get("event") != "update":
+                    continue
+                if msg["channel"] == "spot.trades" and r["currency_pair"] in pairs:
+                    counts["Trades"] += 1
+                elif msg["channel"] == "spot.candlesticks" and r["n"].partition("_")[2] in pairs:
+                    counts["Kline"] += 1
+            return counts
         if self.venue.startswith("binance"):
             for _, raw in v1_frames(self.capture):
                 stream = json.loads(raw)["stream"]
@@ -101,6 +118,8 @@ CASES = [
     Case("bitget_spot", BITGET_SPOT_WS, ("EOS/USDT", "GOG/USDT", "VVS/USDT", "AVAX/USDT",
                                          "CULT/USDT", "HOT/USDT", "SUN/USDT", "STG/USDT")),
     Case("bitget_usdtm", BITGET_MIX_WS, ("DASH/USDT", "UNI/USDT")),
+    Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
+                                  "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
 ]
 
 

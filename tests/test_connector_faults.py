@@ -26,10 +26,10 @@ from ttxt_kafka.simulator import Simulator, SyntheticSource
 
 pytestmark = pytest.mark.kafka
 
-VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm"]
-NATIVES = ["BTCUSDT", "ETHUSDT"]
+VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
+          "bitget_usdtm"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
-         "bitget_spot": 0, "bitget_usdtm": 0}  # 0: the whole book
+         "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0}  # 0: the whole book
 
 
 def breaks(stats: object) -> int:
@@ -38,13 +38,18 @@ def breaks(stats: object) -> int:
     return stats.gaps + stats.checksum_mismatches  # type: ignore[attr-defined, no-any-return]
 
 
-def market(max_steps: int = 200, rate: float = 200.0) -> SyntheticSource:
-    return SyntheticSource(seed=7, symbols=NATIVES, rate=rate, max_steps=max_steps)
+def natives(venue: str) -> list[str]:
+    """BTC/USDT and ETH/USDT as the venue writes them."""
+    return ["BTC_USDT", "ETH_USDT"] if venue == "gateio_spot" else ["BTCUSDT", "ETHUSDT"]
+
+
+def market(venue: str, max_steps: int = 200, rate: float = 200.0) -> SyntheticSource:
+    return SyntheticSource(seed=7, symbols=natives(venue), rate=rate, max_steps=max_steps)
 
 
 def config(venue: str, sim: Simulator, **overrides: object):  # type: ignore[no-untyped-def]
     overrides.setdefault("streams", {"book": {"depth": DEPTH[venue]}, "trades": True})
-    return config_for(venue, NATIVES, sim, **overrides)
+    return config_for(venue, natives(venue), sim, **overrides)
 
 
 def applying(native: str):  # type: ignore[no-untyped-def]
@@ -57,7 +62,7 @@ def applying(native: str):  # type: ignore[no-untyped-def]
 
 def assert_books_match_the_market(run: Run, sim: Simulator, events: list[Event]) -> None:
     downstream = books_from_topic(events)
-    for native in NATIVES:
+    for native in natives(run.connector.venue):
         m = sim.feed.markets[native]  # type: ignore[attr-defined]
         depth = DEPTH[run.connector.venue] or 10**6
         bids, asks = json_book(sim.feed.fmt.depth_body(m, depth, None))  # type: ignore[attr-defined]
@@ -70,12 +75,13 @@ def assert_books_match_the_market(run: Run, sim: Simulator, events: list[Event])
 @pytest.mark.parametrize("venue", VENUES)
 async def test_every_gap_is_detected_reported_and_rebuilt(venue: str, kafka_bootstrap: str
                                                           ) -> None:
-    async with Simulator(venue, market()) as sim:
+    async with Simulator(venue, market(venue)) as sim:
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
             for n in range(1, 4):
-                await run.wait(applying("BTCUSDT"))
-                sim.inject("drop_message", symbol="BTCUSDT", count=1)
+                btc = natives(venue)[0]
+                await run.wait(applying(btc))
+                sim.inject("drop_message", symbol=btc, count=1)
                 await run.wait(lambda c, n=n: breaks(c.stats) == n)  # type: ignore[misc]
             await run.settle(sim)
         finally:
@@ -95,7 +101,7 @@ async def test_every_gap_is_detected_reported_and_rebuilt(venue: str, kafka_boot
 @pytest.mark.parametrize("venue", VENUES)
 async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_bootstrap: str
                                                          ) -> None:
-    async with Simulator(venue, market()) as sim:
+    async with Simulator(venue, market(venue)) as sim:
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
             await run.connector.wait_synced()
@@ -121,7 +127,7 @@ async def test_malformed_frames_are_logged_counted_and_skipped(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="connectors")
-    async with Simulator(venue, market()) as sim:
+    async with Simulator(venue, market(venue)) as sim:
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
             await run.connector.wait_synced()
@@ -140,7 +146,7 @@ async def test_malformed_frames_are_logged_counted_and_skipped(
 
 @pytest.mark.parametrize("venue", ["binance", "binance_usdm"])
 async def test_stale_snapshot_is_fetched_again(venue: str, kafka_bootstrap: str) -> None:
-    async with Simulator(venue, market()) as sim:
+    async with Simulator(venue, market(venue)) as sim:
         sim.inject("stale_snapshot", symbol="BTCUSDT", count=1)  # the next REST depth lags
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
@@ -159,8 +165,8 @@ async def test_silent_stream_is_reconnected_but_bybit_heartbeat_keeps_it(
 ) -> None:
     """After the market stops: Binance sends nothing (its pings are protocol-level), so the
     watchdog reconnects; Bybit answers our app-level pings, so its connection stays."""
-    async with Simulator("binance", market(max_steps=20)) as binance, \
-            Simulator("bybit_spot", market(max_steps=20)) as bybit:
+    async with Simulator("binance", market("binance", max_steps=20)) as binance, \
+            Simulator("bybit_spot", market("bybit_spot", max_steps=20)) as bybit:
         runs = [
             await Run.start(config("binance", binance, stale_timeout=0.4), kafka_bootstrap),
             await Run.start(config("bybit_spot", bybit, stale_timeout=0.4,
@@ -178,7 +184,7 @@ async def test_silent_stream_is_reconnected_but_bybit_heartbeat_keeps_it(
 
 
 async def test_periodic_snapshots_let_a_late_consumer_start(kafka_bootstrap: str) -> None:
-    async with Simulator("bybit_linear", market(max_steps=300)) as sim:
+    async with Simulator("bybit_linear", market("bybit_linear", max_steps=300)) as sim:
         run = await Run.start(config("bybit_linear", sim, snapshot_interval=0.2), kafka_bootstrap)
         try:
             await run.settle(sim)
@@ -197,7 +203,7 @@ async def test_periodic_snapshots_let_a_late_consumer_start(kafka_bootstrap: str
 
 
 async def test_unknown_symbol_is_a_clear_error(kafka_bootstrap: str) -> None:
-    async with Simulator("binance", market()) as sim:
+    async with Simulator("binance", market("binance")) as sim:
         run = await Run.start(config_for("binance", ["BTCUSDT", "NOPE/USDT"], sim),
                               kafka_bootstrap)
         with pytest.raises(ConnectorError, match="symbol 'NOPE/USDT' is not listed on binance"):
@@ -241,7 +247,8 @@ async def test_runner_stops_every_connector_when_one_cannot_start() -> None:
     from ttxt_kafka.connectors.config import parse_config
     from ttxt_kafka.connectors.runner import run_connectors
 
-    async with Simulator("binance", market()) as good, Simulator("bybit_spot", market()) as bad:
+    async with Simulator("binance", market("binance")) as good, \
+            Simulator("bybit_spot", market("bybit_spot")) as bad:
         config = parse_config({"connectors": [
             {"venue": "binance", "symbols": ["BTCUSDT"], "streams": {"book": True},
              "endpoints": {"ws": good.ws_url, "rest": good.rest_url}},
@@ -262,7 +269,7 @@ async def test_bitget_text_ping_and_connection_age() -> None:
     from ttxt_kafka.bus import AsyncioQueue
     from ttxt_kafka.connectors import connector_for
 
-    async with Simulator("bitget_usdtm", market(max_steps=10**6, rate=50)) as sim:
+    async with Simulator("bitget_usdtm", market("bitget_usdtm", max_steps=10**6, rate=50)) as sim:
         queue = AsyncioQueue(capacity=10**6)
         assert connector_for(config("bitget_usdtm", sim), queue).heartbeat_interval == 30.0
         connector = connector_for(config("bitget_usdtm", sim, heartbeat_interval=0.1), queue)

@@ -92,10 +92,31 @@ def test_the_layering_contract_holds() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_every_registered_venue_provides_every_part() -> None:
+MARKET_DATA = (Part.CONNECTOR, Part.NORMALIZER, Part.SIM_PROTOCOL, Part.SIM_CAPTURE,
+               Part.SIM_SYNTHETIC)
+TRADING = (Part.GATEWAY, Part.PRIVATE_STREAM, Part.SIM_TRADING)
+
+
+def test_every_registered_venue_provides_its_parts() -> None:
+    """Market data and the simulator's public side always; trading parts all or none (a
+    venue without them is market data only: paper trading, no live orders)."""
     for spec in venues.all_venues():
-        for part in Part:
+        for part in MARKET_DATA:
             assert spec.part(part) is not None, (spec.name, part)
+        trading = [spec.has(p) for p in TRADING]
+        assert all(trading) or not any(trading), (spec.name, trading)
+        for part in TRADING:
+            if spec.has(part):
+                assert spec.part(part) is not None, (spec.name, part)
+
+
+def test_live_trading_needs_the_trading_parts(fake_venue: VenueSpec) -> None:
+    from ttxt_kafka.connectors.config import ConfigError, parse_config
+
+    base = {"venue": "fakex_spot", "symbols": ["BTC/USDT"], "streams": {"book": True}}
+    assert parse_config({"connectors": [{**base, "trading": {"mode": "paper"}}]})
+    with pytest.raises(ConfigError, match="fakex_spot has no live trading"):
+        parse_config({"connectors": [{**base, "trading": {"mode": "live"}}]})
 
 
 # ------------------------------------------------------------------ a new exchange, minimal
@@ -177,14 +198,15 @@ def venue_table() -> str:
         return f"{(rate * 100).normalize():f} %"
 
     rows = ["| venue | exchange | market | book depths (default) | maker / taker | klines | "
-            "heartbeat |", "|---|---|---|---|---|---|---|"]
+            "heartbeat | trading |", "|---|---|---|---|---|---|---|---|"]
     for s in venues.all_venues():
         depths = ", ".join(f"**{d}**" if d == s.default_depth else str(d) for d in s.book_depths)
         beat = (f"server pings every {s.heartbeat.server_ping:g} s" if s.heartbeat.server_ping
                 else f"client pings every {s.heartbeat.client_ping:g} s")
+        trading = "live, paper" if s.has(Part.GATEWAY) else "paper"
         rows.append(f"| `{s.name}` | {s.exchange} | {s.market.value} | {depths} | "
                     f"{pct(s.fees.maker)} / {pct(s.fees.taker)} | {' '.join(s.kline_intervals)} "
-                    f"| {beat} |")
+                    f"| {beat} | {trading} |")
     return "\n".join(rows)
 
 

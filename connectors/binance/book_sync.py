@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ttxt_kafka.events import OrderBook
 
-from ..base.book_sync import Action, BookSync
+from ..base.book_sync import Action, BookSync, BridgedSync
 
 
 def _ids(ev: OrderBook) -> tuple[int, int]:
@@ -33,50 +33,11 @@ def _ids(ev: OrderBook) -> tuple[int, int]:
     return first, last
 
 
-class BinanceSpotBookSync(BookSync):
-    """Spot rule: bridge `U <= lastUpdateId + 1 <= u`, then `U <= book id + 1`.
-
-    With nothing newer than the snapshot buffered, the book is the snapshot (book id =
-    lastUpdateId) and the next update must bridge it — the steady-state rule says exactly that.
-    """
+class BinanceSpotBookSync(BridgedSync):
+    """Spot rule: bridge `U <= lastUpdateId + 1 <= u`, then `U <= book id + 1` (the shared
+    `BridgedSync`)."""
 
     __slots__ = ()
-
-    def on_delta(self, ev: OrderBook) -> Action:
-        first, last = _ids(ev)
-        if not self.synced:
-            self.buffer.append(ev)
-            return Action.BUFFER
-        book_id = self.sequence
-        assert book_id is not None
-        if last <= book_id:
-            return self._drop(f"u={last} <= book id {book_id}")
-        if first > book_id + 1:
-            what = "stale snapshot: lastUpdateId" if self.bridging else "gap: book id"
-            return self._gap(f"{what} {book_id} + 1 < U={first}", keep=(ev,))
-        self.sequence = last
-        self.bridging = False
-        return Action.APPLY
-
-    def on_snapshot(self, snap: OrderBook) -> Action:
-        """A REST snapshot arrived (sequence = lastUpdateId)."""
-        lid = snap.sequence
-        if lid is None:
-            raise ValueError(f"{snap.symbol} snapshot without lastUpdateId")
-        buffered = self.buffer
-        if buffered and lid + 1 < _ids(buffered[0])[0]:
-            first = _ids(buffered[0])[0]
-            self.reason = f"stale snapshot: lastUpdateId {lid} + 1 < first buffered U={first}"
-            return Action.STALE
-        keep = [ev for ev in buffered if _ids(ev)[1] > lid]
-        book_id = lid
-        for i, ev in enumerate(keep):  # each continues the one before; the first bridges
-            first, last = _ids(ev)
-            if first > book_id + 1:
-                return self._gap(f"gap in the buffered stream: U={first} > {book_id} + 1",
-                                 keep=keep[i:])
-            book_id = last
-        return self._synced(snap, keep, book_id)
 
 
 class BinanceUsdmBookSync(BookSync):

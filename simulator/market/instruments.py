@@ -117,7 +117,8 @@ _DEFAULTS = {
 def default_instrument(symbol: str) -> Instrument:
     """Sensible tick/lot sizes for well-known symbols, generic ones for anything else."""
     symbol = symbol.upper()
-    quote = next((q for q in _QUOTES if symbol.endswith(q) and symbol != q), "USDT")
-    base = symbol[: -len(quote)] if symbol.endswith(quote) else symbol
-    tick, lot, price = _DEFAULTS.get(symbol, ("0.01", "0.01", "100"))
+    plain = symbol.replace("_", "").replace("-", "")  # BTC_USDT, BTC-USDT: as BTCUSDT
+    quote = next((q for q in _QUOTES if plain.endswith(q) and plain != q), "USDT")
+    base = plain[: -len(quote)] if plain.endswith(quote) else plain
+    tick, lot, price = _DEFAULTS.get(plain, ("0.01", "0.01", "100"))
     return Instrument(symbol, base, quote, tick, lot, price)

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "ttxt_kafka.cli.record_cmd",
     "ttxt_kafka.cli.files_cmd",
     "ttxt_kafka.cli.replay_cmd",
+    "ttxt_kafka.cli.export_cmd",
     "ttxt_kafka.cli.backtest_cmd",
     "ttxt_kafka.cli.order_cmd",
     "ttxt_kafka.cli.run_cmd",

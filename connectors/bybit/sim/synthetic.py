@@ -18,8 +18,8 @@ from typing import Any
 
 from ttxt_kafka.connectors.bybit.sim.topics import parse_topic
 from ttxt_kafka.simulator.feeds import UnknownStream
-from ttxt_kafka.simulator.market.book import Book, Side
 from ttxt_kafka.simulator.market.candles import Candle
+from ttxt_kafka.simulator.market.depth_view import DepthView
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
@@ -34,47 +34,6 @@ _KLINE_MS |= {"D": 86_400_000, "W": 604_800_000}
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
-
-
-class DepthView:
-    """What subscribers of one `orderbook.<depth>.<symbol>` topic currently hold."""
-
-    def __init__(self, depth: int, u: int) -> None:
-        self.depth = depth
-        self.u = u
-        self.bids: dict[int, int] = {}
-        self.asks: dict[int, int] = {}
-
-    def reset(self, book: Book) -> None:
-        self.bids = dict(book.bids.top(self.depth))
-        self.asks = dict(book.asks.top(self.depth))
-
-    def diff(
-        self, book: Book, step: FlowStep
-    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """Apply a step to the view; the (bids, asks) levels that changed in it."""
-        bids = self._side(book.bids, self.bids, step.bids)
-        asks = self._side(book.asks, self.asks, step.asks)
-        bids.sort(reverse=True)
-        asks.sort()
-        return bids, asks
-
-    def _side(
-        self, side: Side, view: dict[int, int], changed: dict[int, int]
-    ) -> list[tuple[int, int]]:
-        top = set(side.top_prices(self.depth))
-        out = []
-        for p in view.keys() - top:  # removed, or pushed out of the view
-            del view[p]
-            out.append((p, 0))
-        for p in top - view.keys():  # inserted, or pulled into the view
-            view[p] = side.levels[p]
-            out.append((p, view[p]))
-        for p in changed:
-            if p in view and view[p] != side.levels[p]:
-                view[p] = side.levels[p]
-                out.append((p, view[p]))
-        return out
 
 
 class BybitFormatter(MarketFormatter):
