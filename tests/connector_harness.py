@@ -173,10 +173,10 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             assert ev.first_sequence is not None
             # the pu chain; right after a snapshot of the REST book alone, the futures bridge
             assert ev.prev_sequence == seq or (fresh and ev.first_sequence <= seq <= ev.sequence)
-        elif venue == "gateio_spot":  # spot.obu: U == previous u + 1
-            assert ev.first_sequence == seq + 1
         elif venue.startswith("bitget"):
             assert ev.sequence > seq  # seq increases (its steps are not promised to be 1)
+        elif venue == "gateio_spot":  # spot.obu: U == previous u + 1
+            assert ev.first_sequence == seq + 1
         else:
             assert ev.sequence == seq + 1
         last[ev.symbol] = (ev.sequence, False)

@@ -167,42 +167,6 @@ def bybit_reference(category: str) -> dict[str, RefBook]:
     return books
 
 
-GATE_WS = ("gateio/live_ws_v4_spot_order_book_update_trades_candlesticks_tickers__cryptofeed_"
-           "GATEIO.ws.1.0.txt")
-GATE_REST = "gateio/live_rest_v4_spot_order_book_with_id_snapshots__cryptofeed_GATEIO.http.0.0.txt"
-
-
-def gate_reference() -> dict[str, RefBook]:
-    """Each pair's book at the end of the Gate.io capture by the documented rule of
-    `spot.order_book_update`: the REST snapshot (`with_id=true`, id), updates with u <= id
-    dropped, the first one kept bridges U <= id + 1 <= u, then each U == previous u + 1. Only
-    pairs whose snapshot a later update bridges (the others have no book)."""
-    books: dict[str, RefBook] = {}
-    for url, _, body in v1_http(GATE_REST):
-        snap = json.loads(body)
-        pair = re.search(r"currency_pair=(\w+)", url).group(1)  # type: ignore[union-attr]
-        books[pair] = RefBook.of(snap["bids"], snap["asks"], snap["id"])
-    started: set[str] = set()
-    for _, raw in v1_frames(GATE_WS):
-        msg = json.loads(raw)
-        if msg.get("channel") != "spot.order_book_update" or msg.get("event") != "update":
-            continue
-        r = msg["result"]
-        book = books.get(r["s"])
-        if book is None:
-            continue
-        if r["s"] not in started:
-            if r["u"] <= book.last or r["U"] > book.last + 1:
-                continue  # older than the snapshot, or not bridging it
-            started.add(r["s"])
-        else:
-            assert r["U"] == book.last + 1, f"{r['s']}: U != previous u + 1 in the capture"
-        book.set(r["b"], r["a"])
-        book.last = r["u"]
-    return {pair: book for pair, book in books.items() if pair in started}
-
-
-
 def bitget_crc(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> int:
     """Bitget's book checksum as SYNC_RULES.md states it: the first 25 bids and asks
     alternating `bid1px:bid1amt:ask1px:ask1amt:...` (a side that runs out is skipped), CRC32 of
@@ -257,3 +221,39 @@ def bitget_frames(capture: str, channel: str) -> list[str]:
         if f'"channel":"{channel}"' in raw[:100] and '"action"' in raw[:20]:
             out.append(raw)
     return out
+
+
+GATE_WS = ("gateio/live_ws_v4_spot_order_book_update_trades_candlesticks_tickers__cryptofeed_"
+           "GATEIO.ws.1.0.txt")
+GATE_REST = "gateio/live_rest_v4_spot_order_book_with_id_snapshots__cryptofeed_GATEIO.http.0.0.txt"
+
+
+def gate_reference() -> dict[str, RefBook]:
+    """Each pair's book at the end of the Gate.io capture by the documented rule of
+    `spot.order_book_update`: the REST snapshot (`with_id=true`, id), updates with u <= id
+    dropped, the first one kept bridges U <= id + 1 <= u, then each U == previous u + 1. Only
+    pairs whose snapshot a later update bridges (the others have no book)."""
+    books: dict[str, RefBook] = {}
+    for url, _, body in v1_http(GATE_REST):
+        snap = json.loads(body)
+        pair = re.search(r"currency_pair=(\w+)", url).group(1)  # type: ignore[union-attr]
+        books[pair] = RefBook.of(snap["bids"], snap["asks"], snap["id"])
+    started: set[str] = set()
+    for _, raw in v1_frames(GATE_WS):
+        msg = json.loads(raw)
+        if msg.get("channel") != "spot.order_book_update" or msg.get("event") != "update":
+            continue
+        r = msg["result"]
+        book = books.get(r["s"])
+        if book is None:
+            continue
+        if r["s"] not in started:
+            if r["u"] <= book.last or r["U"] > book.last + 1:
+                continue  # older than the snapshot, or not bridging it
+            started.add(r["s"])
+        else:
+            assert r["U"] == book.last + 1, f"{r['s']}: U != previous u + 1 in the capture"
+        book.set(r["b"], r["a"])
+        book.last = r["u"]
+    return {pair: book for pair, book in books.items() if pair in started}
+

@@ -115,11 +115,11 @@ CASES = [
     Case("binance_usdm", BINANCE_USDM_WS, ("SUSHI/USDT", "AKRO/USDT", "KEEP/USDT", "CTK/USDT")),
     Case("bybit_spot", BYBIT_CAPTURE, ("BTC/USDT", "ETH/USDT")),
     Case("bybit_linear", BYBIT_CAPTURE, ("BTC/USDT", "ETH/USDT", "SOL/USDT", "DOGE/USDT")),
-    Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
-                                  "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
     Case("bitget_spot", BITGET_SPOT_WS, ("EOS/USDT", "GOG/USDT", "VVS/USDT", "AVAX/USDT",
                                          "CULT/USDT", "HOT/USDT", "SUN/USDT", "STG/USDT")),
     Case("bitget_usdtm", BITGET_MIX_WS, ("DASH/USDT", "UNI/USDT")),
+    Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
+                                  "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
 ]
 
 

@@ -26,10 +26,10 @@ from ttxt_kafka.simulator import Simulator, SyntheticSource
 
 pytestmark = pytest.mark.kafka
 
-VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
-          "gateio_spot"]
+VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
+          "bitget_usdtm"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
-         "bitget_spot": 0, "bitget_usdtm": 0, "gateio_spot": 50}  # 0: the whole book
+         "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0}  # 0: the whole book
 
 
 def breaks(stats: object) -> int:
@@ -260,3 +260,32 @@ async def test_runner_stops_every_connector_when_one_cannot_start() -> None:
             await run_connectors(config, AsyncioQueue(100_000), asyncio.Event(),
                                  on_started=started.extend)
         assert all(c.stopping for c in started)
+
+
+async def test_bitget_text_ping_and_connection_age() -> None:
+    """The text `ping` goes out every heartbeat interval (Bitget: 30 s; here 0.1 s) and is
+    answered; a connection older than `max_connection_age` (Bitget: 23.5 h, before Bitget's
+    24 h cut; here 1 s) is redone, its books resynced and rebuilt."""
+    from ttxt_kafka.bus import AsyncioQueue
+    from ttxt_kafka.connectors import connector_for
+
+    async with Simulator("bitget_usdtm", market("bitget_usdtm", max_steps=10**6, rate=50)) as sim:
+        queue = AsyncioQueue(capacity=10**6)
+        assert connector_for(config("bitget_usdtm", sim), queue).heartbeat_interval == 30.0
+        connector = connector_for(config("bitget_usdtm", sim, heartbeat_interval=0.1), queue)
+        assert connector.heartbeat_interval == 0.1  # set in the config: it wins
+        assert connector.max_connection_age == 23.5 * 3600
+        connector.max_connection_age = 1.0
+        task = asyncio.ensure_future(connector.run())
+        try:
+            await connector.wait_synced(10)
+            session = sim.sessions[min(sim.sessions)]
+            deadline = asyncio.get_running_loop().time() + 10
+            while connector.stats.reconnects < 1 or connector.stats.syncs < 4:
+                assert asyncio.get_running_loop().time() < deadline, connector.stats
+                await asyncio.sleep(0.05)
+            assert session.pings_received >= 5  # ~10 pings a second, each answered `pong`
+            assert connector.stats.malformed == connector.stats.exchange_errors == 0
+        finally:
+            connector.stop()
+            await task

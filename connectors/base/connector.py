@@ -69,6 +69,9 @@ class Connector(BookKeeper, ABC):
     heartbeat_interval: float | None = None  # seconds between `heartbeat()` calls (None: none)
     # The exchange's own limit of streams per connection, below the configured one (None: none).
     max_streams_per_connection: ClassVar[int | None] = None
+    # Seconds a connection may live before we redo it ourselves, ahead of the exchange's forced
+    # disconnect (Bitget, Binance: every 24 h); None: no limit.
+    max_connection_age: float | None = None
 
     def __init__(
         self,
@@ -391,9 +394,15 @@ class Connector(BookKeeper, ABC):
         """Close the socket when the stream goes quiet or a book stays broken too long."""
         cfg = self.config
         period = min(1.0, cfg.stale_timeout / 4, cfg.resync_timeout / 4)
+        opened = time.monotonic()
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
+            age = self.max_connection_age
+            if age is not None and now - opened > age:
+                await self._close(conn, f"connection {age:g}s old: redone before the exchange "
+                                        "drops it")
+                return
             if now - conn.last_rx > cfg.stale_timeout:
                 await self._close(conn, f"no message for {cfg.stale_timeout:g}s (stale stream)")
                 return

@@ -5,7 +5,8 @@ One public WS URL for both markets; channels are subscribed by message after con
 checksum the base checks on the connector's own book (`book_checksum`); a mismatch or an
 out-of-order `seq` is rebuilt by resubscribing `books` (Bitget answers with a fresh snapshot).
 The text `ping` goes out every 30 s (Bitget drops a connection silent for 2 minutes); at most
-50 channels per connection, as Bitget recommends.
+50 channels per connection, as Bitget recommends; a connection is redone after 23.5 h (Bitget
+cuts every connection at 24 h).
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ class BitgetSpotConnector(Connector):
     ws_ping_interval = None  # Bitget wants the text "ping" (see heartbeat)
     snapshot_on_subscribe = True
     max_streams_per_connection = ep.MAX_CHANNELS_PER_CONNECTION
+    max_connection_age = ep.MAX_CONNECTION_AGE
     book_checksum = book_checksum
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.heartbeat_interval = self.spec.heartbeat.client_ping or ep.PING_INTERVAL
+        # Bitget's 30 s, unless the config sets `heartbeat_interval` (its default is Bybit's 20)
+        self.heartbeat_interval = (self.config.heartbeat_interval
+                                   if "heartbeat_interval" in self.config.model_fields_set
+                                   else self.spec.heartbeat.client_ping or ep.PING_INTERVAL)
 
     def default_endpoints(self) -> tuple[str, str]:
         return ep.WS, ep.REST

@@ -5,9 +5,10 @@ names it: `SPOT`, `USDT-FUTURES`). Subscribe with
 `{"op":"subscribe","args":[{"instType":..,"channel":..,"instId":..}, ...]}`; Bitget answers each
 arg with `{"event":"subscribe","arg":{..}}`, an error with `{"event":"error","code":..,"msg":..}`.
 Connection rules (Bitget "Websocket API" overview): the client sends the text `ping` every 30 s
-and gets `pong` (no ping for 2 minutes: disconnected); at most 10 messages per second from the
-client; fewer than 50 channels per connection recommended (1000 at most), so symbols are spread
-over sockets (`max_streams_per_connection`, default 200 platform-wide, capped here at 50).
+and gets `pong` (no ping for 2 minutes: disconnected); every connection is cut after 24 h (we
+redo it at 23.5 h); at most 10 messages per second from the client and 240 subscribe requests
+per hour per connection; fewer than 50 channels per connection recommended (1000 at most), so
+symbols are spread over sockets (`max_streams_per_connection`, capped here at 50).
 REST: 20 requests per second per IP on the public market endpoints.
 """
 
@@ -28,6 +29,7 @@ REQUESTS_PER_SECOND = 15  # of the 20/s allowed on the public market endpoints
 PING = "ping"
 PONG = "pong"
 PING_INTERVAL = 30.0
+MAX_CONNECTION_AGE = 23.5 * 3600  # Bitget disconnects every connection after 24 h
 
 # instType of the WS subscription and productType of the mix REST calls, by venue category
 INST_TYPES = {"spot": "SPOT", "usdt-futures": "USDT-FUTURES"}

@@ -123,6 +123,7 @@ class _Connection:
 
     def on_text(self, session: Session, text: str) -> None:
         if text == "ping":
+            session.pings_received += 1  # Bitget's keepalive is this text, not a WS ping
             session.send_text("pong")
             return
         try:
