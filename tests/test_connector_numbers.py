@@ -83,10 +83,10 @@ def test_only_plain_sane_decimals_within_precision_pass() -> None:
     assert check(book) is None
     book.asks = [["65000.021", "1"]]  # finer than the tick, but real books have those
     assert check(book) is None
-    book.asks = [["65000.000000001", "1"]]
-    assert "more than 8 decimals" in (check(book) or "")
-    book.asks = [["65000.02", "0.000000001"]]
-    assert "more than 8 decimals" in (check(book) or "")
+    book.asks = [["65000.00000000001", "1"]]
+    assert "more than 10 decimals" in (check(book) or "")
+    book.asks = [["65000.02", "0.00000000001"]]
+    assert "more than 10 decimals" in (check(book) or "")
     trades = Trades(venue="binance", symbol="BTC/USDT", native_symbol="BTCUSDT", exchange_ts=0,
                     receive_ts=0, trades=[Trade(trade_id="1", price="65000", qty="-1",
                                                 side=Side.BUY, exchange_ts=0)])
