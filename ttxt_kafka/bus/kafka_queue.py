@@ -470,6 +470,8 @@ class KafkaQueue(IQueue):
         out = self._unacked.pop(rid, None)
         if out is None:
             return
+        if len(self._unacked) < MAX_UNACKED:
+            self._room.set()
         self.stats.lost += 1
         self._log.error("refused", "Kafka refused a record for %s: %s: %s (declared lost; "
                         "%d lost so far)", out.topic, type(exc).__name__, exc, self.stats.lost)
@@ -558,6 +560,8 @@ class KafkaQueue(IQueue):
                         self.stats.chain_dropped += 1
                     else:
                         broken.discard(ck)  # a held snapshot starts it again
+            if len(self._unacked) < MAX_UNACKED:
+                self._room.set()
             if lost:
                 log.error("Kafka: %d book chain(s) broken by the failure (their unacknowledged "
                           "records declared lost; %d lost so far)", len(lost), self.stats.lost)
