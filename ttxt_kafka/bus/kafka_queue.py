@@ -612,7 +612,8 @@ class KafkaQueue(IQueue):
                                    f"{timeout}s")
             producer = self._producer
             if self._recovery is None and producer is not None:
-                with contextlib.suppress(KafkaError):
+                # bounded, so a recovery starting meanwhile is noticed; our own loop waits
+                with contextlib.suppress(KafkaError, TimeoutError):
                     await asyncio.wait_for(producer.flush(), 1.0)
             if self._unacked or self._recovery is not None:
                 await asyncio.sleep(0.01)
