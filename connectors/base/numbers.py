@@ -5,12 +5,15 @@ exponent, no `inf`/`nan`, no spaces), a price must be positive, a quantity must 
 (qty 0 deletes a level), and neither may have more digits than the instrument allows:
 
 * fractional digits (trailing zeros aside: Binance pads `65000.01000000`) at most those of the
-  instrument's tick size (prices) or lot size (quantities), or `MIN_DECIMALS` (8), whichever is
-  more. The floor is the venue's asset precision (`VenueSpec.asset_decimals`: 8 on Binance,
-  10 on Gate.io, which prints amounts such as `16.4700000000`; `InstrumentInfo` does not carry
-  it): real books carry numbers finer than the current order filters (the
-  captured NKNUSDT book has qty `11979.3` with a lot step of 1 and price `0.25974` with a tick
-  of 0.0001; CTKUSDT likewise), so the filters alone would refuse genuine updates;
+  instrument's tick size (prices) or lot size (quantities), or the venue's asset precision
+  (`VenueSpec.asset_decimals`: 8 on Binance, Bybit and Bitget, 10 on Gate.io, which prints
+  amounts such as `16.4700000000`; `MIN_DECIMALS`, 10, where no venue is given), whichever is
+  more. `InstrumentInfo` does not carry the asset precision, and real books carry numbers finer
+  than the current order filters (Binance's captured NKNUSDT book has qty `11979.3` with a lot
+  step of 1 and price `0.25974` with a tick of 0.0001; Gate.io's books have quantities such as
+  `153.1893464532`), so the filters alone would refuse genuine updates. 18 integer digits + 10
+  decimals = 28 significant digits, the precision of Python's default Decimal context:
+  arithmetic on an accepted number is exact;
 * at most `MAX_INT_DIGITS` integer digits (no traded price or size has 19: a 400-digit price is
   a broken frame, not a market).
 
@@ -28,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from ttxt_kafka.events import BBO, Event, InstrumentInfo, Kline, OrderBook, Trades
 
 MAX_INT_DIGITS = 18
-MIN_DECIMALS = 8
+MIN_DECIMALS = 10
 _PLAIN = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\.([0-9]*?)0*)?")  # 17 = MAX_INT_DIGITS - 1
 _MAX_FRACTION = 18  # where the instrument is unknown
 

@@ -486,6 +486,8 @@ class KafkaQueue(IQueue):
         out = self._unacked.pop(rid, None)
         if out is None:
             return
+        if len(self._unacked) < MAX_UNACKED:
+            self._room.set()
         self.stats.lost += 1
         self._log.error("refused", "Kafka refused a record for %s: %s: %s (declared lost; "
                         "%d lost so far)", out.topic, type(exc).__name__, exc, self.stats.lost)
@@ -574,6 +576,8 @@ class KafkaQueue(IQueue):
                         self.stats.chain_dropped += 1
                     else:
                         broken.discard(ck)  # a held snapshot starts it again
+            if len(self._unacked) < MAX_UNACKED:
+                self._room.set()
             if lost:
                 log.error("Kafka: %d book chain(s) broken by the failure (their unacknowledged "
                           "records declared lost; %d lost so far)", len(lost), self.stats.lost)
@@ -624,7 +628,8 @@ class KafkaQueue(IQueue):
                                    f"{timeout}s")
             producer = self._producer
             if self._recovery is None and producer is not None:
-                with contextlib.suppress(KafkaError):
+                # bounded, so a recovery starting meanwhile is noticed; our own loop waits
+                with contextlib.suppress(KafkaError, TimeoutError):
                     await asyncio.wait_for(producer.flush(), 1.0)
             if self._unacked or self._recovery is not None:
                 await asyncio.sleep(0.01)
