@@ -177,11 +177,16 @@ def _load_installed() -> None:
 
 def venue(name: str) -> VenueSpec:
     """The spec of a venue; an unknown name is a `VenueError` naming the known ones."""
-    _load_installed()
-    spec = _specs.get(name)
+    spec = find(name)
     if spec is None:
         raise VenueError(f"unknown venue {name!r}; known venues: {', '.join(names())}")
     return spec
+
+
+def find(name: str) -> VenueSpec | None:
+    """The spec of a venue, or None for a name the registry does not know."""
+    _load_installed()
+    return _specs.get(name)
 
 
 def names() -> tuple[str, ...]:

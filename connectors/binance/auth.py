@@ -18,9 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from ttxt_kafka.credentials import AuthError, Credentials
+
+from ..base.wire import encode_query as encode_params
+from ..base.wire import param_text
 
 API_KEY_HEADER = "X-MBX-APIKEY"
 DEFAULT_RECV_WINDOW_MS = 5000
@@ -42,26 +45,8 @@ MSG_AHEAD = "Timestamp for this request was 1000ms ahead of the server's time."
 MSG_RECV_WINDOW = "recvWindow must be less than 60000"
 
 
-def param_text(value: object) -> str:
-    """A parameter value as Binance expects it: booleans lowercase, decimals plain."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("floats are not sent to Binance: use a decimal string")
-    return str(value)
-
-
 def _items(params: Params) -> list[tuple[str, object]]:
     return list(params.items() if isinstance(params, Mapping) else params)
-
-
-def encode_params(params: Params) -> str:
-    """`name=value&...` in the given order, every character but `A-Za-z0-9_.-~` percent-encoded
-    as UTF-8 (what is sent is what is signed, so the exact choice only has to be consistent)."""
-    return "&".join(f"{quote(name, safe='')}={quote(param_text(value), safe='')}"
-                    for name, value in _items(params))
 
 
 def rest_payload(query: str, body: str = "") -> str:

@@ -16,13 +16,14 @@ Nothing here logs or returns the secret or the passphrase except in the headers 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from ttxt_kafka.credentials import AuthError, Credentials
+
+# what is signed is what is sent: the shared encoders, re-exported for the gateway
+from ..base.wire import encode_query as encode_query
+from ..base.wire import json_body as json_body
 
 HEADER_KEY = "ACCESS-KEY"
 HEADER_SIGN = "ACCESS-SIGN"
@@ -45,27 +46,6 @@ WS_ERR_KEY = 30011
 WS_ERR_PASSPHRASE = 30012
 WS_ERR_TIMESTAMP = 30014
 WS_ERR_SIGN = 30015
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("floats are not sent to Bitget: use a decimal string")
-    return str(value)
-
-
-def encode_query(params: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
-    """A GET query string in the given order (`symbol=BTCUSDT&limit=20`)."""
-    items = params.items() if isinstance(params, Mapping) else params
-    return "&".join(f"{quote(k, safe='')}={quote(_text(v), safe='')}" for k, v in items)
-
-
-def json_body(payload: Mapping[str, Any]) -> str:
-    """A POST body: compact JSON. The exact string sent is the string signed."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_text)
 
 
 def prehash(timestamp_ms: int | str, method: str, path: str, query: str = "",

@@ -14,13 +14,14 @@ One definition of each payload, used by the connector to sign and by the simulat
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from ttxt_kafka.credentials import AuthError, Credentials
+
+# what is signed is what is sent: the shared encoders, re-exported for the gateway
+from ..base.wire import encode_query as encode_query
+from ..base.wire import json_body as json_body
 
 HEADER_API_KEY = "X-BAPI-API-KEY"
 HEADER_TIMESTAMP = "X-BAPI-TIMESTAMP"
@@ -39,27 +40,6 @@ MSG_TIMESTAMP = "invalid request, please check your server timestamp or recv_win
 MSG_API_KEY = "API key is invalid."
 MSG_SIGN = "error sign!"
 MSG_WS_EXPIRED = "Params Error"  # Bybit's answer to an expired WS auth request
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("floats are not sent to Bybit: use a decimal string")
-    return str(value)
-
-
-def encode_query(params: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
-    """A GET query string in the given order (`category=linear&symbol=BTCUSDT`)."""
-    items = params.items() if isinstance(params, Mapping) else params
-    return "&".join(f"{quote(k, safe='')}={quote(_text(v), safe='')}" for k, v in items)
-
-
-def json_body(payload: Mapping[str, Any]) -> str:
-    """A POST body: compact JSON. The exact string sent is the string signed."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_text)
 
 
 def rest_prehash(timestamp_ms: int | str, api_key: str, recv_window_ms: int | str,

@@ -28,10 +28,8 @@ DEFAULT_FEES = FeeSchedule(Decimal("0.001"), Decimal("0.001"))
 
 
 def venue_fees(venue: str) -> FeeSchedule:
-    if venue not in venues.names():
-        return DEFAULT_FEES
-    fees = venues.venue(venue).fees
-    return FeeSchedule(fees.maker, fees.taker)
+    spec = venues.find(venue)
+    return DEFAULT_FEES if spec is None else FeeSchedule(spec.fees.maker, spec.fees.taker)
 
 
 class ConfigError(ValueError):
@@ -65,8 +63,8 @@ class BacktestConfig:
         kind = _pick(self.markets, venue)
         if kind is not None:
             return kind
-        known = venue in venues.names() and venues.venue(venue).derivatives
-        return MarketKind.LINEAR if known else MarketKind.SPOT
+        spec = venues.find(venue)
+        return MarketKind.LINEAR if spec is not None and spec.derivatives else MarketKind.SPOT
 
     def fees_of(self, venue: str) -> FeeSchedule:
         return _pick(self.fees, venue) or venue_fees(venue)

@@ -72,7 +72,8 @@ TP_SL = "take-profit / stop-loss are not simulated in backtests"
 def exchange_of(venue: str) -> str | None:
     """Whose client order id rule applies: the venue's exchange; None (the portable rule) for
     a venue the registry does not know."""
-    return venues.venue(venue).exchange if venue in venues.names() else None
+    spec = venues.find(venue)
+    return spec.exchange if spec is not None else None
 
 
 class SimVenue:
