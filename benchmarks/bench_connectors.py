@@ -16,7 +16,8 @@
    helps it), until its writers have drained and flushed.
 
 Knobs: ``BENCH_ROUNDS`` (5), ``BENCH_MESSAGES`` frames per normalization case (20000),
-``BENCH_KAFKA_MESSAGES`` (15000), ``BENCH_KAFKA_ROUNDS`` (3). Needs the fixtures
+``BENCH_KAFKA_MESSAGES`` (15000), ``BENCH_KAFKA_ROUNDS`` (3); ``BENCH_VENUES`` (comma-separated,
+default all) picks the normalization venues, ``BENCH_KAFKA=0`` skips part 2. Needs the fixtures
 (``TTXT_FIXTURES`` or ``../shared/fixtures``) and, for part 2, Java (a local broker is started)
 or ``KAFKA_BOOTSTRAP_SERVERS``.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import statistics
 import subprocess
@@ -168,9 +170,17 @@ def _cases(cap: VenueCapture, frames: list[str]) -> list[Case[Any]]:
     ]
 
 
+def _selected_venues() -> tuple[str, ...]:
+    chosen = [v.strip() for v in os.environ.get("BENCH_VENUES", "").split(",") if v.strip()]
+    unknown = sorted(set(chosen) - set(VENUES))
+    if unknown:
+        raise SystemExit(f"BENCH_VENUES: unknown {unknown}; choose from {', '.join(VENUES)}")
+    return tuple(chosen) or VENUES
+
+
 def normalization(n_messages: int) -> list[Report]:
     reports = []
-    for venue in VENUES:
+    for venue in _selected_venues():
         cap = load(venue)
         for stream in STREAMS:
             frames = repeat(cap, cap.stream(stream), n_messages)
@@ -310,8 +320,9 @@ def main() -> None:
     try:
         reports = normalization(int_from_env("BENCH_MESSAGES", 20_000))
         summary(reports)
-        into_kafka(int_from_env("BENCH_KAFKA_MESSAGES", 15_000),
-                   int_from_env("BENCH_KAFKA_ROUNDS", 3))
+        if os.environ.get("BENCH_KAFKA", "1") != "0":
+            into_kafka(int_from_env("BENCH_KAFKA_MESSAGES", 15_000),
+                       int_from_env("BENCH_KAFKA_ROUNDS", 3))
     except MissingFixtures as exc:
         print(f"connector benchmarks not run: {exc}")
     print(f"\n(normalization rounds: {rounds_from_env()})")

@@ -1,10 +1,14 @@
 """Benchmark input for the connector benchmarks: the real captures, made longer.
 
 The captures are short (hundreds of book updates per venue), so each stream is repeated with
-its update ids shifted so the sequence continues across repetitions: Binance spot U/u by the span
-of one pass (next U = previous u + 1), USD-M U/u/pu so the `pu` chain continues, Bybit `u` of
-the deltas (the snapshot is sent once). Prices and quantities stay the exchange's strings.
-Every consumer sees a valid, gap-free stream of realistic messages.
+its update ids shifted so the sequence continues across repetitions: Binance spot U/u (next U =
+previous u + 1), USD-M U/u/pu so the `pu` chain continues, Bybit `u` of the deltas (the snapshot
+is sent once). Binance's diffs would not replay onto the book a pass leaves behind (a level the
+first pass removed may come back stale and cross the book), so each later pass starts with one
+more diff per symbol, in the chain, that sets the book back to its REST snapshot, and repeats
+the diffs the first pass applied: every pass evolves the book exactly as the first. Prices and
+quantities stay the exchange's strings. Every consumer sees a valid, gap-free stream of
+realistic messages.
 
 Fixtures: `TTXT_FIXTURES`, else `../shared/fixtures` beside the repository (or a folder above).
 """
@@ -15,6 +19,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -170,19 +175,6 @@ def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
 # ------------------------------------------------------------------------- making it longer
 
 
-def _binance_spans(frames: list[str], futures: bool) -> dict[str, int]:
-    """Per symbol, how far to shift ids so that one more pass continues the sequence."""
-    first: dict[str, dict[str, Any]] = {}
-    last: dict[str, dict[str, Any]] = {}
-    for raw in frames:
-        d = json.loads(raw)["data"]
-        if d.get("e") == "depthUpdate":
-            first.setdefault(d["s"], d)
-            last[d["s"]] = d
-    return {s: (last[s]["u"] - first[s]["pu"]) if futures else (last[s]["u"] - first[s]["U"] + 1)
-            for s in first}
-
-
 def _bybit_spans(frames: list[str]) -> dict[str, int]:
     first: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -203,17 +195,84 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
         while len(out) < n_messages:
             out += frames
         return out
-    binance = cap.venue.startswith("binance")
-    spans = _binance_spans(frames, cap.venue == "binance_usdm") if binance \
-        else _bybit_spans(frames)
+    if cap.venue.startswith("binance"):
+        return _binance_repeat(cap, frames, n_messages)
+    spans = _bybit_spans(frames)
     k = 0
     while len(out) < n_messages:
         k += 1
         for raw in frames:
-            if not binance and _is_snapshot(raw):
+            if _is_snapshot(raw):
                 continue  # Bybit: the snapshot is sent once; later passes continue with deltas
-            out.append(_shift(raw, spans, k, binance) if _is_book(raw) else raw)
+            out.append(_shift(raw, spans, k) if _is_book(raw) else raw)
     return out
+
+
+def _binance_repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
+    """Binance: pass 1 as captured; each later pass = a diff per symbol back to the REST
+    snapshot, then the diffs pass 1 applied (u > lastUpdateId), ids shifted into the chain."""
+    futures = cap.venue == "binance_usdm"
+    snaps = {sym: json.loads(body) for sym, body in cap.snapshots.items()}
+    start = {sym: _levels(snap) for sym, snap in snaps.items()}
+    books = {sym: (dict(bids), dict(asks)) for sym, (bids, asks) in start.items()}
+    last: dict[str, dict[str, Any]] = {}  # per symbol, the last diff pass 1 applied
+    applied: list[tuple[str, dict[str, Any]] | str] = []  # a later pass, before the shift
+    for raw in frames:
+        d = json.loads(raw)["data"] if _is_book(raw) else None
+        if d is None:
+            applied.append(raw)
+            continue
+        sym = d["s"]
+        if sym not in snaps or d["u"] < snaps[sym]["lastUpdateId"] + (0 if futures else 1):
+            continue  # dropped by the bridging rule in pass 1: not repeated
+        for side, key in ((books[sym][0], "b"), (books[sym][1], "a")):
+            for price, qty in d[key]:
+                if Decimal(qty) == 0:
+                    side.pop(Decimal(price), None)
+                else:
+                    side[Decimal(price)] = (price, qty)
+        last[sym] = d
+        applied.append((sym, d))
+    out = list(frames)
+    tip = {sym: d["u"] for sym, d in last.items()}  # the chain's last id, per symbol
+    while len(out) < n_messages:
+        shift: dict[str, int] = {}
+        for sym, d in last.items():  # the diff back to the snapshot, next in the chain
+            restore = dict(d, U=tip[sym] + 1, u=tip[sym] + 1,
+                           b=_back(books[sym][0], start[sym][0]),
+                           a=_back(books[sym][1], start[sym][1]))
+            if futures:
+                restore["pu"] = tip[sym]
+            tip[sym] += 1
+            out.append(json.dumps({"stream": f"{sym.lower()}@depth@100ms", "data": restore},
+                                  separators=(",", ":")))
+        for item in applied:
+            if isinstance(item, str):
+                out.append(item)
+                continue
+            sym, d = item
+            if sym not in shift:  # this pass's first diff continues the chain
+                shift[sym] = tip[sym] - d["pu"] if futures else tip[sym] + 1 - d["U"]
+            moved = {**d, **{k: d[k] + shift[sym] for k in ("U", "u", "pu") if k in d}}
+            tip[sym] = moved["u"]
+            out.append(json.dumps({"stream": f"{sym.lower()}@depth@100ms", "data": moved},
+                                  separators=(",", ":")))
+    return out
+
+
+_Side = dict[Decimal, tuple[str, str]]
+
+
+def _levels(snapshot: dict[str, Any]) -> tuple[_Side, _Side]:
+    return ({Decimal(p): (p, q) for p, q in snapshot["bids"]},
+            {Decimal(p): (p, q) for p, q in snapshot["asks"]})
+
+
+def _back(now: _Side, then: _Side) -> list[list[str]]:
+    """The levels that turn the side `now` into `then` (qty 0 removes a level)."""
+    gone = [[now[p][0], "0"] for p in now if p not in then]
+    changed = [list(then[p]) for p in then if p not in now or now[p][1] != then[p][1]]
+    return gone + changed
 
 
 def _is_book(raw: str) -> bool:
@@ -224,13 +283,10 @@ def _is_snapshot(raw: str) -> bool:
     return '"orderbook.' in raw[:40] and '"snapshot"' in raw[:200]
 
 
-def _shift(raw: str, spans: dict[str, int], k: int, binance: bool) -> str:
+def _shift(raw: str, spans: dict[str, int], k: int) -> str:
     msg = json.loads(raw)
     d = msg["data"]
-    span = spans.get(d["s"], 0) * k
-    for key in ("U", "u", "pu") if binance else ("u",):
-        if key in d:
-            d[key] += span
+    d["u"] += spans.get(d["s"], 0) * k
     return json.dumps(msg, separators=(",", ":"))
 
 

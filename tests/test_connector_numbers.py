@@ -96,6 +96,34 @@ def test_only_plain_sane_decimals_within_precision_pass() -> None:
     assert "bid price" in (check(bbo) or "")
 
 
+def test_the_fast_path_agrees_with_the_full_check() -> None:
+    """The checker's one-regex fast path accepts exactly what `check_number` accepts."""
+    import random
+
+    rng = random.Random(20)
+    info = InstrumentInfo(venue="binance", symbol="BTC/USDT", native_symbol="BTCUSDT",
+                          exchange_ts=0, receive_ts=0, market_type=MarketType.SPOT, base="BTC",
+                          quote="USDT", trading=True, tick_size="0.01", lot_size="0.001",
+                          min_qty="0.001")
+    check = NumberChecker([info], min_decimals=3)
+    pd, qd = check.precision("BTCUSDT")
+    alphabet = "0000111223456789..-e "
+    for _ in range(20_000):
+        price = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        qty = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        trades = Trades(venue="binance", symbol="BTC/USDT", native_symbol="BTCUSDT",
+                        exchange_ts=0, receive_ts=0,
+                        trades=[Trade(trade_id="1", price=price, qty=qty, side=Side.BUY,
+                                      exchange_ts=0)])
+        full = check_number(price, "price", pd, True) or check_number(qty, "qty", qd, True)
+        assert (check(trades) is None) == (full is None), (price, qty)
+        book = OrderBook(venue="binance", symbol="BTC/USDT", native_symbol="BTCUSDT",
+                         exchange_ts=0, receive_ts=0, update_type=UpdateType.DELTA,
+                         bids=[[price, qty]], asks=[])
+        full = check_number(price, "price", pd, True) or check_number(qty, "qty", qd, False)
+        assert (check(book) is None) == (full is None), (price, qty)
+
+
 def _applying(native: str):  # type: ignore[no-untyped-def]
     def check(c: Connector) -> bool:
         state = c.states.get(native)

@@ -26,7 +26,8 @@ counted as malformed and logged at a bounded rate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 
 from ttxt_kafka.events import BBO, Event, InstrumentInfo, Kline, OrderBook, Trades
 
@@ -34,6 +35,24 @@ MAX_INT_DIGITS = 18
 MIN_DECIMALS = 10
 _PLAIN = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\.([0-9]*?)0*)?")  # 17 = MAX_INT_DIGITS - 1
 _MAX_FRACTION = 18  # where the instrument is unknown
+
+
+@cache
+def _sane(decimals: int) -> Callable[[str], re.Match[str] | None]:
+    """The fast path's one regex: a plain decimal with at most `decimals` fractional digits
+    before its trailing zeros (`[0-9]{0,d}0*` matches exactly those fractions)."""
+    return re.compile(rf"(?:0|[1-9][0-9]{{0,17}})(?:\.[0-9]{{0,{decimals}}}0*)?").fullmatch
+
+
+_Precision = tuple[int, int, Callable[[str], re.Match[str] | None],
+                   Callable[[str], re.Match[str] | None]]
+
+
+def _precision(price_decimals: int, qty_decimals: int) -> _Precision:
+    return price_decimals, qty_decimals, _sane(price_decimals), _sane(qty_decimals)
+
+
+_UNKNOWN = _precision(_MAX_FRACTION, _MAX_FRACTION)
 
 
 def _decimals(step: str | None) -> int:
@@ -73,27 +92,32 @@ class NumberChecker:
                  min_decimals: int = MIN_DECIMALS) -> None:
         """`min_decimals`: the venue's asset precision (`VenueSpec.asset_decimals`)."""
         infos = instruments.values() if isinstance(instruments, Mapping) else instruments
-        # native symbol -> (price decimals, qty decimals)
-        self._precision: dict[str, tuple[int, int]] = {
-            i.native_symbol: (max(_decimals(i.tick_size), min_decimals),
-                              max(_decimals(i.lot_size), min_decimals))
+        # native symbol -> (price decimals, qty decimals, their fast-path matchers)
+        self._precision: dict[str, _Precision] = {
+            i.native_symbol: _precision(max(_decimals(i.tick_size), min_decimals),
+                                        max(_decimals(i.lot_size), min_decimals))
             for i in infos}
 
     def precision(self, native: str) -> tuple[int, int]:
-        return self._precision.get(native, (_MAX_FRACTION, _MAX_FRACTION))
+        pd, qd, _, _ = self._precision.get(native, _UNKNOWN)
+        return pd, qd
 
     def __call__(self, ev: Event) -> str | None:
         """None if every price and quantity of the event is sane, else the first problem."""
         cls = ev.__class__
         if cls is OrderBook:
             return self.book(ev)  # type: ignore[arg-type]
-        pd, qd = self.precision(ev.native_symbol)
+        pd, qd, price_ok, qty_ok = self._precision.get(ev.native_symbol, _UNKNOWN)
         if cls is Trades:
             for t in ev.trades:  # type: ignore[attr-defined]
-                why = (check_number(t.price, "price", pd, True)
-                       or check_number(t.qty, "qty", qd, True))
-                if why:
-                    return why
+                price, qty = t.price, t.qty
+                # The fast path (one regex each, both positive); else the reason, found slowly.
+                if (type(price) is str and type(qty) is str and price_ok(price) and qty_ok(qty)
+                        and price.strip("0.") and qty.strip("0.")):
+                    continue
+                return (check_number(price, "price", pd, True)
+                        or check_number(qty, "qty", qd, True)
+                        or f"trade {t.trade_id!r} refused")
             return None
         if cls is BBO:
             b: BBO = ev  # type: ignore[assignment]
@@ -116,16 +140,13 @@ class NumberChecker:
         return None
 
     def book(self, ev: OrderBook) -> str | None:
-        pd, qd = self.precision(ev.native_symbol)
-        plain = _PLAIN.fullmatch
+        pd, qd, price_ok, qty_ok = self._precision.get(ev.native_symbol, _UNKNOWN)
         for side, levels in (("bid", ev.bids), ("ask", ev.asks)):
             for level in levels:
                 price, qty = level[0], level[1]
                 # The fast path: both plain, within precision, price not zero.
-                mp = plain(price) if isinstance(price, str) else None
-                mq = plain(qty) if isinstance(qty, str) else None
-                if (mp is not None and mq is not None and len(mp.group(1) or "") <= pd
-                        and len(mq.group(1) or "") <= qd and price.strip("0.")):
+                if (type(price) is str and type(qty) is str and price_ok(price) and qty_ok(qty)
+                        and price.strip("0.")):
                     continue
                 return (check_number(price, f"{side} price", pd, True)
                         or check_number(qty, f"{side} qty", qd, False)

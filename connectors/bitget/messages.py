@@ -45,12 +45,13 @@ class BookData(Struct, gc=False):
 
 
 class TradeData(Struct, gc=False):
-    """One item of `trade`."""
+    """One item of `trade`. Decoded with `strict=False`: Bitget's string `ts` becomes an int
+    in the decoder (cheaper than `int()` per trade); the prices stay strings."""
 
-    ts: str  # ms
+    ts: int  # ms
     price: str
     size: str
-    side: Literal["buy", "sell"]  # the taker's
+    side: str  # the taker's: "buy" or "sell" (checked by the normalizer's lookup)
     trade_id: str = field(name="tradeId")
 
 

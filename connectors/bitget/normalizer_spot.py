@@ -49,6 +49,7 @@ _DELTA = UpdateType.DELTA
 _SNAPSHOT = UpdateType.SNAPSHOT
 _BUY = Side.BUY
 _SELL = Side.SELL
+_TAKER_SIDES = {"buy": _BUY, "sell": _SELL}  # a missing key is a malformed frame
 _MIN = 60_000
 _HOUR = 60 * _MIN
 _DAY = 24 * _HOUR
@@ -69,12 +70,12 @@ INTERVALS: dict[str, tuple[str, int]] = {
 
 _decode_push = msgspec.json.Decoder(m.Push).decode
 _decode_books_push = msgspec.json.Decoder(m.BooksPush).decode
-_decode_trade_push = msgspec.json.Decoder(m.TradePush).decode
+_decode_trade_push = msgspec.json.Decoder(m.TradePush, strict=False).decode
 # Bitget writes `action` then `arg` first: a push's channel is in its first ~80 characters.
 _BOOKS = '"channel":"books"'
 _TRADE = '"channel":"trade"'
 _decode_books = msgspec.json.Decoder(list[m.BookData]).decode
-_decode_trades = msgspec.json.Decoder(list[m.TradeData]).decode
+_decode_trades = msgspec.json.Decoder(list[m.TradeData], strict=False).decode
 _decode_candles = msgspec.json.Decoder(list[m.Candle]).decode
 _encode = msgspec.json.encode
 
@@ -173,11 +174,12 @@ class BitgetSpotNormalizer(BaseNormalizer):
         if not items:
             return []
         native = arg.inst_id
-        trades = [new_trade(t.trade_id, t.price, t.size, _SELL if t.side == "sell" else _BUY,
-                            int(t.ts) * 1000) for t in items]
-        ts = push.ts if push.ts is not None else int(items[0].ts)
-        return [new_trades(self.venue, self._name(native), native, ts * 1000, receive_ts, None,
-                           trades)]
+        sides = _TAKER_SIDES
+        trades = [new_trade(t.trade_id, t.price, t.size, sides[t.side], t.ts * 1000)
+                  for t in items]
+        ts = push.ts if push.ts is not None else items[0].ts
+        symbol = self._names.get(native) or self.symbol(native)  # `_name`, inlined: hot path
+        return [new_trades(self.venue, symbol, native, ts * 1000, receive_ts, None, trades)]
 
     def klines(self, push: m.Push, arg: m.Arg, items: list[list[str]],
                receive_ts: int) -> list[Event]:
