@@ -16,8 +16,10 @@ VENUES = (
     VenueSpec(
         name="gateio_spot", exchange="gateio", market=Market.SPOT, category="spot",
         book_depths=(50, 400), default_depth=400,  # spot.obu streams ob.<PAIR>.<50|400>
-        # the captured currency_pairs list says fee 0.2 %; tiers and GT discounts differ
-        fees=Fees(Decimal("0.002"), Decimal("0.002")),
+        # VIP 0 spot, paid in the traded currencies: 0.1 % / 0.1 % (gate.com/fee, checked
+        # 2026-12; 0.09 % when paid in GT, the rate Gate's April 2026 fee announcement lists).
+        # The 2021 captured currency_pairs list still says 0.2 %.
+        fees=Fees(Decimal("0.001"), Decimal("0.001")),
         # order `text`: "t-" then at most 28 of 0-9 A-Z a-z _ - . (ids made for commands that
         # name none: "t-ttxt-" + 23 hex digits)
         client_ids=ClientIdRule(pattern=r"t-[0-9A-Za-z_.-]{1,28}",
