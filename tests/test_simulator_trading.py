@@ -400,3 +400,37 @@ async def test_gateio_signed_rest_and_private_channels() -> None:
         assert (status, refused["label"]) == (400, "INVALID_PARAM_VALUE")
     finally:
         await sim.stop()
+
+
+async def test_gateio_gateway_finds_an_order_by_text_after_gate_forgets_the_text() -> None:
+    """Gate finds a finished order by its text only for a while: the gateway's query (the
+    exactly-once check before a resend) then finds it among the pair's finished orders."""
+    from ttxt_kafka.connectors.base.symbols import SymbolMap
+    from ttxt_kafka.connectors.gateio.gateway import GateGateway
+    from ttxt_kafka.orders.errors import ExchangeFailure
+
+    sim = simulator("gateio_spot", rate=None)
+    await sim.start()
+    gateway = GateGateway(venue="gateio_spot", credentials=CREDENTIALS, rest_base=sim.rest_url,
+                          symbols=SymbolMap("gateio_spot"), clock_ms=now_ms)
+    try:
+        sell = {"text": "t-gone-1", "currency_pair": "BTC_USDT", "type": "market",
+                "account": "spot", "side": "sell", "amount": "0.01", "time_in_force": "ioc"}
+        status, sold = await gate_call(sim.rest_url, "POST", "/api/v4/spot/orders", body=sell)
+        assert status == 201 and sold["status"] == "closed"
+        found = await gateway.query("BTC_USDT", client_order_id="t-gone-1")
+        assert not isinstance(found, ExchangeFailure) and found is not None
+        assert found.order_id == sold["id"]
+        sim.private.protocol.text_window = 0.0  # type: ignore[union-attr]
+        status, direct = await gate_call(sim.rest_url, "GET", "/api/v4/spot/orders/t-gone-1",
+                                         {"currency_pair": "BTC_USDT"})
+        assert direct["label"] == "ORDER_NOT_FOUND"
+        found = await gateway.query("BTC_USDT", client_order_id="t-gone-1")
+        assert not isinstance(found, ExchangeFailure) and found is not None
+        assert (found.order_id, found.client_order_id) == (sold["id"], "t-gone-1")
+        assert await gateway.query("BTC_USDT", client_order_id="t-never") is None
+        requests = sim.exchange.requests
+        assert requests["GET /api/v4/spot/orders"] == 2  # the finished list, asked twice
+    finally:
+        await gateway.close()
+        await sim.stop()

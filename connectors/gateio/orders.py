@@ -13,8 +13,8 @@ Every call is signed by `auth.sign_rest` over exactly what is sent (see `gateway
   cancel      DELETE /api/v4/spot/orders/{id}?currency_pair=
   cancel-all  DELETE /api/v4/spot/orders?currency_pair=&account=spot, one call per symbol
   query       GET /api/v4/spot/orders/{id}?currency_pair=; `{id}` is the order id or the
-              client id (`text`). Gate finds an order by text only while it is open and for a
-              short time after it ends, so a miss is checked against the pair's recent finished
+              client id (`text`). Gate finds an order by text only while it is open and for
+              60 s after it ends (its docs), so a miss is checked against the pair's recent finished
               orders (GET /api/v4/spot/orders?currency_pair=&status=finished&limit=100) before
               the executor may send again (the exactly-once rule)
   open orders GET /api/v4/spot/open_orders; account GET /api/v4/spot/accounts

@@ -12,9 +12,10 @@ private channels, over the simulator's matching engine.
         spot.orders, spot.usertrades (payload ["!all"] or pairs), spot.balances, each subscribe
         checked by `auth.verify_ws`; engine events pushed as Gate shapes them.
 
-Simplifications, said here: a finished order is found by its text for as long as the simulator
-runs (Gate: a short while), and a text already used by another order is refused, as the
-engine refuses duplicate client ids (Gate does not promise unique texts).
+As on Gate, an order is found by its text (`t-...` in the path) while it is open and for
+`text_window` seconds after it ended (60: Gate's docs), then by its id only.
+Simplification, said here: a text already used by another order is refused, as the engine
+refuses duplicate client ids (Gate does not promise unique texts).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class GateTrading:
         self.exchange = exchange
         self.fees: dict[int, tuple[Decimal, str]] = {}  # order id -> (fee so far, asset)
         self.subscribers: dict[int, tuple[Session, set[str]]] = {}  # session id -> channels
+        self.text_window = 60.0  # s after an order ends during which its text still finds it
         exchange.listeners.append(self._on_events)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
@@ -169,6 +171,9 @@ class GateTrading:
             found = self.exchange.order(pair, order_id=int(ref))
         elif ref.startswith("t-"):
             found = self.exchange.order(pair, client_order_id=ref)
+            if found is not None and _status(found) != "open" and (
+                    time.time_ns() // 1000 - found.updated_ts > self.text_window * 1e6):
+                found = None  # ended too long ago: Gate knows it by its id only
         else:
             found = None
         if found is None:
