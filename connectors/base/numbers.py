@@ -25,8 +25,9 @@ counted as malformed and logged at a bounded rate.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from ttxt_kafka.events import BBO, Event, InstrumentInfo, Kline, OrderBook, Trades
 
@@ -34,6 +35,13 @@ MAX_INT_DIGITS = 18
 MIN_DECIMALS = 10
 _PLAIN = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\.([0-9]*?)0*)?")  # 17 = MAX_INT_DIGITS - 1
 _MAX_FRACTION = 18  # where the instrument is unknown
+
+
+@functools.cache
+def _fits(decimals: int) -> Callable[[str], object]:
+    """`fullmatch` of the plain decimals with at most `decimals` fractional digits besides
+    trailing zeros: the whole check of a string in one C call (the fast path)."""
+    return re.compile(rf"(?:0|[1-9][0-9]{{0,17}})(?:\.[0-9]{{0,{decimals}}}0*)?").fullmatch
 
 
 def _decimals(step: str | None) -> int:
@@ -89,7 +97,12 @@ class NumberChecker:
             return self.book(ev)  # type: ignore[arg-type]
         pd, qd = self.precision(ev.native_symbol)
         if cls is Trades:
+            fp, fq = _fits(pd), _fits(qd)
             for t in ev.trades:  # type: ignore[attr-defined]
+                price, qty = t.price, t.qty
+                if (type(price) is str and type(qty) is str and fp(price) and fq(qty)
+                        and price.strip("0.") and qty.strip("0.")):
+                    continue  # the fast path: both plain, within precision, positive
                 why = (check_number(t.price, "price", pd, True)
                        or check_number(t.qty, "qty", qd, True))
                 if why:
@@ -117,15 +130,13 @@ class NumberChecker:
 
     def book(self, ev: OrderBook) -> str | None:
         pd, qd = self.precision(ev.native_symbol)
-        plain = _PLAIN.fullmatch
+        fp, fq = _fits(pd), _fits(qd)
         for side, levels in (("bid", ev.bids), ("ask", ev.asks)):
             for level in levels:
                 price, qty = level[0], level[1]
                 # The fast path: both plain, within precision, price not zero.
-                mp = plain(price) if isinstance(price, str) else None
-                mq = plain(qty) if isinstance(qty, str) else None
-                if (mp is not None and mq is not None and len(mp.group(1) or "") <= pd
-                        and len(mq.group(1) or "") <= qd and price.strip("0.")):
+                if (type(price) is str and type(qty) is str and fp(price) and fq(qty)
+                        and price.strip("0.")):
                     continue
                 return (check_number(price, f"{side} price", pd, True)
                         or check_number(qty, f"{side} qty", qd, False)

@@ -7,7 +7,7 @@ number is refused, never turned into a float), ids and times integers.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct, field
 
@@ -29,6 +29,8 @@ class ObuResult(Struct, gc=False):
 class ObuMessage(Struct, gc=False):
     channel: Literal["spot.obu"]
     result: ObuResult
+    event: str = "update"  # the typed fast path checks these (answers carry others)
+    error: Any = None
 
 
 class LegacyBookResult(Struct, gc=False):
@@ -45,6 +47,8 @@ class LegacyBookResult(Struct, gc=False):
 class LegacyBookMessage(Struct, gc=False):
     channel: Literal["spot.order_book_update"]
     result: LegacyBookResult
+    event: str = "update"  # the typed fast path checks these (answers carry others)
+    error: Any = None
 
 
 class TradeResult(Struct, gc=False):
@@ -59,6 +63,8 @@ class TradeResult(Struct, gc=False):
 class TradeMessage(Struct, gc=False):
     channel: Literal["spot.trades"]
     result: TradeResult
+    event: str = "update"  # the typed fast path checks these (answers carry others)
+    error: Any = None
 
 
 class CandleResult(Struct, gc=False):
