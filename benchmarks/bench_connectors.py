@@ -15,7 +15,8 @@
    its own producers) fed the same frames through ``message_handler`` (no socket: that only
    helps it), until its writers have drained and flushed.
 
-Knobs: ``BENCH_ROUNDS`` (5), ``BENCH_MESSAGES`` frames per normalization case (20000),
+Knobs: ``BENCH_VENUES`` (comma-separated: only those venues' normalization, no Kafka part),
+``BENCH_ROUNDS`` (5), ``BENCH_MESSAGES`` frames per normalization case (20000),
 ``BENCH_KAFKA_MESSAGES`` (15000), ``BENCH_KAFKA_ROUNDS`` (3). Needs the fixtures
 (``TTXT_FIXTURES`` or ``../shared/fixtures``) and, for part 2, Java (a local broker is started)
 or ``KAFKA_BOOTSTRAP_SERVERS``.
