@@ -54,6 +54,7 @@ from benchmarks.ours_connector_data import (
     MissingFixtures,
     VenueCapture,
     load,
+    obu,
     repeat,
     v2,
     write_capture,
@@ -66,7 +67,8 @@ from benchmarks.ours_connectors import (
     symbols_of,
 )
 
-VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm")
+VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
+          "gateio_spot")
 STREAMS = ("book", "trades")
 KAFKA_VENUE = "binance_usdm"
 
@@ -79,11 +81,11 @@ LOOP = asyncio.new_event_loop()
 def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str, Any]) -> Any:
     """A cryptofeed feed for the venue, symbols from the captured instrument list, REST
     snapshots answered from the capture (PEERS.md, recipe (a))."""
-    from cryptofeed.exchanges import Binance, BinanceFutures, Bitget, Bybit
+    from cryptofeed.exchanges import Binance, BinanceFutures, Bitget, Bybit, Gateio
     from cryptofeed.symbols import Symbols
 
     cls = {"binance": Binance, "binance_usdm": BinanceFutures, "bitget_spot": Bitget,
-           "bitget_usdtm": Bitget}.get(cap.venue, Bybit)
+           "bitget_usdtm": Bitget, "gateio_spot": Gateio}.get(cap.venue, Bybit)
     if cls is Bitget:  # the v1 products and contracts, as cryptofeed loads them
         Symbols.set(cls.id, *cls._parse_symbol_data(cap.peer_info))
         to_std = {v: k for k, v in Symbols.get(cls.id)[0].items()}
@@ -103,9 +105,12 @@ def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str
     else:
         std = [to_std[n] for n in natives]
     feed = cls(symbols=std, channels=channels, callbacks=callbacks)
+    if cls is Gateio:
+        feed._reset()  # its book state is made in subscribe(), which no socket calls here
 
     async def read(url: str, **_: Any) -> str:
-        return cap.snapshots[re.search(r"symbol=(\w+)", url).group(1)]  # type: ignore[union-attr]
+        return cap.snapshots[re.search(r"(?:symbol|currency_pair)=(\w+)",  # type: ignore[union-attr]
+                                       url).group(1)]
 
     feed.http_conn.read = read
     return feed
@@ -137,7 +142,10 @@ def _cryptofeed_books(feed: Any) -> dict[str, tuple[dict[Decimal, Decimal], ...]
 
 
 def _ours(cap: VenueCapture, frames: list[str]) -> list[str]:
-    """The frames as our connector reads them (Bitget: v2 framing; cryptofeed reads v1)."""
+    """The frames as our connector reads them (Bitget: v2 framing; cryptofeed reads v1;
+    Gate.io: spot.obu framing; cryptofeed reads spot.order_book_update over REST snapshots)."""
+    if cap.gate:
+        return obu(cap, frames)
     return v2(cap, frames) if cap.bitget else frames
 
 
@@ -160,10 +168,10 @@ def _cases(cap: VenueCapture, frames: list[str]) -> list[Case[Any]]:
     ours = _ours(cap, frames)
     return [
         Case("ours, normalizer", "µs/frame", lambda s: normalize_all(*s),
-             lambda: (normalizer, ours), len(frames)),
+             lambda: (normalizer, ours), len(ours)),
         Case("ours, connector path", "µs/frame",
              lambda c: LOOP.run_until_complete(read_offline(c, ours)),
-             lambda: LOOP.run_until_complete(prepare_offline(cap)), len(frames)),
+             lambda: LOOP.run_until_complete(prepare_offline(cap)), len(ours)),
         Case("cryptofeed", "µs/frame",
              lambda s: LOOP.run_until_complete(_cryptofeed_drive(*s, frames)),
              lambda: _cryptofeed_setup(cap), len(frames)),

@@ -52,6 +52,14 @@ BITGET = {"bitget_spot": "bitget/live_ws_V1_spot_books_checksum_trade_candle_tic
           "bitget_usdtm": "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker"
                           "__cryptofeed_BITGET.ws.2.0.txt"}
 BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"
+# Gate.io: the live capture (2021) has the older `spot.order_book_update` channel over REST
+# snapshots, which cryptofeed 2.4.1 reads; ours reads the same frames in today's `spot.obu`
+# framing, as the simulator's capture dialect presents them (`connectors/gateio/sim/capture.py`).
+GATE = {"ws": "gateio/live_ws_v4_spot_order_book_update_trades_candlesticks_tickers"
+              "__cryptofeed_GATEIO.ws.1.0.txt",
+        "depth": "gateio/live_rest_v4_spot_order_book_with_id_snapshots"
+                 "__cryptofeed_GATEIO.http.0.0.txt",
+        "info": "gateio/live_rest_v4_spot_currency_pairs__cryptofeed_GATEIO.0.txt"}
 
 
 class MissingFixtures(FileNotFoundError):
@@ -90,6 +98,10 @@ class VenueCapture:
     def bitget(self) -> bool:
         return self.venue.startswith("bitget")
 
+    @property
+    def gate(self) -> bool:
+        return self.venue.startswith("gateio")
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
@@ -97,6 +109,14 @@ class VenueCapture:
             for key, kind in (('"books"', "book"), ('"trade"', "trades"), ('"candle', "klines"),
                               ('"ticker"', "tickers")):
                 if key in head and '"action"' in head:
+                    return kind
+            return "other"
+        if self.gate:
+            if '"event":"update"' not in raw[:120]:
+                return "other"
+            for key, kind in (('"spot.order_book_update"', "book"), ('"spot.trades"', "trades"),
+                              ('"spot.candlesticks"', "klines"), ('"spot.tickers"', "tickers")):
+                if key in head:
                     return kind
             return "other"
         if self.venue.startswith("binance"):
@@ -118,6 +138,8 @@ class VenueCapture:
 def load(venue: str) -> VenueCapture:
     if venue.startswith("bitget"):
         return _load_bitget(venue)
+    if venue.startswith("gateio"):
+        return _load_gate(venue)
     if venue.startswith("binance"):
         files = FILES[venue]
         lines = _read(files["ws"]).split("\n")
@@ -159,6 +181,62 @@ def _load_bitget(venue: str) -> VenueCapture:
                         peer_info=[products, contracts])
 
 
+def _load_gate(venue: str) -> VenueCapture:
+    """The pairs whose captured book bridges its captured REST snapshot (the others never have
+    a book, for cryptofeed or us), their book and trade frames as received."""
+    lines = _read(GATE["ws"]).split("\n")
+    frames = [line[m.end():] for line in lines if (m := _RECV.match(line))]
+    cap = VenueCapture(venue, lines[0].split(" ", 1)[0], frames)
+    for line in _read(GATE["depth"]).split("\n"):
+        if " -> " in line:
+            req, _, rest = line.partition(" -> ")
+            pair = re.search(r"currency_pair=(\w+)", req).group(1)  # type: ignore[union-attr]
+            cap.snapshots[pair] = rest.partition(": ")[2]
+    cap.info = json.loads(_read(GATE["info"]).split("\n")[0].partition(": ")[2])
+    bridged = {json.loads(f)["result"]["s"].partition(".")[2].rpartition(".")[0]
+               for f in obu(cap, cap.stream("book")) if '"full":true' in f}
+    cap.frames = [f for f in frames if cap.kind(f) in ("book", "trades")
+                  and _gate_pair(f) in bridged]
+    cap.snapshots = {p: b for p, b in cap.snapshots.items() if p in bridged}
+    return cap
+
+
+def _gate_pair(raw: str) -> str:
+    result = json.loads(raw)["result"]
+    return str(result.get("s") or result.get("currency_pair"))
+
+
+def obu(cap: VenueCapture, frames: list[str]) -> list[str]:
+    """Gate.io legacy frames in `spot.obu` framing, as the capture dialect presents them: the
+    first update bridging a pair's snapshot becomes its `full` push, earlier ones are dropped
+    (cryptofeed skips them too), trades pass as they are."""
+    from ttxt_kafka.connectors.gateio.sim.capture import GateCaptureDialect
+    from ttxt_kafka.simulator.captures import Frame, HttpRecord
+    from ttxt_kafka.venues import venue as spec_of
+
+    dialect = GateCaptureDialect(spec_of(cap.venue))
+    dialect.index_http([HttpRecord(f"https://api.gateio.ws/api/v4/spot/order_book?"
+                                   f"currency_pair={pair}&limit=100&with_id=true", 0.0, body,
+                                   "GATEIO.http")
+                        for pair, body in cap.snapshots.items()])
+    out = []
+    for i, raw in enumerate(frames):
+        pub = dialect.classify(Frame(1_700_000_000 + i * 1e-4, raw, "GATEIO.ws.1", "recv"))
+        if pub is not None:
+            out.append(pub.payload)
+    return out
+
+
+def _gate_spans(frames: list[str]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for raw in frames:
+        r = json.loads(raw)["result"]
+        first.setdefault(r["s"], r["U"])
+        last[r["s"]] = r["u"]
+    return {s: last[s] - first[s] + 1 for s in first}
+
+
 def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
     """Bitget v1 frames in v2 framing (one mapper: `seq` keeps increasing across passes)."""
     from ttxt_kafka.connectors.bitget.sim.capture import V1Mapper
@@ -194,6 +272,22 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
     if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
         while len(out) < n_messages:
             out += frames
+        return out
+    if cap.gate:  # U/u continue from pass to pass: next U = previous u + 1, per pair
+        books = [f for f in frames if cap.kind(f) == "book"]
+        gate_spans = _gate_spans(books)
+        k = 0
+        while len(out) < n_messages:
+            k += 1
+            for raw in frames:
+                if cap.kind(raw) != "book":
+                    out.append(raw)
+                    continue
+                msg = json.loads(raw)
+                shift = gate_spans[msg["result"]["s"]] * k
+                msg["result"]["U"] += shift
+                msg["result"]["u"] += shift
+                out.append(json.dumps(msg, separators=(",", ":")))
         return out
     if cap.venue.startswith("binance"):
         return _binance_repeat(cap, frames, n_messages)

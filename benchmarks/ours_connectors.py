@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -38,6 +39,9 @@ def symbols_of(cap: VenueCapture) -> list[str]:
             if '"action"' in raw[:12] and '"instId":"' in raw:
                 start = raw.index('"instId":"') + 10
                 natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.gate:
+            result = json.loads(raw)["result"]
+            natives.setdefault(result.get("s") or result["currency_pair"], None)
         elif cap.venue.startswith("binance"):
             natives.setdefault(raw[11:raw.index("@")].upper(), None)
         elif raw.startswith('{"topic":"') and not raw.startswith('{"topic":"tickers'):

@@ -167,3 +167,24 @@ def test_the_passphrase_is_a_third_credential_that_never_shows(
     assert without.passphrase is None and not without.passphrase_matches("")
     with pytest.raises(CredentialsError, match="Bitget needs an API passphrase") as err:
         without.require_passphrase("Bitget")
+
+
+def test_gateio_needs_no_passphrase_and_signs_with_sha512(caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    """Gate.io: key and secret only (no passphrase asked for), HMAC-SHA512 in hex (its vector
+    G1's key and secret: `key` / `secret`), compared in constant time, any hex case."""
+    import hashlib
+    import hmac
+
+    env = {"TTXT_GATEIO_SPOT_API_KEY": KEY, "TTXT_GATEIO_SPOT_API_SECRET": SECRET}
+    creds = load_credentials("gateio_spot", environ=env)
+    assert creds.passphrase is None and creds.api_key == KEY
+    payload = "channel=spot.orders&event=subscribe&time=1700000000"
+    expected = hmac.new(SECRET.encode(), payload.encode(), hashlib.sha512).hexdigest()
+    assert creds.hmac_sha512_hex(payload) == expected and len(expected) == 128
+    assert creds.matches_sha512(payload, expected.upper())
+    assert not creds.matches_sha512(payload, expected[:-1] + "0")
+    assert not creds.matches_sha512(payload, creds.hmac_sha256_hex(payload))
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("t").info("gate %s %r", creds, creds.secret)
+    assert SECRET not in caplog.text and SECRET not in repr(creds)

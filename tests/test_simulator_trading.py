@@ -21,6 +21,7 @@ from ttxt_kafka.connectors.binance import auth as binance_auth
 from ttxt_kafka.connectors.binance.orders import user_data_subscribe
 from ttxt_kafka.connectors.bitget import auth as bitget_auth
 from ttxt_kafka.connectors.bybit import auth as bybit_auth
+from ttxt_kafka.connectors.gateio import auth as gate_auth
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Side
 from ttxt_kafka.simulator import CaptureSource, Simulator
@@ -66,6 +67,20 @@ async def bitget_call(base: str, method: str, path: str, args: dict[str, Any], *
     headers = bitget_auth.sign_rest(credentials, method, path, query, body, timestamp_ms=ts)
     url = URL(f"{base}{path}?{query}" if query else base + path, encoded=bool(query))
     async with aiohttp.ClientSession() as http, http.request(method, url, data=body or None,
+                                                            headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+async def gate_call(base: str, method: str, path: str, params: dict[str, str] | None = None,
+                    body: dict[str, Any] | None = None, *,
+                    credentials: Credentials = CREDENTIALS, timestamp: int | None = None
+                    ) -> tuple[int, Any]:
+    query = gate_auth.encode_query(params or {})
+    text = gate_auth.json_body(body) if body is not None else ""
+    headers = gate_auth.sign_rest(credentials, method, path, query, text,
+                                  timestamp_s=timestamp or now_ms() // 1000)
+    url = URL(f"{base}{path}?{query}" if query else base + path, encoded=bool(query))
+    async with aiohttp.ClientSession() as http, http.request(method, url, data=text or None,
                                                             headers=headers) as resp:
         return resp.status, await resp.json()
 
@@ -295,4 +310,127 @@ async def test_bitget_signed_rest_and_private_stream() -> None:
                                             dict(create, clientOid="bg-2"))
         assert (status, limited["code"]) == (429, "429")
     finally:
+        await sim.stop()
+
+
+async def test_gateio_signed_rest_and_private_channels() -> None:
+    """Gate.io's checks: KEY, hex HMAC-SHA512 over method, path, query, SHA512(body) and the
+    timestamp (60 s window), 401 with its label; each private subscribe signed; orders, trades
+    and balances pushed; query, amend and cancel by the order's text."""
+    sim = simulator("gateio_spot", rate=None)
+    await sim.start()
+    try:
+        orders = "/api/v4/spot/orders"
+        best_bid = Decimal(json.loads(sim.feed.depth_body("BTC_USDT", 5, None))["bids"][0][0])
+        low = str(best_bid - 100)
+        rest = {"text": "t-rest-1", "currency_pair": "BTC_USDT", "type": "limit",
+                "account": "spot", "side": "buy", "amount": "0.01", "price": low,
+                "time_in_force": "gtc"}
+        for kwargs, label in (({"credentials": Credentials("other-key", API_SECRET)},
+                               "INVALID_KEY"),
+                              ({"credentials": Credentials(API_KEY, "x" * 64)},
+                               "INVALID_SIGNATURE"),
+                              ({"timestamp": now_ms() // 1000 - 120}, "REQUEST_EXPIRED")):
+            status, body = await gate_call(sim.rest_url, "POST", orders, body=rest,
+                                           **kwargs)  # type: ignore[arg-type]
+            assert (status, body["label"]) == (401, label), body
+        assert not sim.exchange.engine._orders  # noqa: SLF001
+        async with websockets.connect(f"{sim.ws_url}/ws/v4/") as ws:
+            bad = gate_auth.ws_request(Credentials(API_KEY, "x" * 64), "spot.orders",
+                                       "subscribe", ["!all"], now_ms() // 1000)
+            await ws.send(json.dumps(bad))
+            answer = await recv_json(ws)
+            assert answer["error"]["code"] == 4 and answer["result"]["status"] == "fail"
+            for channel, payload in (("spot.orders", ["!all"]), ("spot.usertrades", ["!all"]),
+                                     ("spot.balances", [])):
+                await ws.send(json.dumps(gate_auth.ws_request(CREDENTIALS, channel, "subscribe",
+                                                              payload, now_ms() // 1000)))
+                answer = await recv_json(ws)
+                assert (answer["channel"], answer["error"]) == (channel, None), answer
+            status, placed = await gate_call(sim.rest_url, "POST", orders, body=rest)
+            assert status == 201 and placed["text"] == "t-rest-1" and placed["status"] == "open"
+            push = await recv_json(ws)
+            assert push["channel"] == "spot.orders" and push["result"][0]["event"] == "put"
+            assert (await recv_json(ws))["channel"] == "spot.balances"  # the USDT locked
+            sell = {"text": "t-sell-1", "currency_pair": "BTC_USDT", "type": "market",
+                    "account": "spot", "side": "sell", "amount": "0.02",
+                    "time_in_force": "ioc"}
+            status, sold = await gate_call(sim.rest_url, "POST", orders, body=sell)
+            assert status == 201 and sold["status"] == "closed" and sold["left"] == "0"
+            channels = {}
+            while len(channels) < 3:
+                push = await recv_json(ws)
+                channels[push["channel"]] = push["result"]
+            assert channels["spot.orders"][-1]["event"] == "finish"
+            trade = channels["spot.usertrades"][0]
+            assert trade["text"] == "t-sell-1" and trade["fee_currency"] == "USDT"
+            await ws.send(json.dumps({"time": now_ms() // 1000, "channel": "spot.ping"}))
+            assert (await recv_json(ws))["channel"] == "spot.pong"
+        status, found = await gate_call(sim.rest_url, "GET", f"{orders}/t-sell-1",
+                                        {"currency_pair": "BTC_USDT"})
+        assert status == 200 and found["finish_as"] == "filled" and found["id"] == sold["id"]
+        status, amended = await gate_call(sim.rest_url, "PATCH", f"{orders}/t-rest-1",
+                                          {"currency_pair": "BTC_USDT"},
+                                          {"price": str(best_bid - 101)})
+        assert status == 200 and Decimal(amended["price"]) == best_bid - 101
+        assert amended["id"] == placed["id"]  # amended in place
+        status, finished = await gate_call(sim.rest_url, "GET", orders,
+                                           {"currency_pair": "BTC_USDT", "status": "finished"})
+        assert [o["text"] for o in finished] == ["t-sell-1"]
+        status, open_orders = await gate_call(sim.rest_url, "GET", "/api/v4/spot/open_orders")
+        assert [o["text"] for o in open_orders[0]["orders"]] == ["t-rest-1"]
+        status, gone = await gate_call(sim.rest_url, "DELETE", f"{orders}/{placed['id']}",
+                                       {"currency_pair": "BTC_USDT"})
+        assert status == 200 and gone["status"] == "cancelled"
+        status, missing = await gate_call(sim.rest_url, "GET", f"{orders}/t-none",
+                                          {"currency_pair": "BTC_USDT"})
+        assert (status, missing["label"]) == (400, "ORDER_NOT_FOUND")
+        status, accounts = await gate_call(sim.rest_url, "GET", "/api/v4/spot/accounts")
+        assert {a["currency"] for a in accounts} >= {"BTC", "USDT"}
+        sim.inject("rate_limit")
+        status, limited = await gate_call(sim.rest_url, "POST", orders,
+                                          body=dict(rest, text="t-rest-2"))
+        assert (status, limited["label"]) == (429, "TOO_MANY_REQUESTS")
+        sim.inject("insufficient_balance")
+        status, poor = await gate_call(sim.rest_url, "POST", orders,
+                                       body=dict(rest, text="t-rest-3"))
+        assert (status, poor["label"]) == (400, "BALANCE_NOT_ENOUGH")
+        market_buy = dict(sell, side="buy", text="t-buy-1")
+        status, refused = await gate_call(sim.rest_url, "POST", orders, body=market_buy)
+        assert (status, refused["label"]) == (400, "INVALID_PARAM_VALUE")
+    finally:
+        await sim.stop()
+
+
+async def test_gateio_gateway_finds_an_order_by_text_after_gate_forgets_the_text() -> None:
+    """Gate finds a finished order by its text only for a while: the gateway's query (the
+    exactly-once check before a resend) then finds it among the pair's finished orders."""
+    from ttxt_kafka.connectors.base.symbols import SymbolMap
+    from ttxt_kafka.connectors.gateio.gateway import GateGateway
+    from ttxt_kafka.orders.errors import ExchangeFailure
+
+    sim = simulator("gateio_spot", rate=None)
+    await sim.start()
+    gateway = GateGateway(venue="gateio_spot", credentials=CREDENTIALS, rest_base=sim.rest_url,
+                          symbols=SymbolMap("gateio_spot"), clock_ms=now_ms)
+    try:
+        sell = {"text": "t-gone-1", "currency_pair": "BTC_USDT", "type": "market",
+                "account": "spot", "side": "sell", "amount": "0.01", "time_in_force": "ioc"}
+        status, sold = await gate_call(sim.rest_url, "POST", "/api/v4/spot/orders", body=sell)
+        assert status == 201 and sold["status"] == "closed"
+        found = await gateway.query("BTC_USDT", client_order_id="t-gone-1")
+        assert not isinstance(found, ExchangeFailure) and found is not None
+        assert found.order_id == sold["id"]
+        sim.private.protocol.text_window = 0.0  # type: ignore[union-attr]
+        status, direct = await gate_call(sim.rest_url, "GET", "/api/v4/spot/orders/t-gone-1",
+                                         {"currency_pair": "BTC_USDT"})
+        assert direct["label"] == "ORDER_NOT_FOUND"
+        found = await gateway.query("BTC_USDT", client_order_id="t-gone-1")
+        assert not isinstance(found, ExchangeFailure) and found is not None
+        assert (found.order_id, found.client_order_id) == (sold["id"], "t-gone-1")
+        assert await gateway.query("BTC_USDT", client_order_id="t-never") is None
+        requests = sim.exchange.requests
+        assert requests["GET /api/v4/spot/orders"] == 2  # the finished list, asked twice
+    finally:
+        await gateway.close()
         await sim.stop()

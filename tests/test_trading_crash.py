@@ -16,8 +16,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from trading_support import Collector, connector_config, create, env_for, new_prefix, simulator
+from trading_support import (
+    QUOTE_SIZED_MARKET_BUYS,
+    Collector,
+    connector_config,
+    create,
+    env_for,
+    native,
+    new_prefix,
+    simulator,
+)
 
+from ttxt_kafka import venues
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.connectors.config import parse_config
@@ -81,7 +91,7 @@ class Connect:
         return await self.wait()
 
 
-@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm", "gateio_spot"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)
@@ -99,16 +109,18 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         # 1. killed right after the exchange accepted the order, before its ack
         first = await Connect(config_path, "after_send", venue).start()
         procs.append(first)
-        # no client order id: derived from the command id. (Bitget sizes a spot market buy in
-        # the quote coin, which the connector refuses: a market sell there.)
-        side = Side.SELL if venue == "bitget_spot" else Side.BUY
+        # no client order id: derived from the command id (in the venue's rule: Gate.io's has
+        # a prefix). (Bitget and Gate.io size a spot market buy in the quote currency, which
+        # the connector refuses: a market sell there.)
+        side = Side.SELL if venue in QUOTE_SIZED_MARKET_BUYS else Side.BUY
         command = create(venue, side, qty="0.03")
-        cid = client_order_id_for(command.command_id)
+        cid = client_order_id_for(command.command_id, exchange=venues.venue(venue).exchange)
+        pair = native(venue)
         await queue.publish(command)
         await queue.flush()
         assert await first.wait() == -signal.SIGKILL, first.log
         assert [o.client_order_id for o in sim.exchange.engine.open_orders(sim.exchange.account)
-                ] == [] and sim.exchange.order("BTCUSDT", client_order_id=cid) is not None
+                ] == [] and sim.exchange.order(pair, client_order_id=cid) is not None
         assert len(sim.exchange.engine._orders) == 1  # noqa: SLF001
         await asyncio.sleep(0.5)
         assert not [a for a in collector.of(OrderAck) if a.command_id == command.command_id]
@@ -119,7 +131,7 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         procs.append(second)
         ack = await collector.ack(command.command_id)
         assert await second.wait() == -signal.SIGKILL, second.log
-        placed = sim.exchange.order("BTCUSDT", client_order_id=cid)
+        placed = sim.exchange.order(pair, client_order_id=cid)
         assert placed is not None
         assert (ack.status, ack.client_order_id, ack.order_id) == (
             AckStatus.ACCEPTED, cid, str(placed.order_id)), ack

@@ -23,6 +23,7 @@ from trading_support import (
     API_KEY,
     API_PASSPHRASE,
     API_SECRET,
+    QUOTE_SIZED_MARKET_BUYS,
     Collector,
     connector_config,
     create,
@@ -94,7 +95,8 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     return proc.returncode, out.decode(errors="replace")
 
 
-@pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm",
+                                   "gateio_spot"])
 async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture,
                                              venue: str) -> None:
@@ -120,7 +122,8 @@ async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Pat
     outputs: list[str] = []
     try:
         await connect.start()
-        code, out = await cli("order", "buy", venue, "BTC/USDT", "0.02", "--prefix", prefix,
+        first = "sell" if venue in QUOTE_SIZED_MARKET_BUYS else "buy"  # (market buys in quote)
+        code, out = await cli("order", first, venue, "BTC/USDT", "0.02", "--prefix", prefix,
                               env=env)
         outputs.append(out)
         assert code == 0, out

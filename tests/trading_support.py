@@ -13,6 +13,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ttxt_kafka import venues
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import CodecError, decode
@@ -41,7 +42,21 @@ API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
 API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
 API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
-VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm")
+VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
+          "gateio_spot")
+# Spot venues that size a market BUY in the quote currency: the connector refuses such a
+# command (ttxt quantities are base), tests buy with a limit IOC there instead.
+QUOTE_SIZED_MARKET_BUYS = ("bitget_spot", "gateio_spot")
+
+
+def native(venue: str, symbol: str = "BTC/USDT") -> str:
+    """A symbol as the venue writes it (Gate.io: BTC_USDT; the others: BTCUSDT)."""
+    return symbol.replace("/", "_" if venue.startswith("gateio") else "")
+
+
+def cid(venue: str, name: str) -> str:
+    """A client order id the venue accepts: its rule's required prefix (Gate.io `t-`) + name."""
+    return venues.venue(venue).client_ids.required_prefix + name
 
 
 def env_for(venue: str) -> dict[str, str]:
@@ -63,7 +78,8 @@ def simulator(venue: str, *, trading: bool = True, seed: int = 7,
     if trading:
         settings = TradingSettings(CREDENTIALS) if balances is None else TradingSettings(
             CREDENTIALS, balances={a: Decimal(v) for a, v in balances.items()})
-    return Simulator(venue, SyntheticSource(seed=seed, symbols=["BTCUSDT", "ETHUSDT"], rate=rate),
+    symbols = [native(venue, "BTC/USDT"), native(venue, "ETH/USDT")]
+    return Simulator(venue, SyntheticSource(seed=seed, symbols=symbols, rate=rate),
                      trading=settings)
 
 

@@ -116,6 +116,14 @@ class Credentials:
         digest = hmac.new(self.secret.reveal().encode(), payload.encode(), hashlib.sha256).digest()
         return base64.b64encode(digest).decode()
 
+    def hmac_sha512_hex(self, payload: str) -> str:
+        """Lowercase hex HMAC-SHA512 of the UTF-8 `payload` under the secret (Gate.io)."""
+        return hmac.new(self.secret.reveal().encode(), payload.encode(), hashlib.sha512).hexdigest()
+
+    def matches_sha512(self, payload: str, signature: str) -> bool:
+        """Is `signature` (hex, any case) the HMAC-SHA512 of `payload`? Constant-time."""
+        return hmac.compare_digest(self.hmac_sha512_hex(payload), signature.lower())
+
     def matches(self, payload: str, signature: str) -> bool:
         """Is `signature` (hex, any case) the HMAC of `payload`? Constant-time comparison."""
         return hmac.compare_digest(self.hmac_sha256_hex(payload), signature.lower())

@@ -68,6 +68,10 @@ class ClientIdRule:
     allowed: str  # the same in words, for error messages: "1-36 letters, digits, _ and -"
     reserved_prefixes: tuple[str, ...] = ()  # prefixes the exchange gives its own orders
     owner: str = "the exchange"  # who reserves them, for messages
+    # Where the exchange demands a prefix on every client id (Gate.io's `t-`), the ids made for
+    # commands that name none start with it; `max_length` is the longest id the pattern takes.
+    required_prefix: str = ""
+    max_length: int = 36
 
     def problem(self, client_order_id: str) -> str | None:
         """Why the exchange would refuse this id, or None if it is fine."""

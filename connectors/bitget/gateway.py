@@ -19,11 +19,11 @@ from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
+from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, transport_failure
+from ..trading.gateway import Gateway, Placed, Result, send_signed, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import bitget_error
@@ -36,16 +36,6 @@ from .normalizer_private import (
 from .order_errors import failure
 
 OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
-
-
-def as_failure(exc: ExchangeError) -> ExchangeFailure:
-    if exc.code:
-        return failure(exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimitedError):
-        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
-    if exc.status is None or exc.status >= 500:
-        return transport_failure(str(exc))
-    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
 
 
 class BitgetGateway(Gateway):
@@ -75,12 +65,7 @@ class BitgetGateway(Gateway):
 
     async def _call(self, call: RestCall) -> Any:
         """The parsed body, or an ExchangeFailure."""
-        body = auth.json_body(call.body) if call.body is not None else None
-        try:
-            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
-                                           weight=call.weight, signed=True)
-        except ExchangeError as exc:
-            return as_failure(exc)
+        return await send_signed(self.rest, call, failure)
 
     async def _order_call(self, call: RestCall) -> Result:
         answer = await self._call(call)

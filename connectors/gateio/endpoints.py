@@ -29,6 +29,8 @@ TRADES = "spot.trades"
 CANDLES = "spot.candlesticks"
 BBO = "spot.book_ticker"
 PING = "spot.ping"
+# private channels, on the same endpoint, each request signed (see auth.ws_request)
+PRIVATE_CHANNELS = ("spot.orders", "spot.usertrades", "spot.balances")
 PONG = "spot.pong"
 
 # The platform's kline intervals -> Gate's (Gate also streams 10s, 8h, 7d, 30d).

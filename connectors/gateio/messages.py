@@ -1,13 +1,14 @@
 """Gate.io v4 spot public messages, as typed msgspec Structs (see `connectors/base/normalizer`).
 
-Pushes are `{"time": s, "time_ms": ms, "channel": C, "event": "update", "result": {...}}`.
+Pushes are `{"time": s, "time_ms": ms, "channel": C, "event": "update", "result": {...}}`;
+the high-rate ones are tagged by their channel, so one decoder reads any of them (`Push`).
 Only the fields the normalizer uses are declared; prices and quantities must be JSON strings (a
 number is refused, never turned into a float), ids and times integers.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct, field
 
@@ -26,9 +27,10 @@ class ObuResult(Struct, gc=False):
     asks: list[Level] = field(name="a", default_factory=list)
 
 
-class ObuMessage(Struct, gc=False):
-    channel: Literal["spot.obu"]
+class ObuMessage(Struct, gc=False, tag_field="channel", tag="spot.obu"):
     result: ObuResult
+    event: str = "update"  # the typed fast path checks these (answers carry others)
+    error: Any = None
 
 
 class LegacyBookResult(Struct, gc=False):
@@ -42,9 +44,10 @@ class LegacyBookResult(Struct, gc=False):
     asks: list[Level] = field(name="a", default_factory=list)
 
 
-class LegacyBookMessage(Struct, gc=False):
-    channel: Literal["spot.order_book_update"]
+class LegacyBookMessage(Struct, gc=False, tag_field="channel", tag="spot.order_book_update"):
     result: LegacyBookResult
+    event: str = "update"  # the typed fast path checks these (answers carry others)
+    error: Any = None
 
 
 class TradeResult(Struct, gc=False):
@@ -56,9 +59,10 @@ class TradeResult(Struct, gc=False):
     price: str
 
 
-class TradeMessage(Struct, gc=False):
-    channel: Literal["spot.trades"]
+class TradeMessage(Struct, gc=False, tag_field="channel", tag="spot.trades"):
     result: TradeResult
+    event: str = "update"  # the typed fast path checks these (answers carry others)
+    error: Any = None
 
 
 class CandleResult(Struct, gc=False):
@@ -117,3 +121,7 @@ class CurrencyPair(Struct, gc=False):
     min_base_amount: str | None = None
     min_quote_amount: str | None = None
     max_base_amount: str | None = None
+
+
+# One decode for the high-rate pushes: msgspec picks the class by the "channel" tag.
+Push = ObuMessage | TradeMessage | LegacyBookMessage

@@ -1,7 +1,7 @@
 """Gate.io's venue: spot (`gateio_spot`), as the registry knows it (see `ttxt_kafka.venues`).
 
-Market data only for now: no trading parts (gateway, private stream, simulated trading side),
-so `trading.mode: live` is refused for it at config time; paper trading works (it needs books).
+Market data and trading: the REST gateway and the private channels (`trading.py`), the
+simulator's public side and private side (`sim/`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ VENUES = (
     VenueSpec(
         name="gateio_spot", exchange="gateio", market=Market.SPOT, category="spot",
         book_depths=(50, 400), default_depth=400,  # spot.obu streams ob.<PAIR>.<50|400>
-        # the captured currency_pairs list says fee 0.2 %; tiers and GT discounts differ
-        fees=Fees(Decimal("0.002"), Decimal("0.002")),
-        # order `text`: "t-" then at most 28 of 0-9 A-Z a-z _ - .
+        # VIP 0 spot, paid in the traded currencies: 0.1 % / 0.1 % (gate.com/fee, checked
+        # 2026-12; 0.09 % when paid in GT, the rate Gate's April 2026 fee announcement lists).
+        # The 2021 captured currency_pairs list still says 0.2 %.
+        fees=Fees(Decimal("0.001"), Decimal("0.001")),
+        # order `text`: "t-" then at most 28 of 0-9 A-Z a-z _ - . (ids made for commands that
+        # name none: "t-ttxt-" + 23 hex digits)
         client_ids=ClientIdRule(pattern=r"t-[0-9A-Za-z_.-]{1,28}",
                                 allowed="t- followed by 1-28 letters, digits, _ - or .",
-                                owner="Gate.io"),
+                                owner="Gate.io", required_prefix="t-", max_length=30),
         kline_intervals=("1m", "5m", "15m", "30m", "1h", "4h", "1d"),
         heartbeat=Heartbeat(client_ping=20.0),  # app-level spot.ping (heartbeat_interval)
         public_ws_path="/ws/v4/",
@@ -30,5 +33,8 @@ VENUES = (
                "normalizer": f"{PKG}.normalizer_spot:GateSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:GateProtocol",
                "sim_capture": f"{PKG}.sim.capture:GateCaptureDialect",
-               "sim_synthetic": f"{PKG}.sim.synthetic:GateFormatter"}),
+               "sim_synthetic": f"{PKG}.sim.synthetic:GateFormatter",
+               "gateway": f"{PKG}.trading:gateway",
+               "private_stream": f"{PKG}.trading:private_stream",
+               "sim_trading": f"{PKG}.sim.trading:GateTrading"}),
 )

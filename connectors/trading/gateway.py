@@ -11,12 +11,22 @@ arrived, so the executor asks by client order id before sending it again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
+
+from ..base.errors import ExchangeError, RateLimitedError
+from ..base.rest import RestClient
+from ..base.wire import json_body
+
+# (exchange code, message, HTTP status) -> the classified failure (each exchange's table)
+Classify = Callable[[str, str, int | None], ExchangeFailure]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,29 @@ Result = Placed | ExchangeFailure
 def transport_failure(message: str) -> ExchangeFailure:
     """The request's fate is unknown (network error, timeout, 5xx without a code)."""
     return ExchangeFailure("NETWORK", message[:300], ErrorKind.UNKNOWN_OUTCOME, None)
+
+
+def failure_of(exc: ExchangeError, classify: Classify) -> ExchangeFailure:
+    """A failed REST call as an answer: the exchange's code classified by its table; without
+    one, a rate limit, an unknown outcome (no answer, 5xx: it may have happened) or a refusal."""
+    if exc.code:
+        return classify(exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimitedError):
+        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
+    if exc.status is None or exc.status >= 500:
+        return transport_failure(str(exc))
+    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+
+
+async def send_signed(rest: RestClient, call: RestCall, classify: Classify) -> Any:
+    """One signed JSON-body REST call (the client's signing hook signs what is sent): the parsed
+    body, or the ExchangeFailure."""
+    body = json_body(call.body) if call.body is not None else None
+    try:
+        return await rest.request(call.method, call.path, dict(call.params), body=body,
+                                  weight=call.weight, signed=True)
+    except ExchangeError as exc:
+        return failure_of(exc, classify)
 
 
 class Gateway(ABC):

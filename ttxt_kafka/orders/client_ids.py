@@ -3,7 +3,9 @@
 The generated id is derived from the command id (`ttxt-` + 31 hex digits of its SHA-256): a
 command redelivered after a crash gets the same id again, so the connector can ask the exchange
 whether that order already exists, and the exchange's own duplicate check refuses a second copy.
-It fits every registered exchange's rule (36 characters of `[A-Za-z0-9_-]`).
+It fits every registered exchange's rule: 36 characters of `[A-Za-z0-9_-]`, or, where the
+exchange's `ClientIdRule` demands a prefix and fewer characters (Gate.io: `t-` and at most 30),
+that prefix, `ttxt-` and as many hex digits as fit (`t-ttxt-` + 23: 92 bits).
 """
 
 from __future__ import annotations
@@ -20,12 +22,18 @@ PREFIX = "ttxt-"
 _PORTABLE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
-def client_order_id_for(command_id: str, prefix: str = PREFIX) -> str:
-    """The client order id of a command that did not name one (stable across redeliveries)."""
+def client_order_id_for(command_id: str, prefix: str = PREFIX,
+                        exchange: str | None = None) -> str:
+    """The client order id of a command that did not name one (stable across redeliveries);
+    `exchange` (registered): shaped by its rule's required prefix and length."""
     if not _PORTABLE.match(prefix + "0") or len(prefix) > MAX_LENGTH - 8:
         raise ValueError(f"client order id prefix {prefix!r}: use at most 28 of [A-Za-z0-9_-]")
+    length = MAX_LENGTH
+    if exchange is not None:
+        rule = venues.of_exchange(exchange)[0].client_ids
+        prefix, length = rule.required_prefix + prefix, min(length, rule.max_length)
     digest = hashlib.sha256(command_id.encode()).hexdigest()
-    return prefix + digest[: MAX_LENGTH - len(prefix)]
+    return prefix + digest[: length - len(prefix)]
 
 
 def client_order_id_problem(client_order_id: str, exchange: str | None) -> str | None:

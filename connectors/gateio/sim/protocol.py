@@ -5,7 +5,9 @@ answered `{"time", "time_ms", "channel", "event", "payload", "error": null, "res
 {"status": "success"}}`; a stream Gate does not know is answered with `"error": {"code": 2,
 "message": ...}` and `"result": {"status": "fail"}`; `spot.ping` -> `spot.pong`.
 REST: `/api/v4/spot/currency_pairs`, `/api/v4/spot/order_book` (`with_id=true` adds `id`),
-`/api/v4/spot/time`; errors `{"label": ..., "message": ...}` with HTTP 400.
+`/api/v4/spot/time`; errors `{"label": ..., "message": ...}` with HTTP 400. Private channels
+(spot.orders, spot.usertrades, spot.balances) share the endpoint: their requests are handed to
+the private side (`sim/trading.py`) when the simulator has one.
 """
 
 from __future__ import annotations
@@ -114,6 +116,14 @@ class _Connection:
             self._answer(session, "", "", None, {"code": 1, "message": "invalid request body"})
             return
         channel, event, payload = req.get("channel"), req.get("event"), req.get("payload")
+        if channel in ep.PRIVATE_CHANNELS:  # same endpoint: the private side answers them
+            private = self.proto.sim.private
+            if private is None:
+                self._answer(session, channel, str(event), payload,
+                             {"code": 2, "message": "this simulator has no private side"})
+            else:
+                private.protocol.on_private(session, req)
+            return
         if channel == ep.PING:
             ms = int(time.time() * 1000)
             session.send_json({"time": ms // 1000, "time_ms": ms, "channel": ep.PONG,
