@@ -79,6 +79,8 @@ class MexcSpotNormalizer(BaseNormalizer):
         """A decoded push -> events (also what the tests feed with docs examples)."""
         body = push.WhichOneof("body")
         native = push.symbol
+        if body in _IGNORED or body in _PRIVATE:
+            return []  # not subscribed by this connector; private bodies have their own reader
         if body is None or not native:
             raise MalformedMessage(f"MEXC push without a body or symbol: channel "
                                    f"{push.channel!r}")
@@ -94,8 +96,6 @@ class MexcSpotNormalizer(BaseNormalizer):
                 return self.book_ticker(push, native, ms, receive_ts)
         except FRAME_ERRORS as exc:
             raise malformed(str(push)[:200], exc) from None
-        if body in _IGNORED or body in _PRIVATE:
-            return []  # not subscribed by this connector; private bodies have their own reader
         raise MalformedMessage(f"unknown MEXC push body {body!r}")
 
     def _control(self, raw: Raw) -> list[Event]:

@@ -120,16 +120,17 @@ class _Connection:
             if keys:
                 self.feed.unsubscribed(session, keys)
             return
+        if len(session.subs) + len({n for n in params if n not in session.subs}) > \
+                ep.MAX_SUBSCRIPTIONS:
+            session.send_json({"id": rid, "code": 0, "msg": refused(
+                params, f"more than {ep.MAX_SUBSCRIPTIONS} subscriptions")})
+            return
         try:
             resolved = [(n, self.feed.resolve(n)) for n in params]
         except UnknownStream:
             session.send_json({"id": rid, "code": 0, "msg": refused(params, "Blocked! ")})
             return
         fresh = [(n, k) for n, k in resolved if n not in session.subs]
-        if len(session.subs) + len(fresh) > ep.MAX_SUBSCRIPTIONS:
-            session.send_json({"id": rid, "code": 0, "msg": refused(
-                params, f"more than {ep.MAX_SUBSCRIPTIONS} subscriptions")})
-            return
         for name, key in fresh:
             session.subscribe(name, key)
         session.send_json({"id": rid, "code": 0, "msg": ",".join(params)})
