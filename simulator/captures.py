@@ -1,13 +1,15 @@
 """Readers for cryptofeed capture files: the raw exchange traffic the simulator replays.
 
-Two formats (see `../shared/fixtures/MANIFEST.md`):
+Three formats (see `../shared/fixtures/MANIFEST.md`):
 
 * cryptofeed v1 text, one file per connection: line 1 `<url> <-> <ts>` (connect), sent frames
   `<url> <- <ts>: <json>`, received frames `<recv_ts>: <raw message exactly as received>`, HTTP
   files `<url> -> <ts>: <body>`, optionally a trailing `configuration: {...}` line;
 * cryptofeed v3 JSONL: one object per line, `{"t": "header|http|connect|send|recv", "conn", "ts",
   "data", "addr"|"url"}`; the exchange payload is the `data` string, verbatim. `.jsonl.gz` is read
-  too; `.zst` needs `zstandard`, which the project does not depend on (decompress it first).
+  too; `.zst` needs `zstandard`, which the project does not depend on (decompress it first);
+* hftbacktest's raw lines: `<receive time, ns> <raw message>` per line, one connection whose URL
+  the file does not say (the MEXC legacy JSON snippet).
 
 Payloads are kept as the exact strings the exchange sent: replay must put the same bytes on the
 wire, and checksum exchanges hash the strings as received.
@@ -55,7 +57,7 @@ class HttpRecord:
 @dataclass
 class Capture:
     path: Path
-    format: Literal["v1", "v3"]
+    format: Literal["v1", "v3", "ns"]
     frames: list[Frame] = field(default_factory=list)  # both directions, in file order
     connections: dict[str, Connection] = field(default_factory=dict)
     http: list[HttpRecord] = field(default_factory=list)
@@ -82,7 +84,29 @@ def read_capture(path: str | Path) -> Capture:
         )
     if name.endswith((".jsonl", ".jsonl.gz")):
         return _read_v3(p)
+    lines = _lines(p)
+    if lines and _NS_LINE.match(lines[0]):
+        return _read_ns(p, lines)
     return _read_v1(p)
+
+
+_NS_LINE = re.compile(r"^(\d{19}) (?=[{\[])")
+
+
+def _read_ns(p: Path, lines: list[str]) -> Capture:
+    cap = Capture(path=p, format="ns")
+    conn = f"{p.stem}.ws.1"
+    for lineno, line in enumerate(lines, 1):
+        if not line:
+            continue
+        m = _NS_LINE.match(line)
+        if m is None:
+            raise CaptureFormatError(f"{p}:{lineno}: not a `<ns> <message>` line")
+        ts = int(m.group(1)) / 1e9
+        if conn not in cap.connections:
+            cap.connections[conn] = Connection(conn, "", ts)
+        cap.frames.append(Frame(ts, line[m.end():], conn, "recv"))
+    return cap
 
 
 def _lines(p: Path) -> list[str]:

@@ -20,9 +20,18 @@ class Channel(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Publication:
     key: str  # subscription key: Binance stream name, Bybit topic (sources define the mapping)
-    payload: str  # what the venue sends for it on a plain connection (Binance: the event JSON)
+    # what the venue sends for it on a plain connection (Binance: the event JSON; bytes go out
+    # as a binary frame: MEXC's protobuf)
+    payload: str | bytes
     channel: Channel
     symbol: str  # native symbol, upper case
     ts: float = 0.0  # capture time (replay pacing); 0 for synthetic messages
     # Binance combined-stream frame exactly as captured, so replay sends the original bytes
     wrapped: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The payload of a venue whose pushes are text (JSON)."""
+        if not isinstance(self.payload, str):
+            raise TypeError(f"{self.key}: a binary payload where text was expected")
+        return self.payload

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from ttxt_kafka.simulator.publication import Channel, Publication
 log = logging.getLogger(__name__)
 
 # Renders one publication for the stream names a session subscribed under its key.
-Renderer = Callable[[Publication, list[str]], list[str]]
+Renderer = Callable[[Publication, list[str]], Sequence[str | bytes]]
 
 HIGH_WATER = 10_000
 LOW_WATER = 1_000
@@ -38,7 +38,7 @@ _ESSENTIAL = ("U", "u", "pu", "seq", "b", "a", "p", "q", "v", "k", "s", "lastUpd
 
 @dataclass(slots=True)
 class Outgoing:
-    text: str
+    text: str | bytes  # bytes: a binary frame
     pub: Publication | None  # None for protocol control frames (acks, pongs, errors)
 
 
@@ -65,7 +65,7 @@ class Session:
         self._writable.set()
         self._active: list[ActiveFault] = []
         self._holding = 0
-        self.last_text: str | None = None
+        self.last_text: str | bytes | None = None
         self.closed = False
         self.opened_at = time.time()
         self.frames_sent = 0
@@ -137,17 +137,18 @@ class Session:
             self.start_task(self.drop(graceful=fault.graceful, code=fault.code))
         elif fault.kind is FaultKind.MALFORMED_FRAME:
             for _ in range(fault.count):
-                self.send_text(self._malformed(fault.variant))
+                if not self.closed:
+                    self._put(Outgoing(self._malformed(fault.variant), None))
                 self._faults.record(fault.kind, self.id, detail=fault.variant)
         else:
             self._active.append(ActiveFault(fault, fault.count))
 
-    def _malformed(self, variant: str) -> str:
+    def _malformed(self, variant: str) -> str | bytes:
         template = self.last_text
         if variant == "garbage" or template is None:
             return "}{ not json at all \u00a4"
         if variant == "truncated":
-            return template[: max(1, len(template) // 2)]
+            return template[: max(1, len(template) // 2)]  # binary stays binary (protobuf)
         try:
             obj = json.loads(template)
         except ValueError:
@@ -167,6 +168,8 @@ class Session:
             if kind in _BOOK_ONLY and pub.channel is not Channel.BOOK:
                 continue
             if kind is FaultKind.BAD_NUMBERS:
+                if not isinstance(item.text, str):
+                    continue  # a binary frame: JSON numbers cannot be bent in it
                 bad = _bad_numbers(item.text, active.fault.variant)
                 if bad is None:
                     continue  # an update without levels: the next one
@@ -204,7 +207,10 @@ class Session:
                 self._holding = 1
                 if delay:
                     await asyncio.sleep(delay)
-                await self.ws.send_str(item.text)
+                if isinstance(item.text, str):
+                    await self.ws.send_str(item.text)
+                else:
+                    await self.ws.send_bytes(item.text)
                 self.frames_sent += 1
                 self._holding = 0
                 if len(queue) <= LOW_WATER:

@@ -257,3 +257,29 @@ def gate_reference() -> dict[str, RefBook]:
         book.last = r["u"]
     return {pair: book for pair, book in books.items() if pair in started}
 
+
+
+MEXC_WS = "mexc/live_legacy_json_ws_depth_snippet_SOLUSDT__hftbacktest_docstring.txt"
+
+
+def mexc_reference() -> dict[str, RefBook]:
+    """SOLUSDT's book at the end of the MEXC legacy JSON capture by the documented rule: the
+    first `limit.depth` frame as the snapshot (its `r` = the version), `increase.depth` diffs
+    with r above it applied in order, each r == previous + 1 (absolute quantities, 0 deletes)."""
+    book: RefBook | None = None
+    for line in fixture(MEXC_WS).read_text().split("\n"):
+        if not line.strip():
+            continue
+        msg = json.loads(line.partition(" ")[2])
+        d = msg["d"]
+        levels = [[[lv["p"], lv["v"]] for lv in d.get(side) or ()] for side in ("bids", "asks")]
+        if msg["c"].startswith("spot@public.limit.depth") and book is None:
+            book = RefBook.of(levels[0], levels[1], int(d["r"]))
+        elif msg["c"].startswith("spot@public.increase.depth") and book is not None:
+            if int(d["r"]) <= book.last:
+                continue
+            assert int(d["r"]) == book.last + 1, "a gap in the MEXC capture"
+            book.set(*levels)
+            book.last = int(d["r"])
+    assert book is not None
+    return {"SOLUSDT": book}

@@ -24,6 +24,7 @@ from connector_support import (
     BITGET_SPOT_WS,
     BYBIT_CAPTURE,
     GATE_WS,
+    MEXC_WS,
     RefBook,
     binance_reference,
     bitget_frames,
@@ -56,6 +57,10 @@ class Case:
     symbols: tuple[str, ...]
 
     def reference(self) -> dict[str, RefBook]:
+        if self.venue == "mexc_spot":
+            from connector_support import mexc_reference
+
+            return mexc_reference()
         if self.venue == "gateio_spot":
             from connector_support import gate_reference
 
@@ -75,6 +80,8 @@ class Case:
     def message_counts(self) -> Counter[str]:
         """Trades / Kline / BBO messages in the capture, counted without our normalizers."""
         counts: Counter[str] = Counter()
+        if self.venue == "mexc_spot":
+            return counts  # the MEXC snippet holds depth frames only
         if self.venue == "gateio_spot":
             pairs = {s.replace("/", "_") for s in self.symbols}
             for _, raw in v1_frames(self.capture):
@@ -120,6 +127,7 @@ CASES = [
     Case("bitget_usdtm", BITGET_MIX_WS, ("DASH/USDT", "UNI/USDT")),
     Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
                                   "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
+    Case("mexc_spot", MEXC_WS, ("SOL/USDT",)),
 ]
 
 

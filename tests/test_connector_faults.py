@@ -27,9 +27,10 @@ from ttxt_kafka.simulator import Simulator, SyntheticSource
 pytestmark = pytest.mark.kafka
 
 VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
-          "bitget_usdtm"]
+          "bitget_usdtm", "mexc_spot"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
-         "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0}  # 0: the whole book
+         "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0,  # 0: the whole book
+         "mexc_spot": 1000}
 
 
 def breaks(stats: object) -> int:
@@ -122,7 +123,7 @@ async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_boots
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "mexc_spot"])
 async def test_malformed_frames_are_logged_counted_and_skipped(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -144,7 +145,7 @@ async def test_malformed_frames_are_logged_counted_and_skipped(
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "binance_usdm"])
+@pytest.mark.parametrize("venue", ["binance", "binance_usdm", "mexc_spot"])
 async def test_stale_snapshot_is_fetched_again(venue: str, kafka_bootstrap: str) -> None:
     async with Simulator(venue, market(venue)) as sim:
         sim.inject("stale_snapshot", symbol="BTCUSDT", count=1)  # the next REST depth lags

@@ -281,3 +281,55 @@ async def test_bitget_text_ping_subscribe_errors_and_rest() -> None:
         info = await get_json(f"{sim.rest_url}/api/v2/mix/market/contracts"
                               "?productType=USDT-FUTURES")
         assert info["data"][0]["pricePlace"] == "1" and info["data"][0]["priceEndStep"] == "1"
+
+
+async def test_mexc_ping_subscription_answers_limit_binary_pushes_and_rest() -> None:
+    from ttxt_kafka.connectors.mexc.pb.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
+
+    depth = "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT"
+    async with Simulator("mexc_spot", _market(rate=50)) as sim, \
+            ws_connect(f"{sim.ws_url}/ws") as ws:
+
+        async def call(req: dict[str, Any]) -> Any:
+            await ws.send(json.dumps(req))
+            while True:
+                raw = await asyncio.wait_for(ws.recv(), 5)
+                if isinstance(raw, str):
+                    return json.loads(raw)
+
+        assert await call({"method": "PING"}) == {"id": 0, "code": 0, "msg": "PONG"}
+        ok = await call({"method": "SUBSCRIPTION", "params": [depth], "id": 7})
+        assert ok == {"id": 7, "code": 0, "msg": depth}
+        while isinstance(raw := await asyncio.wait_for(ws.recv(), 5), str):
+            pass
+        push = PushDataV3ApiWrapper.FromString(raw)  # pushes are binary protobuf
+        assert push.channel == depth and push.WhichOneof("body") == "publicAggreDepths"
+        assert int(push.publicAggreDepths.fromVersion) <= int(push.publicAggreDepths.toVersion)
+        bad = await call({"method": "SUBSCRIPTION", "params": [depth.replace("BTC", "NOPE")],
+                          "id": 8})
+        assert bad["code"] == 0 and bad["msg"].startswith("Not Subscribed successfully!")
+        intervals = ("Min1", "Min5", "Min15", "Min30", "Min60", "Hour4", "Hour8", "Day1",
+                     "Week1")
+        many = [f"spot@public.kline.v3.api.pb@{sym}@{i}" for sym in ("BTCUSDT", "ETHUSDT")
+                for i in intervals]
+        many += [f"spot@public.aggre.{c}.v3.api.pb@{speed}@{sym}" for c in ("deals", "bookTicker")
+                 for speed in ("100ms", "10ms") for sym in ("BTCUSDT", "ETHUSDT")]
+        many += [f"spot@public.aggre.depth.v3.api.pb@10ms@{sym}" for sym in ("BTCUSDT", "ETHUSDT")]
+        many.append(depth.replace("BTC", "ETH"))
+        assert len(many) == 29  # with the first one: MEXC's 30 per connection
+        answer = await call({"method": "SUBSCRIPTION", "params": many, "id": 9})
+        assert answer == {"id": 9, "code": 0, "msg": ",".join(many)}
+        assert len(sim.state()["sessions"][0]["subscriptions"]) == 30
+        one_more = await call({"method": "SUBSCRIPTION", "id": 10,
+                               "params": ["spot@public.kline.v3.api.pb@BTCUSDT@Month1"]})
+        assert "more than 30 subscriptions" in one_more["msg"]
+        assert (await call({"method": "FLY"}))["msg"] == "wrong method"
+        status, body = await get(f"{sim.rest_url}/api/v3/depth?symbol=NOPE")
+        assert status == 400 and json.loads(body)["code"] == -1121
+        status, body = await get(f"{sim.rest_url}/api/v3/depth?symbol=BTCUSDT&limit=5001")
+        assert status == 400
+        book = await get_json(f"{sim.rest_url}/api/v3/depth?symbol=BTCUSDT&limit=5")
+        assert len(book["bids"]) == 5 and book["lastUpdateId"] > 0
+        info = await get_json(f"{sim.rest_url}/api/v3/exchangeInfo")
+        assert [s["symbol"] for s in info["symbols"]] == ["BTCUSDT", "ETHUSDT"]
+        assert (await get_json(f"{sim.rest_url}/api/v3/time"))["serverTime"] > 0

@@ -8,24 +8,21 @@ fetches another.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any, ClassVar
 
-from ttxt_kafka.events import InstrumentInfo, now_us
+from ttxt_kafka.events import InstrumentInfo, OrderBook, now_us
 
 from ..base.book_sync import BookSync
-from ..base.connector import Connection, Connector, SymbolState
-from ..base.errors import ExchangeError, MalformedMessage
+from ..base.connector import Connection
+from ..base.errors import ExchangeError
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
+from ..base.rest_snapshot import RestSnapshotConnector
 from ..base.symbols import SymbolMap
 from . import endpoints as ep
 from .book_sync import BinanceSpotBookSync, BinanceUsdmBookSync
 from .normalizer_spot import BinanceSpotNormalizer
 from .normalizer_usdm import BinanceUsdmNormalizer
-
-log = logging.getLogger(__name__)
 
 
 def binance_error(status: int, body: Any) -> tuple[str, str] | None:
@@ -35,7 +32,7 @@ def binance_error(status: int, body: Any) -> tuple[str, str] | None:
     return None
 
 
-class BinanceSpotConnector(Connector):
+class BinanceSpotConnector(RestSnapshotConnector):
     venue = "binance"
     exchange = "binance"
     endpoints: ClassVar[ep.BinanceEndpoints] = ep.SPOT
@@ -83,30 +80,11 @@ class BinanceSpotConnector(Connector):
         body = await self.rest.get(self.endpoints.time_path())
         return int(body["serverTime"]) * 1000
 
-    async def rebuild(self, state: SymbolState) -> None:
-        state.fetching = True
-        group = state.conn.tasks if state.conn is not None else self._tasks
-        self._spawn(self._fetch_snapshot(state), group)
-
-    async def _fetch_snapshot(self, state: SymbolState) -> None:
-        limit = self.config.book_depth
-        try:
-            if state.snapshot_attempts > 1:
-                await asyncio.sleep(min(2.0, 0.25 * (state.snapshot_attempts - 1)))
-            body = await self.rest.get(self.endpoints.depth_path(),
-                                       {"symbol": state.native, "limit": str(limit)},
-                                       weight=self.depth_weight(limit))
-            snap = self.normalizer_for_rest().depth_snapshot(body, state.native, now_us())
-        except (ExchangeError, MalformedMessage) as exc:
-            self.stats.rest_errors += 1
-            state.fetching = False
-            log.warning("%s %s: depth snapshot failed: %s", self.venue, state.symbol, exc)
-            return
-        except BaseException:
-            state.fetching = False
-            raise
-        state.fetching = False
-        await self.on_snapshot(state, snap)
+    async def fetch_depth_snapshot(self, native: str, limit: int) -> OrderBook:
+        body = await self.rest.get(self.endpoints.depth_path(),
+                                   {"symbol": native, "limit": str(limit)},
+                                   weight=self.depth_weight(limit))
+        return self.normalizer_for_rest().depth_snapshot(body, native, now_us())
 
     # ------------------------------------------------------------------ streams
 

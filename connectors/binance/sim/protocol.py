@@ -142,15 +142,15 @@ class _Connection:
         self.combined = combined
 
     def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
+        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
             if not self.combined:
                 return [pub.payload] * len(names)
-            out = []
+            out: list[str | bytes] = []
             for name in names:
                 if pub.wrapped is not None and name == pub.key:
                     out.append(pub.wrapped)  # the captured frame, byte for byte
                 else:
-                    out.append(f'{{"stream":"{name}","data":{pub.payload}}}')
+                    out.append(f'{{"stream":"{name}","data":{pub.text}}}')
             return out
 
         return render

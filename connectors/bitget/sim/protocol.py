@@ -113,7 +113,7 @@ class _Connection:
         self.inst_type = proto.inst_type
 
     def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
+        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
             return [pub.payload]  # one arg per key: the push already names it
 
         return render

@@ -118,7 +118,7 @@ class _Connection:
         self.conn_id = ""
 
     def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
+        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
             return [pub.payload]  # one topic name per key: the message already names it
 
         return render

@@ -92,7 +92,7 @@ class _Connection:
         self.feed = proto.feed
 
     def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
+        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
             return [pub.payload]  # the push already names its stream
 
         return render

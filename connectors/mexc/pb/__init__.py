@@ -1,0 +1,1 @@
+"""MEXC spot v3 protobuf messages, generated from the official .proto files (see generate.py)."""
