@@ -110,6 +110,11 @@ class Session:
         if not self.closed:
             self._put(Outgoing(text, None))
 
+    def send_binary(self, data: bytes) -> None:
+        """Queue a binary frame that is not market data (MEXC's private protobuf pushes)."""
+        if not self.closed:
+            self._put(Outgoing(data, None))
+
     def send_json(self, obj: Any) -> None:
         self.send_text(json.dumps(obj, separators=(",", ":")))
 

@@ -259,3 +259,73 @@ def test_legacy_json_depth_docs_examples_through_the_capture_dialect() -> None:
     assert dialect.classify(Frame(1.0, json.dumps(json.loads(limit)), "c", "recv")) is None
     body = json.loads(dialect.depth_body("BTCUSDT", 100, None, 0.0))
     assert body["lastUpdateId"] == 3407459756 and body["asks"] == [["20290.89", "0.650000"]]
+
+
+# ------------------------------------------------------------------ private side
+
+
+def _private(kind: str) -> bytes:
+    text = fixture(f"mexc/docs_spot_v3_ws_private_{kind}_pb_decoded.txt").read_text()
+    text = re.sub(r"^\{|\}\s*$", "", text.strip())
+    return text_format.Parse(text, PushDataV3ApiWrapper()).SerializeToString()  # type: ignore[no-any-return]
+
+
+def test_private_order_docs_example() -> None:
+    from ttxt_kafka.connectors.mexc.normalizer_private import MexcPrivateNormalizer
+    from ttxt_kafka.events import OrderStatus, OrderType, OrderUpdate
+
+    [u] = MexcPrivateNormalizer()(_private("orders"), RECV)
+    assert isinstance(u, OrderUpdate)
+    assert (u.symbol, u.order_id, u.client_order_id) == ("MX/USDT", "C02__505979017439002624115",
+                                                         "")
+    assert (u.order_type, u.side, u.status) == (OrderType.MARKET, Side.SELL, OrderStatus.FILLED)
+    assert (u.price, u.qty, u.filled_qty, u.avg_price) == (None, "1", "1", "3.6962")
+    assert u.exchange_ts == 1736417034281 * 1000 and u.created_ts == 1736417034259 * 1000
+
+
+def test_private_deal_docs_example() -> None:
+    from ttxt_kafka.connectors.mexc.normalizer_private import MexcPrivateNormalizer
+    from ttxt_kafka.events import Fill
+
+    [f] = MexcPrivateNormalizer()(_private("deals"), RECV)
+    assert isinstance(f, Fill)
+    assert (f.trade_id, f.order_id, f.side, f.price, f.qty) == (
+        "505979017439002624X1", "C02__505979017439002624115", Side.SELL, "3.6962", "1")
+    assert (f.fee, f.fee_currency, f.is_maker) == ("0.0003998377369698171", "MX", False)
+    assert f.exchange_ts == 1736417034280 * 1000
+
+
+def test_private_account_docs_example() -> None:
+    from ttxt_kafka.connectors.mexc.normalizer_private import MexcPrivateNormalizer
+    from ttxt_kafka.events import Wallet
+
+    [w] = MexcPrivateNormalizer()(_private("account"), RECV)
+    assert isinstance(w, Wallet) and not w.is_snapshot
+    [b] = w.balances
+    assert (b.asset, b.available, b.locked, b.total) == (
+        "USDT", "21.94210356004384", "0", "21.94210356004384")
+    assert w.exchange_ts == 1736417034307 * 1000
+
+
+def test_private_rest_bodies() -> None:
+    from ttxt_kafka.connectors.mexc.normalizer_private import (
+        MexcPrivateNormalizer,
+        orders_from_rest,
+        wallet_from_rest,
+    )
+    from ttxt_kafka.events import OrderStatus, TimeInForce
+
+    order = {"symbol": "MXUSDT", "orderId": "06a480e6", "orderListId": -1,
+             "clientOrderId": "my-1", "price": "0.1", "origQty": "50", "executedQty": "20",
+             "cummulativeQuoteQty": "2", "status": "PARTIALLY_CANCELED",
+             "timeInForce": None, "type": "IMMEDIATE_OR_CANCEL", "side": "BUY",
+             "time": 1666676533741, "updateTime": 1666676533999}
+    [u] = orders_from_rest(json.dumps(order), MexcPrivateNormalizer(), RECV)
+    assert (u.status, u.time_in_force, u.filled_qty, u.avg_price) == (
+        OrderStatus.CANCELED, TimeInForce.IOC, "20", "0.1")
+    w = wallet_from_rest(json.dumps({"balances": [{"asset": "USDT", "free": "10.5",
+                                                   "locked": "2"}]}), RECV, "mexc_spot")
+    assert w.is_snapshot and w.balances[0].total == "12.5"
+    with pytest.raises(ExchangeMessageError, match="-2011"):
+        orders_from_rest('{"code":-2011,"msg":"Unknown order sent."}', MexcPrivateNormalizer(),
+                         RECV)

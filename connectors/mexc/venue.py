@@ -1,7 +1,7 @@
 """MEXC's venue: spot v3 (`mexc_spot`), as the registry knows it (see `ttxt_kafka.venues`).
 
-Market data only for now (protobuf WebSocket, REST-bridged books): no trading parts, so
-`trading.mode: live` is refused for it at config time; paper trading works (it needs books).
+Market data over the protobuf WebSocket with REST-bridged books; trading over signed REST with
+a listen-key private stream (see `orders.py`: MEXC has no amend, so amend is cancel-replace).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ VENUES = (
         # MEXC's regular spot tier since 2024: 0 % maker, 0.05 % taker; check yours
         fees=Fees(Decimal("0"), Decimal("0.0005")),
         client_ids=ClientIdRule(pattern=r"[0-9A-Za-z_-]{1,32}",
-                                allowed="1-32 letters, digits, _ or -", owner="MEXC"),
+                                allowed="1-32 letters, digits, _ or -", owner="MEXC",
+                                max_length=32),
         kline_intervals=tuple(i for i in ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
                               if i in ep.INTERVALS),
         heartbeat=Heartbeat(client_ping=20.0),  # {"method":"PING"}; silent for 60 s: dropped
@@ -31,5 +32,8 @@ VENUES = (
                "normalizer": f"{PKG}.normalizer_spot:MexcSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:MexcProtocol",
                "sim_capture": f"{PKG}.sim.capture:MexcCaptureDialect",
-               "sim_synthetic": f"{PKG}.sim.synthetic:MexcFormatter"}),
+               "sim_synthetic": f"{PKG}.sim.synthetic:MexcFormatter",
+               "gateway": f"{PKG}.trading:gateway",
+               "private_stream": f"{PKG}.trading:private_stream",
+               "sim_trading": f"{PKG}.sim.trading:MexcTrading"}),
 )

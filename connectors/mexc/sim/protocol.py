@@ -57,6 +57,9 @@ class MexcProtocol:
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         if not web.WebSocketResponse().can_prepare(request).ok:
             return web.Response(status=400, text="WebSocket upgrade required")
+        private = self.sim.private
+        if "listenKey" in request.query and private is not None:  # the user data stream
+            return await private.protocol.ws(request)  # type: ignore[no-any-return]
         return await self.sim.run_ws(request, _Connection(self))
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
