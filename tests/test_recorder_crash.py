@@ -82,10 +82,17 @@ async def test_sigkill_at_10_random_moments_loses_and_doubles_nothing(
     producing = asyncio.create_task(_keep_producing(kafka_bootstrap, prefix, stop, placed))
     sizes = []
     try:
-        for _ in range(KILLS):
+        for n in range(KILLS):
             proc = _recorder(kafka_bootstrap, prefix, out, log)
-            # From mid-start-up (imports, recovery, group join) to well into recording.
-            await asyncio.sleep(rng.uniform(0.3, 2.5))
+            before = sum(p.stat().st_size for p in list_files(out))
+            if n % 2:  # every other kill lands while it writes, however slow its start-up
+                deadline = time.monotonic() + 60
+                while (sum(p.stat().st_size for p in list_files(out)) <= before
+                       and time.monotonic() < deadline and proc.poll() is None):
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(rng.uniform(0.0, 0.5))
+            else:  # from mid-start-up (imports, recovery, group join) to well into recording
+                await asyncio.sleep(rng.uniform(0.3, 2.5))
             assert proc.poll() is None, log.read_text()
             proc.send_signal(signal.SIGKILL)
             await asyncio.to_thread(proc.wait)
