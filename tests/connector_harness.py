@@ -166,7 +166,7 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             last[ev.symbol] = (ev.sequence, True)
             continue
         seq, fresh = last[ev.symbol]
-        if venue == "binance":
+        if venue in ("binance", "kucoin_spot"):  # KuCoin: sequenceStart/End as U/u
             assert ev.first_sequence is not None
             assert ev.first_sequence <= seq + 1 <= ev.sequence
         elif venue == "binance_usdm":

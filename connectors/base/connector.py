@@ -135,6 +135,10 @@ class Connector(BookKeeper, ABC):
     @abstractmethod
     def ws_url(self, conn: Connection) -> str: ...
 
+    async def before_connect(self, conn: Connection) -> None:  # noqa: B027 - optional hook
+        """Just before each (re)connect: fetch what the URL needs (KuCoin's connection token).
+        An `ExchangeError` or `MalformedMessage` here is a failed connect (retried)."""
+
     async def on_open(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Just connected: send subscriptions (exchanges that subscribe by message)."""
 
@@ -312,6 +316,11 @@ class Connector(BookKeeper, ABC):
 
     async def _session(self, conn: Connection) -> str:
         """One connection's life: connect, subscribe, read until it ends. Returns why it ended."""
+        try:
+            await self.before_connect(conn)
+        except (ExchangeError, MalformedMessage) as exc:
+            self.stats.rest_errors += 1
+            return f"before connecting: {exc}"
         ws = WsClient(self.ws_url(conn), ping_interval=self.ws_ping_interval)
         try:
             await ws.connect()
