@@ -16,7 +16,8 @@
    helps it), until its writers have drained and flushed.
 
 Knobs: ``BENCH_ROUNDS`` (5), ``BENCH_MESSAGES`` frames per normalization case (20000),
-``BENCH_KAFKA_MESSAGES`` (15000), ``BENCH_KAFKA_ROUNDS`` (3). Needs the fixtures
+``BENCH_KAFKA_MESSAGES`` (15000), ``BENCH_KAFKA_ROUNDS`` (3), ``BENCH_VENUES`` (comma-separated
+venues: only their normalization, no Kafka part). Needs the fixtures
 (``TTXT_FIXTURES`` or ``../shared/fixtures``) and, for part 2, Java (a local broker is started)
 or ``KAFKA_BOOTSTRAP_SERVERS``.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import statistics
 import subprocess
@@ -64,7 +66,8 @@ from benchmarks.ours_connectors import (
     symbols_of,
 )
 
-VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm")
+VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
+          "kucoin_spot")
 STREAMS = ("book", "trades")
 KAFKA_VENUE = "binance_usdm"
 
@@ -79,6 +82,9 @@ def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str
     snapshots answered from the capture (PEERS.md, recipe (a))."""
     from cryptofeed.exchanges import Binance, BinanceFutures, Bitget, Bybit
     from cryptofeed.symbols import Symbols
+
+    if cap.kucoin:
+        return _cryptofeed_kucoin(cap, channels, callbacks)
 
     cls = {"binance": Binance, "binance_usdm": BinanceFutures, "bitget_spot": Bitget,
            "bitget_usdtm": Bitget}.get(cap.venue, Bybit)
@@ -104,6 +110,32 @@ def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str
 
     async def read(url: str, **_: Any) -> str:
         return cap.snapshots[re.search(r"symbol=(\w+)", url).group(1)]  # type: ignore[union-attr]
+
+    feed.http_conn.read = read
+    return feed
+
+
+def _cryptofeed_kucoin(cap: VenueCapture, channels: list[str], callbacks: dict[str, Any]) -> Any:
+    """cryptofeed's KuCoin feed: its bullet-public POST (made in `__init__`) answered locally,
+    placeholder keys (it signs its v3 book requests), snapshots answered from the capture."""
+    from cryptofeed.exchanges import KuCoin
+    from cryptofeed.symbols import Symbols
+
+    Symbols.set(KuCoin.id, *KuCoin._parse_symbol_data(cap.info))
+    to_std = {v: k for k, v in Symbols.get(KuCoin.id)[0].items()}
+    std = [to_std[n] for n in symbols_of(cap)]
+    bullet = {"data": {"token": "t", "instanceServers": [
+        {"endpoint": cap.url.split("?")[0], "pingInterval": 18000, "pingTimeout": 10000}]}}
+    write, KuCoin.http_sync.write = KuCoin.http_sync.write, lambda *a, **k: bullet
+    try:
+        keys = {"key_id": "k", "key_secret": "s", "key_passphrase": "p"}
+        feed = KuCoin(symbols=std, channels=channels, callbacks=callbacks,
+                      config={"kucoin": keys})
+    finally:
+        KuCoin.http_sync.write = write
+
+    async def read(url: str, **_: Any) -> str:
+        return cap.snapshots[re.search(r"symbol=([\w-]+)", url).group(1)]  # type: ignore[union-attr]
 
     feed.http_conn.read = read
     return feed
@@ -146,6 +178,8 @@ def _check_same_books(cap: VenueCapture, frames: list[str]) -> None:
     feed, conn = _cryptofeed_setup(cap)
     LOOP.run_until_complete(_cryptofeed_drive(feed, conn, frames))
     theirs = _cryptofeed_books(feed)
+    if cap.kucoin:  # cryptofeed keys KuCoin books by the topic's native symbol
+        theirs = {c.symbols.normalized(k.replace("/", "-")): v for k, v in theirs.items()}
     assert c.stats.gaps == c.stats.malformed == c.stats.checksum_mismatches == 0, c.stats
     for symbol, book in c.books.items():
         bids, asks = theirs[symbol]
@@ -168,9 +202,9 @@ def _cases(cap: VenueCapture, frames: list[str]) -> list[Case[Any]]:
     ]
 
 
-def normalization(n_messages: int) -> list[Report]:
+def normalization(n_messages: int, venues: tuple[str, ...] = VENUES) -> list[Report]:
     reports = []
-    for venue in VENUES:
+    for venue in venues:
         cap = load(venue)
         for stream in STREAMS:
             frames = repeat(cap, cap.stream(stream), n_messages)
@@ -307,9 +341,13 @@ def main() -> None:
     except ImportError:
         print("connector benchmarks not run: cryptofeed is not installed (`make bench-env`)")
         return
+    # BENCH_VENUES=kucoin_spot,binance: only these venues' normalization (and no Kafka part)
+    chosen = tuple(v for v in os.environ.get("BENCH_VENUES", "").split(",") if v)
     try:
-        reports = normalization(int_from_env("BENCH_MESSAGES", 20_000))
+        reports = normalization(int_from_env("BENCH_MESSAGES", 20_000), chosen or VENUES)
         summary(reports)
+        if chosen:
+            return
         into_kafka(int_from_env("BENCH_KAFKA_MESSAGES", 15_000),
                    int_from_env("BENCH_KAFKA_ROUNDS", 3))
     except MissingFixtures as exc:

@@ -47,6 +47,11 @@ BITGET = {"bitget_spot": "bitget/live_ws_V1_spot_books_checksum_trade_candle_tic
           "bitget_usdtm": "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker"
                           "__cryptofeed_BITGET.ws.2.0.txt"}
 BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"
+# KuCoin: the 2021 capture is in today's framing; its REST snapshots are the (signed) v3 whole
+# books cryptofeed fetches, its instrument list v1 `/api/v1/symbols` (cryptofeed's route too).
+KUCOIN = {"ws": "kucoin/live_ws_level2_l2update_match_candles_ticker__cryptofeed_KUCOIN.ws.1.0.txt",
+          "depth": "kucoin/live_rest_level2_orderbook_snapshots__cryptofeed_KUCOIN.http.0.0.txt",
+          "info": "kucoin/live_rest_symbols__cryptofeed_KUCOIN.0.txt"}
 
 
 class MissingFixtures(FileNotFoundError):
@@ -85,9 +90,20 @@ class VenueCapture:
     def bitget(self) -> bool:
         return self.venue.startswith("bitget")
 
+    @property
+    def kucoin(self) -> bool:
+        return self.venue == "kucoin_spot"
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.kucoin:  # the captured pushes name their subject after the data
+            tail = raw[-110:]
+            for key, kind in (('"trade.l2update"', "book"), ('"trade.l3match"', "trades"),
+                              ('"trade.ticker"', "bbo"), ('"trade.candles', "klines")):
+                if key in tail:
+                    return kind
+            return "other"
         if self.bitget:
             for key, kind in (('"books"', "book"), ('"trade"', "trades"), ('"candle', "klines"),
                               ('"ticker"', "tickers")):
@@ -113,8 +129,8 @@ class VenueCapture:
 def load(venue: str) -> VenueCapture:
     if venue.startswith("bitget"):
         return _load_bitget(venue)
-    if venue.startswith("binance"):
-        files = FILES[venue]
+    if venue.startswith("binance") or venue == "kucoin_spot":
+        files = KUCOIN if venue == "kucoin_spot" else FILES[venue]
         lines = _read(files["ws"]).split("\n")
         url = lines[0].split(" ", 1)[0]
         frames = [line[m.end():] for line in lines if (m := _RECV.match(line))]
@@ -122,7 +138,7 @@ def load(venue: str) -> VenueCapture:
         for line in _read(files["depth"]).split("\n"):
             if " -> " in line:
                 req, _, rest = line.partition(" -> ")
-                cap.snapshots[re.search(r"symbol=(\w+)", req).group(1)] = rest.partition(": ")[2]  # type: ignore[union-attr]
+                cap.snapshots[re.search(r"symbol=([\w-]+)", req).group(1)] = rest.partition(": ")[2]  # type: ignore[union-attr]
         cap.info = json.loads(_read(files["info"]).split("\n")[0].partition(": ")[2])
         return cap
     category = venue.split("_")[1]
@@ -183,6 +199,28 @@ def _binance_spans(frames: list[str], futures: bool) -> dict[str, int]:
             for s in first}
 
 
+def _kucoin_spans(frames: list[str]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for raw in frames:
+        d = json.loads(raw)["data"]
+        first.setdefault(d["symbol"], d["sequenceStart"])
+        last[d["symbol"]] = d["sequenceEnd"]
+    return {s: last[s] - first[s] + 1 for s in first}
+
+
+def _kucoin_shift(raw: str, spans: dict[str, int], k: int) -> str:
+    msg = json.loads(raw)
+    d = msg["data"]
+    span = spans[d["symbol"]] * k
+    d["sequenceStart"] += span
+    d["sequenceEnd"] += span
+    for side in ("asks", "bids"):
+        for change in d["changes"][side]:
+            change[2] = str(int(change[2]) + span)
+    return json.dumps(msg, separators=(",", ":"))
+
+
 def _bybit_spans(frames: list[str]) -> dict[str, int]:
     first: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -202,6 +240,15 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
     if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
         while len(out) < n_messages:
             out += frames
+        return out
+    if cap.kucoin:  # sequences (and each change's) shifted by one pass's span per symbol
+        books = [f for f in frames if cap.kind(f) == "book"]
+        kspans = _kucoin_spans(books)
+        k = 0
+        while len(out) < n_messages:
+            k += 1
+            out += [_kucoin_shift(raw, kspans, k) if cap.kind(raw) == "book" else raw
+                    for raw in frames]
         return out
     binance = cap.venue.startswith("binance")
     spans = _binance_spans(frames, cap.venue == "binance_usdm") if binance \

@@ -7,7 +7,7 @@ turned into a float), sequences integers (the REST snapshot's `sequence` is a st
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from msgspec import Meta, Struct, field
 
@@ -29,14 +29,13 @@ class L2Data(Struct, gc=False):
 
 
 class L2Message(Struct, gc=False):
-    topic: str
     data: L2Data
 
 
 class MatchData(Struct, gc=False):
     sequence: str
     symbol: str
-    side: str  # the taker's
+    side: Literal["buy", "sell"]  # the taker's
     price: str
     size: str
     trade_id: str = field(name="tradeId")
@@ -44,7 +43,6 @@ class MatchData(Struct, gc=False):
 
 
 class MatchMessage(Struct, gc=False):
-    topic: str
     data: MatchData
 
 

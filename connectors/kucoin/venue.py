@@ -28,6 +28,9 @@ VENUES = (
         # the client pings every `pingInterval` of the bullet answer (18 s today)
         heartbeat=Heartbeat(client_ping=18.0),
         public_ws_path=WS_PATH,
+        # sizes in KuCoin's books go finer than baseIncrement: the captured BCHSV-USDT book has
+        # "0.00019434546" (11 decimals) with an 8-decimal increment
+        asset_decimals=12,
         parts={"connector": f"{PKG}.connector:KucoinSpotConnector",
                "normalizer": f"{PKG}.normalizer_spot:KucoinSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:KucoinProtocol",
