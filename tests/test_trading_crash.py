@@ -81,7 +81,7 @@ class Connect:
         return await self.wait()
 
 
-@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm", "kucoin_spot"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)

@@ -1,8 +1,7 @@
 """KuCoin's venue: spot (`kucoin_spot`), as the registry knows it (see `ttxt_kafka.venues`).
 
-Market data; the trading parts (gateway, private stream, simulated trading side) come with the
-second milestone, so until then `trading.mode: live` is refused at config time and paper
-trading works (it needs books only).
+Market data, and trading over the HF order endpoints (gateway, private stream, simulated
+trading side); paper trading works too (it needs books only).
 """
 
 from __future__ import annotations
@@ -35,5 +34,8 @@ VENUES = (
                "normalizer": f"{PKG}.normalizer_spot:KucoinSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:KucoinProtocol",
                "sim_capture": f"{PKG}.sim.capture:KucoinCaptureDialect",
-               "sim_synthetic": f"{PKG}.sim.synthetic:KucoinFormatter"}),
+               "sim_synthetic": f"{PKG}.sim.synthetic:KucoinFormatter",
+               "gateway": f"{PKG}.trading:gateway",
+               "private_stream": f"{PKG}.trading:private_stream",
+               "sim_trading": f"{PKG}.sim.trading:KucoinTrading"}),
 )

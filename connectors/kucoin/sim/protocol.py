@@ -3,8 +3,9 @@
 REST answers `{"code": "200000", "data": ...}`, errors `{"code": "400100", "msg": ...}`:
 `POST /api/v1/bullet-public` (a token, and this server's `/endpoint` with pingInterval 18000 and
 pingTimeout 10000 ms), `GET /api/v2/symbols` and `/api/v1/symbols`,
-`/api/v1/market/orderbook/level2_100`, `/api/v3/market/orderbook/level2` (signed: refused
-`400003` unless the simulator's private side holds the account), `/api/v1/timestamp`.
+`/api/v1/market/orderbook/level2_100`, `/api/v3/market/orderbook/level2` (the whole book,
+signed: verified against the private side's account; without one every key is unknown,
+`400003`), `/api/v1/timestamp`.
 WS `/endpoint?token=..&connectId=..`: a `welcome` with the connectId first; `{"type": "ping"}` ->
 `pong`; `subscribe` / `unsubscribe` of `/market/level2|match|ticker:A,B` (up to 100 symbols) and
 `/market/candles:A_<type>`, answered `ack` when `response` is true, else an `error` frame
@@ -20,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ttxt_kafka.connectors.kucoin import auth
 from ttxt_kafka.connectors.kucoin import endpoints as ep
+from ttxt_kafka.credentials import AuthError
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
 _JSON = "application/json"
+FULL_DEPTH = 10**6  # the v3 snapshot: every level
 
 
 def _dumps(obj: Any) -> str:
@@ -105,8 +109,19 @@ class KucoinProtocol:
         return await self._book(request, ep.PART_DEPTH)
 
     async def _book_full(self, request: web.Request) -> web.Response:
+        """The whole book, signed: verified against the private side's account (none: every
+        key is unknown)."""
         self.sim.rest_requests += 1
-        return error("400003", "KC-API-KEY not exists", status=401)
+        exchange = getattr(self.sim.private, "exchange", None)
+        if exchange is None:
+            return error(str(auth.ERR_KEY), "KC-API-KEY not exists", status=401)
+        try:
+            auth.verify_rest(exchange.credentials, dict(request.headers), "GET", request.path,
+                             request.raw_path.partition("?")[2], "",
+                             now_ms=time.time_ns() // 1_000_000)
+        except AuthError as exc:
+            return error(str(exc.code), exc.message, status=401)
+        return await self._book(request, FULL_DEPTH)
 
     async def _time(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1

@@ -1,0 +1,168 @@
+"""KuCoin spot trading over signed REST (HF orders): orders, queries, open orders, account.
+
+Every request is signed by `auth.sign_rest` over exactly what is sent: the path with its
+encoded query string, the JSON body of a POST. Order requests are never retried blindly: a
+transport failure is an unknown outcome, and the executor asks by clientOid before sending
+again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.requests import RestCall
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
+
+from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
+from ..base.ratelimit import WeightLimiter
+from ..base.rest import RestClient, RestRequest
+from ..base.symbols import SymbolMap
+from ..trading.gateway import Gateway, Placed, Result, transport_failure
+from . import auth
+from . import orders as rq
+from .connector import kucoin_error
+from .normalizer_private import KucoinPrivateNormalizer, orders_from_rest, wallet_from_rest
+from .order_errors import failure
+
+OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
+def as_failure(exc: ExchangeError) -> ExchangeFailure:
+    if exc.code:
+        return failure(exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimitedError):
+        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
+    if exc.status is None or exc.status >= 500:
+        return transport_failure(str(exc))
+    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+
+
+def signing_client(credentials: Credentials, rest_base: str, clock_ms: Callable[[], int], *,
+                   timeout: float = 10.0, limiter: WeightLimiter | None = None,
+                   retries: int = 0) -> RestClient:
+    """A REST client whose signed requests carry KuCoin's headers (timestamp: `clock_ms`)."""
+
+    def sign(req: RestRequest) -> RestRequest:
+        query = req.query or (auth.encode_query(list(req.params.items())) if req.params else "")
+        headers = auth.sign_rest(credentials, req.method, req.path, query, req.body or "",
+                                 timestamp_ms=clock_ms())
+        return req.with_(params={}, query=query, headers={**req.headers, **headers})
+
+    return RestClient("kucoin", rest_base, limiter=limiter, sign=sign, error_parser=kucoin_error,
+                      timeout=timeout, retries=retries)
+
+
+class KucoinGateway(Gateway):
+    exchange = "kucoin"
+
+    def __init__(self, *, venue: str, credentials: Credentials, rest_base: str,
+                 symbols: SymbolMap, clock_ms: Callable[[], int], timeout: float = 10.0,
+                 limiter: WeightLimiter | None = None) -> None:
+        credentials.require_passphrase("KuCoin")
+        self.venue = venue
+        self.credentials = credentials
+        self.symbols = symbols
+        self.rest = signing_client(credentials, rest_base, clock_ms, timeout=timeout,
+                                   limiter=limiter)
+        self.normalizer = KucoinPrivateNormalizer(symbols)
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def _call(self, call: RestCall) -> Any:
+        """The parsed body, or an ExchangeFailure."""
+        body = auth.json_body(call.body) if call.body is not None else None
+        try:
+            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
+                                           weight=call.weight, signed=True)
+        except ExchangeError as exc:
+            return as_failure(exc)
+
+    async def _order_call(self, call: RestCall) -> Result:
+        answer = await self._call(call)
+        if isinstance(answer, ExchangeFailure):
+            return answer
+        result = rq.parse_response(answer)
+        if isinstance(result, ExchangeFailure):
+            return result
+        return Placed(result.order_id, result.client_order_id)
+
+    # ------------------------------------------------------------------ orders
+
+    async def create(self, order: ValidCreate) -> Result:
+        return await self._order_call(rq.create_call(order))
+
+    async def cancel(self, cancel: ValidCancel) -> Result:
+        return await self._order_call(rq.cancel_call(cancel))
+
+    async def amend(self, amend: ValidAmend, current: KnownOrder | None) -> Result:
+        """KuCoin's alter takes newSize and newPrice: the one not changed is the order's own
+        (asked by clientOid / orderId first)."""
+        qty = price = None
+        if amend.new_qty is None or amend.new_price is None:
+            found = await self.query(amend.native_symbol, client_order_id=amend.client_order_id,
+                                     order_id=amend.order_id)
+            if isinstance(found, ExchangeFailure):
+                return found
+            if found is None:
+                return failure("400100", "order_not_exist_or_not_allow_to_cancel")
+            qty = Decimal(found.qty)
+            price = Decimal(found.price) if found.price else None
+        return await self._order_call(rq.amend_call(amend, qty, price))
+
+    async def cancel_all(self, cancel: ValidCancelAll, open_symbols: list[str]) -> Result:
+        for call in rq.cancel_all_calls(cancel, open_symbols):
+            body = await self._call(call)
+            if isinstance(body, ExchangeFailure):
+                return body
+        return Placed()
+
+    # ------------------------------------------------------------------ queries
+
+    async def query(self, native_symbol: str, *, client_order_id: str | None = None,
+                    order_id: str | None = None) -> OrderUpdate | None | ExchangeFailure:
+        body = await self._call(rq.query_call(native_symbol, client_order_id=client_order_id,
+                                              order_id=order_id))
+        if isinstance(body, ExchangeFailure):
+            return None if body.kind is ErrorKind.UNKNOWN_ORDER else body
+        try:
+            found = orders_from_rest(body, self.normalizer, now_us())
+        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable order: {exc}")
+        return found[0] if found else None
+
+    async def open_orders(self) -> list[OrderUpdate] | ExchangeFailure:
+        body = await self._call(rq.active_symbols_call())
+        if isinstance(body, ExchangeFailure):
+            return body
+        try:
+            symbols = [str(s) for s in (body.get("data") or {}).get("symbols") or []]
+        except AttributeError:
+            return transport_failure("unreadable active symbols")
+        out: list[OrderUpdate] = []
+        for native in symbols:
+            active = await self._call(rq.active_call(native))
+            if isinstance(active, ExchangeFailure):
+                return active
+            try:
+                out += [o for o in orders_from_rest(active, self.normalizer, now_us())
+                        if o.status in OPEN]
+            except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+                return transport_failure(f"unreadable open orders: {exc}")
+        return out
+
+    async def account(self) -> list[Event] | ExchangeFailure:
+        body = await self._call(rq.account_call())
+        if isinstance(body, ExchangeFailure):
+            return body
+        try:
+            return list(wallet_from_rest(body, now_us(), self.venue))
+        except (MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable account: {exc}")
