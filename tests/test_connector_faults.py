@@ -147,10 +147,11 @@ async def test_malformed_frames_are_logged_counted_and_skipped(
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "binance_usdm"])
+@pytest.mark.parametrize("venue", ["binance", "binance_usdm", "kucoin_spot"])
 async def test_stale_snapshot_is_fetched_again(venue: str, kafka_bootstrap: str) -> None:
     async with Simulator(venue, market(venue)) as sim:
-        sim.inject("stale_snapshot", symbol="BTCUSDT", count=1)  # the next REST depth lags
+        # the next REST depth lags
+        sim.inject("stale_snapshot", symbol=natives(venue)[0], count=1)
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
             await run.settle(sim)

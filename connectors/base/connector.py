@@ -149,6 +149,33 @@ class Connector(BookKeeper, ABC):
     async def rebuild(self, state: SymbolState) -> None:
         """Start rebuilding a broken book (fetch a snapshot, or resubscribe)."""
 
+    def fetch_snapshot(self, state: SymbolState, get: Callable[[], Awaitable[OrderBook]]
+                       ) -> None:
+        """A rebuild from a REST snapshot (Binance, KuCoin): `get()` fetches and normalizes
+        it, in a task of the symbol's connection; later attempts of an episode wait a little
+        first. A failed request is logged and counted: the next buffered delta, or the resync
+        watchdog, tries again."""
+        state.fetching = True
+        group = state.conn.tasks if state.conn is not None else self._tasks
+        self._spawn(self._snapshot_task(state, get), group)
+
+    async def _snapshot_task(self, state: SymbolState,
+                             get: Callable[[], Awaitable[OrderBook]]) -> None:
+        try:
+            if state.snapshot_attempts > 1:
+                await asyncio.sleep(min(2.0, 0.25 * (state.snapshot_attempts - 1)))
+            snap = await get()
+        except (ExchangeError, MalformedMessage) as exc:
+            self.stats.rest_errors += 1
+            state.fetching = False
+            log.warning("%s %s: depth snapshot failed: %s", self.venue, state.symbol, exc)
+            return
+        except BaseException:
+            state.fetching = False
+            raise
+        state.fetching = False
+        await self.on_snapshot(state, snap)
+
     # ------------------------------------------------------------------ lifecycle
 
     async def run(self) -> None:

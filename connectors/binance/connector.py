@@ -8,15 +8,14 @@ fetches another.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, ClassVar
 
-from ttxt_kafka.events import InstrumentInfo, now_us
+from ttxt_kafka.events import InstrumentInfo, OrderBook, now_us
 
 from ..base.book_sync import BookSync
 from ..base.connector import Connection, Connector, SymbolState
-from ..base.errors import ExchangeError, MalformedMessage
+from ..base.errors import ExchangeError
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
@@ -84,29 +83,14 @@ class BinanceSpotConnector(Connector):
         return int(body["serverTime"]) * 1000
 
     async def rebuild(self, state: SymbolState) -> None:
-        state.fetching = True
-        group = state.conn.tasks if state.conn is not None else self._tasks
-        self._spawn(self._fetch_snapshot(state), group)
+        self.fetch_snapshot(state, lambda: self._depth(state))
 
-    async def _fetch_snapshot(self, state: SymbolState) -> None:
+    async def _depth(self, state: SymbolState) -> OrderBook:
         limit = self.config.book_depth
-        try:
-            if state.snapshot_attempts > 1:
-                await asyncio.sleep(min(2.0, 0.25 * (state.snapshot_attempts - 1)))
-            body = await self.rest.get(self.endpoints.depth_path(),
-                                       {"symbol": state.native, "limit": str(limit)},
-                                       weight=self.depth_weight(limit))
-            snap = self.normalizer_for_rest().depth_snapshot(body, state.native, now_us())
-        except (ExchangeError, MalformedMessage) as exc:
-            self.stats.rest_errors += 1
-            state.fetching = False
-            log.warning("%s %s: depth snapshot failed: %s", self.venue, state.symbol, exc)
-            return
-        except BaseException:
-            state.fetching = False
-            raise
-        state.fetching = False
-        await self.on_snapshot(state, snap)
+        body = await self.rest.get(self.endpoints.depth_path(),
+                                   {"symbol": state.native, "limit": str(limit)},
+                                   weight=self.depth_weight(limit))
+        return self.normalizer_for_rest().depth_snapshot(body, state.native, now_us())
 
     # ------------------------------------------------------------------ streams
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
@@ -19,11 +18,11 @@ from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
+from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, transport_failure
+from ..trading.gateway import Placed, RestGateway, Result, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import bitget_error
@@ -38,17 +37,7 @@ from .order_errors import failure
 OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
-def as_failure(exc: ExchangeError) -> ExchangeFailure:
-    if exc.code:
-        return failure(exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimitedError):
-        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
-    if exc.status is None or exc.status >= 500:
-        return transport_failure(str(exc))
-    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
-
-
-class BitgetGateway(Gateway):
+class BitgetGateway(RestGateway):
     exchange = "bitget"
 
     def __init__(self, *, venue: str, spot: bool, credentials: Credentials, rest_base: str,
@@ -64,23 +53,14 @@ class BitgetGateway(Gateway):
                                error_parser=bitget_error, timeout=timeout, retries=0)
         self.normalizer = BitgetPrivateNormalizer(symbols, account_venue=venue)
 
-    async def close(self) -> None:
-        await self.rest.close()
+    def classify(self, code: str, message: str, http_status: int | None) -> ExchangeFailure:
+        return failure(code, message, http_status)
 
     def _sign(self, req: RestRequest) -> RestRequest:
         query = auth.encode_query(list(req.params.items())) if req.params else ""
         headers = auth.sign_rest(self.credentials, req.method, req.path, query, req.body or "",
                                  timestamp_ms=self.clock_ms())
         return req.with_(params={}, query=query, headers={**req.headers, **headers})
-
-    async def _call(self, call: RestCall) -> Any:
-        """The parsed body, or an ExchangeFailure."""
-        body = auth.json_body(call.body) if call.body is not None else None
-        try:
-            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
-                                           weight=call.weight, signed=True)
-        except ExchangeError as exc:
-            return as_failure(exc)
 
     async def _order_call(self, call: RestCall) -> Result:
         answer = await self._call(call)

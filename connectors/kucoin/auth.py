@@ -15,9 +15,11 @@ Nothing here logs or returns the secret or the passphrase except in the headers 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ttxt_kafka.credentials import AuthError, Credentials
+
+from ..base.rest import RestRequest, SignHook
 
 # what is signed is what is sent: the shared encoders, re-exported for the gateway
 from ..base.wire import encode_query as encode_query
@@ -62,6 +64,19 @@ def sign_rest(credentials: Credentials, method: str, path: str, query: str = "",
     return {HEADER_KEY: credentials.api_key, HEADER_SIGN: signature,
             HEADER_TIMESTAMP: str(timestamp_ms), HEADER_PASSPHRASE: passphrase_header(credentials),
             HEADER_VERSION: KEY_VERSION, "Content-Type": "application/json"}
+
+
+def sign_hook(credentials: Credentials, clock_ms: Callable[[], int]) -> SignHook:
+    """A `RestClient` sign hook: the query encoded once, signed and sent as is (timestamp:
+    `clock_ms`, the exchange's clock)."""
+
+    def sign(req: RestRequest) -> RestRequest:
+        query = req.query or (encode_query(list(req.params.items())) if req.params else "")
+        headers = sign_rest(credentials, req.method, req.path, query, req.body or "",
+                            timestamp_ms=clock_ms())
+        return req.with_(params={}, query=query, headers={**req.headers, **headers})
+
+    return sign
 
 
 def verify_rest(credentials: Credentials, headers: Mapping[str, str], method: str, path: str,

@@ -16,19 +16,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from ttxt_kafka.credentials import Credentials, CredentialsError, load_credentials
-from ttxt_kafka.events import InstrumentInfo, now_us
+from ttxt_kafka.events import InstrumentInfo, OrderBook, now_us
 
 from ..base.book_sync import BookSync
 from ..base.connector import Connection, Connector, SymbolState
-from ..base.errors import ConnectorError, ExchangeError, MalformedMessage
+from ..base.errors import ConnectorError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
-from ..base.rest import RestClient, RestRequest
+from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
 from . import auth
 from . import endpoints as ep
@@ -43,19 +42,6 @@ def kucoin_error(status: int, body: Any) -> tuple[str, str] | None:
     if isinstance(body, dict) and "code" in body and str(body["code"]) != ep.OK:
         return str(body["code"]), str(body.get("msg", ""))
     return None
-
-
-def signer(credentials: Credentials) -> Any:
-    """A `RestClient` sign hook: the query encoded once, signed and sent as is."""
-
-    def sign(req: RestRequest) -> RestRequest:
-        query = req.query or auth.encode_query(req.params)
-        headers = {**req.headers, **auth.sign_rest(
-            credentials, req.method, req.path, query, req.body or "",
-            timestamp_ms=time.time_ns() // 1_000_000)}
-        return req.with_(query=query, params={}, headers=headers)
-
-    return sign
 
 
 @dataclass(frozen=True)
@@ -114,12 +100,16 @@ class KucoinSpotConnector(Connector):
     def default_endpoints(self) -> tuple[str, str]:
         return ep.WS, ep.REST
 
+    def _exchange_ms(self) -> int:
+        """Milliseconds on KuCoin's clock (local until the drift is measured): what signs."""
+        return (now_us() + (getattr(self, "clock_drift_us", None) or 0)) // 1000
+
     def make_rest_client(self, base_url: str) -> RestClient:
         limiter = WeightLimiter(ep.WEIGHT_PER_30S * 0.8, 30.0)
         creds = self.credentials = self._book_credentials()
+        sign = auth.sign_hook(creds, self._exchange_ms) if creds is not None else None
         return RestClient(self.exchange, base_url, limiter=limiter, error_parser=kucoin_error,
-                          sign=signer(creds) if creds is not None else None,
-                          timeout=self.config.rest_timeout)
+                          sign=sign, timeout=self.config.rest_timeout)
 
     def make_normalizer(self, symbols: SymbolMap) -> KucoinSpotNormalizer:
         return KucoinSpotNormalizer(symbols)
@@ -143,33 +133,19 @@ class KucoinSpotConnector(Connector):
         return int(body["data"]) * 1000
 
     async def rebuild(self, state: SymbolState) -> None:
-        state.fetching = True
-        group = state.conn.tasks if state.conn is not None else self._tasks
-        self._spawn(self._fetch_snapshot(state), group)
+        self.fetch_snapshot(state, lambda: self._book_snapshot(state))
 
-    async def _fetch_snapshot(self, state: SymbolState) -> None:
-        full = self.credentials is not None
-        try:
-            if state.snapshot_attempts > 1:
-                await asyncio.sleep(min(2.0, 0.25 * (state.snapshot_attempts - 1)))
-            if full:
-                body = await self.rest.get(ep.BOOK_FULL_PATH, {"symbol": state.native},
-                                           weight=ep.WEIGHT_BOOK_FULL, signed=True)
-            else:
-                body = await self.rest.get(ep.BOOK_PART_PATH, {"symbol": state.native},
-                                           weight=ep.WEIGHT_BOOK_PART)
-            snap = self._rest_normalizer().depth_snapshot(
-                body, state.native, now_us(), 0 if full else ep.PART_DEPTH)
-        except (ExchangeError, MalformedMessage) as exc:
-            self.stats.rest_errors += 1
-            state.fetching = False
-            log.warning("%s %s: book snapshot failed: %s", self.venue, state.symbol, exc)
-            return
-        except BaseException:
-            state.fetching = False
-            raise
-        state.fetching = False
-        await self.on_snapshot(state, snap)
+    async def _book_snapshot(self, state: SymbolState) -> OrderBook:
+        """The signed whole book with credentials, else the public top 100."""
+        if self.credentials is not None:
+            body = await self.rest.get(ep.BOOK_FULL_PATH, {"symbol": state.native},
+                                       weight=ep.WEIGHT_BOOK_FULL, signed=True)
+            depth = 0
+        else:
+            body = await self.rest.get(ep.BOOK_PART_PATH, {"symbol": state.native},
+                                       weight=ep.WEIGHT_BOOK_PART)
+            depth = ep.PART_DEPTH
+        return self._rest_normalizer().depth_snapshot(body, state.native, now_us(), depth)
 
     # ------------------------------------------------------------------ streams
 

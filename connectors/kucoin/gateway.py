@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
@@ -20,11 +19,11 @@ from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
+from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
-from ..base.rest import RestClient, RestRequest
+from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, transport_failure
+from ..trading.gateway import Placed, RestGateway, Result, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import kucoin_error
@@ -34,32 +33,16 @@ from .order_errors import failure
 OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
-def as_failure(exc: ExchangeError) -> ExchangeFailure:
-    if exc.code:
-        return failure(exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimitedError):
-        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
-    if exc.status is None or exc.status >= 500:
-        return transport_failure(str(exc))
-    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
-
-
 def signing_client(credentials: Credentials, rest_base: str, clock_ms: Callable[[], int], *,
                    timeout: float = 10.0, limiter: WeightLimiter | None = None,
                    retries: int = 0) -> RestClient:
     """A REST client whose signed requests carry KuCoin's headers (timestamp: `clock_ms`)."""
-
-    def sign(req: RestRequest) -> RestRequest:
-        query = req.query or (auth.encode_query(list(req.params.items())) if req.params else "")
-        headers = auth.sign_rest(credentials, req.method, req.path, query, req.body or "",
-                                 timestamp_ms=clock_ms())
-        return req.with_(params={}, query=query, headers={**req.headers, **headers})
-
-    return RestClient("kucoin", rest_base, limiter=limiter, sign=sign, error_parser=kucoin_error,
+    return RestClient("kucoin", rest_base, limiter=limiter,
+                      sign=auth.sign_hook(credentials, clock_ms), error_parser=kucoin_error,
                       timeout=timeout, retries=retries)
 
 
-class KucoinGateway(Gateway):
+class KucoinGateway(RestGateway):
     exchange = "kucoin"
 
     def __init__(self, *, venue: str, credentials: Credentials, rest_base: str,
@@ -73,17 +56,8 @@ class KucoinGateway(Gateway):
                                    limiter=limiter)
         self.normalizer = KucoinPrivateNormalizer(symbols)
 
-    async def close(self) -> None:
-        await self.rest.close()
-
-    async def _call(self, call: RestCall) -> Any:
-        """The parsed body, or an ExchangeFailure."""
-        body = auth.json_body(call.body) if call.body is not None else None
-        try:
-            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
-                                           weight=call.weight, signed=True)
-        except ExchangeError as exc:
-            return as_failure(exc)
+    def classify(self, code: str, message: str, http_status: int | None) -> ExchangeFailure:
+        return failure(code, message, http_status)
 
     async def _order_call(self, call: RestCall) -> Result:
         answer = await self._call(call)

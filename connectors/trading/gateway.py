@@ -11,12 +11,19 @@ arrived, so the executor asks by client order id before sending it again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
+
+from ..base.errors import ExchangeError, RateLimitedError
+from ..base.rest import RestClient
+from ..base.wire import json_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +80,41 @@ class Gateway(ABC):
     @abstractmethod
     async def account(self) -> list[Event] | ExchangeFailure:
         """Wallet snapshot(s), and positions on derivatives venues."""
+
+
+# An exchange's classification of its own error code: (code, message, HTTP status) -> failure.
+Classify = Callable[[str, str, "int | None"], ExchangeFailure]
+
+
+def failure_from(exc: ExchangeError, classify: Classify) -> ExchangeFailure:
+    """A REST error as the executor sees it: the exchange's coded refusal (by `classify`), a
+    rate limit, an unknown outcome (no answer, 5xx without a code) or another HTTP error."""
+    if exc.code:
+        return classify(exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimitedError):
+        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
+    if exc.status is None or exc.status >= 500:
+        return transport_failure(str(exc))
+    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+
+
+class RestGateway(Gateway, ABC):
+    """A gateway whose every call is one signed REST request with a JSON body (Bitget,
+    KuCoin): `_call` answers the parsed body, or the exchange's failure."""
+
+    rest: RestClient
+
+    @abstractmethod
+    def classify(self, code: str, message: str, http_status: int | None) -> ExchangeFailure:
+        """The exchange's failure for its error code."""
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def _call(self, call: RestCall) -> Any:
+        body = json_body(call.body) if call.body is not None else None
+        try:
+            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
+                                           weight=call.weight, signed=True)
+        except ExchangeError as exc:
+            return failure_from(exc, self.classify)
