@@ -33,13 +33,16 @@ class L2Message(Struct, gc=False):
 
 
 class MatchData(Struct, gc=False):
-    sequence: str
+    """Decoded in lax mode: `sequence` and `time` (ns) come as digit strings and are read as
+    integers; prices stay strings (a number there is still refused)."""
+
+    sequence: int
     symbol: str
     side: Literal["buy", "sell"]  # the taker's
     price: str
     size: str
     trade_id: str = field(name="tradeId")
-    time: str  # ns
+    time: int  # ns
 
 
 class MatchMessage(Struct, gc=False):
@@ -63,7 +66,7 @@ class CandleMessage(Struct, gc=False):
 
 
 class TickerData(Struct, gc=False):
-    sequence: str
+    sequence: int  # a digit string, read in lax mode
     best_bid: str = field(name="bestBid")
     best_bid_size: str = field(name="bestBidSize")
     best_ask: str = field(name="bestAsk")

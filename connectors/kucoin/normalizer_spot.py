@@ -53,8 +53,9 @@ _SUBJECT_B = b'"subject":"'
 # pass (the subject is found by a substring search first); anything else takes the slow path.
 _DECODERS: dict[str, Callable[[Any], Any]] = {
     ep.SUBJECT_BOOK: msgspec.json.Decoder(m.L2Message).decode,
-    ep.SUBJECT_MATCH: msgspec.json.Decoder(m.MatchMessage).decode,
-    ep.SUBJECT_TICKER: msgspec.json.Decoder(m.TickerMessage).decode,
+    # lax: the digit strings of `sequence` and `time` are read as integers in the decode
+    ep.SUBJECT_MATCH: msgspec.json.Decoder(m.MatchMessage, strict=False).decode,
+    ep.SUBJECT_TICKER: msgspec.json.Decoder(m.TickerMessage, strict=False).decode,
     "trade.candles.update": msgspec.json.Decoder(m.CandleMessage).decode,
     "trade.candles.add": msgspec.json.Decoder(m.CandleMessage).decode,
 }
@@ -63,6 +64,14 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 def _levels(changes: list[list[str]]) -> list[list[str]]:
     """[price, size, sequence] -> [price, size]; price "0" (a sequence-only change) left out."""
     return [[c[0], c[1]] for c in changes if c[0] != "0"]
+
+
+def _lax(raw: Raw, msg: Any, into: Any) -> Any:
+    """`convert` in lax mode (digit strings read as integers), for the slow path."""
+    try:
+        return msgspec.convert(msg, into, strict=False)
+    except msgspec.ValidationError as exc:
+        raise malformed(raw, exc) from None
 
 
 def topic_symbol(topic: str) -> str:
@@ -146,9 +155,9 @@ class KucoinSpotNormalizer(BaseNormalizer):
             if subject == ep.SUBJECT_BOOK:
                 return [self.book(convert(raw, msg, m.L2Message).data, receive_ts)]
             if subject == ep.SUBJECT_TICKER:
-                return [self.bbo(convert(raw, msg, m.TickerMessage), receive_ts)]
+                return [self.bbo(_lax(raw, msg, m.TickerMessage), receive_ts)]
             if subject == ep.SUBJECT_MATCH:
-                return [self.trade(convert(raw, msg, m.MatchMessage).data, receive_ts)]
+                return [self.trade(_lax(raw, msg, m.MatchMessage).data, receive_ts)]
             if subject in ep.SUBJECTS_CANDLE:
                 return [self.kline(convert(raw, msg, m.CandleMessage), receive_ts)]
             if subject == "level2":
@@ -170,12 +179,11 @@ class KucoinSpotNormalizer(BaseNormalizer):
                              _levels(d.changes.asks), 0, d.sequence_start, None, None)
 
     def trade(self, d: m.MatchData, receive_ts: int) -> Event:
-        ts = int(d.time[:-3])  # ns -> µs
+        ts = d.time // 1000  # ns -> µs
         native = d.symbol
         return new_trades(self.venue, self._names.get(native) or self.symbol(native), native,
-                          ts, receive_ts,
-                          int(d.sequence), [new_trade(d.trade_id, d.price, d.size,
-                                                      _SIDES[d.side], ts)])
+                          ts, receive_ts, d.sequence,
+                          [new_trade(d.trade_id, d.price, d.size, _SIDES[d.side], ts)])
 
     def kline(self, msg: m.CandleMessage, receive_ts: int) -> Kline:
         d = msg.data
@@ -199,7 +207,7 @@ class KucoinSpotNormalizer(BaseNormalizer):
         if native == "all":  # /market/ticker:all names the symbol in `subject`
             native = msg.subject
         return new_bbo(self.venue, self.symbol(native), native, d.time * 1000, receive_ts,
-                       int(d.sequence), d.best_bid, d.best_bid_size, d.best_ask,
+                       d.sequence, d.best_bid, d.best_bid_size, d.best_ask,
                        d.best_ask_size)
 
     def depth5(self, msg: m.Depth5Message, receive_ts: int) -> OrderBook:
