@@ -32,10 +32,10 @@ _BY_CODE: dict[str, ErrorKind] = {
 def classify(code: str, message: str = "", http_status: int | None = None) -> ErrorKind:
     if http_status == 429:
         return ErrorKind.RATE_LIMIT
+    text = message.lower().replace("_", " ")
+    if code in ("400100", "404000", "400400") and "order" in text and "not exist" in text:
+        return ErrorKind.UNKNOWN_ORDER  # "order not exist.", "order_not_exist_or_not_allow..."
     if code == "400100":
-        text = message.lower().replace("_", " ")
-        if "not exist" in text:
-            return ErrorKind.UNKNOWN_ORDER
         if "clientoid" in text and "duplicat" in text:
             return ErrorKind.DUPLICATE_ORDER
         if "post only" in text or "postonly" in text:
