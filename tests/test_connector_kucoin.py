@@ -104,3 +104,45 @@ async def test_symbols_spread_over_connections(kafka_bootstrap: str) -> None:
     assert {e.symbol for e in events if isinstance(e, OrderBook)} == {
         "BTC/USDT", "ETH/USDT", "SOL/USDT"}
     assert_no_delta_on_a_broken_book("kucoin_spot", events)
+
+
+async def test_synthetic_wire_protocol_and_sequences() -> None:
+    """The simulator's KuCoin side as a client sees it: the bullet, the welcome, acks and an
+    error frame for an unknown topic; level2 pushes whose sequenceStart continues the previous
+    sequenceEnd, each change's sequence inside its push's range, bridging the REST snapshot."""
+    import json
+
+    import aiohttp
+    import websockets
+    from sim_helpers import recv_json
+
+    async with Simulator("kucoin_spot", market(max_steps=10**6, rate=100)) as sim, \
+            aiohttp.ClientSession() as http:
+        async with http.post(f"{sim.rest_url}{ep.BULLET_PUBLIC}") as resp:
+            bullet = (await resp.json())["data"]
+        server = bullet["instanceServers"][0]
+        assert (server["pingInterval"], server["pingTimeout"]) == (18000, 10000)
+        url = ep.ws_url(server["endpoint"], bullet["token"], "c9")
+        async with websockets.connect(url) as ws:
+            assert await recv_json(ws) == {"id": "c9", "type": "welcome"}
+            await ws.send(json.dumps(ep.subscribe("/market/nope:BTC-USDT", "e1")))
+            error = await recv_json(ws)
+            assert (error["id"], error["type"], error["code"]) == ("e1", "error", 404)
+            await ws.send(json.dumps(ep.subscribe("/market/level2:BTC-USDT,ETH-USDT", "s1")))
+            assert await recv_json(ws) == {"id": "s1", "type": "ack"}
+            pushes = [await recv_json(ws) for _ in range(60)]
+        async with http.get(f"{sim.rest_url}{ep.BOOK_PART_PATH}?symbol=BTC-USDT") as resp:
+            snapshot = (await resp.json())["data"]
+    last: dict[str, int] = {}
+    for p in pushes:
+        assert p["subject"] == ep.SUBJECT_BOOK
+        d = p["data"]
+        start, end = d["sequenceStart"], d["sequenceEnd"]
+        if d["symbol"] in last:
+            assert start == last[d["symbol"]] + 1
+        seqs = [int(c[2]) for side in ("asks", "bids") for c in d["changes"][side]]
+        assert seqs and all(start <= s <= end for s in seqs)
+        last[d["symbol"]] = end
+    assert set(last) == {"BTC-USDT", "ETH-USDT"}
+    assert int(snapshot["sequence"]) >= last["BTC-USDT"]  # a snapshot taken later bridges
+    assert len(snapshot["bids"]) <= ep.PART_DEPTH
