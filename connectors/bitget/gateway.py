@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
-from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
-from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.errors import ExchangeFailure
 from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
@@ -93,36 +93,25 @@ class BitgetGateway(RestGateway):
         return await self._order_call(rq.amend_call(amend, self.spot, qty, price))
 
     async def cancel_all(self, cancel: ValidCancelAll, open_symbols: list[str]) -> Result:
-        for call in rq.cancel_all_calls(cancel, self.spot, open_symbols):
-            body = await self._call(call)
-            if isinstance(body, ExchangeFailure):
-                return body
-        return Placed()
+        return await self._each(rq.cancel_all_calls(cancel, self.spot, open_symbols))
 
     # ------------------------------------------------------------------ queries
 
+    def _read_orders(self, body: Any) -> list[OrderUpdate]:
+        return orders_from_rest(body, self.normalizer, now_us())
+
     async def query(self, native_symbol: str, *, client_order_id: str | None = None,
                     order_id: str | None = None) -> OrderUpdate | None | ExchangeFailure:
-        body = await self._call(rq.query_call(native_symbol, self.spot,
-                                              client_order_id=client_order_id,
-                                              order_id=order_id))
-        if isinstance(body, ExchangeFailure):
-            return None if body.kind is ErrorKind.UNKNOWN_ORDER else body
-        try:
-            found = orders_from_rest(body, self.normalizer, now_us())
-        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
-            return transport_failure(f"unreadable order: {exc}")
-        return found[0] if found else None
+        return await self._query_one(rq.query_call(native_symbol, self.spot,
+                                                   client_order_id=client_order_id,
+                                                   order_id=order_id), self._read_orders)
 
     async def open_orders(self) -> list[OrderUpdate] | ExchangeFailure:
-        body = await self._call(rq.open_orders_call(self.spot))
-        if isinstance(body, ExchangeFailure):
-            return body
-        try:
-            return [o for o in orders_from_rest(body, self.normalizer, now_us())
-                    if o.status in OPEN]
-        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
-            return transport_failure(f"unreadable open orders: {exc}")
+        found = await self._read(rq.open_orders_call(self.spot), self._read_orders,
+                                 "open orders")
+        if isinstance(found, ExchangeFailure):
+            return found
+        return [o for o in found if o.status in OPEN]
 
     async def account(self) -> list[Event] | ExchangeFailure:
         calls = rq.account_calls(self.spot)

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
-from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
-from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.errors import ExchangeFailure
 from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Placed, RestGateway, Result, transport_failure
+from ..trading.gateway import Placed, RestGateway, Result
 from . import auth
 from . import orders as rq
 from .connector import kucoin_error
@@ -92,51 +91,32 @@ class KucoinGateway(RestGateway):
         return await self._order_call(rq.amend_call(amend, qty, price))
 
     async def cancel_all(self, cancel: ValidCancelAll, open_symbols: list[str]) -> Result:
-        for call in rq.cancel_all_calls(cancel, open_symbols):
-            body = await self._call(call)
-            if isinstance(body, ExchangeFailure):
-                return body
-        return Placed()
+        return await self._each(rq.cancel_all_calls(cancel, open_symbols))
 
     # ------------------------------------------------------------------ queries
 
+    def _read_orders(self, body: Any) -> list[OrderUpdate]:
+        return orders_from_rest(body, self.normalizer, now_us())
+
     async def query(self, native_symbol: str, *, client_order_id: str | None = None,
                     order_id: str | None = None) -> OrderUpdate | None | ExchangeFailure:
-        body = await self._call(rq.query_call(native_symbol, client_order_id=client_order_id,
-                                              order_id=order_id))
-        if isinstance(body, ExchangeFailure):
-            return None if body.kind is ErrorKind.UNKNOWN_ORDER else body
-        try:
-            found = orders_from_rest(body, self.normalizer, now_us())
-        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
-            return transport_failure(f"unreadable order: {exc}")
-        return found[0] if found else None
+        return await self._query_one(rq.query_call(native_symbol, client_order_id=client_order_id,
+                                                   order_id=order_id), self._read_orders)
 
     async def open_orders(self) -> list[OrderUpdate] | ExchangeFailure:
-        body = await self._call(rq.active_symbols_call())
-        if isinstance(body, ExchangeFailure):
-            return body
-        try:
-            symbols = [str(s) for s in (body.get("data") or {}).get("symbols") or []]
-        except AttributeError:
-            return transport_failure("unreadable active symbols")
+        """The symbols with active orders, then each symbol's active orders."""
+        symbols = await self._read(rq.active_symbols_call(), rq.active_symbols, "active symbols")
+        if isinstance(symbols, ExchangeFailure):
+            return symbols
         out: list[OrderUpdate] = []
         for native in symbols:
-            active = await self._call(rq.active_call(native))
+            active = await self._read(rq.active_call(native), self._read_orders, "open orders")
             if isinstance(active, ExchangeFailure):
                 return active
-            try:
-                out += [o for o in orders_from_rest(active, self.normalizer, now_us())
-                        if o.status in OPEN]
-            except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
-                return transport_failure(f"unreadable open orders: {exc}")
+            out += [o for o in active if o.status in OPEN]
         return out
 
     async def account(self) -> list[Event] | ExchangeFailure:
-        body = await self._call(rq.account_call())
-        if isinstance(body, ExchangeFailure):
-            return body
-        try:
-            return list(wallet_from_rest(body, now_us(), self.venue))
-        except (MalformedMessage, ExchangeMessageError) as exc:
-            return transport_failure(f"unreadable account: {exc}")
+        return await self._read(rq.account_call(),
+                                lambda body: list(wallet_from_rest(body, now_us(), self.venue)),
+                                "account")

@@ -131,6 +131,11 @@ def active_call(native_symbol: str) -> RestCall:
     return RestCall("GET", ACTIVE, (("symbol", native_symbol),))
 
 
+def active_symbols(body: Any) -> list[str]:
+    """`{"code": "200000", "data": {"symbols": [...]}}` -> the symbols with active orders."""
+    return [str(s) for s in (body["data"] or {}).get("symbols") or []]
+
+
 def account_call() -> RestCall:
     return RestCall("GET", ACCOUNTS, (("type", "trade"),))
 

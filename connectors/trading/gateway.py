@@ -11,17 +11,18 @@ arrived, so the executor asks by client order id before sending it again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.normalize import PARSE_ERRORS
 from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, RateLimitedError
+from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
 from ..base.rest import RestClient
 from ..base.wire import json_body
 
@@ -82,6 +83,8 @@ class Gateway(ABC):
         """Wallet snapshot(s), and positions on derivatives venues."""
 
 
+T = TypeVar("T")
+
 # An exchange's classification of its own error code: (code, message, HTTP status) -> failure.
 Classify = Callable[[str, str, "int | None"], ExchangeFailure]
 
@@ -118,3 +121,30 @@ class RestGateway(Gateway, ABC):
                                            weight=call.weight, signed=True)
         except ExchangeError as exc:
             return failure_from(exc, self.classify)
+
+    async def _each(self, calls: Iterable[RestCall]) -> Result:
+        """Calls in turn (cancel-all per symbol): the first failure, or Placed."""
+        for call in calls:
+            body = await self._call(call)
+            if isinstance(body, ExchangeFailure):
+                return body
+        return Placed()
+
+    async def _read(self, call: RestCall, read: Callable[[Any], T], what: str
+                    ) -> T | ExchangeFailure:
+        """One call's body read by `read`; a body that does not read is an unknown outcome."""
+        body = await self._call(call)
+        if isinstance(body, ExchangeFailure):
+            return body
+        try:
+            return read(body)
+        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable {what}: {exc}")
+
+    async def _query_one(self, call: RestCall, read: Callable[[Any], list[OrderUpdate]]
+                         ) -> OrderUpdate | None | ExchangeFailure:
+        """The order an order query finds; None when the exchange says it does not exist."""
+        found = await self._read(call, read, "order")
+        if isinstance(found, ExchangeFailure):
+            return None if found.kind is ErrorKind.UNKNOWN_ORDER else found
+        return found[0] if found else None
