@@ -21,7 +21,6 @@ as KuCoin's does not.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -39,8 +38,9 @@ from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
-from ttxt_kafka.simulator.trading.params import Refusal, decimal
+from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 if TYPE_CHECKING:
@@ -55,20 +55,8 @@ _OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 ERR_PARAMS = 400100
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _params(msg: str) -> Refusal:
     return Refusal(ERR_PARAMS, f"Parameter Error: {msg}")
-
-
-def _str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return "invalid"
-    return str(value)
 
 
 class KucoinTrading:
@@ -156,7 +144,7 @@ class KucoinTrading:
         return symbol
 
     def _ref(self, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
-        order_id, cid = _str(args.get("oid") or args.get("orderId")), _str(
+        order_id, cid = scalar(args.get("oid") or args.get("orderId")), scalar(
             args.get("cid") or args.get("clientOid"))
         if order_id is None and cid is None:
             raise _params("orderId or clientOid is required")
@@ -177,8 +165,8 @@ class KucoinTrading:
         kind = args.get("type")
         if side is None or kind not in ("limit", "market"):
             raise _params("side or type")
-        qty = decimal(_str(args.get("size")), _params("size"))
-        price = decimal(_str(args.get("price")), _params("price"))
+        qty = decimal(scalar(args.get("size")), _params("size"))
+        price = decimal(scalar(args.get("price")), _params("price"))
         tif = _TIF.get(str(args.get("timeInForce") or "GTC"))
         if tif is None:
             raise _params("timeInForce")
@@ -188,7 +176,7 @@ class KucoinTrading:
             raise _params("price is required for a limit order")
         if qty is None:
             raise _params("size")
-        cid = _str(args.get("clientOid")) or uuid.uuid4().hex
+        cid = scalar(args.get("clientOid")) or uuid.uuid4().hex
         if self.exchange.order(symbol, client_order_id=cid) is not None:
             raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
         if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
@@ -211,8 +199,8 @@ class KucoinTrading:
     def _amend(self, args: Mapping[str, Any]) -> dict[str, Any]:
         symbol = self._symbol(args)
         order_id, cid = self._ref(args)
-        qty = decimal(_str(args.get("newSize")), _params("newSize"))
-        price = decimal(_str(args.get("newPrice")), _params("newPrice"))
+        qty = decimal(scalar(args.get("newSize")), _params("newSize"))
+        price = decimal(scalar(args.get("newPrice")), _params("newPrice"))
         if qty is None and price is None:
             raise _params("newSize or newPrice is required")
         current = self.exchange.order(symbol, order_id=order_id,
