@@ -60,6 +60,11 @@ GATE = {"ws": "gateio/live_ws_v4_spot_order_book_update_trades_candlesticks_tick
         "depth": "gateio/live_rest_v4_spot_order_book_with_id_snapshots"
                  "__cryptofeed_GATEIO.http.0.0.txt",
         "info": "gateio/live_rest_v4_spot_currency_pairs__cryptofeed_GATEIO.0.txt"}
+# KuCoin: the 2021 capture is in today's framing; its REST snapshots are the (signed) v3 whole
+# books cryptofeed fetches, its instrument list v1 `/api/v1/symbols` (cryptofeed's route too).
+KUCOIN = {"ws": "kucoin/live_ws_level2_l2update_match_candles_ticker__cryptofeed_KUCOIN.ws.1.0.txt",
+          "depth": "kucoin/live_rest_level2_orderbook_snapshots__cryptofeed_KUCOIN.http.0.0.txt",
+          "info": "kucoin/live_rest_symbols__cryptofeed_KUCOIN.0.txt"}
 
 
 class MissingFixtures(FileNotFoundError):
@@ -102,9 +107,20 @@ class VenueCapture:
     def gate(self) -> bool:
         return self.venue.startswith("gateio")
 
+    @property
+    def kucoin(self) -> bool:
+        return self.venue == "kucoin_spot"
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.kucoin:  # the captured pushes name their subject after the data
+            tail = raw[-110:]
+            for key, kind in (('"trade.l2update"', "book"), ('"trade.l3match"', "trades"),
+                              ('"trade.ticker"', "bbo"), ('"trade.candles', "klines")):
+                if key in tail:
+                    return kind
+            return "other"
         if self.bitget:
             for key, kind in (('"books"', "book"), ('"trade"', "trades"), ('"candle', "klines"),
                               ('"ticker"', "tickers")):
@@ -140,8 +156,8 @@ def load(venue: str) -> VenueCapture:
         return _load_bitget(venue)
     if venue.startswith("gateio"):
         return _load_gate(venue)
-    if venue.startswith("binance"):
-        files = FILES[venue]
+    if venue.startswith("binance") or venue == "kucoin_spot":
+        files = KUCOIN if venue == "kucoin_spot" else FILES[venue]
         lines = _read(files["ws"]).split("\n")
         url = lines[0].split(" ", 1)[0]
         frames = [line[m.end():] for line in lines if (m := _RECV.match(line))]
@@ -149,7 +165,7 @@ def load(venue: str) -> VenueCapture:
         for line in _read(files["depth"]).split("\n"):
             if " -> " in line:
                 req, _, rest = line.partition(" -> ")
-                cap.snapshots[re.search(r"symbol=(\w+)", req).group(1)] = rest.partition(": ")[2]  # type: ignore[union-attr]
+                cap.snapshots[re.search(r"symbol=([\w-]+)", req).group(1)] = rest.partition(": ")[2]  # type: ignore[union-attr]
         cap.info = json.loads(_read(files["info"]).split("\n")[0].partition(": ")[2])
         return cap
     category = venue.split("_")[1]
@@ -253,6 +269,28 @@ def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
 # ------------------------------------------------------------------------- making it longer
 
 
+def _kucoin_spans(frames: list[str]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for raw in frames:
+        d = json.loads(raw)["data"]
+        first.setdefault(d["symbol"], d["sequenceStart"])
+        last[d["symbol"]] = d["sequenceEnd"]
+    return {s: last[s] - first[s] + 1 for s in first}
+
+
+def _kucoin_shift(raw: str, spans: dict[str, int], k: int) -> str:
+    msg = json.loads(raw)
+    d = msg["data"]
+    span = spans[d["symbol"]] * k
+    d["sequenceStart"] += span
+    d["sequenceEnd"] += span
+    for side in ("asks", "bids"):
+        for change in d["changes"][side]:
+            change[2] = str(int(change[2]) + span)
+    return json.dumps(msg, separators=(",", ":"))
+
+
 def _bybit_spans(frames: list[str]) -> dict[str, int]:
     first: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -288,6 +326,15 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
                 msg["result"]["U"] += shift
                 msg["result"]["u"] += shift
                 out.append(json.dumps(msg, separators=(",", ":")))
+        return out
+    if cap.kucoin:  # sequences (and each change's) shifted by one pass's span per symbol
+        books = [f for f in frames if cap.kind(f) == "book"]
+        kspans = _kucoin_spans(books)
+        k = 0
+        while len(out) < n_messages:
+            k += 1
+            out += [_kucoin_shift(raw, kspans, k) if cap.kind(raw) == "book" else raw
+                    for raw in frames]
         return out
     if cap.venue.startswith("binance"):
         return _binance_repeat(cap, frames, n_messages)

@@ -39,6 +39,9 @@ def symbols_of(cap: VenueCapture) -> list[str]:
             if '"action"' in raw[:12] and '"instId":"' in raw:
                 start = raw.index('"instId":"') + 10
                 natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.kucoin:
+            if cap.kind(raw) == "book":
+                natives.setdefault(json.loads(raw)["data"]["symbol"], None)
         elif cap.gate:
             result = json.loads(raw)["result"]
             natives.setdefault(result.get("s") or result["currency_pair"], None)
@@ -96,6 +99,10 @@ def offline_connector(cap: VenueCapture) -> Connector:
     base = connector_class(cap.venue)
 
     class Offline(base):  # type: ignore[valid-type, misc]
+        # KuCoin: each pass of the longer stream re-applies the capture's changes on the book
+        # the last pass left, which can cross it; cryptofeed does not check crossing either
+        crossed_books_allowed = cap.kucoin or base.crossed_books_allowed
+
         async def fetch_instruments(self, wanted: list[str]) -> list[InstrumentInfo]:
             return self.normalizer.instruments(cap.info, now_us())  # type: ignore[no-any-return, attr-defined]
 

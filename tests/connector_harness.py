@@ -166,7 +166,7 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             last[ev.symbol] = (ev.sequence, True)
             continue
         seq, fresh = last[ev.symbol]
-        if venue in ("binance", "mexc_spot"):  # (U, u) bridged to a REST snapshot, then chained
+        if venue in ("binance", "mexc_spot", "kucoin_spot"):  # REST-bridged (U, u), then chained
             assert ev.first_sequence is not None
             assert ev.first_sequence <= seq + 1 <= ev.sequence
         elif venue == "binance_usdm":

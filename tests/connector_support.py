@@ -283,3 +283,56 @@ def mexc_reference() -> dict[str, RefBook]:
             book.last = int(d["r"])
     assert book is not None
     return {"SOLUSDT": book}
+KUCOIN_WS = "kucoin/live_ws_level2_l2update_match_candles_ticker__cryptofeed_KUCOIN.ws.1.0.txt"
+KUCOIN_REST = "kucoin/live_rest_level2_orderbook_snapshots__cryptofeed_KUCOIN.http.0.0.txt"
+KUCOIN_PART_DEPTH = 100  # levels a side of the public snapshot (level2_100)
+
+
+@dataclass
+class KucoinReference:
+    books: dict[str, RefBook]
+    bridged: int  # symbols whose snapshot a later push bridges
+    gaps: int  # pushes after the bridge with sequenceStart != previous sequenceEnd + 1
+    changes_skipped: int  # changes at or below the book's sequence (skipped by the rule)
+
+
+def kucoin_reference(depth: int | None = KUCOIN_PART_DEPTH) -> KucoinReference:
+    """Each symbol's book at the end of the KuCoin capture by the documented rule (SYNC_RULES
+    "KuCoin spot"): the REST snapshot (`sequence`; cut to `depth` levels a side, as the public
+    level2_100 serves it; None: whole); a push is applied only if sequenceStart <= book + 1 and
+    sequenceEnd > book; per change [price, size, sequence]: skip sequence <= book, price "0"
+    only advances, size "0" removes, else set; book = sequenceEnd."""
+    books: dict[str, RefBook] = {}
+    for url, _, body in v1_http(KUCOIN_REST):
+        snap = json.loads(body)["data"]
+        symbol = re.search(r"symbol=([\w-]+)", url).group(1)  # type: ignore[union-attr]
+        cut = slice(None) if depth is None else slice(0, depth)
+        books[symbol] = RefBook.of(snap["bids"][cut], snap["asks"][cut], int(snap["sequence"]))
+    started: set[str] = set()
+    gaps = skipped = 0
+    for _, raw in v1_frames(KUCOIN_WS):
+        msg = json.loads(raw)
+        if msg.get("subject") != "trade.l2update":
+            continue
+        d = msg["data"]
+        book = books.get(d["symbol"])
+        if book is None:
+            continue
+        start, end = d["sequenceStart"], d["sequenceEnd"]
+        if not (start <= book.last + 1 and end > book.last):
+            assert end <= book.last, f"{d['symbol']}: a gap in the capture"
+            continue
+        if d["symbol"] in started and start != book.last + 1:
+            gaps += 1
+        started.add(d["symbol"])
+        for side, changes in (("bids", d["changes"]["bids"]), ("asks", d["changes"]["asks"])):
+            for price, size, seq in changes:
+                if int(seq) <= book.last:
+                    skipped += 1
+                    continue
+                if price == "0":
+                    continue
+                book.set(*(([[price, size]], []) if side == "bids" else ([], [[price, size]])))
+        book.last = end
+    return KucoinReference({s: b for s, b in books.items() if s in started}, len(started), gaps,
+                           skipped)

@@ -27,10 +27,10 @@ from ttxt_kafka.simulator import Simulator, SyntheticSource
 pytestmark = pytest.mark.kafka
 
 VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
-          "bitget_usdtm", "mexc_spot"]
+          "bitget_usdtm", "mexc_spot", "kucoin_spot"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
          "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0,  # 0: the whole book
-         "mexc_spot": 1000}
+         "mexc_spot": 1000, "kucoin_spot": 100}
 
 
 def breaks(stats: object) -> int:
@@ -41,6 +41,8 @@ def breaks(stats: object) -> int:
 
 def natives(venue: str) -> list[str]:
     """BTC/USDT and ETH/USDT as the venue writes them."""
+    if venue == "kucoin_spot":
+        return ["BTC-USDT", "ETH-USDT"]
     return ["BTC_USDT", "ETH_USDT"] if venue == "gateio_spot" else ["BTCUSDT", "ETHUSDT"]
 
 
@@ -123,7 +125,8 @@ async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_boots
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "mexc_spot"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "mexc_spot",
+                                   "kucoin_spot"])
 async def test_malformed_frames_are_logged_counted_and_skipped(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -145,10 +148,11 @@ async def test_malformed_frames_are_logged_counted_and_skipped(
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "binance_usdm", "mexc_spot"])
+@pytest.mark.parametrize("venue", ["binance", "binance_usdm", "mexc_spot", "kucoin_spot"])
 async def test_stale_snapshot_is_fetched_again(venue: str, kafka_bootstrap: str) -> None:
     async with Simulator(venue, market(venue)) as sim:
-        sim.inject("stale_snapshot", symbol="BTCUSDT", count=1)  # the next REST depth lags
+        # the next REST depth lags
+        sim.inject("stale_snapshot", symbol=natives(venue)[0], count=1)
         run = await Run.start(config(venue, sim), kafka_bootstrap)
         try:
             await run.settle(sim)

@@ -200,7 +200,8 @@ def venue_table() -> str:
     rows = ["| venue | exchange | market | book depths (default) | maker / taker | klines | "
             "heartbeat | trading |", "|---|---|---|---|---|---|---|---|"]
     for s in venues.all_venues():
-        depths = ", ".join(f"**{d}**" if d == s.default_depth else str(d) for d in s.book_depths)
+        depths = ", ".join(f"**{d or 'whole book'}**" if d == s.default_depth
+                           else str(d or "whole book") for d in s.book_depths)
         depths = "whole book" if s.book_depths == (0,) else depths  # 0: the stream is the book
         beat = (f"server pings every {s.heartbeat.server_ping:g} s" if s.heartbeat.server_ping
                 else f"client pings every {s.heartbeat.client_ping:g} s")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
+import pytest
 import websockets
 from connector_support import BINANCE_SPOT_WS, fixture
 from sim_helpers import recv_json
@@ -22,6 +23,7 @@ from ttxt_kafka.connectors.binance.orders import user_data_subscribe
 from ttxt_kafka.connectors.bitget import auth as bitget_auth
 from ttxt_kafka.connectors.bybit import auth as bybit_auth
 from ttxt_kafka.connectors.gateio import auth as gate_auth
+from ttxt_kafka.connectors.kucoin import auth as kucoin_auth
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Side
 from ttxt_kafka.simulator import CaptureSource, Simulator
@@ -82,6 +84,19 @@ async def gate_call(base: str, method: str, path: str, params: dict[str, str] | 
     url = URL(f"{base}{path}?{query}" if query else base + path, encoded=bool(query))
     async with aiohttp.ClientSession() as http, http.request(method, url, data=text or None,
                                                             headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+async def kucoin_call(base: str, method: str, path: str, args: dict[str, Any], *,
+                      credentials: Credentials = CREDENTIALS, timestamp: int | None = None,
+                      headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    ts = timestamp or now_ms()
+    query = kucoin_auth.encode_query(args) if method in ("GET", "DELETE") else ""
+    body = kucoin_auth.json_body(args) if method == "POST" else ""
+    signed = kucoin_auth.sign_rest(credentials, method, path, query, body, timestamp_ms=ts)
+    url = URL(f"{base}{path}?{query}" if query else base + path, encoded=bool(query))
+    async with aiohttp.ClientSession() as http, http.request(
+            method, url, data=body or None, headers={**signed, **(headers or {})}) as resp:
         return resp.status, await resp.json()
 
 
@@ -433,4 +448,64 @@ async def test_gateio_gateway_finds_an_order_by_text_after_gate_forgets_the_text
         assert requests["GET /api/v4/spot/orders"] == 2  # the finished list, asked twice
     finally:
         await gateway.close()
+        await sim.stop()
+async def test_kucoin_signed_rest_bullet_and_private_stream() -> None:
+    """KuCoin's checks: key, HMAC'd passphrase, key version, base64 signature over timestamp +
+    method + path?query + body, 5 s window; the private bullet's token opens the private WS
+    (welcome, acked subscriptions, ping/pong); orders pushed as orderChange with their match."""
+    sim = simulator("kucoin_spot", rate=None)
+    await sim.start()
+    try:
+        place = "/api/v1/hf/orders"
+        create = {"clientOid": "kc-1", "symbol": "BTCUSDT", "side": "buy", "type": "market",
+                  "size": "0.01"}
+        wrong = Credentials(API_KEY, API_SECRET, "not-the-passphrase")
+        for kwargs, code in (({"credentials": wrong}, "400004"),
+                             # another secret: its HMAC of the passphrase is wrong first
+                             ({"credentials": Credentials(API_KEY, "x" * 64,
+                                                          CREDENTIALS.passphrase)}, "400004"),
+                             ({"headers": {"KC-API-SIGN": "AAAA"}}, "400005"),
+                             ({"timestamp": now_ms() - 60_000}, "400002"),
+                             ({"headers": {"KC-API-KEY-VERSION": "1"}}, "400004")):
+            status, body = await kucoin_call(sim.rest_url, "POST", place, create,
+                                             **kwargs)  # type: ignore[arg-type]
+            assert (status, body["code"]) == (401, code), body
+        assert not sim.exchange.engine._orders  # noqa: SLF001
+        status, bullet = await kucoin_call(sim.rest_url, "POST", "/api/v1/bullet-private", {})
+        assert status == 200 and bullet["code"] == "200000", bullet
+        server = bullet["data"]["instanceServers"][0]
+        url = f"{server['endpoint']}?token={bullet['data']['token']}&connectId=c1"
+        async with websockets.connect(url) as private:
+            assert await recv_json(private) == {"id": "c1", "type": "welcome"}
+            await private.send(json.dumps({"id": "s1", "type": "subscribe",
+                                           "topic": "/spotMarket/tradeOrdersV2",
+                                           "privateChannel": True, "response": True}))
+            assert await recv_json(private) == {"id": "s1", "type": "ack"}
+            status, body = await kucoin_call(sim.rest_url, "POST", place, create)
+            assert status == 200 and body["code"] == "200000", body
+            assert body["data"]["clientOid"] == "kc-1"
+            pushes = [await recv_json(private) for _ in range(3)]
+            assert [p["data"]["type"] for p in pushes] == ["received", "match", "filled"]
+            match = pushes[1]["data"]
+            assert match["tradeId"] and match["matchSize"] == "0.01"
+            assert match["liquidity"] == "taker" and "fee" not in match
+            await private.send(json.dumps({"id": "p1", "type": "ping"}))
+            assert (await recv_json(private))["type"] == "pong"
+        status, dup = await kucoin_call(sim.rest_url, "POST", place, create)
+        assert dup["code"] == "400100" and "duplicated" in dup["msg"]
+        status, found = await kucoin_call(sim.rest_url, "GET",
+                                          "/api/v1/hf/orders/client-order/kc-1",
+                                          {"symbol": "BTCUSDT"})
+        assert found["data"]["active"] is False and found["data"]["dealSize"] == "0.01"
+        status, gone = await kucoin_call(sim.rest_url, "DELETE",
+                                         "/api/v1/hf/orders/client-order/nope",
+                                         {"symbol": "BTCUSDT"})
+        assert gone["code"] == "400100" and "not_exist" in gone["msg"]
+        with pytest.raises(websockets.InvalidStatus, match="401"):  # it needs a bullet token
+            await websockets.connect(f"{sim.ws_url}/private-endpoint?token=forged")
+        sim.inject("rate_limit")
+        status, limited = await kucoin_call(sim.rest_url, "POST", place,
+                                            dict(create, clientOid="kc-2"))
+        assert (status, limited["code"]) == (429, "429000")
+    finally:
         await sim.stop()

@@ -40,10 +40,10 @@ from ttxt_kafka.topics import topic
 # Known fake credentials: the secrets test searches every log line and topic for them.
 API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
 API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
-API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's third credential
+API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's and KuCoin's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
-          "gateio_spot", "mexc_spot")
+          "gateio_spot", "mexc_spot", "kucoin_spot")
 # Spot venues that size a market BUY in the quote currency: the connector refuses such a
 # command (ttxt quantities are base), tests buy with a limit IOC there instead.
 QUOTE_SIZED_MARKET_BUYS = ("bitget_spot", "gateio_spot")

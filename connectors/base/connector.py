@@ -135,6 +135,10 @@ class Connector(BookKeeper, ABC):
     @abstractmethod
     def ws_url(self, conn: Connection) -> str: ...
 
+    async def before_connect(self, conn: Connection) -> None:  # noqa: B027 - optional hook
+        """Just before each (re)connect: fetch what the URL needs (KuCoin's connection token).
+        An `ExchangeError` or `MalformedMessage` here is a failed connect (retried)."""
+
     async def on_open(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Just connected: send subscriptions (exchanges that subscribe by message)."""
 
@@ -144,6 +148,33 @@ class Connector(BookKeeper, ABC):
     @abstractmethod
     async def rebuild(self, state: SymbolState) -> None:
         """Start rebuilding a broken book (fetch a snapshot, or resubscribe)."""
+
+    def fetch_snapshot(self, state: SymbolState, get: Callable[[], Awaitable[OrderBook]]
+                       ) -> None:
+        """A rebuild from a REST snapshot (Binance, KuCoin): `get()` fetches and normalizes
+        it, in a task of the symbol's connection; later attempts of an episode wait a little
+        first. A failed request is logged and counted: the next buffered delta, or the resync
+        watchdog, tries again."""
+        state.fetching = True
+        group = state.conn.tasks if state.conn is not None else self._tasks
+        self._spawn(self._snapshot_task(state, get), group)
+
+    async def _snapshot_task(self, state: SymbolState,
+                             get: Callable[[], Awaitable[OrderBook]]) -> None:
+        try:
+            if state.snapshot_attempts > 1:
+                await asyncio.sleep(min(2.0, 0.25 * (state.snapshot_attempts - 1)))
+            snap = await get()
+        except (ExchangeError, MalformedMessage) as exc:
+            self.stats.rest_errors += 1
+            state.fetching = False
+            log.warning("%s %s: depth snapshot failed: %s", self.venue, state.symbol, exc)
+            return
+        except BaseException:
+            state.fetching = False
+            raise
+        state.fetching = False
+        await self.on_snapshot(state, snap)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -312,6 +343,11 @@ class Connector(BookKeeper, ABC):
 
     async def _session(self, conn: Connection) -> str:
         """One connection's life: connect, subscribe, read until it ends. Returns why it ended."""
+        try:
+            await self.before_connect(conn)
+        except (ExchangeError, MalformedMessage) as exc:
+            self.stats.rest_errors += 1
+            return f"before connecting: {exc}"
         ws = WsClient(self.ws_url(conn), ping_interval=self.ws_ping_interval)
         try:
             await ws.connect()

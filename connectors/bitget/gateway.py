@@ -13,8 +13,7 @@ from typing import Any
 
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
-from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
-from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.errors import ExchangeFailure
 from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
@@ -23,7 +22,7 @@ from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, send_signed, transport_failure
+from ..trading.gateway import Placed, RestGateway, Result, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import bitget_error
@@ -38,7 +37,7 @@ from .order_errors import failure
 OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
-class BitgetGateway(Gateway):
+class BitgetGateway(RestGateway):
     exchange = "bitget"
 
     def __init__(self, *, venue: str, spot: bool, credentials: Credentials, rest_base: str,
@@ -54,18 +53,14 @@ class BitgetGateway(Gateway):
                                error_parser=bitget_error, timeout=timeout, retries=0)
         self.normalizer = BitgetPrivateNormalizer(symbols, account_venue=venue)
 
-    async def close(self) -> None:
-        await self.rest.close()
+    def classify(self, code: str, message: str, http_status: int | None) -> ExchangeFailure:
+        return failure(code, message, http_status)
 
     def _sign(self, req: RestRequest) -> RestRequest:
         query = auth.encode_query(list(req.params.items())) if req.params else ""
         headers = auth.sign_rest(self.credentials, req.method, req.path, query, req.body or "",
                                  timestamp_ms=self.clock_ms())
         return req.with_(params={}, query=query, headers={**req.headers, **headers})
-
-    async def _call(self, call: RestCall) -> Any:
-        """The parsed body, or an ExchangeFailure."""
-        return await send_signed(self.rest, call, failure)
 
     async def _order_call(self, call: RestCall) -> Result:
         answer = await self._call(call)
@@ -98,36 +93,25 @@ class BitgetGateway(Gateway):
         return await self._order_call(rq.amend_call(amend, self.spot, qty, price))
 
     async def cancel_all(self, cancel: ValidCancelAll, open_symbols: list[str]) -> Result:
-        for call in rq.cancel_all_calls(cancel, self.spot, open_symbols):
-            body = await self._call(call)
-            if isinstance(body, ExchangeFailure):
-                return body
-        return Placed()
+        return await self._each(rq.cancel_all_calls(cancel, self.spot, open_symbols))
 
     # ------------------------------------------------------------------ queries
 
+    def _read_orders(self, body: Any) -> list[OrderUpdate]:
+        return orders_from_rest(body, self.normalizer, now_us())
+
     async def query(self, native_symbol: str, *, client_order_id: str | None = None,
                     order_id: str | None = None) -> OrderUpdate | None | ExchangeFailure:
-        body = await self._call(rq.query_call(native_symbol, self.spot,
-                                              client_order_id=client_order_id,
-                                              order_id=order_id))
-        if isinstance(body, ExchangeFailure):
-            return None if body.kind is ErrorKind.UNKNOWN_ORDER else body
-        try:
-            found = orders_from_rest(body, self.normalizer, now_us())
-        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
-            return transport_failure(f"unreadable order: {exc}")
-        return found[0] if found else None
+        return await self._query_one(rq.query_call(native_symbol, self.spot,
+                                                   client_order_id=client_order_id,
+                                                   order_id=order_id), self._read_orders)
 
     async def open_orders(self) -> list[OrderUpdate] | ExchangeFailure:
-        body = await self._call(rq.open_orders_call(self.spot))
-        if isinstance(body, ExchangeFailure):
-            return body
-        try:
-            return [o for o in orders_from_rest(body, self.normalizer, now_us())
-                    if o.status in OPEN]
-        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
-            return transport_failure(f"unreadable open orders: {exc}")
+        found = await self._read(rq.open_orders_call(self.spot), self._read_orders,
+                                 "open orders")
+        if isinstance(found, ExchangeFailure):
+            return found
+        return [o for o in found if o.status in OPEN]
 
     async def account(self) -> list[Event] | ExchangeFailure:
         calls = rq.account_calls(self.spot)

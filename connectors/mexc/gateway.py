@@ -30,7 +30,7 @@ from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, failure_of, transport_failure
+from ..trading.gateway import Gateway, Placed, Result, failure_from, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import mexc_error
@@ -77,7 +77,7 @@ class MexcGateway(Gateway):
             return await self.rest.request(call.method, call.path, dict(call.params),
                                            weight=call.weight, signed=True)
         except ExchangeError as exc:
-            return failure_of(exc, failure)
+            return failure_from(exc, failure)
 
     async def _order(self, call: RestCall, client_order_id: str | None = None) -> Result:
         body = await self._call(call)

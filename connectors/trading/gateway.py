@@ -11,22 +11,20 @@ arrived, so the executor asks by client order id before sending it again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.normalize import PARSE_ERRORS
 from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, RateLimitedError
+from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
 from ..base.rest import RestClient
 from ..base.wire import json_body
-
-# (exchange code, message, HTTP status) -> the classified failure (each exchange's table)
-Classify = Callable[[str, str, int | None], ExchangeFailure]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,29 +41,6 @@ Result = Placed | ExchangeFailure
 def transport_failure(message: str) -> ExchangeFailure:
     """The request's fate is unknown (network error, timeout, 5xx without a code)."""
     return ExchangeFailure("NETWORK", message[:300], ErrorKind.UNKNOWN_OUTCOME, None)
-
-
-def failure_of(exc: ExchangeError, classify: Classify) -> ExchangeFailure:
-    """A failed REST call as an answer: the exchange's code classified by its table; without
-    one, a rate limit, an unknown outcome (no answer, 5xx: it may have happened) or a refusal."""
-    if exc.code:
-        return classify(exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimitedError):
-        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
-    if exc.status is None or exc.status >= 500:
-        return transport_failure(str(exc))
-    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
-
-
-async def send_signed(rest: RestClient, call: RestCall, classify: Classify) -> Any:
-    """One signed JSON-body REST call (the client's signing hook signs what is sent): the parsed
-    body, or the ExchangeFailure."""
-    body = json_body(call.body) if call.body is not None else None
-    try:
-        return await rest.request(call.method, call.path, dict(call.params), body=body,
-                                  weight=call.weight, signed=True)
-    except ExchangeError as exc:
-        return failure_of(exc, classify)
 
 
 class Gateway(ABC):
@@ -106,3 +81,81 @@ class Gateway(ABC):
     @abstractmethod
     async def account(self) -> list[Event] | ExchangeFailure:
         """Wallet snapshot(s), and positions on derivatives venues."""
+
+
+T = TypeVar("T")
+
+# An exchange's classification of its own error code: (code, message, HTTP status) -> failure.
+Classify = Callable[[str, str, "int | None"], ExchangeFailure]
+
+
+def failure_from(exc: ExchangeError, classify: Classify) -> ExchangeFailure:
+    """A REST error as the executor sees it: the exchange's coded refusal (by `classify`), a
+    rate limit, an unknown outcome (no answer, 5xx without a code) or another HTTP error."""
+    if exc.code:
+        return classify(exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimitedError):
+        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
+    if exc.status is None or exc.status >= 500:
+        return transport_failure(str(exc))
+    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+
+
+class RestGateway(Gateway, ABC):
+    """A gateway whose every call is one signed REST request with a JSON body (Bitget,
+    KuCoin): `_call` answers the parsed body, or the exchange's failure."""
+
+    rest: RestClient
+
+    @abstractmethod
+    def classify(self, code: str, message: str, http_status: int | None) -> ExchangeFailure:
+        """The exchange's failure for its error code."""
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def _call(self, call: RestCall) -> Any:
+        body = json_body(call.body) if call.body is not None else None
+        try:
+            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
+                                           weight=call.weight, signed=True)
+        except ExchangeError as exc:
+            return failure_from(exc, self.classify)
+
+    async def _each(self, calls: Iterable[RestCall]) -> Result:
+        """Calls in turn (cancel-all per symbol): the first failure, or Placed."""
+        for call in calls:
+            body = await self._call(call)
+            if isinstance(body, ExchangeFailure):
+                return body
+        return Placed()
+
+    async def _read(self, call: RestCall, read: Callable[[Any], T], what: str
+                    ) -> T | ExchangeFailure:
+        """One call's body read by `read`; a body that does not read is an unknown outcome."""
+        body = await self._call(call)
+        if isinstance(body, ExchangeFailure):
+            return body
+        try:
+            return read(body)
+        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable {what}: {exc}")
+
+    async def _query_one(self, call: RestCall, read: Callable[[Any], list[OrderUpdate]]
+                         ) -> OrderUpdate | None | ExchangeFailure:
+        """The order an order query finds; None when the exchange says it does not exist."""
+        found = await self._read(call, read, "order")
+        if isinstance(found, ExchangeFailure):
+            return None if found.kind is ErrorKind.UNKNOWN_ORDER else found
+        return found[0] if found else None
+
+
+async def send_signed(rest: RestClient, call: RestCall, classify: Classify) -> Any:
+    """One signed JSON-body REST call outside a `RestGateway` (the client's signing hook signs
+    what is sent): the parsed body, or the ExchangeFailure."""
+    body = json_body(call.body) if call.body is not None else None
+    try:
+        return await rest.request(call.method, call.path, dict(call.params), body=body,
+                                  weight=call.weight, signed=True)
+    except ExchangeError as exc:
+        return failure_from(exc, classify)

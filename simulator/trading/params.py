@@ -28,6 +28,16 @@ def text(params: Mapping[str, Any], name: str, missing: Refusal | None = None) -
     return str(value)
 
 
+def scalar(value: Any) -> str | None:
+    """A JSON parameter as text: None when absent or empty; "invalid" for a boolean, a float or
+    an object (then refused by the check that reads it, e.g. `decimal`)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return "invalid"
+    return str(value)
+
+
 def decimal(value: str | None, bad: Refusal) -> Decimal | None:
     """A plain positive decimal string as exchanges accept it, or the refusal."""
     if value is None:

@@ -39,7 +39,7 @@ from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
-from ttxt_kafka.simulator.trading.params import Refusal, decimal
+from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 from .topics import INST_TYPES
@@ -68,14 +68,6 @@ def _body(data: Any, code: str = "00000", msg: str = "success") -> dict[str, Any
 
 def _params(msg: str) -> Refusal:
     return Refusal(ERR_PARAMS, f"Parameter verification exception: {msg}")
-
-
-def _str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return "invalid"
-    return str(value)
 
 
 class BitgetTrading:
@@ -168,7 +160,7 @@ class BitgetTrading:
         return symbol
 
     def _ref(self, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
-        order_id, cid = _str(args.get("orderId")), _str(args.get("clientOid"))
+        order_id, cid = scalar(args.get("orderId")), scalar(args.get("clientOid"))
         if order_id is None and cid is None:
             raise _params("orderId or clientOid is required")
         if order_id is not None and not order_id.isdigit():
@@ -181,9 +173,9 @@ class BitgetTrading:
         kind = args.get("orderType")
         if side is None or kind not in ("limit", "market"):
             raise _params("side or orderType")
-        qty = decimal(_str(args.get("size")), _params("size"))
-        price = decimal(_str(args.get("price")), _params("price"))
-        force = _str(args.get("force")) or "gtc"
+        qty = decimal(scalar(args.get("size")), _params("size"))
+        price = decimal(scalar(args.get("price")), _params("price"))
+        force = scalar(args.get("force")) or "gtc"
         if force not in _FORCES:
             raise _params("force")
         if kind == "market":
@@ -194,7 +186,7 @@ class BitgetTrading:
             raise _params("price is required for a limit order")
         if qty is None:
             raise _params("size")
-        cid = _str(args.get("clientOid")) or uuid.uuid4().hex
+        cid = scalar(args.get("clientOid")) or uuid.uuid4().hex
         if self.exchange.order(symbol, client_order_id=cid) is not None:
             raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
         if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
@@ -217,8 +209,8 @@ class BitgetTrading:
         symbol = self._symbol(args)
         order_id, cid = self._ref(args)
         names = ("size", "price") if self.spot else ("newSize", "newPrice")
-        qty = decimal(_str(args.get(names[0])), _params(names[0]))
-        price = decimal(_str(args.get(names[1])), _params(names[1]))
+        qty = decimal(scalar(args.get(names[0])), _params(names[0]))
+        price = decimal(scalar(args.get(names[1])), _params(names[1]))
         if self.spot and (qty is None or price is None):
             raise _params("price and size are required")
         current = self.exchange.order(symbol, order_id=order_id,

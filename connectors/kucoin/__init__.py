@@ -1,0 +1,1 @@
+"""KuCoin: spot (`kucoin_spot`)."""

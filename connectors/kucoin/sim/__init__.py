@@ -1,0 +1,1 @@
+"""KuCoin's simulator side: public wire protocol, capture dialect, synthetic market."""
