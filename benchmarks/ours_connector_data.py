@@ -47,6 +47,10 @@ BITGET = {"bitget_spot": "bitget/live_ws_V1_spot_books_checksum_trade_candle_tic
           "bitget_usdtm": "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker"
                           "__cryptofeed_BITGET.ws.2.0.txt"}
 BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"
+# Coinbase Advanced Trade: today's API, read as captured by both sides.
+COINBASE = ("coinbase/live_advanced_trade_ws_l2_data_market_trades_candles_ticker"
+            "__cryptofeed_v3_COINBASE.jsonl.gz")
+COINBASE_REST = "coinbase/live_rest_brokerage_market_products.json"
 
 
 class MissingFixtures(FileNotFoundError):
@@ -85,9 +89,19 @@ class VenueCapture:
     def bitget(self) -> bool:
         return self.venue.startswith("bitget")
 
+    @property
+    def coinbase(self) -> bool:
+        return self.venue.startswith("coinbase")
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.coinbase:
+            for key, kind in (('"l2_data"', "book"), ('"market_trades"', "trades"),
+                              ('"ticker"', "bbo"), ('"candles"', "klines")):
+                if key in head:
+                    return kind
+            return "other"
         if self.bitget:
             for key, kind in (('"books"', "book"), ('"trade"', "trades"), ('"candle', "klines"),
                               ('"ticker"', "tickers")):
@@ -111,6 +125,8 @@ class VenueCapture:
 
 
 def load(venue: str) -> VenueCapture:
+    if venue.startswith("coinbase"):
+        return _load_coinbase(venue)
     if venue.startswith("bitget"):
         return _load_bitget(venue)
     if venue.startswith("binance"):
@@ -152,6 +168,33 @@ def _load_bitget(venue: str) -> VenueCapture:
     info = v1_products_to_v2(products) if spot else v1_contracts_to_v2(contracts)
     return VenueCapture(venue, lines[0].split(" ", 1)[0], frames, info=info,
                         peer_info=[products, contracts])
+
+
+def _load_coinbase(venue: str) -> VenueCapture:
+    import gzip
+
+    path = fixtures_dir() / COINBASE
+    if not path.is_file():
+        raise MissingFixtures(f"{path} not found (set TTXT_FIXTURES)")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    url = next(r["addr"] for r in recs if r["t"] == "connect")
+    frames = [r["data"] for r in recs if r["t"] == "recv"]
+    return VenueCapture(venue, url, frames, info=json.loads(_read(COINBASE_REST)))
+
+
+_SEQ = re.compile(r'"sequence_num":\d+')
+
+
+def _coinbase_repeat(frames: list[str], n_messages: int) -> list[str]:
+    """Coinbase: the frames again and again, each pass from the books' snapshots (replaying
+    absolute sizes over a moved book would cross it), `sequence_num` renumbered 0, 1, 2, ...
+    (one connection's counter), so every consumer sees a valid, gap-free stream."""
+    out = list(frames)
+    while frames and len(out) < n_messages:
+        out += frames
+    return [_SEQ.sub(f'"sequence_num":{i}', raw[:256], count=1) + raw[256:]
+            for i, raw in enumerate(out)]
 
 
 def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
@@ -199,6 +242,8 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
     out = list(frames)
     if not frames:
         return out
+    if cap.coinbase:
+        return _coinbase_repeat(frames, n_messages)
     if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
         while len(out) < n_messages:
             out += frames

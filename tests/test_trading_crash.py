@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from trading_support import Collector, connector_config, create, env_for, new_prefix, simulator
+from trading_support import (
+    Collector,
+    connector_config,
+    create,
+    env_for,
+    native,
+    new_prefix,
+    simulator,
+)
 
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
@@ -81,7 +89,7 @@ class Connect:
         return await self.wait()
 
 
-@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm", "coinbase_spot"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)
@@ -108,7 +116,7 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         await queue.flush()
         assert await first.wait() == -signal.SIGKILL, first.log
         assert [o.client_order_id for o in sim.exchange.engine.open_orders(sim.exchange.account)
-                ] == [] and sim.exchange.order("BTCUSDT", client_order_id=cid) is not None
+                ] == [] and sim.exchange.order(native(venue), client_order_id=cid) is not None
         assert len(sim.exchange.engine._orders) == 1  # noqa: SLF001
         await asyncio.sleep(0.5)
         assert not [a for a in collector.of(OrderAck) if a.command_id == command.command_id]
@@ -119,7 +127,7 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         procs.append(second)
         ack = await collector.ack(command.command_id)
         assert await second.wait() == -signal.SIGKILL, second.log
-        placed = sim.exchange.order("BTCUSDT", client_order_id=cid)
+        placed = sim.exchange.order(native(venue), client_order_id=cid)
         assert placed is not None
         assert (ack.status, ack.client_order_id, ack.order_id) == (
             AckStatus.ACCEPTED, cid, str(placed.order_id)), ack

@@ -35,10 +35,11 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"TTXT_{venue.upper()}_API_SECRET", raising=False)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm",
+                                   "coinbase_spot"])
 async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
                                                        venue: str) -> None:
-    spot = venue in ("binance", "bitget_spot")
+    spot = venue in ("binance", "bitget_spot", "coinbase_spot")
     sim = simulator(venue, trading=False)  # no private side: any order request would fail
     await sim.start()
     run = await TradingRun.start(kafka_bootstrap, sim, mode="paper",

@@ -49,3 +49,13 @@ def request(kind: str, channel: str, product_ids: list[str] | None = None,
 
 def ws_url(ws_base: str) -> str:
     return ws_base.rstrip("/") + WS_PATH
+
+# The private side: the `user` channel is on its own host; a simulator (any other WS base)
+# serves it on the market-data host under USER_WS_PATH.
+USER_WS = "wss://advanced-trade-ws-user.coinbase.com"
+USER_WS_PATH = "/user"
+USER = "user"
+
+
+def user_ws_url(ws_base: str) -> str:
+    return USER_WS if ws_base.rstrip("/") == WS else ws_base.rstrip("/") + USER_WS_PATH

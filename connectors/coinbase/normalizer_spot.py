@@ -52,22 +52,29 @@ _DELTA = UpdateType.DELTA
 _BUY, _SELL = Side.BUY, Side.SELL
 _decode = msgspec.json.Decoder(m.PublicMessage).decode
 _CANDLE_US = ep.CANDLE_MS * 1000
+# A market_trades `snapshot` (up to 100 old trades) is recognized from its head and skipped
+# without decoding; any other key order takes the typed path, which skips it too.
+_HISTORY = '{"channel":"market_trades",'
+_HISTORY_HEAD = 160
 
-_days: dict[str, int] = {}  # "YYYY-MM-DD" -> its midnight in s since the epoch
+_hours: dict[str, int] = {}  # "YYYY-MM-DDTHH" -> that hour in s since the epoch
 
 
 def iso_us(text: str) -> int:
-    """RFC 3339 UTC time ("2026-08-09T21:05:48.228568804Z", any fraction) -> µs, exactly."""
-    day = text[:10]
-    base = _days.get(day)
+    """RFC 3339 UTC time ("2026-08-09T21:05:48.228568804Z", any fraction) -> µs, exactly
+    (truncated to the µs). The hour's start is computed once per hour seen."""
+    base = _hours.get(text[:13])
     if base is None:
-        if len(text) < 20 or text[10] not in "T ":
+        if len(text) < 20 or text[10] not in "T " or text[4] != "-" or text[13] != ":":
             raise ValueError(f"not an RFC 3339 time: {text!r}")
-        y, mo, d = int(day[:4]), int(day[5:7]), int(day[8:10])
-        base = _days[day] = _days_from_civil(y, mo, d) * 86400
-    seconds = base + int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])
-    frac = text[20:].rstrip("Z") if text[19:20] == "." else ""
-    return seconds * 1_000_000 + (int((frac + "000000")[:6]) if frac else 0)
+        y, mo, d = int(text[:4]), int(text[5:7]), int(text[8:10])
+        base = _days_from_civil(y, mo, d) * 86400 + int(text[11:13]) * 3600
+        _hours[text[:13]] = base
+    us = (base + int(text[14:16]) * 60 + int(text[17:19])) * 1_000_000
+    if text[19:20] == ".":
+        frac = text[20:26].rstrip("Z")
+        us += int(frac.ljust(6, "0"))
+    return us
 
 
 def _days_from_civil(y: int, mo: int, d: int) -> int:
@@ -93,6 +100,9 @@ class CoinbaseSpotNormalizer(BaseNormalizer):
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
+            if isinstance(raw, str) and raw.startswith(_HISTORY) and \
+                    '"type":"snapshot"' in raw[:_HISTORY_HEAD]:
+                return []  # the trades before subscribing: history, not republished
             if isinstance(raw, str | bytes | bytearray):
                 try:
                     msg = _decode(raw)
@@ -159,19 +169,35 @@ class CoinbaseSpotNormalizer(BaseNormalizer):
         out: list[Event] = []
         seq = msg.sequence_num
         for ev in msg.events:
-            if ev.type != "update":
+            trades = ev.trades
+            if ev.type != "update" or not trades:
+                continue
+            if len(trades) == 1:  # the usual push: one trade
+                t = trades[0]
+                pid = t.product_id
+                ts = iso_us(t.time)
+                out.append(new_trades(
+                    self.venue, self._names.get(pid) or self.symbol(pid), pid, ts, receive_ts,
+                    seq, [new_trade(t.trade_id, t.price, t.size,
+                                    _SELL if t.side == "BUY" else _BUY, ts)]))
+                continue
+            pid = trades[0].product_id
+            if all(t.product_id == pid for t in trades):  # one product
+                batch = [new_trade(t.trade_id, t.price, t.size, _SELL if t.side == "BUY"
+                                   else _BUY, iso_us(t.time)) for t in reversed(trades)]
+                out.append(new_trades(self.venue, self.symbol(pid), pid,
+                                      max(t.exchange_ts for t in batch), receive_ts, seq,
+                                      batch))
                 continue
             by_product: dict[str, list[Any]] = {}
-            last_ts = 0
-            for t in ev.trades:
-                ts = iso_us(t.time)
-                last_ts = max(last_ts, ts)
+            for t in reversed(trades):  # Coinbase lists the newest first
                 by_product.setdefault(t.product_id, []).append(
-                    new_trade(t.trade_id, t.price, t.size, _SELL if t.side == "BUY" else _BUY, ts))
+                    new_trade(t.trade_id, t.price, t.size, _SELL if t.side == "BUY" else _BUY,
+                              iso_us(t.time)))
             for pid, batch in by_product.items():
-                batch.reverse()  # Coinbase lists the newest first
-                out.append(new_trades(self.venue, self.symbol(pid), pid, last_ts, receive_ts,
-                                      seq, batch))
+                out.append(new_trades(self.venue, self.symbol(pid), pid,
+                                      max(t.exchange_ts for t in batch), receive_ts, seq,
+                                      batch))
         return out
 
     def klines(self, msg: m.CandlesMessage, receive_ts: int) -> list[Event]:

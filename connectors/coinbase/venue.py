@@ -29,5 +29,8 @@ VENUES = (
                "normalizer": f"{PKG}.normalizer_spot:CoinbaseSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:CoinbaseProtocol",
                "sim_capture": f"{PKG}.sim.capture:CoinbaseCaptureDialect",
-               "sim_synthetic": f"{PKG}.sim.synthetic:CoinbaseFormatter"}),
+               "sim_synthetic": f"{PKG}.sim.synthetic:CoinbaseFormatter",
+               "gateway": f"{PKG}.trading:gateway",
+               "private_stream": f"{PKG}.trading:private_stream",
+               "sim_trading": f"{PKG}.sim.trading:CoinbaseTrading"}),
 )
