@@ -32,6 +32,7 @@ from .normalizer_spot import CoinbaseSpotNormalizer
 # The counter sits near the start of every message (after channel, client_id, timestamp).
 _SEQ = re.compile(r'"sequence_num"\s*:\s*(\d+)')
 _SEQ_WINDOW = 256
+_KEY = '"sequence_num":'
 
 
 def coinbase_error(status: int, body: Any) -> tuple[str, str] | None:
@@ -46,7 +47,13 @@ def frame_sequence(raw: str | bytes) -> int | None:
     head = raw[:_SEQ_WINDOW]
     if isinstance(head, bytes | bytearray):
         head = head.decode("utf-8", "replace")
-    match = _SEQ.search(head)
+    at = head.find(_KEY)
+    if at >= 0:  # the compact form Coinbase sends: "sequence_num":123,
+        start = at + len(_KEY)
+        end = head.find(",", start, start + 24)
+        if end > start and head[start:end].isdigit():
+            return int(head[start:end])
+    match = _SEQ.search(head)  # spaces, or the last key
     return int(match.group(1)) if match else None
 
 

@@ -57,24 +57,25 @@ _CANDLE_US = ep.CANDLE_MS * 1000
 _HISTORY = '{"channel":"market_trades",'
 _HISTORY_HEAD = 160
 
-_hours: dict[str, int] = {}  # "YYYY-MM-DDTHH" -> that hour in s since the epoch
+_seconds: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" -> µs since the epoch (recent ones)
 
 
 def iso_us(text: str) -> int:
     """RFC 3339 UTC time ("2026-08-09T21:05:48.228568804Z", any fraction) -> µs, exactly
-    (truncated to the µs). The hour's start is computed once per hour seen."""
-    base = _hours.get(text[:13])
+    (truncated to the µs). Messages of one second share its parsed start (a small cache)."""
+    base = _seconds.get(text[:19])
     if base is None:
         if len(text) < 20 or text[10] not in "T " or text[4] != "-" or text[13] != ":":
             raise ValueError(f"not an RFC 3339 time: {text!r}")
         y, mo, d = int(text[:4]), int(text[5:7]), int(text[8:10])
-        base = _days_from_civil(y, mo, d) * 86400 + int(text[11:13]) * 3600
-        _hours[text[:13]] = base
-    us = (base + int(text[14:16]) * 60 + int(text[17:19])) * 1_000_000
+        base = (_days_from_civil(y, mo, d) * 86400 + int(text[11:13]) * 3600
+                + int(text[14:16]) * 60 + int(text[17:19])) * 1_000_000
+        if len(_seconds) >= 4096:
+            _seconds.clear()
+        _seconds[text[:19]] = base
     if text[19:20] == ".":
-        frac = text[20:26].rstrip("Z")
-        us += int(frac.ljust(6, "0"))
-    return us
+        return base + int(text[20:26].rstrip("Z").ljust(6, "0"))
+    return base
 
 
 def _days_from_civil(y: int, mo: int, d: int) -> int:
