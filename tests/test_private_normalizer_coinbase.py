@@ -4,6 +4,7 @@ figures Coinbase pushes (the channel has no per-trade fields)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -115,3 +116,40 @@ def test_control_error_and_bad_frames() -> None:
     for bad in ("}{", '{"channel":"user","events":[{"orders":[{"order_id":"x"}]}]}'):
         with pytest.raises(MalformedMessage):
             n(bad, RECV)
+
+
+async def test_a_gap_in_the_user_channel_reads_the_account_again() -> None:
+    """The private stream checks the connection's `sequence_num` too: a lost push means a lost
+    order update, so the trader's sync (open orders and wallet over REST) runs."""
+    from trading_support import COINBASE_CREDENTIALS
+
+    from ttxt_kafka.connectors.coinbase.private_stream import CoinbasePrivateStream
+
+    published: list[Any] = []
+    syncs: list[str] = []
+
+    async def publish(event: Any) -> None:
+        published.append(event)
+
+    async def status(*args: Any) -> None:
+        pass
+
+    async def sync() -> None:
+        syncs.append("sync")
+
+    stream = CoinbasePrivateStream(url="ws://unused", credentials=COINBASE_CREDENTIALS,
+                                   venue="coinbase_spot", normalizer=CoinbasePrivateNormalizer(),
+                                   publish=publish, status=status, on_reconnect=sync)
+
+    def frame(seq: int) -> str:
+        return push("update").replace('"sequence_num": 3', f'"sequence_num": {seq}')
+
+    for seq in (5, 6, 7, 6):  # in order; a repeat is not a gap
+        await stream._frame(frame(seq))  # noqa: SLF001
+    await asyncio.sleep(0)
+    assert (stream.gaps, syncs) == (0, [])
+    await stream._frame(frame(9))  # noqa: SLF001 - 8 was lost
+    await asyncio.sleep(0.01)
+    assert (stream.gaps, syncs, stream.last_sequence) == (1, ["sync"], 9)
+    assert len(published) == 5
+    await stream.close()
