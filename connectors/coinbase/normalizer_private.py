@@ -42,9 +42,8 @@ from ttxt_kafka.events import (
 from ttxt_kafka.orders.normalize import PARSE_ERRORS, is_zero, nonzero, plain
 
 from ..base.errors import ExchangeMessageError
-from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
-from ..base.symbols import normalized_symbol
-from .normalizer_spot import iso_us
+from ..base.normalizer import Raw, malformed, parse
+from .normalizer_spot import ProductNames, iso_us
 
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 _STATUS = {
@@ -70,7 +69,7 @@ def _ts(text: Any, fallback: int) -> int:
     return iso_us(str(text))
 
 
-class CoinbasePrivateNormalizer(BaseNormalizer):
+class CoinbasePrivateNormalizer(ProductNames):
     venue = "coinbase_spot"
 
     def __init__(self, symbols: Any = None, account_venue: str | None = None) -> None:
@@ -80,13 +79,6 @@ class CoinbasePrivateNormalizer(BaseNormalizer):
         # order id -> (cumulative qty, filled value, fees, fills) last seen: fills are the steps
         self._seen: dict[str, tuple[Decimal, Decimal, Decimal, int]] = {}
         self._sizes: dict[str, Decimal] = {}  # order id -> size, while it is open
-
-    def symbol(self, native: str) -> str:
-        name = self._names.get(native)
-        if name is None:
-            base, _, quote = native.partition("-")
-            name = self._names[native] = normalized_symbol(base, quote) if quote else native
-        return name
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         msg = parse(raw)

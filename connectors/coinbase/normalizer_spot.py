@@ -88,9 +88,8 @@ def _days_from_civil(y: int, mo: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
-class CoinbaseSpotNormalizer(BaseNormalizer):
-    venue = "coinbase_spot"
-    exchange = "coinbase"
+class ProductNames(BaseNormalizer):
+    """Coinbase product ids: BTC-USD <-> BTC/USD (public and private normalizers)."""
 
     def symbol(self, native: str) -> str:
         name = self._names.get(native)
@@ -98,6 +97,11 @@ class CoinbaseSpotNormalizer(BaseNormalizer):
             base, _, quote = native.partition("-")
             name = self._names[native] = normalized_symbol(base, quote) if quote else native
         return name
+
+
+class CoinbaseSpotNormalizer(ProductNames):
+    venue = "coinbase_spot"
+    exchange = "coinbase"
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
