@@ -17,7 +17,7 @@
 
 Knobs: ``BENCH_ROUNDS`` (5), ``BENCH_MESSAGES`` frames per normalization case (20000),
 ``BENCH_VENUES`` (comma-separated; default all), ``BENCH_KAFKA_MESSAGES`` (15000),
-``BENCH_KAFKA_ROUNDS`` (3; 0 skips part 2). Needs the fixtures
+``BENCH_KAFKA_ROUNDS`` (3), ``BENCH_KAFKA=0`` skips part 2. Needs the fixtures
 (``TTXT_FIXTURES`` or ``../shared/fixtures``) and, for part 2, Java (a local broker is started)
 or ``KAFKA_BOOTSTRAP_SERVERS``.
 """
@@ -323,7 +323,7 @@ def main() -> None:
     try:
         reports = normalization(int_from_env("BENCH_MESSAGES", 20_000))
         summary(reports)
-        if os.environ.get("BENCH_KAFKA_ROUNDS", "").strip() != "0":  # 0: normalization only
+        if os.environ.get("BENCH_KAFKA", "1") != "0":  # 0: normalization only
             into_kafka(int_from_env("BENCH_KAFKA_MESSAGES", 15_000),
                        int_from_env("BENCH_KAFKA_ROUNDS", 3))
     except MissingFixtures as exc:
