@@ -65,6 +65,10 @@ GATE = {"ws": "gateio/live_ws_v4_spot_order_book_update_trades_candlesticks_tick
 KUCOIN = {"ws": "kucoin/live_ws_level2_l2update_match_candles_ticker__cryptofeed_KUCOIN.ws.1.0.txt",
           "depth": "kucoin/live_rest_level2_orderbook_snapshots__cryptofeed_KUCOIN.http.0.0.txt",
           "info": "kucoin/live_rest_symbols__cryptofeed_KUCOIN.0.txt"}
+# Coinbase Advanced Trade: today's API, read as captured by both sides.
+COINBASE = ("coinbase/live_advanced_trade_ws_l2_data_market_trades_candles_ticker"
+            "__cryptofeed_v3_COINBASE.jsonl.gz")
+COINBASE_REST = "coinbase/live_rest_brokerage_market_products.json"
 
 
 class MissingFixtures(FileNotFoundError):
@@ -111,9 +115,19 @@ class VenueCapture:
     def kucoin(self) -> bool:
         return self.venue == "kucoin_spot"
 
+    @property
+    def coinbase(self) -> bool:
+        return self.venue.startswith("coinbase")
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.coinbase:
+            for key, kind in (('"l2_data"', "book"), ('"market_trades"', "trades"),
+                              ('"ticker"', "bbo"), ('"candles"', "klines")):
+                if key in head:
+                    return kind
+            return "other"
         if self.kucoin:  # the captured pushes name their subject after the data
             tail = raw[-110:]
             for key, kind in (('"trade.l2update"', "book"), ('"trade.l3match"', "trades"),
@@ -152,6 +166,8 @@ class VenueCapture:
 
 
 def load(venue: str) -> VenueCapture:
+    if venue.startswith("coinbase"):
+        return _load_coinbase(venue)
     if venue.startswith("bitget"):
         return _load_bitget(venue)
     if venue.startswith("gateio"):
@@ -253,6 +269,33 @@ def _gate_spans(frames: list[str]) -> dict[str, int]:
     return {s: last[s] - first[s] + 1 for s in first}
 
 
+def _load_coinbase(venue: str) -> VenueCapture:
+    import gzip
+
+    path = fixtures_dir() / COINBASE
+    if not path.is_file():
+        raise MissingFixtures(f"{path} not found (set TTXT_FIXTURES)")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    url = next(r["addr"] for r in recs if r["t"] == "connect")
+    frames = [r["data"] for r in recs if r["t"] == "recv"]
+    return VenueCapture(venue, url, frames, info=json.loads(_read(COINBASE_REST)))
+
+
+_SEQ = re.compile(r'"sequence_num":\d+')
+
+
+def _coinbase_repeat(frames: list[str], n_messages: int) -> list[str]:
+    """Coinbase: the frames again and again, each pass from the books' snapshots (replaying
+    absolute sizes over a moved book would cross it), `sequence_num` renumbered 0, 1, 2, ...
+    (one connection's counter), so every consumer sees a valid, gap-free stream."""
+    out = list(frames)
+    while frames and len(out) < n_messages:
+        out += frames
+    return [_SEQ.sub(f'"sequence_num":{i}', raw[:256], count=1) + raw[256:]
+            for i, raw in enumerate(out)]
+
+
 def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
     """Bitget v1 frames in v2 framing (one mapper: `seq` keeps increasing across passes)."""
     from ttxt_kafka.connectors.bitget.sim.capture import V1Mapper
@@ -307,6 +350,8 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
     out = list(frames)
     if not frames:
         return out
+    if cap.coinbase:
+        return _coinbase_repeat(frames, n_messages)
     if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
         while len(out) < n_messages:
             out += frames

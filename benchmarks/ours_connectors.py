@@ -35,7 +35,12 @@ STREAMS: dict[str, Any] = {"book": True, "trades": True, "klines": {"intervals":
 def symbols_of(cap: VenueCapture) -> list[str]:
     natives: dict[str, None] = {}
     for raw in cap.frames:
-        if cap.bitget:
+        if cap.coinbase:
+            for key in ('"product_id":"',):
+                if '"l2_data"' in raw[:40] and key in raw:
+                    start = raw.index(key) + len(key)
+                    natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.bitget:
             if '"action"' in raw[:12] and '"instId":"' in raw:
                 start = raw.index('"instId":"') + 10
                 natives.setdefault(raw[start:raw.index('"', start)], None)
@@ -54,7 +59,10 @@ def symbols_of(cap: VenueCapture) -> list[str]:
 
 def config(cap: VenueCapture, ws: str = "ws://127.0.0.1:1", rest: str = "http://127.0.0.1:1",
            **overrides: Any) -> ConnectorConfig:
-    c: dict[str, Any] = {"venue": cap.venue, "symbols": symbols_of(cap), "streams": STREAMS,
+    streams = STREAMS
+    if cap.coinbase:  # its WS streams 5-minute candles only
+        streams = {**STREAMS, "klines": {"intervals": ["5m"]}}
+    c: dict[str, Any] = {"venue": cap.venue, "symbols": symbols_of(cap), "streams": streams,
                          "endpoints": {"ws": ws, "rest": rest}, "snapshot_interval": 0}
     c.update(overrides)
     return parse_config({"connectors": [c]}).connectors[0]

@@ -33,7 +33,7 @@ LOW_WATER = 1_000
 
 # Fields whose absence breaks a normalizer, removed by the `missing_fields` malformed frame.
 _ESSENTIAL = ("U", "u", "pu", "seq", "b", "a", "p", "q", "v", "k", "s", "lastUpdateId", "symbol",
-              "price", "size")
+              "price", "size", "events")  # events: Coinbase's messages
 
 
 @dataclass(slots=True)

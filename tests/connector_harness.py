@@ -137,8 +137,12 @@ def books_from_topic(events: list[Event]) -> dict[str, Book]:
 
 
 def json_book(body: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(bids, asks) of a REST depth body, Binance, Bybit, Bitget or Gate.io shaped."""
+    """(bids, asks) of a REST depth body, Binance, Bybit, Bitget, Gate.io or Coinbase shaped."""
     d = json.loads(body)
+    if "pricebook" in d:  # Coinbase: {"pricebook": {"bids": [{"price", "size"}], ...}}
+        book = d["pricebook"]
+        return ([(x["price"], x["size"]) for x in book["bids"]],
+                [(x["price"], x["size"]) for x in book["asks"]])
     if "data" in d:
         d = d["data"]
     if "result" in d:
@@ -175,7 +179,8 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             assert ev.prev_sequence == seq or (fresh and ev.first_sequence <= seq <= ev.sequence)
         elif venue.startswith("bitget"):
             assert ev.sequence > seq  # seq increases (its steps are not promised to be 1)
-        elif venue == "gateio_spot":  # spot.obu: U == previous u + 1
+        elif venue in ("gateio_spot", "coinbase_spot"):  # U == previous u + 1 (Coinbase: the
+            # connector's first_sequence, after its check of the connection's counter)
             assert ev.first_sequence == seq + 1
         else:
             assert ev.sequence == seq + 1

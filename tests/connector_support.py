@@ -336,3 +336,42 @@ def kucoin_reference(depth: int | None = KUCOIN_PART_DEPTH) -> KucoinReference:
         book.last = end
     return KucoinReference({s: b for s, b in books.items() if s in started}, len(started), gaps,
                            skipped)
+COINBASE_WS = ("coinbase/live_advanced_trade_ws_l2_data_market_trades_candles_ticker__cryptofeed_"
+               "v3_COINBASE.jsonl.gz")
+
+
+def coinbase_frames() -> list[str]:
+    """Received payloads of the Coinbase capture (gzip'd cryptofeed v3 JSONL), in order."""
+    import gzip
+
+    with gzip.open(fixture(COINBASE_WS), "rt") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    return [r["data"] for r in records if r["t"] == "recv"]
+
+
+def coinbase_reference() -> dict[str, RefBook]:
+    """Each product's book at the end of the Coinbase capture by the documented rule: the
+    `l2_data` `snapshot` replaces the book, each `update`'s `new_quantity` is the absolute size
+    at `price_level` ("0" removes), side `bid`/`offer`; `sequence_num` (one counter for the
+    whole connection) must run without a gap. `last` = the number of updates applied after the
+    snapshot (the simulator renumbers messages per connection, so numbers are not compared)."""
+    books: dict[str, RefBook] = {}
+    previous = -1
+    for raw in coinbase_frames():
+        msg = json.loads(raw)
+        assert msg["sequence_num"] == previous + 1, "gap in the Coinbase capture"
+        previous = msg["sequence_num"]
+        if msg["channel"] != "l2_data":
+            continue
+        for ev in msg["events"]:
+            bids = [[u["price_level"], u["new_quantity"]] for u in ev["updates"]
+                    if u["side"] == "bid"]
+            asks = [[u["price_level"], u["new_quantity"]] for u in ev["updates"]
+                    if u["side"] == "offer"]
+            if ev["type"] == "snapshot":
+                books[ev["product_id"]] = RefBook.of(bids, asks, 0)
+            else:
+                book = books[ev["product_id"]]
+                book.set(bids, asks)
+                book.last += 1
+    return books

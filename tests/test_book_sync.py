@@ -248,3 +248,22 @@ def test_reset_forgets_everything() -> None:
     sync.on_delta(delta(1, 2))
     sync.reset("reconnect")
     assert (sync.synced, list(sync.buffer), sync.reason) == (False, [], "reconnect")
+
+
+def test_coinbase_l2_chain_is_set_by_the_machine() -> None:
+    """Coinbase: snapshot, then any later update applies (the connector checked the connection's
+    counter); its first_sequence becomes the book's sequence + 1; older ones are dropped."""
+    from ttxt_kafka.connectors.coinbase.book_sync import CoinbaseL2Sync
+    from ttxt_kafka.events import OrderBook, UpdateType
+
+    def ob(kind: UpdateType, seq: int) -> OrderBook:
+        return OrderBook(venue="coinbase_spot", symbol="BTC/USD", exchange_ts=0, receive_ts=0,
+                         sequence=seq, update_type=kind)
+
+    sync = CoinbaseL2Sync()
+    assert sync.on_delta(ob(UpdateType.DELTA, 3)) is Action.DROP  # before a snapshot
+    assert sync.on_snapshot(ob(UpdateType.SNAPSHOT, 13)) is Action.SYNCED
+    delta = ob(UpdateType.DELTA, 17)  # 14..16 were other channels of the connection
+    assert sync.on_delta(delta) is Action.APPLY and delta.first_sequence == 14
+    assert sync.on_delta(ob(UpdateType.DELTA, 15)) is Action.DROP  # out of order
+    assert sync.on_delta(ob(UpdateType.DELTA, 18)) is Action.APPLY and sync.sequence == 18

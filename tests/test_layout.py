@@ -204,6 +204,8 @@ def venue_table() -> str:
                            else str(d or "whole book") for d in s.book_depths)
         depths = "whole book" if s.book_depths == (0,) else depths  # 0: the stream is the book
         beat = (f"server pings every {s.heartbeat.server_ping:g} s" if s.heartbeat.server_ping
+                else f"server heartbeats every {s.heartbeat.server_heartbeat:g} s"
+                if s.heartbeat.server_heartbeat
                 else f"client pings every {s.heartbeat.client_ping:g} s")
         trading = "live, paper" if s.has(Part.GATEWAY) else "paper"
         rows.append(f"| `{s.name}` | {s.exchange} | {s.market.value} | {depths} | "

@@ -352,3 +352,49 @@ async def test_bitget_synthetic_checksums_and_seq() -> None:
             for sym, book in books.items():
                 rest = await get_json(f"{sim.rest_url}/api/v2/{path}symbol={sym}&limit=150")
                 assert book.top(150) == (levels(rest["data"]["bids"]), levels(rest["data"]["asks"]))
+
+
+async def test_coinbase_synthetic_counter_and_book() -> None:
+    """Coinbase: one `sequence_num` counter per connection, gap-free across every channel and
+    product (answers and heartbeats included); level2 a snapshot then absolute sizes, the book
+    never crossed and equal to the market's at the end; trades' `side` is the maker's."""
+    source = SyntheticSource(seed=11, symbols=["BTC-USD", "ETH-USD"], rate=None, max_steps=1500)
+    async with Simulator("coinbase_spot", source) as sim:
+        async with ws_connect(sim.ws_url + "/") as ws:
+            for channel in ("level2", "market_trades", "ticker", "candles", "heartbeats"):
+                await ws.send(json.dumps({"type": "subscribe", "channel": channel,
+                                          "product_ids": ["BTC-USD", "ETH-USD"]}))
+            frames = await read_rest(ws, sim)
+        books: dict[str, LocalBook] = {}
+        seqs = []
+        trades = 0
+        for raw in frames:
+            msg = json.loads(raw)
+            seqs.append(msg["sequence_num"])
+            if msg["channel"] == "l2_data":
+                for ev in msg["events"]:
+                    bids = [[u["price_level"], u["new_quantity"]] for u in ev["updates"]
+                            if u["side"] == "bid"]
+                    asks = [[u["price_level"], u["new_quantity"]] for u in ev["updates"]
+                            if u["side"] == "offer"]
+                    if ev["type"] == "snapshot":
+                        books[ev["product_id"]] = LocalBook(bids, asks)
+                    else:
+                        books[ev["product_id"]].apply(bids, asks)
+                    book = books[ev["product_id"]]
+                    assert book.best_bid() < book.best_ask()
+            elif msg["channel"] == "market_trades":
+                [t] = msg["events"][0]["trades"]
+                book = books[t["product_id"]]
+                # pushed before the book update it causes: a taker buy (the maker's side SELL)
+                # took the best ask of the book as it was, a taker sell the best bid
+                price = Decimal(t["price"])
+                assert price == (book.best_ask() if t["side"] == "SELL" else book.best_bid())
+                trades += 1
+        assert seqs == list(range(len(seqs))) and len(seqs) > 3000
+        assert trades > 100
+        for product, book in books.items():
+            m = sim.feed.markets[product]  # type: ignore[attr-defined]
+            rest = json.loads(sim.feed.fmt.depth_body(m, 10**6, None))["pricebook"]  # type: ignore[attr-defined]
+            assert {Decimal(b["price"]): Decimal(b["size"]) for b in rest["bids"]} == book.bids
+            assert {Decimal(a["price"]): Decimal(a["size"]) for a in rest["asks"]} == book.asks

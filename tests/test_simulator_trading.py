@@ -509,3 +509,98 @@ async def test_kucoin_signed_rest_bullet_and_private_stream() -> None:
         assert (status, limited["code"]) == (429, "429000")
     finally:
         await sim.stop()
+
+
+async def coinbase_call(base: str, method: str, path: str, body: dict[str, Any] | None = None,
+                        query: dict[str, str] | None = None, *,
+                        credentials: Credentials | None = None, now: int | None = None,
+                        uri_path: str | None = None) -> tuple[int, Any]:
+    from trading_support import COINBASE_CREDENTIALS
+
+    from ttxt_kafka.connectors.coinbase.auth import Signer, rest_uri
+
+    signer = Signer.of(credentials or COINBASE_CREDENTIALS)
+    host = URL(base).raw_authority
+    token = signer.token(rest_uri(method, uri_path or path, host), now=now)
+    async with aiohttp.ClientSession() as session, session.request(
+            method, base + path, params=query,
+            data=json.dumps(body) if body is not None else None,
+            headers={"Authorization": f"Bearer {token}",
+                     "Content-Type": "application/json"}) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+async def test_coinbase_jwt_rest_and_user_channel() -> None:
+    """Coinbase's checks: the JWT's signature with the key's public half, its 2-minute window and
+    its `uri` (method, host, path); the `user` channel's JWT; orders pushed with cumulative
+    figures; batch_cancel, edit, list by status, accounts."""
+    from trading_support import COINBASE_CREDENTIALS
+
+    from ttxt_kafka.connectors.coinbase.auth import Signer
+
+    sim = simulator("coinbase_spot", rate=None)
+    await sim.start()
+    try:
+        orders = "/api/v3/brokerage/orders"
+        market = {"client_order_id": "cb-1", "product_id": "BTC-USDT", "side": "BUY",
+                  "order_configuration": {"market_market_ioc": {"base_size": "0.01"}}}
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode()
+        for kwargs in ({"credentials": Credentials(API_KEY, pem)},  # another key
+                       {"now": int(time.time()) - 121},  # expired
+                       {"uri_path": "/api/v3/brokerage/orders/edit"}):  # another request's JWT
+            status, body = await coinbase_call(sim.rest_url, "POST", orders, market,
+                                               **kwargs)  # type: ignore[arg-type]
+            assert (status, body["error"]) == (401, "UNAUTHENTICATED"), body
+        assert not sim.exchange.engine._orders  # noqa: SLF001
+        signer = Signer.of(COINBASE_CREDENTIALS)
+        async with websockets.connect(f"{sim.ws_url}/user") as user:
+            bad = Signer.of(Credentials(API_KEY, pem)).token()
+            await user.send(json.dumps({"type": "subscribe", "channel": "user", "jwt": bad}))
+            assert (await recv_json(user))["type"] == "error"
+            await user.send(json.dumps({"type": "subscribe", "channel": "user",
+                                        "jwt": signer.token()}))
+            snapshot = await recv_json(user)
+            assert snapshot["channel"] == "user" and snapshot["events"][0]["type"] == "snapshot"
+            assert (await recv_json(user))["channel"] == "subscriptions"
+            status, body = await coinbase_call(sim.rest_url, "POST", orders, market)
+            assert status == 200 and body["success"], body
+            assert body["success_response"]["client_order_id"] == "cb-1"
+            push = await recv_json(user)
+            [order] = push["events"][0]["orders"][-1:]
+            assert push["sequence_num"] > snapshot["sequence_num"]
+            assert (order["status"], order["cumulative_quantity"]) == ("FILLED", "0.01")
+            assert Decimal(order["filled_value"]) > 0 and Decimal(order["total_fees"]) > 0
+        status, dup = await coinbase_call(sim.rest_url, "POST", orders, market)
+        assert not dup["success"] and dup["error_response"]["error"] == \
+            "DUPLICATE_CLIENT_ORDER_ID"
+        limit = {"client_order_id": "cb-2", "product_id": "BTC-USDT", "side": "BUY",
+                 "order_configuration": {"limit_limit_gtc": {
+                     "base_size": "0.01", "limit_price": "1000", "post_only": True}}}
+        status, body = await coinbase_call(sim.rest_url, "POST", orders, limit)
+        order_id = body["success_response"]["order_id"]
+        status, listed = await coinbase_call(sim.rest_url, "GET", f"{orders}/historical/batch",
+                                             query={"order_status": "OPEN"})
+        assert [o["client_order_id"] for o in listed["orders"]] == ["cb-2"]
+        status, edited = await coinbase_call(sim.rest_url, "POST", f"{orders}/edit",
+                                             {"order_id": order_id, "price": "1001",
+                                              "size": "0.02"})
+        assert edited == {"success": True, "errors": []}
+        status, got = await coinbase_call(sim.rest_url, "GET", f"{orders}/historical/{order_id}")
+        assert got["order"]["order_configuration"]["limit_limit_gtc"] == {
+            "base_size": "0.02", "limit_price": "1001", "post_only": True}
+        status, cancelled = await coinbase_call(sim.rest_url, "POST", f"{orders}/batch_cancel",
+                                                {"order_ids": [order_id, "999999"]})
+        assert [r["success"] for r in cancelled["results"]] == [True, False]
+        status, accounts = await coinbase_call(sim.rest_url, "GET", "/api/v3/brokerage/accounts")
+        btc = next(a for a in accounts["accounts"] if a["currency"] == "BTC")
+        # 100 + the 0.01 bought, less the engine's fee (charged in BTC on a buy)
+        assert Decimal("100") < Decimal(btc["available_balance"]["value"]) < Decimal("100.01")
+        sim.inject("rate_limit")
+        status, limited = await coinbase_call(sim.rest_url, "GET", "/api/v3/brokerage/accounts")
+        assert (status, limited["error"]) == (429, "RATE_LIMIT_EXCEEDED")
+    finally:
+        await sim.stop()

@@ -47,7 +47,8 @@ D = Decimal
 INSUFFICIENT = {"binance": "-2010", "binance_usdm": "-2019", "bybit_spot": "170131",
                 "bybit_linear": "110007", "bitget_spot": "43012", "bitget_usdtm": "40762",
                 "gateio_spot": "BALANCE_NOT_ENOUGH", "mexc_spot": "10101",
-                "kucoin_spot": "200004"}
+                "kucoin_spot": "200004",
+                "coinbase_spot": "INSUFFICIENT_FUND"}
 # Bybit reports what the engine expires (IOC remainder, FOK) as Cancelled
 SAME_STATUS = {OrderStatus.EXPIRED: {OrderStatus.EXPIRED, OrderStatus.CANCELED}}
 
@@ -144,13 +145,24 @@ async def _consistent_with_engine(run: TradingRun) -> None:
         return len(collector.of(Fill)) >= len(engine_fills)
 
     await collector.wait(fills_in, what="every fill")
-    # KuCoin's order push carries no fee: its fills say fee 0 (the fee is in the balances)
-    no_fee = sim.venue == "kucoin_spot"
-    topic_fills = sorted((f.trade_id, D(f.price), D(f.qty), D(f.fee), f.fee_currency, f.side)
-                         for f in collector.of(Fill))
-    assert topic_fills == sorted((str(f.trade_id), f.price, f.qty, D(0) if no_fee else f.fee,
-                                  "" if no_fee else f.fee_asset, f.side)
-                                 for f in engine_fills)
+    if sim.venue == "coinbase_spot":
+        # Coinbase's user channel has no trades, only each order's cumulative figures: a fill
+        # is a step of them (trade id "<order id>-<count>", fees in the quote asset)
+        topic_fills = sorted((f.order_id, D(f.price), D(f.qty), D(f.fee), f.side)
+                             for f in collector.of(Fill))
+        assert topic_fills == sorted(
+            (str(f.order_id), f.price, f.qty, f.fee if f.fee_asset == "USDT" else
+             f.fee * f.price, f.side) for f in engine_fills)
+        assert all(f.fee_currency == "USDT" for f in collector.of(Fill))
+    else:
+        # KuCoin's order push carries no fee: its fills say fee 0 (the fee is in the balances)
+        no_fee = sim.venue == "kucoin_spot"
+        topic_fills = sorted((f.trade_id, D(f.price), D(f.qty), D(f.fee), f.fee_currency,
+                              f.side) for f in collector.of(Fill))
+        assert topic_fills == sorted((str(f.trade_id), f.price, f.qty,
+                                      D(0) if no_fee else f.fee,
+                                      "" if no_fee else f.fee_asset, f.side)
+                                     for f in engine_fills)
 
     # every order's last update says what the engine says
     def last_updates() -> dict[str, OrderUpdate]:

@@ -23,11 +23,13 @@ from trading_support import (
     API_KEY,
     API_PASSPHRASE,
     API_SECRET,
+    COINBASE_SECRET,
     QUOTE_SIZED_MARKET_BUYS,
     Collector,
     connector_config,
     create,
     new_prefix,
+    secret_for,
     simulator,
 )
 
@@ -44,7 +46,7 @@ pytestmark = pytest.mark.kafka
 def needles() -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for name, value in (("key", API_KEY), ("secret", API_SECRET),
-                        ("passphrase", API_PASSPHRASE)):
+                        ("passphrase", API_PASSPHRASE), ("coinbase key", COINBASE_SECRET)):
         raw = value.encode()
         for how, form in (("plain", raw), ("lower", raw.lower()), ("upper", raw.upper()),
                           ("hex", raw.hex().encode()), ("base64", base64.b64encode(raw)),
@@ -53,6 +55,13 @@ def needles() -> dict[str, bytes]:
                           ("reversed", raw[::-1]), ("utf16", value.encode("utf-16-le"))):
             out[f"{name} {how}"] = form
         out[f"{name} middle"] = raw[8:-8]  # a part of it, as a masked or cut text would hold
+    # Coinbase's PEM: each line of its base64 body, and the key's raw bytes (the EC scalar)
+    body = [line for line in COINBASE_SECRET.split("\n") if line and "-----" not in line]
+    for i, line in enumerate(body):
+        out[f"coinbase key line {i}"] = line.encode()
+    der = base64.b64decode("".join(body))
+    out["coinbase key scalar"] = der[7:39]  # SEC1 ECPrivateKey: the 32-byte private scalar
+    out["coinbase key scalar hex"] = der[7:39].hex().encode()
     return out
 
 
@@ -96,7 +105,7 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm",
-                                   "gateio_spot", "mexc_spot", "kucoin_spot"])
+                                   "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot"])
 async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture,
                                              venue: str) -> None:
@@ -106,7 +115,8 @@ async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Pat
     prefix = new_prefix()
     secrets_file = tmp_path / "secrets.yaml"
     secrets_file.write_text(yaml.safe_dump({"sim-account": {
-        "api_key": API_KEY, "api_secret": API_SECRET, "api_passphrase": API_PASSPHRASE}}))
+        "api_key": API_KEY, "api_secret": secret_for(venue),
+        "api_passphrase": API_PASSPHRASE}}))
     secrets_file.chmod(0o600)
     data = connector_config(venue, sim, prefix, credentials="sim-account",
                             secrets_file=str(secrets_file), instance_id=f"{prefix}-a")

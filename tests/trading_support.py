@@ -42,16 +42,35 @@ API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
 API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
 API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's and KuCoin's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
+# Coinbase's secret is the private half of an EC P-256 key (PEM), its key name the API key. A
+# throw-away key made for these tests, known to them only.
+COINBASE_SECRET = (
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIFIxqawWULdUu+odT9x9L8NU5reO7GPsA5sEpMRZgUEkoAoGCCqGSM49\n"
+    "AwEHoUQDQgAEVrIovDHrWgy6jaoQzT2nUOFBpMAR/960dtUacXy68weiPArdrPpS\n"
+    "IwJcxJPV6+je6Ij8ZQKWPugYhbioFUHjuQ==\n"
+    "-----END EC PRIVATE KEY-----\n")
+COINBASE_CREDENTIALS = Credentials(API_KEY, COINBASE_SECRET)
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
-          "gateio_spot", "mexc_spot", "kucoin_spot")
+          "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot")
 # Spot venues that size a market BUY in the quote currency: the connector refuses such a
 # command (ttxt quantities are base), tests buy with a limit IOC there instead.
 QUOTE_SIZED_MARKET_BUYS = ("bitget_spot", "gateio_spot")
 
 
+def credentials_for(venue: str) -> Credentials:
+    return COINBASE_CREDENTIALS if venue.startswith("coinbase") else CREDENTIALS
+
+
+def secret_for(venue: str) -> str:
+    return credentials_for(venue).secret.reveal()
+
+
 def native(venue: str, symbol: str = "BTC/USDT") -> str:
-    """A symbol as the venue writes it (Gate.io: BTC_USDT; the others: BTCUSDT)."""
-    return symbol.replace("/", "_" if venue.startswith("gateio") else "")
+    """A symbol as the venue's simulator writes it: Gate.io BTC_USDT, Coinbase BTC-USDT, the
+    others BTCUSDT."""
+    sep = "_" if venue.startswith("gateio") else "-" if venue.startswith("coinbase") else ""
+    return symbol.replace("/", sep)
 
 
 def cid(venue: str, name: str) -> str:
@@ -61,7 +80,7 @@ def cid(venue: str, name: str) -> str:
 
 def env_for(venue: str) -> dict[str, str]:
     name = venue.upper()
-    return {f"TTXT_{name}_API_KEY": API_KEY, f"TTXT_{name}_API_SECRET": API_SECRET,
+    return {f"TTXT_{name}_API_KEY": API_KEY, f"TTXT_{name}_API_SECRET": secret_for(venue),
             f"TTXT_{name}_API_PASSPHRASE": API_PASSPHRASE}
 
 
@@ -75,9 +94,10 @@ def set_credentials(monkeypatch: Any) -> None:
 def simulator(venue: str, *, trading: bool = True, seed: int = 7,
               balances: dict[str, str] | None = None, rate: float | None = 20.0) -> Simulator:
     settings = None
+    creds = credentials_for(venue)
     if trading:
-        settings = TradingSettings(CREDENTIALS) if balances is None else TradingSettings(
-            CREDENTIALS, balances={a: Decimal(v) for a, v in balances.items()})
+        settings = TradingSettings(creds) if balances is None else TradingSettings(
+            creds, balances={a: Decimal(v) for a, v in balances.items()})
     symbols = [native(venue, "BTC/USDT"), native(venue, "ETH/USDT")]
     return Simulator(venue, SyntheticSource(seed=seed, symbols=symbols, rate=rate),
                      trading=settings)

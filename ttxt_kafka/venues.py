@@ -86,11 +86,14 @@ class ClientIdRule:
 class Heartbeat:
     """Who pings whom. `server_ping`: the exchange sends WS pings every this many seconds and
     drops a client that has not answered within `pong_timeout`; None: the client pings (an
-    application message every `client_ping` seconds)."""
+    application message every `client_ping` seconds). `server_heartbeat`: the exchange sends an
+    application heartbeat message every this many seconds on a channel the client subscribes
+    (Coinbase's `heartbeats`), and wants nothing back."""
 
     server_ping: float | None = None
     pong_timeout: float | None = None
     client_ping: float | None = None
+    server_heartbeat: float | None = None
 
 
 @dataclass(frozen=True)

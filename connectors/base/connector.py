@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any, ClassVar
 
 from ttxt_kafka import venues
@@ -384,8 +384,9 @@ class Connector(BookKeeper, ABC):
             conn.ws = None
         return conn.close_reason or reason
 
-    async def _read(self, conn: Connection, ws: WsClient) -> None:
-        """The hot path: every frame -> events -> queue."""
+    async def _read(self, conn: Connection, ws: AsyncIterable[str | bytes]) -> None:
+        """The hot path: every frame -> events -> queue. (`ws`: the connection's frames; an
+        exchange may wrap them, e.g. to check a per-connection counter on each.)"""
         normalize = self.normalizer
         on_book = self._on_book
         queue_publish = self.queue.publish  # straight to the queue: one coroutine less a frame

@@ -1,0 +1,1 @@
+"""Coinbase Advanced Trade (spot): market data and trading."""

@@ -1,0 +1,1 @@
+"""The Coinbase Advanced Trade side of the simulator."""
