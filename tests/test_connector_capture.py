@@ -112,6 +112,7 @@ class Case:
                 elif msg["channel"] == "candles":
                     counts["Kline"] += (len({c["product_id"] for c in ev["candles"]})
                                         if ev["type"] == "snapshot" else len(ev["candles"]))
+            return counts
         if self.venue == "mexc_spot":
             return counts  # the MEXC snippet holds depth frames only
         if self.venue == "kucoin_spot":

@@ -116,7 +116,8 @@ async def test_orders_round_trip_and_match_the_engine(kafka_bootstrap: str, venu
         sim.inject("rate_limit", count=2)
         retried = await run.place(create(venue, Side.SELL, "0.01"))
         assert retried.status is AckStatus.ACCEPTED, retried
-        assert run.trader.stats.retries >= 2
+        # (Coinbase's wallet re-read after an order may draw one of the two limited answers)
+        assert run.trader.stats.retries >= (1 if venue == "coinbase_spot" else 2)
 
         # two resting orders, one cancel-all of the symbol
         for i in range(2):
