@@ -24,6 +24,7 @@ from connector_support import (
     BITGET_SPOT_WS,
     BYBIT_CAPTURE,
     GATE_WS,
+    KRAKEN_WS,
     MEXC_WS,
     RefBook,
     binance_reference,
@@ -57,6 +58,10 @@ class Case:
     symbols: tuple[str, ...]
 
     def reference(self) -> dict[str, RefBook]:
+        if self.venue == "kraken_spot":
+            from connector_support import kraken_reference
+
+            return kraken_reference().books
         if self.venue == "mexc_spot":
             from connector_support import mexc_reference
 
@@ -82,6 +87,12 @@ class Case:
         counts: Counter[str] = Counter()
         if self.venue == "mexc_spot":
             return counts  # the MEXC snippet holds depth frames only
+        if self.venue == "kraken_spot":  # the trade and ticker captures beside the book's
+            for name, kind in (("trade", "Trades"), ("ticker", "BBO")):
+                for _, raw in v1_frames(KRAKEN_WS.replace("book1000_checksum", name).replace(
+                        "ws.50", {"trade": "ws.48", "ticker": "ws.49"}[name])):
+                    counts[kind] += isinstance(json.loads(raw), list)
+            return counts
         if self.venue == "gateio_spot":
             pairs = {s.replace("/", "_") for s in self.symbols}
             for _, raw in v1_frames(self.capture):
@@ -128,11 +139,13 @@ CASES = [
     Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
                                   "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
     Case("mexc_spot", MEXC_WS, ("SOL/USDT",)),
+    Case("kraken_spot", KRAKEN_WS, ("ADA/BTC", "BTC/CHF", "ETH/CHF", "GRT/ETH", "KSM/BTC",
+                                    "OCEAN/BTC", "OMG/USD", "SC/EUR", "WAVES/EUR", "XMR/USD")),
 ]
 
 
 def assert_books_equal(run: Run, reference: dict[str, RefBook], events: list[Event]) -> None:
-    downstream = books_from_topic(events)
+    downstream = books_from_topic(events, run.connector.book_max_depth() is not None)
     for native, ref in reference.items():
         symbol = run.connector.symbols.normalized(native)
         bids, asks = ref.levels()
@@ -158,6 +171,11 @@ async def test_capture_replay_gives_the_reference_book(case: Case, kafka_bootstr
     assert_no_delta_on_a_broken_book(case.venue, events)
     assert stats.exchange_errors == 0 and stats.publish_errors == 0
     assert_books_equal(run, case.reference(), events)
+    if case.venue == "kraken_spot":  # every captured checksum matched the connector's book
+        from connector_support import kraken_reference
+
+        assert kraken_reference().checksums == 4269
+        assert (stats.checksums, stats.checksum_mismatches) == (4269 + 10, 0)  # + snapshots
     if case.venue.startswith("bitget"):  # every captured checksum matched the connector's book
         ref = bitget_reference(case.capture)
         assert (stats.checksums, stats.checksum_mismatches) == (ref.checksums, 0)

@@ -27,10 +27,10 @@ from ttxt_kafka.simulator import Simulator, SyntheticSource
 pytestmark = pytest.mark.kafka
 
 VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
-          "bitget_usdtm", "mexc_spot"]
+          "bitget_usdtm", "mexc_spot", "kraken_spot"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
          "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0,  # 0: the whole book
-         "mexc_spot": 1000}
+         "mexc_spot": 1000, "kraken_spot": 100}
 
 
 def breaks(stats: object) -> int:
@@ -41,6 +41,8 @@ def breaks(stats: object) -> int:
 
 def natives(venue: str) -> list[str]:
     """BTC/USDT and ETH/USDT as the venue writes them."""
+    if venue == "kraken_spot":
+        return ["BTC/USDT", "ETH/USDT"]
     return ["BTC_USDT", "ETH_USDT"] if venue == "gateio_spot" else ["BTCUSDT", "ETHUSDT"]
 
 
@@ -62,7 +64,7 @@ def applying(native: str):  # type: ignore[no-untyped-def]
 
 
 def assert_books_match_the_market(run: Run, sim: Simulator, events: list[Event]) -> None:
-    downstream = books_from_topic(events)
+    downstream = books_from_topic(events, run.connector.book_max_depth() is not None)
     for native in natives(run.connector.venue):
         m = sim.feed.markets[native]  # type: ignore[attr-defined]
         depth = DEPTH[run.connector.venue] or 10**6
@@ -91,7 +93,7 @@ async def test_every_gap_is_detected_reported_and_rebuilt(venue: str, kafka_boot
     stats = run.connector.stats
     assert breaks(stats) == 3 and stats.reconnects == 0  # rebuilt in place, not by reconnecting
     resyncs = statuses(events, ConnectorState.BOOK_RESYNC, "BTC/USDT")
-    why = "checksum mismatch: " if venue.startswith("bitget") else "gap:"
+    why = "checksum mismatch: " if venue.startswith(("bitget", "kraken")) else "gap:"
     assert len(resyncs) == 3 and all(r.reason.startswith(why) for r in resyncs), resyncs
     assert len(statuses(events, ConnectorState.BOOK_SYNCED, "BTC/USDT")) == 4
     assert statuses(events, ConnectorState.BOOK_RESYNC, "ETH/USDT") == []
@@ -123,7 +125,8 @@ async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_boots
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "mexc_spot"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "mexc_spot",
+                                   "kraken_spot"])
 async def test_malformed_frames_are_logged_counted_and_skipped(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
