@@ -39,6 +39,11 @@ def symbols_of(cap: VenueCapture) -> list[str]:
             if '"action"' in raw[:12] and '"instId":"' in raw:
                 start = raw.index('"instId":"') + 10
                 natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.kraken:
+            if raw.startswith("[") and raw.endswith('"]'):
+                from ttxt_kafka.connectors.kraken.endpoints import v2_symbol
+
+                natives.setdefault(v2_symbol(raw[raw.rindex('"', 0, -2) + 1:-2]), None)
         elif cap.gate:
             result = json.loads(raw)["result"]
             natives.setdefault(result.get("s") or result["currency_pair"], None)

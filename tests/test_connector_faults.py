@@ -7,6 +7,7 @@ The book each connector holds at the end equals the simulator's own book, exactl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -30,7 +31,7 @@ VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot"
           "bitget_usdtm", "mexc_spot", "kraken_spot"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
          "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0,  # 0: the whole book
-         "mexc_spot": 1000, "kraken_spot": 100}
+         "mexc_spot": 1000, "kraken_spot": 10}  # Kraken: a loss shows in the top 10 only
 
 
 def breaks(stats: object) -> int:
@@ -47,6 +48,8 @@ def natives(venue: str) -> list[str]:
 
 
 def market(venue: str, max_steps: int = 200, rate: float = 200.0) -> SyntheticSource:
+    if venue == "kraken_spot":  # a loss shows at the next update of the top 10: more steps
+        max_steps *= 4
     return SyntheticSource(seed=7, symbols=natives(venue), rate=rate, max_steps=max_steps)
 
 
@@ -84,8 +87,16 @@ async def test_every_gap_is_detected_reported_and_rebuilt(venue: str, kafka_boot
             for n in range(1, 4):
                 btc = natives(venue)[0]
                 await run.wait(applying(btc))
-                sim.inject("drop_message", symbol=btc, count=1)
-                await run.wait(lambda c, n=n: breaks(c.stats) == n)  # type: ignore[misc]
+                # A sequence gap shows at once. Kraken's only detector is the checksum of the
+                # top 10: a lost update that a later one overwrites leaves the book right (and
+                # undetectable), so another is dropped until one breaks it.
+                for _ in range(20 if venue == "kraken_spot" else 1):
+                    sim.inject("drop_message", symbol=btc, count=1)
+                    with contextlib.suppress(TimeoutError):
+                        await run.wait(lambda c, n=n: breaks(c.stats) == n,  # type: ignore[misc]
+                                       timeout=2 if venue == "kraken_spot" else 20)
+                        break
+                assert breaks(run.connector.stats) == n
             await run.settle(sim)
         finally:
             await run.stop()

@@ -6,7 +6,6 @@ AssetPairs, bad frames refused with a clear error."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import pytest
 from connector_support import KRAKEN_WS, fixture, jsonl
@@ -54,8 +53,12 @@ def test_json_numbers_are_exact_and_written_with_the_pair_precision() -> None:
     assert ev.bids == [["45283.5", "0.10000000"], ["45283.4", "0.00000010"]]
     assert ev.asks == [["45285.2", "0.00000000"]] and ev.checksum == 12345
     assert ev.exchange_ts == rfc3339_us("2023-10-06T17:35:55.440295Z") == 1696613755440295
-    # 0.1 + 0.2 as floats is 0.30000000000000004; as the decimals Kraken sent, 0.3
-    assert written(Decimal("0.1") + Decimal("0.2"), 8, "qty") == "0.30000000"
+    # the digits as sent, never a float: 0.1 stays 0.1; a float's 0.30000000000000004 would not
+    # fit the precision and is refused, not rounded
+    assert written("0.1", 8, "qty") == "0.10000000" and written(5, 2, "qty") == "5.00"
+    assert written("1e-7", 8, "qty") == "0.00000010"
+    with pytest.raises(MalformedMessage, match="more than 8 decimals"):
+        written("0.30000000000000004", 8, "qty")
     with pytest.raises(MalformedMessage, match="more than 1 decimals"):
         n(raw.replace("45283.5", "45283.55"), RECV)
     assert rfc3339_us("2023-10-04T16:10:00.000000000Z") == 1696435800000000  # nanoseconds

@@ -8,8 +8,9 @@
   ticker -> BBO
   status, heartbeat, pong and method answers -> nothing; a failed method answer raises
       ExchangeMessageError.
-Kraken sends prices and quantities as JSON numbers: they are read as exact decimals and written
-with the pair's precision (`pair_decimals` for prices, `lot_decimals` for quantities, from
+Kraken sends prices and quantities as JSON numbers: the decoder hands over each number's exact
+text (msgspec's `float_hook=str`: no float is ever made) and it is written with the pair's
+precision (`pair_decimals` for prices, `lot_decimals` for quantities, from
 AssetPairs: the strings its checksum hashes); a number with more decimals than that is a
 malformed frame. Times: the pushes' RFC 3339 `timestamp`s (µs); a book snapshot has none (the
 receive time stands). REST: `instruments` (GET /0/public/AssetPairs).
@@ -17,10 +18,11 @@ receive time stands). REST: `instruments` (GET /0/public/AssetPairs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
@@ -41,15 +43,12 @@ from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.normalizer import FRAME_ERRORS, BaseNormalizer, Raw, malformed, parse
 from ..base.symbols import SymbolMap, normalized_symbol
 from . import endpoints as ep
-from . import messages as m
 
 _SNAPSHOT = UpdateType.SNAPSHOT
 _DELTA = UpdateType.DELTA
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-_decode_book = msgspec.json.Decoder(m.BookPush).decode
-_decode_trade = msgspec.json.Decoder(m.TradePush).decode
-_decode_ticker = msgspec.json.Decoder(m.TickerPush).decode
-_decode_ohlc = msgspec.json.Decoder(m.OhlcPush).decode
+# JSON numbers as their exact text (ints stay ints): never a float, no Decimal made per level
+_decode = msgspec.json.Decoder(float_hook=str).decode
 _DEFAULT_PLACES = (8, 8)  # a pair the instrument list did not give (tests of bare frames)
 
 
@@ -58,20 +57,56 @@ def places_of(step: str) -> int:
     return len(step.partition(".")[2])
 
 
-def written(value: Decimal, places: int, what: str) -> str:
-    """`value` with exactly `places` decimals, never rounded (more digits: malformed)."""
-    exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int) or -exponent > places and value != value.quantize(
-            Decimal(1).scaleb(-places)):
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?")  # what a plain JSON number reads as
+
+
+def written(value: object, places: int, what: str) -> str:
+    """A JSON number (its exact text, as the decoder's `float_hook=str` gives it; an int for a
+    whole number) with exactly `places` decimals, never rounded (more digits: malformed)."""
+    if type(value) is int:
+        text = str(value)
+    elif type(value) is str and _NUMBER.fullmatch(value):
+        text = value
+    elif type(value) is str and value[:1] in "-0123456789" and "e" in value.lower():
+        return _scientific(value, places, what)
+    else:
+        raise MalformedMessage(f"kraken {what} {value!r} is not a number")
+    dot = text.find(".")
+    if dot < 0:
+        return text + "." + "0" * places if places else text
+    frac = len(text) - dot - 1
+    if frac <= places:
+        return text + "0" * (places - frac) if places else text[:dot]
+    if text[dot + 1 + places:].strip("0"):
         raise MalformedMessage(f"kraken {what} {value} has more than {places} decimals")
+    return text[:dot + 1 + places] if places else text[:dot]
+
+
+def _scientific(text: str, places: int, what: str) -> str:
+    """1e-7 and friends: exact through Decimal (rare: tiny quantities)."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise MalformedMessage(f"kraken {what} {text!r} is not a number") from None
+    if not value.is_finite() or value != value.quantize(Decimal(1).scaleb(-places)):
+        raise MalformedMessage(f"kraken {what} {text} has more than {places} decimals")
     return f"{value:.{places}f}"
+
+
+_HOURS: dict[str, int] = {}  # "2023-10-06T17" -> its µs since the epoch
 
 
 def rfc3339_us(text: str) -> int:
     """"2023-10-06T17:35:55.440295Z" (or with nanoseconds) -> µs since the epoch."""
-    head, dot, frac = text.rstrip("Z").partition(".")
-    seconds = int(datetime.fromisoformat(head + "+00:00").timestamp())
-    return seconds * 1_000_000 + (int((frac + "000000")[:6]) if dot else 0)
+    hour = _HOURS.get(text[:13])
+    if hour is None:
+        if len(_HOURS) > 10_000:
+            _HOURS.clear()
+        hour = _HOURS[text[:13]] = int(datetime.fromisoformat(
+            text[:13] + ":00:00+00:00").timestamp()) * 1_000_000
+    frac = text[20:].rstrip("Z") if len(text) > 20 and text[19] == "." else ""
+    return (hour + int(text[14:16]) * 60_000_000 + int(text[17:19]) * 1_000_000
+            + (int((frac + "000000")[:6]) if frac else 0))
 
 
 class KrakenSpotNormalizer(BaseNormalizer):
@@ -91,49 +126,31 @@ class KrakenSpotNormalizer(BaseNormalizer):
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
-            # The hot path: Kraken writes `channel` first, so the head picks the typed decode.
-            if type(raw) is str and raw.startswith('{"channel":"'):
-                channel = raw[12:raw.find('"', 12)]
-                typed = self._typed.get(channel)
-                if typed is not None:
-                    return typed(self, raw, receive_ts)
-            return self._other(raw, receive_ts)
-        except FRAME_ERRORS as exc:  # msgspec's errors too: they are ValueErrors
-            raise malformed(raw, exc) from None
-
-    def _other(self, raw: Raw, receive_ts: int) -> list[Event]:
-        msg = parse(raw)
-        if not isinstance(msg, Mapping):
-            raise MalformedMessage(f"kraken message is not an object: {str(raw)[:120]}")
-        if "method" in msg:
-            if msg.get("success") is False:
-                raise ExchangeMessageError(self.exchange, str(msg.get("method")),
-                                           str(msg.get("error", "")))
-            return []  # subscribe / unsubscribe answers, pong
-        channel = msg.get("channel")
-        if channel in ("status", "heartbeat"):
-            return []
-        typed = self._typed.get(str(channel))
-        if typed is None:
+            msg = _decode(raw) if isinstance(raw, str | bytes | bytearray) else raw
+        except msgspec.DecodeError as exc:
+            raise MalformedMessage(f"not JSON ({exc}): {str(raw)[:120]}") from None
+        try:
+            if not isinstance(msg, Mapping):
+                raise MalformedMessage(f"kraken message is not an object: {str(raw)[:120]}")
+            channel = msg.get("channel")
+            if channel == ep.BOOK:
+                return self.book(msg, receive_ts)
+            if channel == ep.TRADE:
+                return self.trades(msg, receive_ts)
+            if channel == ep.TICKER:
+                return self.ticker(msg, receive_ts)
+            if channel == ep.OHLC:
+                return self.ohlc(msg, receive_ts)
+            if channel in ("status", "heartbeat"):
+                return []
+            if "method" in msg:
+                if msg.get("success") is False:
+                    raise ExchangeMessageError(self.exchange, str(msg.get("method")),
+                                               str(msg.get("error", "")))
+                return []  # subscribe / unsubscribe answers, pong
             raise MalformedMessage(f"unknown kraken message: {str(raw)[:120]}")
-        data = raw if isinstance(raw, str | bytes) else msgspec.json.encode(msg)
-        return typed(self, data, receive_ts)
-
-    def _book_raw(self, raw: str | bytes, receive_ts: int) -> list[Event]:
-        return self.book(_decode_book(raw), receive_ts)
-
-    def _trades_raw(self, raw: str | bytes, receive_ts: int) -> list[Event]:
-        return self.trades(_decode_trade(raw), receive_ts)
-
-    def _ticker_raw(self, raw: str | bytes, receive_ts: int) -> list[Event]:
-        return self.ticker(_decode_ticker(raw), receive_ts)
-
-    def _ohlc_raw(self, raw: str | bytes, receive_ts: int) -> list[Event]:
-        return self.ohlc(_decode_ohlc(raw), receive_ts)
-
-    _typed: ClassVar[dict[str, Callable[[KrakenSpotNormalizer, str | bytes, int],
-                                        list[Event]]]] = {
-        ep.BOOK: _book_raw, ep.TRADE: _trades_raw, ep.TICKER: _ticker_raw, ep.OHLC: _ohlc_raw}
+        except FRAME_ERRORS as exc:
+            raise malformed(raw, exc) from None
 
     def symbol(self, native: str) -> str:
         """v2 symbols are already BASE/QUOTE ("BTC/USD")."""
@@ -143,61 +160,77 @@ class KrakenSpotNormalizer(BaseNormalizer):
     def _name(self, native: str) -> str:
         return self._names.get(native) or self.symbol(native)
 
-    def _levels(self, levels: list[m.Level], places: tuple[int, int]) -> list[list[str]]:
-        pp, qp = places
-        return [[written(lv.price, pp, "price"), written(lv.qty, qp, "qty")] for lv in levels]
-
     # Positional event constructors (`new_*`): every field, in schema order.
 
-    def book(self, push: m.BookPush, receive_ts: int) -> list[Event]:
-        kind = _SNAPSHOT if push.type == "snapshot" else _DELTA
+    def book(self, msg: Mapping[str, Any], receive_ts: int) -> list[Event]:
+        kind = _SNAPSHOT if msg["type"] == "snapshot" else _DELTA
         out: list[Event] = []
-        for d in push.data:
-            native = d.symbol
-            places = self._places.get(native, _DEFAULT_PLACES)
-            ts = rfc3339_us(d.timestamp) if d.timestamp else receive_ts
+        for d in msg["data"]:
+            native = d["symbol"]
+            pp, qp = self._places.get(native, _DEFAULT_PLACES)
+            stamp = d.get("timestamp")
+            checksum = d.get("checksum")
+            if checksum is not None and type(checksum) is not int:
+                raise MalformedMessage(f"kraken checksum {checksum!r} is not an integer")
             out.append(new_orderbook(
-                self.venue, self._name(native), native, ts, receive_ts, None, kind,
-                self._levels(d.bids, places), self._levels(d.asks, places), self.depth, None,
-                None, d.checksum))
+                self.venue, self._name(native), native,
+                rfc3339_us(stamp) if stamp else receive_ts, receive_ts, None, kind,
+                [[written(lv["price"], pp, "price"), written(lv["qty"], qp, "qty")]
+                 for lv in d.get("bids") or ()],
+                [[written(lv["price"], pp, "price"), written(lv["qty"], qp, "qty")]
+                 for lv in d.get("asks") or ()],
+                self.depth, None, None, checksum))
         return out
 
-    def trades(self, push: m.TradePush, receive_ts: int) -> list[Event]:
+    def trades(self, msg: Mapping[str, Any], receive_ts: int) -> list[Event]:
+        data = msg["data"]
+        places = self._places
+        sides = _SIDES
         by_symbol: dict[str, list[Any]] = {}
-        for t in push.data:
-            pp, qp = self._places.get(t.symbol, _DEFAULT_PLACES)
-            by_symbol.setdefault(t.symbol, []).append(new_trade(
-                str(t.trade_id), written(t.price, pp, "price"), written(t.qty, qp, "qty"),
-                _SIDES[t.side], rfc3339_us(t.timestamp)))
+        for t in data:
+            native = t["symbol"]
+            pp, qp = places.get(native, _DEFAULT_PLACES)
+            trade = new_trade(str(t["trade_id"]), written(t["price"], pp, "price"),
+                              written(t["qty"], qp, "qty"), sides[t["side"]],
+                              rfc3339_us(t["timestamp"]))
+            batch = by_symbol.get(native)
+            if batch is None:
+                by_symbol[native] = [trade]
+            else:
+                batch.append(trade)
         return [new_trades(self.venue, self._name(native), native, trades[-1].exchange_ts,
                            receive_ts, None, trades) for native, trades in by_symbol.items()]
 
-    def ticker(self, push: m.TickerPush, receive_ts: int) -> list[Event]:
+    def ticker(self, msg: Mapping[str, Any], receive_ts: int) -> list[Event]:
         out: list[Event] = []
-        for t in push.data:
-            pp, qp = self._places.get(t.symbol, _DEFAULT_PLACES)
-            out.append(new_bbo(self.venue, self._name(t.symbol), t.symbol, receive_ts,
-                               receive_ts, None, written(t.bid, pp, "bid"),
-                               written(t.bid_qty, qp, "bid_qty"), written(t.ask, pp, "ask"),
-                               written(t.ask_qty, qp, "ask_qty")))
+        for t in msg["data"]:
+            native = t["symbol"]
+            pp, qp = self._places.get(native, _DEFAULT_PLACES)
+            out.append(new_bbo(self.venue, self._name(native), native, receive_ts,
+                               receive_ts, None, written(t["bid"], pp, "bid"),
+                               written(t["bid_qty"], qp, "bid_qty"),
+                               written(t["ask"], pp, "ask"),
+                               written(t["ask_qty"], qp, "ask_qty")))
         return out
 
-    def ohlc(self, push: m.OhlcPush, receive_ts: int) -> list[Event]:
+    def ohlc(self, msg: Mapping[str, Any], receive_ts: int) -> list[Event]:
         out: list[Event] = []
-        for k in push.data:
-            interval = ep.FROM_MINUTES.get(k.interval)
+        for k in msg["data"]:
+            native = k["symbol"]
+            interval = ep.FROM_MINUTES.get(k["interval"])
             if interval is None:
-                raise MalformedMessage(f"unknown kraken ohlc interval {k.interval}")
-            pp, qp = self._places.get(k.symbol, _DEFAULT_PLACES)
-            start = rfc3339_us(k.interval_begin)
+                raise MalformedMessage(f"unknown kraken ohlc interval {k['interval']}")
+            pp, qp = self._places.get(native, _DEFAULT_PLACES)
+            start = rfc3339_us(k["interval_begin"])
+            stamp = k.get("timestamp")
             out.append(Kline(
-                venue=self.venue, symbol=self._name(k.symbol), native_symbol=k.symbol,
-                exchange_ts=rfc3339_us(k.timestamp) if k.timestamp else receive_ts,
+                venue=self.venue, symbol=self._name(native), native_symbol=native,
+                exchange_ts=rfc3339_us(stamp) if stamp else receive_ts,
                 receive_ts=receive_ts, interval=interval, open_time=start,
-                close_time=start + k.interval * 60_000_000 - 1000,
-                open=written(k.open, pp, "open"), high=written(k.high, pp, "high"),
-                low=written(k.low, pp, "low"), close=written(k.close, pp, "close"),
-                volume=written(k.volume, qp, "volume"), quote_volume=None, closed=False))
+                close_time=start + k["interval"] * 60_000_000 - 1000,
+                open=written(k["open"], pp, "open"), high=written(k["high"], pp, "high"),
+                low=written(k["low"], pp, "low"), close=written(k["close"], pp, "close"),
+                volume=written(k["volume"], qp, "volume"), quote_volume=None, closed=False))
         return out
 
     # ------------------------------------------------------------------ REST bodies
