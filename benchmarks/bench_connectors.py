@@ -53,6 +53,7 @@ from benchmarks.common import (
 from benchmarks.ours_connector_data import (
     MissingFixtures,
     VenueCapture,
+    kraken_v2,
     load,
     obu,
     repeat,
@@ -69,7 +70,7 @@ from benchmarks.ours_connectors import (
 
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
           "gateio_spot", "kucoin_spot",
-          "coinbase_spot")
+          "coinbase_spot", "kraken_spot")
 STREAMS = ("book", "trades")
 KAFKA_VENUE = "binance_usdm"
 
@@ -82,7 +83,15 @@ LOOP = asyncio.new_event_loop()
 def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str, Any]) -> Any:
     """A cryptofeed feed for the venue, symbols from the captured instrument list, REST
     snapshots answered from the capture (PEERS.md, recipe (a))."""
-    from cryptofeed.exchanges import Binance, BinanceFutures, Bitget, Bybit, Coinbase, Gateio
+    from cryptofeed.exchanges import (
+        Binance,
+        BinanceFutures,
+        Bitget,
+        Bybit,
+        Coinbase,
+        Gateio,
+        Kraken,
+    )
     from cryptofeed.symbols import Symbols
 
     if cap.kucoin:
@@ -94,7 +103,15 @@ def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str
                         callbacks=callbacks)
 
     cls = {"binance": Binance, "binance_usdm": BinanceFutures, "bitget_spot": Bitget,
-           "bitget_usdtm": Bitget, "gateio_spot": Gateio}.get(cap.venue, Bybit)
+           "bitget_usdtm": Bitget, "gateio_spot": Gateio, "kraken_spot": Kraken}.get(cap.venue,
+                                                                                 Bybit)
+    if cls is Kraken:  # the v1 AssetPairs as cryptofeed loads it; v1 pair names (XBT)
+        Symbols.set(cls.id, *cls._parse_symbol_data(cap.peer_info))
+        to_std = {v: k for k, v in Symbols.get(cls.id)[0].items()}
+        v1 = {"BTC": "XBT"}
+        std = [to_std["/".join(v1.get(a, a) for a in n.split("/"))] for n in symbols_of(cap)]
+        # checksum_validation: cryptofeed checks Kraken's CRC32 too, as our connector path does
+        return cls(symbols=std, channels=channels, callbacks=callbacks, checksum_validation=True)
     if cls is Bitget:  # the v1 products and contracts, as cryptofeed loads them
         Symbols.set(cls.id, *cls._parse_symbol_data(cap.peer_info))
         to_std = {v: k for k, v in Symbols.get(cls.id)[0].items()}
@@ -181,6 +198,8 @@ def _ours(cap: VenueCapture, frames: list[str]) -> list[str]:
     Gate.io: spot.obu framing; cryptofeed reads spot.order_book_update over REST snapshots)."""
     if cap.gate:
         return obu(cap, frames)
+    if cap.kraken:
+        return kraken_v2(cap, frames)
     return v2(cap, frames) if cap.bitget else frames
 
 

@@ -119,6 +119,10 @@ class VenueCapture:
     def coinbase(self) -> bool:
         return self.venue.startswith("coinbase")
 
+    @property
+    def kraken(self) -> bool:
+        return self.venue.startswith("kraken")
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
@@ -149,6 +153,11 @@ class VenueCapture:
                 if key in head:
                     return kind
             return "other"
+        if self.kraken:  # v1: `[id, {...}, "book-1000", pair]`, or the subscription event
+            for key, kind in (('"book-', "book"), ('"trade"', "trades"), ('"ticker"', "bbo")):
+                if key in raw[-40:] or key in head:
+                    return kind
+            return "other"
         if self.venue.startswith("binance"):
             for key, kind in (("@depth", "book"), ("@aggTrade", "trades"),
                               ("@bookTicker", "bbo"), ("@kline", "klines")):
@@ -172,6 +181,8 @@ def load(venue: str) -> VenueCapture:
         return _load_bitget(venue)
     if venue.startswith("gateio"):
         return _load_gate(venue)
+    if venue.startswith("kraken"):
+        return _load_kraken(venue)
     if venue.startswith("binance") or venue == "kucoin_spot":
         files = KUCOIN if venue == "kucoin_spot" else FILES[venue]
         lines = _read(files["ws"]).split("\n")
@@ -256,6 +267,55 @@ def obu(cap: VenueCapture, frames: list[str]) -> list[str]:
         pub = dialect.classify(Frame(1_700_000_000 + i * 1e-4, raw, "GATEIO.ws.1", "recv"))
         if pub is not None:
             out.append(pub.payload)
+    return out
+
+
+# Kraken: the live captures are WS v1 (2021), book and trades on their own connections;
+# cryptofeed 2.4.1 speaks v1 and reads them as captured (its channel map comes from their
+# subscription events); ours reads the same frames in v2 framing, as the simulator's capture
+# dialect presents them (`connectors/kraken/sim/capture.py`).
+KRAKEN = ["kraken/live_ws_v1_book1000_checksum__cryptofeed_KRAKEN.ws.50.0.txt",
+          "kraken/live_ws_v1_trade__cryptofeed_KRAKEN.ws.48.0.txt"]
+KRAKEN_REST = "kraken/live_rest_AssetPairs__cryptofeed_KRAKEN.0.txt"
+
+
+def _load_kraken(venue: str) -> VenueCapture:
+    frames: list[str] = []
+    url = ""
+    for name in KRAKEN:
+        lines = _read(name).split("\n")
+        url = lines[0].split(" ", 1)[0]
+        frames += [line[m.end():] for line in lines if (m := _RECV.match(line))]
+    body = json.loads(_read(KRAKEN_REST).split("\n")[0].partition(": ")[2])
+    cap = VenueCapture(venue, url, frames, peer_info=body)
+    dialect = _kraken_dialect(cap, frames)
+    cap.info = json.loads(dialect.instruments_body(None))
+    return cap
+
+
+def _kraken_dialect(cap: VenueCapture, frames: list[str]) -> Any:
+    from ttxt_kafka.connectors.kraken.sim.capture import KrakenCaptureDialect
+    from ttxt_kafka.simulator.captures import Frame, HttpRecord
+    from ttxt_kafka.venues import venue as spec_of
+
+    dialect = KrakenCaptureDialect(spec_of(cap.venue))
+    dialect.index_http([HttpRecord("https://api.kraken.com/0/public/AssetPairs", 0.0,
+                                   json.dumps(cap.peer_info), "KRAKEN.0")])
+    for raw in frames:
+        dialect.classify(Frame(0.0, raw, "KRAKEN.ws", "recv"))
+    return dialect
+
+
+def kraken_v2(cap: VenueCapture, frames: list[str]) -> list[str]:
+    """Kraken v1 frames in v2 framing (subscription events have no v2 push: left out)."""
+    from ttxt_kafka.simulator.captures import Frame
+
+    dialect = _kraken_dialect(cap, [])
+    out = []
+    for raw in frames:
+        pub = dialect.classify(Frame(0.0, raw, "KRAKEN.ws", "recv"))
+        if pub is not None:
+            out.append(str(pub.payload))
     return out
 
 
@@ -352,7 +412,7 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
         return out
     if cap.coinbase:
         return _coinbase_repeat(frames, n_messages)
-    if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
+    if cap.bitget or cap.kraken:  # each pass starts at the books' snapshots: checksums hold
         while len(out) < n_messages:
             out += frames
         return out

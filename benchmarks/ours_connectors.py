@@ -47,6 +47,11 @@ def symbols_of(cap: VenueCapture) -> list[str]:
         elif cap.kucoin:
             if cap.kind(raw) == "book":
                 natives.setdefault(json.loads(raw)["data"]["symbol"], None)
+        elif cap.kraken:
+            if raw.startswith("[") and raw.endswith('"]'):
+                from ttxt_kafka.connectors.kraken.endpoints import v2_symbol
+
+                natives.setdefault(v2_symbol(raw[raw.rindex('"', 0, -2) + 1:-2]), None)
         elif cap.gate:
             result = json.loads(raw)["result"]
             natives.setdefault(result.get("s") or result["currency_pair"], None)

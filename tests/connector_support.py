@@ -96,10 +96,10 @@ class RefBook:
 
     bids: dict[Decimal, tuple[str, str]]
     asks: dict[Decimal, tuple[str, str]]
-    last: int
+    last: int | None  # None: the exchange numbers nothing (Kraken)
 
     @classmethod
-    def of(cls, bids: list[list[str]], asks: list[list[str]], last: int) -> RefBook:
+    def of(cls, bids: list[list[str]], asks: list[list[str]], last: int | None) -> RefBook:
         book = cls({}, {}, last)
         book.set(bids, asks)
         return book
@@ -375,3 +375,54 @@ def coinbase_reference() -> dict[str, RefBook]:
                 book.set(bids, asks)
                 book.last += 1
     return books
+
+
+def kraken_crc(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> int:
+    """Kraken's CRC32 of the top 10 asks then bids (digits without "." and leading zeros)."""
+    def digits(s: str) -> str:
+        return s.replace(".", "").lstrip("0")
+
+    text = "".join(digits(p) + digits(q) for p, q in asks[:10])
+    text += "".join(digits(p) + digits(q) for p, q in bids[:10])
+    return zlib.crc32(text.encode())
+
+
+KRAKEN_WS = "kraken/live_ws_v1_book1000_checksum__cryptofeed_KRAKEN.ws.50.0.txt"
+
+
+@dataclass
+class KrakenReference:
+    books: dict[str, RefBook]  # by v2 symbol
+    checksums: int  # captured update checksums that hold on the reference book
+
+
+def kraken_reference(depth: int = 1000) -> KrakenReference:
+    """Each pair's book at the end of the Kraken v1 capture by the documented rule: the snapshot
+    (`as`/`bs`), then each update's levels in order (volume 0 deletes), the book truncated to
+    `depth` after every update; the captured checksum `c` (CRC32 of the top 10 asks then bids,
+    digits without "." and leading zeros) checked on the way. Computed here from the v1 strings,
+    without the connector's code."""
+
+    books: dict[str, RefBook] = {}
+    ok = 0
+    for _, raw in v1_frames(KRAKEN_WS):
+        msg = json.loads(raw)
+        if not isinstance(msg, list):
+            continue
+        base, _, quote = msg[-1].partition("/")
+        symbol = "/".join({"XBT": "BTC"}.get(a, a) for a in (base, quote))
+        for d in msg[1:-2]:
+            if "as" in d or "bs" in d:
+                books[symbol] = RefBook.of([lv[:2] for lv in d.get("bs", [])],
+                                           [lv[:2] for lv in d.get("as", [])], None)
+                continue
+            book = books[symbol]
+            book.set([lv[:2] for lv in d.get("b", [])], [lv[:2] for lv in d.get("a", [])])
+            bids, asks = book.levels()
+            for side, levels in ((book.bids, bids), (book.asks, asks)):
+                for price, _ in levels[depth:]:
+                    del side[Decimal(price)]
+            if "c" in d:
+                assert kraken_crc(*book.levels()) == int(d["c"]), f"{symbol}: captured checksum"
+                ok += 1
+    return KrakenReference(books, ok)

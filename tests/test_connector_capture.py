@@ -27,6 +27,7 @@ from connector_support import (
     BYBIT_CAPTURE,
     COINBASE_WS,
     GATE_WS,
+    KRAKEN_WS,
     KUCOIN_WS,
     MEXC_WS,
     RefBook,
@@ -74,6 +75,10 @@ class Case:
     def reference(self) -> dict[str, RefBook]:
         if self.venue == "coinbase_spot":
             return coinbase_reference()
+        if self.venue == "kraken_spot":
+            from connector_support import kraken_reference
+
+            return kraken_reference().books
         if self.venue == "mexc_spot":
             from connector_support import mexc_reference
 
@@ -115,6 +120,12 @@ class Case:
             return counts
         if self.venue == "mexc_spot":
             return counts  # the MEXC snippet holds depth frames only
+        if self.venue == "kraken_spot":  # the trade and ticker captures beside the book's
+            for name, kind in (("trade", "Trades"), ("ticker", "BBO")):
+                for _, raw in v1_frames(KRAKEN_WS.replace("book1000_checksum", name).replace(
+                        "ws.50", {"trade": "ws.48", "ticker": "ws.49"}[name])):
+                    counts[kind] += isinstance(json.loads(raw), list)
+            return counts
         if self.venue == "kucoin_spot":
             kinds = {"trade.l3match": "Trades", "trade.ticker": "BBO",
                      "trade.candles.update": "Kline", "trade.candles.add": "Kline"}
@@ -175,12 +186,14 @@ CASES = [
     Case("kucoin_spot", KUCOIN_WS, ("BSV/USDT", "SNX/BTC", "CAPP/BTC", "ANKR/BTC", "FET/BTC",
                                     "DAPPT/BTC", "NRG/BTC", "COV/BTC", "EQZ/BTC")),
     Case("coinbase_spot", COINBASE_WS, ("BTC/USD", "ETH/USD")),
+    Case("kraken_spot", KRAKEN_WS, ("ADA/BTC", "BTC/CHF", "ETH/CHF", "GRT/ETH", "KSM/BTC",
+                                    "OCEAN/BTC", "OMG/USD", "SC/EUR", "WAVES/EUR", "XMR/USD")),
 ]
 COINBASE = next(c for c in CASES if c.venue == "coinbase_spot")
 
 
 def assert_books_equal(run: Run, reference: dict[str, RefBook], events: list[Event]) -> None:
-    downstream = books_from_topic(events)
+    downstream = books_from_topic(events, run.connector.book_max_depth() is not None)
     for native, ref in reference.items():
         symbol = run.connector.symbols.normalized(native)
         bids, asks = ref.levels()
@@ -211,6 +224,11 @@ async def test_capture_replay_gives_the_reference_book(case: Case, kafka_bootstr
     assert_books_equal(run, reference, events)
     if case.venue == "coinbase_spot":  # renumbered per connection: every update counted instead
         assert stats.book_deltas == sum(r.last for r in reference.values()) == 773
+    if case.venue == "kraken_spot":  # every captured checksum matched the connector's book
+        from connector_support import kraken_reference
+
+        assert kraken_reference().checksums == 4269
+        assert (stats.checksums, stats.checksum_mismatches) == (4269 + 10, 0)  # + snapshots
     if case.venue.startswith("bitget"):  # every captured checksum matched the connector's book
         ref = bitget_reference(case.capture)
         assert (stats.checksums, stats.checksum_mismatches) == (ref.checksums, 0)

@@ -333,3 +333,44 @@ async def test_mexc_ping_subscription_answers_limit_binary_pushes_and_rest() -> 
         info = await get_json(f"{sim.rest_url}/api/v3/exchangeInfo")
         assert [s["symbol"] for s in info["symbols"]] == ["BTCUSDT", "ETHUSDT"]
         assert (await get_json(f"{sim.rest_url}/api/v3/time"))["serverTime"] > 0
+
+
+async def test_kraken_v2_status_ping_acks_per_symbol_errors_and_rest() -> None:
+    async with Simulator("kraken_spot", SyntheticSource(seed=3, symbols=["BTC/USDT", "ETH/USDT"],
+                                                        rate=50)) as sim, \
+            ws_connect(f"{sim.ws_url}/v2") as ws:
+        status = await recv_json(ws)
+        assert status["channel"] == "status" and status["data"][0]["system"] == "online"
+
+        async def answer(req: dict[str, Any]) -> Any:
+            await ws.send(json.dumps(req))
+            while True:
+                msg = await recv_json(ws)
+                if "method" in msg:
+                    return msg
+
+        pong = await answer({"method": "ping", "req_id": 9})
+        assert pong["method"] == "pong" and pong["req_id"] == 9
+        await ws.send(json.dumps({"method": "subscribe", "req_id": 1, "params": {
+            "channel": "book", "symbol": ["BTC/USDT", "ETH/USDT"], "depth": 10}}))
+        acks, snapshots = [], []
+        while len(acks) < 2 or len(snapshots) < 2:
+            msg = await recv_json(ws)
+            if msg.get("method") == "subscribe":
+                acks.append(msg)
+            elif msg.get("channel") == "book" and msg["type"] == "snapshot":
+                snapshots.append(msg)
+        assert [a["result"]["symbol"] for a in acks] == ["BTC/USDT", "ETH/USDT"]
+        assert all(a["success"] and a["req_id"] == 1 for a in acks)
+        book = snapshots[0]["data"][0]
+        assert len(book["bids"]) == 10 and isinstance(book["checksum"], int)
+        bad = await answer({"method": "subscribe", "req_id": 2, "params": {
+            "channel": "book", "symbol": ["FOO/BAR"], "depth": 10}})
+        assert bad["success"] is False and bad["error"] == "Currency pair not supported FOO/BAR"
+        depth = await answer({"method": "subscribe", "req_id": 3, "params": {
+            "channel": "book", "symbol": ["BTC/USDT"], "depth": 7}})
+        assert depth["success"] is False and "depth" in depth["error"]
+        assert (await answer({"method": "fly"}))["success"] is False
+        pairs = await get_json(f"{sim.rest_url}/0/public/AssetPairs")
+        assert pairs["error"] == [] and pairs["result"]["BTCUSDT"]["wsname"] == "XBT/USDT"
+        assert (await get_json(f"{sim.rest_url}/0/public/Time"))["result"]["unixtime"] > 0

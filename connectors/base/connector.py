@@ -146,6 +146,11 @@ class Connector(BookKeeper, ABC):
         """Send one application-level ping (exchanges that want them)."""
 
     @abstractmethod
+    def book_max_depth(self) -> int | None:
+        """Levels per side the connector's book keeps (None: every level the exchange sends;
+        Kraken: the subscribed depth, its rule truncates after every update)."""
+        return None
+
     async def rebuild(self, state: SymbolState) -> None:
         """Start rebuilding a broken book (fetch a snapshot, or resubscribe)."""
 
@@ -286,7 +291,7 @@ class Connector(BookKeeper, ABC):
             info.receive_ts = receive_ts
             await self._publish(info)
             if self.config.streams.book:
-                book = Book(self.venue, symbol)
+                book = Book(self.venue, symbol, max_depth=self.book_max_depth())
                 book.native_symbol = native
                 self.books[symbol] = book
                 self.states[native] = SymbolState(native, symbol, self.make_sync(), book)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY")
+_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY", "USD")
 
 
 def fmt(value: int, exp: int, decimals: int | None = None) -> str:
@@ -117,7 +117,7 @@ _DEFAULTS = {
 def default_instrument(symbol: str) -> Instrument:
     """Sensible tick/lot sizes for well-known symbols, generic ones for anything else."""
     symbol = symbol.upper()
-    plain = symbol.replace("_", "").replace("-", "")  # BTC_USDT, BTC-USDT: as BTCUSDT
+    plain = symbol.replace("_", "").replace("-", "").replace("/", "")  # BTC_USDT, BTC/USD..
     quote = next((q for q in _QUOTES if plain.endswith(q) and plain != q), "USDT")
     base = plain[: -len(quote)] if plain.endswith(quote) else plain
     tick, lot, price = _DEFAULTS.get(plain, ("0.01", "0.01", "100"))
