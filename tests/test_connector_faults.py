@@ -27,9 +27,10 @@ from ttxt_kafka.simulator import Simulator, SyntheticSource
 pytestmark = pytest.mark.kafka
 
 VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
-          "bitget_usdtm"]
+          "bitget_usdtm", "okx_spot", "okx_swap"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
-         "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0}  # 0: the whole book
+         "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0,  # 0: the whole book
+         "okx_spot": 400, "okx_swap": 400}
 
 
 def breaks(stats: object) -> int:
@@ -40,6 +41,9 @@ def breaks(stats: object) -> int:
 
 def natives(venue: str) -> list[str]:
     """BTC/USDT and ETH/USDT as the venue writes them."""
+    okx = {"okx_spot": ["BTC-USDT", "ETH-USDT"], "okx_swap": ["BTC-USDT-SWAP", "ETH-USDT-SWAP"]}
+    if venue in okx:
+        return okx[venue]
     return ["BTC_USDT", "ETH_USDT"] if venue == "gateio_spot" else ["BTCUSDT", "ETHUSDT"]
 
 
@@ -122,7 +126,7 @@ async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_boots
     assert_books_match_the_market(run, sim, events)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "okx_swap"])
 async def test_malformed_frames_are_logged_counted_and_skipped(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
