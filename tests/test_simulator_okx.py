@@ -140,3 +140,98 @@ async def test_capture_replay_in_todays_framing() -> None:
         assert d["prevSeqId"] == (-1 if sent["action"] == "snapshot" else prev)
         prev = d["seqId"]
     assert len([p for p in pushes if p["arg"]["channel"] == "trades"]) == 69
+
+
+# -- the private side ----------------------------------------------------------------------
+
+
+async def okx_call(base: str, method: str, path: str, args: Any, *,
+                   credentials: Any = None, timestamp: int | None = None) -> tuple[int, Any]:
+    import time
+
+    import aiohttp
+    from trading_support import CREDENTIALS
+    from yarl import URL
+
+    from ttxt_kafka.connectors.okx import auth
+
+    ts = timestamp or time.time_ns() // 1_000_000
+    query = auth.encode_query(list(args.items())) if method == "GET" else ""
+    body = auth.json_body(args) if method == "POST" else ""
+    headers = auth.sign_rest(credentials or CREDENTIALS, method, path, query, body,
+                             timestamp_ms=ts)
+    url = URL(f"{base}{path}?{query}" if query else base + path, encoded=bool(query))
+    async with aiohttp.ClientSession() as http, http.request(method, url, data=body or None,
+                                                            headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_signed_rest_private_stream_and_contracts() -> None:
+    """OKX's checks: key, passphrase, ISO timestamp within 30 s, base64 signature over
+    timestamp + method + path?query + body; the private WS login; orders pushed with their
+    fills; swap sizes in contracts (ctVal = the market's lot)."""
+    import time
+
+    import websockets
+    from trading_support import API_KEY, API_SECRET, CREDENTIALS, simulator
+
+    from ttxt_kafka.connectors.okx import auth
+    from ttxt_kafka.credentials import Credentials
+
+    def now() -> int:
+        return time.time_ns() // 1_000_000
+
+    sim = simulator("okx_swap", rate=None)
+    await sim.start()
+    try:
+        place = "/api/v5/trade/order"
+        create = {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy",
+                  "ordType": "market", "sz": "10", "clOrdId": "okx1", "reduceOnly": False}
+        wrong = Credentials(API_KEY, API_SECRET, "not-the-passphrase")
+        for kwargs, code in (({"credentials": wrong}, "50105"),
+                             ({"credentials": Credentials(API_KEY, "x" * 64,
+                                                          CREDENTIALS.passphrase)}, "50113"),
+                             ({"timestamp": now() - 60_000}, "50102")):
+            status, body = await okx_call(sim.rest_url, "POST", place, create, **kwargs)
+            assert (status, body["code"]) == (401, code), body
+        assert not sim.exchange.engine._orders  # noqa: SLF001
+        async with websockets.connect(f"{sim.ws_url}/ws/v5/private") as private:
+            await private.send(json.dumps(auth.ws_login_message(wrong, now() // 1000)))
+            assert (await recv_json(private))["code"] == "60024"
+            await private.send(json.dumps(auth.ws_login_message(CREDENTIALS, now() // 1000)))
+            login = await recv_json(private)
+            assert (login["event"], login["code"]) == ("login", "0")
+            arg = {"channel": "orders", "instType": "SWAP"}
+            await private.send(json.dumps({"op": "subscribe", "args": [arg]}))
+            assert (await recv_json(private))["event"] == "subscribe"
+            status, body = await okx_call(sim.rest_url, "POST", place, create)
+            assert status == 200 and body["code"] == "0", body
+            assert body["data"][0]["clOrdId"] == "okx1" and body["data"][0]["sCode"] == "0"
+            push = await recv_json(private)
+            assert push["arg"]["channel"] == "orders"
+            last = push["data"][-1]
+            assert last["state"] == "filled" and last["accFillSz"] == "10" and last["tradeId"]
+            assert Decimal(last["fillFee"]) < 0  # OKX signs fees paid negative
+            await private.send("ping")
+            assert await private.recv() == "pong"
+        [engine_order] = sim.exchange.engine._orders.values()  # noqa: SLF001
+        assert engine_order.qty == Decimal("0.010")  # 10 contracts of 0.001 BTC
+        status, dup = await okx_call(sim.rest_url, "POST", place, create)
+        assert (dup["code"], dup["data"][0]["sCode"]) == ("1", "51016")  # duplicate clOrdId
+        status, found = await okx_call(sim.rest_url, "GET", "/api/v5/trade/order",
+                                       {"instId": "BTC-USDT-SWAP", "clOrdId": "okx1"})
+        assert found["data"][0]["state"] == "filled" and found["data"][0]["sz"] == "10"
+        status, missing = await okx_call(sim.rest_url, "GET", "/api/v5/trade/order",
+                                         {"instId": "BTC-USDT-SWAP", "clOrdId": "nope"})
+        assert missing["code"] == "51603"
+        status, positions = await okx_call(sim.rest_url, "GET", "/api/v5/account/positions",
+                                           {"instType": "SWAP"})
+        assert positions["data"][0]["pos"] == "10"
+        bad = dict(create, clOrdId="not-alnum")
+        status, refused = await okx_call(sim.rest_url, "POST", place, bad)
+        assert refused["data"][0]["sCode"] == "51000"
+        sim.inject("rate_limit")
+        status, limited = await okx_call(sim.rest_url, "POST", place, dict(create, clOrdId="x2"))
+        assert (status, limited["code"]) == (429, "50011")
+    finally:
+        await sim.stop()

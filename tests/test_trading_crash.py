@@ -81,7 +81,8 @@ class Connect:
         return await self.wait()
 
 
-@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm", "okx_spot",
+                                   "okx_swap"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)
@@ -103,12 +104,14 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         # the quote coin, which the connector refuses: a market sell there.)
         side = Side.SELL if venue == "bitget_spot" else Side.BUY
         command = create(venue, side, qty="0.03")
-        cid = client_order_id_for(command.command_id)
+        cid = client_order_id_for(command.command_id, exchange=sim.spec.exchange)
+        native = next(i.native_symbol for i in sim.exchange.instruments.values()
+                      if i.symbol == "BTC/USDT")
         await queue.publish(command)
         await queue.flush()
         assert await first.wait() == -signal.SIGKILL, first.log
         assert [o.client_order_id for o in sim.exchange.engine.open_orders(sim.exchange.account)
-                ] == [] and sim.exchange.order("BTCUSDT", client_order_id=cid) is not None
+                ] == [] and sim.exchange.order(native, client_order_id=cid) is not None
         assert len(sim.exchange.engine._orders) == 1  # noqa: SLF001
         await asyncio.sleep(0.5)
         assert not [a for a in collector.of(OrderAck) if a.command_id == command.command_id]
@@ -119,7 +122,7 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         procs.append(second)
         ack = await collector.ack(command.command_id)
         assert await second.wait() == -signal.SIGKILL, second.log
-        placed = sim.exchange.order("BTCUSDT", client_order_id=cid)
+        placed = sim.exchange.order(native, client_order_id=cid)
         assert placed is not None
         assert (ack.status, ack.client_order_id, ack.order_id) == (
             AckStatus.ACCEPTED, cid, str(placed.order_id)), ack

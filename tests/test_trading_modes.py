@@ -35,10 +35,11 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"TTXT_{venue.upper()}_API_SECRET", raising=False)
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm",
+                                   "okx_spot", "okx_swap"])
 async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
                                                        venue: str) -> None:
-    spot = venue in ("binance", "bitget_spot")
+    spot = venue in ("binance", "bitget_spot", "okx_spot")
     sim = simulator(venue, trading=False)  # no private side: any order request would fail
     await sim.start()
     run = await TradingRun.start(kafka_bootstrap, sim, mode="paper",
@@ -85,15 +86,15 @@ async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
         # a resting order and its cancel; then a rejection by the engine (balance)
         far = str((asks[0][0] * 2).quantize(D("0.1")))
         side = Side.SELL
-        rest = await run.place(create(venue, side, "0.01", far, client_order_id="paper-rest"))
+        rest = await run.place(create(venue, side, "0.01", far, client_order_id="paperRest"))
         assert rest.status is AckStatus.ACCEPTED
         cancel = CancelOrder(venue=venue, symbol="BTC/USDT", exchange_ts=now_us(),
                              receive_ts=now_us(), command_id="paper-cancel",
-                             client_order_id="paper-rest")
+                             client_order_id="paperRest")
         await run.send(cancel)
         assert (await collector.ack("paper-cancel")).status is AckStatus.ACCEPTED
         await collector.wait(lambda: [u for u in collector.of(OrderUpdate)
-                                      if u.client_order_id == "paper-rest"
+                                      if u.client_order_id == "paperRest"
                                       and u.status is OrderStatus.CANCELED])
         broke = await run.place(create(venue, Side.BUY, "900", str(asks[0][0])))
         assert broke.status is AckStatus.REJECTED and broke.error_code == "INSUFFICIENT_BALANCE"

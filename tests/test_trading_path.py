@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from trading_support import VENUES, TradingRun, create, set_credentials, simulator
+from trading_support import VENUES, TradingRun, cid, create, set_credentials, simulator
 
 from ttxt_kafka.events import (
     AckStatus,
@@ -36,7 +36,8 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 D = Decimal
 INSUFFICIENT = {"binance": "-2010", "binance_usdm": "-2019", "bybit_spot": "170131",
-                "bybit_linear": "110007", "bitget_spot": "43012", "bitget_usdtm": "40762"}
+                "bybit_linear": "110007", "bitget_spot": "43012", "bitget_usdtm": "40762",
+                "okx_spot": "51008", "okx_swap": "51008"}
 # Bybit reports what the engine expires (IOC remainder, FOK) as Cancelled
 SAME_STATUS = {OrderStatus.EXPIRED: {OrderStatus.EXPIRED, OrderStatus.CANCELED}}
 
@@ -59,10 +60,12 @@ async def test_orders_round_trip_and_match_the_engine(kafka_bootstrap: str, venu
         low = str((best_bid - D("50")).quantize(D("0.1")))
 
         # a resting limit order, then a market order that fills against the market's book
-        rest = create(venue, Side.BUY, "0.02", low, client_order_id=f"rest-{venue}")
+        rest_id = cid(f"rest-{venue}", venue)
+        rest = create(venue, Side.BUY, "0.02", low, client_order_id=rest_id)
         ack = await run.place(rest)
-        assert (ack.status, ack.client_order_id) == (AckStatus.ACCEPTED, f"rest-{venue}"), ack
-        assert ack.order_id and ack.symbol == "BTC/USDT" and ack.native_symbol == "BTCUSDT"
+        assert (ack.status, ack.client_order_id) == (AckStatus.ACCEPTED, rest_id), ack
+        assert ack.order_id and ack.symbol == "BTC/USDT"
+        assert ack.native_symbol == run.connector.symbols.to_native["BTC/USDT"]
         market = create(venue, Side.BUY, "0.05")
         if venue == "bitget_spot":  # Bitget sizes spot market buys in quote: a limit IOC
             best_ask = D(run.connector.books["BTC/USDT"].best_ask()[0])  # type: ignore[index]
@@ -77,19 +80,19 @@ async def test_orders_round_trip_and_match_the_engine(kafka_bootstrap: str, venu
 
         # amend the resting order (Binance spot: cancel-replace), then cancel it by client id
         amend = AmendOrder(**_cmd_header(venue), command_id=f"amend-{venue}",  # type: ignore[arg-type]
-                           client_order_id=f"rest-{venue}", new_price=str(D(low) - 1))
+                           client_order_id=rest_id, new_price=str(D(low) - 1))
         await run.send(amend)
         ack_a = await collector.ack(amend.command_id)
         assert ack_a.status is AckStatus.ACCEPTED, ack_a
         await collector.wait(lambda: [u for u in collector.of(OrderUpdate)
-                                      if u.client_order_id == f"rest-{venue}"
+                                      if u.client_order_id == rest_id
                                       and u.price and D(u.price) == D(low) - 1])
         cancel = CancelOrder(**_cmd_header(venue), command_id=f"cancel-{venue}",  # type: ignore[arg-type]
-                             client_order_id=f"rest-{venue}")
+                             client_order_id=rest_id)
         await run.send(cancel)
         assert (await collector.ack(cancel.command_id)).status is AckStatus.ACCEPTED
         await collector.wait(lambda: [u for u in collector.of(OrderUpdate)
-                                      if u.client_order_id == f"rest-{venue}"
+                                      if u.client_order_id == rest_id
                                       and u.status is OrderStatus.CANCELED])
 
         # the exchange refuses: its code and message come back on a rejected ack
@@ -107,9 +110,9 @@ async def test_orders_round_trip_and_match_the_engine(kafka_bootstrap: str, venu
 
         # two resting orders, one cancel-all of the symbol
         for i in range(2):
-            assert (await run.place(create(venue, Side.BUY, "0.01", low,
-                                           client_order_id=f"ca{i}-{venue}"))).status is \
-                AckStatus.ACCEPTED
+            resting = create(venue, Side.BUY, "0.01", low, client_order_id=cid(f"ca{i}-{venue}",
+                                                                                venue))
+            assert (await run.place(resting)).status is AckStatus.ACCEPTED
         cancel_all = CancelAllOrders(**_cmd_header(venue), command_id=f"all-{venue}")  # type: ignore[arg-type]
         await run.send(cancel_all)
         assert (await collector.ack(cancel_all.command_id)).status is AckStatus.ACCEPTED

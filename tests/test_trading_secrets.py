@@ -94,7 +94,7 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     return proc.returncode, out.decode(errors="replace")
 
 
-@pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm"])
+@pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm", "okx_swap"])
 async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture,
                                              venue: str) -> None:

@@ -4,6 +4,7 @@ running into a real broker under a fresh topic prefix, and a collector of what c
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -39,9 +40,10 @@ from ttxt_kafka.topics import topic
 # Known fake credentials: the secrets test searches every log line and topic for them.
 API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
 API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
-API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's third credential
+API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's and OKX's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
-VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm")
+VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
+          "okx_spot", "okx_swap")
 
 
 def env_for(venue: str) -> dict[str, str]:
@@ -220,3 +222,11 @@ class TradingRun:
             if isinstance(result, BaseException):
                 raise result
         assert self.queue.stats.delivery_errors == 0
+
+
+def cid(text: str, venue: str) -> str:
+    """`text` as a client order id the venue accepts (OKX: letters and digits only)."""
+    from ttxt_kafka.venues import venue as spec
+
+    return text if spec(venue).client_ids.problem(text) is None else re.sub(r"[^A-Za-z0-9]", "",
+                                                                            text)

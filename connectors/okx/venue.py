@@ -24,6 +24,9 @@ CLIENT_IDS = ClientIdRule(pattern=r"[A-Za-z0-9]{1,32}", allowed="1-32 letters an
 # OKX sends no pings: clients send the text "ping" when the socket is quiet, and get "pong".
 HEARTBEAT = Heartbeat(client_ping=PING_AFTER_SILENCE)
 _PARTS = {
+    "gateway": f"{PKG}.trading:gateway",
+    "private_stream": f"{PKG}.trading:private_stream",
+    "sim_trading": f"{PKG}.sim.trading:OkxTrading",
     "sim_protocol": f"{PKG}.sim.protocol:OkxProtocol",
     "sim_capture": f"{PKG}.sim.capture:OkxCaptureDialect",
     "sim_synthetic": f"{PKG}.sim.synthetic:OkxFormatter",

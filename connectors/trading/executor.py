@@ -138,7 +138,8 @@ class Executor:
             return rejected_ack(cmd, f"command for venue {cmd.venue!r} arrived on "
                                      f"{self.venue}'s orders topic", now_us=now_us())
         if not (possibly_seen and isinstance(cmd, CreateOrder)):  # (that one asks first)
-            cid = (cmd.client_order_id or client_order_id_for(cmd.command_id)
+            cid = (cmd.client_order_id or client_order_id_for(cmd.command_id,
+                                                              exchange=self.exchange)
                    if isinstance(cmd, CreateOrder) else None)
             expired = self._expired(cmd, cid)
             if expired is not None:

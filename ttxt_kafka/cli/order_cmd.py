@@ -201,9 +201,12 @@ def _client_order_id(command: Event) -> str | None:
     if isinstance(command, CreateOrder):
         if command.client_order_id:
             return command.client_order_id
+        from ttxt_kafka import venues
         from ttxt_kafka.orders.client_ids import client_order_id_for
 
-        return client_order_id_for(command.command_id)
+        spec = venues.find(command.venue)
+        return client_order_id_for(command.command_id,
+                                   exchange=spec.exchange if spec is not None else None)
     return getattr(command, "client_order_id", None) or None
 
 

@@ -3,7 +3,8 @@
 The generated id is derived from the command id (`ttxt-` + 31 hex digits of its SHA-256): a
 command redelivered after a crash gets the same id again, so the connector can ask the exchange
 whether that order already exists, and the exchange's own duplicate check refuses a second copy.
-It fits every registered exchange's rule (36 characters of `[A-Za-z0-9_-]`).
+It fits the rule of every registered exchange but OKX (36 characters of `[A-Za-z0-9_-]`); for an
+exchange whose rule refuses it, the compact form (32 letters and digits) is used.
 """
 
 from __future__ import annotations
@@ -14,18 +15,27 @@ import re
 from ttxt_kafka import venues
 
 MAX_LENGTH = 36
+COMPACT_LENGTH = 32  # letters and digits only, for exchanges that allow no more (OKX)
 PREFIX = "ttxt-"
 
 # The generated ids use only what every exchange's rule accepts.
 _PORTABLE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
-def client_order_id_for(command_id: str, prefix: str = PREFIX) -> str:
-    """The client order id of a command that did not name one (stable across redeliveries)."""
+def client_order_id_for(command_id: str, prefix: str = PREFIX,
+                        exchange: str | None = None) -> str:
+    """The client order id of a command that did not name one (stable across redeliveries).
+
+    With `exchange`, an id its rule refuses (OKX: 1-32 letters and digits) is made compact:
+    the prefix's letters and digits and the digest, 32 characters in all."""
     if not _PORTABLE.match(prefix + "0") or len(prefix) > MAX_LENGTH - 8:
         raise ValueError(f"client order id prefix {prefix!r}: use at most 28 of [A-Za-z0-9_-]")
     digest = hashlib.sha256(command_id.encode()).hexdigest()
-    return prefix + digest[: MAX_LENGTH - len(prefix)]
+    cid = prefix + digest[: MAX_LENGTH - len(prefix)]
+    if exchange is None or client_order_id_problem(cid, exchange) is None:
+        return cid
+    compact = re.sub(r"[^A-Za-z0-9]", "", prefix)
+    return compact + digest[: COMPACT_LENGTH - len(compact)]
 
 
 def client_order_id_problem(client_order_id: str, exchange: str | None) -> str | None:

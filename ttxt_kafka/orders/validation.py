@@ -285,7 +285,7 @@ def validate_create(command: CreateOrder, instrument: InstrumentInfo | None, *,
     if notional_price is not None:
         _check_notional(order.qty, notional_price, info)
     _check_tp_sl(order.side, order.price, order.take_profit, order.stop_loss, info)
-    cid = order.client_order_id or client_order_id_for(order.command_id)
+    cid = order.client_order_id or client_order_id_for(order.command_id, exchange=exchange)
     _client_order_id(cid, exchange)
     return order.model_copy(update={"client_order_id": cid,
                                     "native_symbol": info.native_symbol})

@@ -1,0 +1,162 @@
+"""OKX v5 trading over signed REST (spot and swaps): orders, queries, open orders, account.
+
+Every request is signed by `auth.sign_rest` over exactly what is sent: the path with its
+encoded query string for a GET, the JSON body of a POST. Order requests are never retried
+blindly: a transport failure is an unknown outcome, and the executor asks by clOrdId before
+sending again. Swap quantities go out in contracts and come back as base quantities (`orders`,
+`normalizer_private`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
+from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.requests import RestCall
+from ttxt_kafka.orders.state import KnownOrder
+from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
+
+from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
+from ..base.ratelimit import WeightLimiter
+from ..base.rest import RestClient, RestRequest
+from ..base.symbols import SymbolMap
+from ..trading.gateway import Gateway, Placed, Result, transport_failure
+from . import auth
+from . import orders as rq
+from .connector import okx_error
+from .normalizer_private import (
+    OkxPrivateNormalizer,
+    orders_from_rest,
+    positions_from_rest,
+    wallet_from_rest,
+)
+from .order_errors import failure
+
+OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
+def as_failure(exc: ExchangeError) -> ExchangeFailure:
+    if exc.code:
+        return failure(exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimitedError):
+        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
+    if exc.status is None or exc.status >= 500:
+        return transport_failure(str(exc))
+    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+
+
+class OkxGateway(Gateway):
+    exchange = "okx"
+
+    def __init__(self, *, venue: str, inst_type: str, credentials: Credentials, rest_base: str,
+                 symbols: SymbolMap, clock_ms: Callable[[], int], timeout: float = 10.0,
+                 limiter: WeightLimiter | None = None) -> None:
+        credentials.require_passphrase("OKX")
+        self.venue = venue
+        self.inst_type = inst_type
+        self.spot = inst_type == "SPOT"
+        self.credentials = credentials
+        self.symbols = symbols
+        self.clock_ms = clock_ms
+        self.rest = RestClient("okx", rest_base, limiter=limiter, sign=self._sign,
+                               error_parser=okx_error, timeout=timeout, retries=0)
+        self.normalizer = OkxPrivateNormalizer(symbols, account_venue=venue)
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    def _sign(self, req: RestRequest) -> RestRequest:
+        query = auth.encode_query(list(req.params.items())) if req.params else ""
+        headers = auth.sign_rest(self.credentials, req.method, req.path, query, req.body or "",
+                                 timestamp_ms=self.clock_ms())
+        return req.with_(params={}, query=query, headers={**req.headers, **headers})
+
+    async def _call(self, call: RestCall) -> Any:
+        """The parsed body, or an ExchangeFailure."""
+        body = auth.json_body(call.body) if call.body is not None else None  # type: ignore[arg-type]
+        try:
+            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
+                                           weight=call.weight, signed=True)
+        except ExchangeError as exc:
+            return as_failure(exc)
+
+    async def _order_call(self, call: RestCall) -> Result:
+        answer = await self._call(call)
+        if isinstance(answer, ExchangeFailure):
+            return answer
+        result = rq.parse_response(answer)
+        if isinstance(result, ExchangeFailure):
+            return result
+        return Placed(result.order_id, result.client_order_id, result.exchange_ts)
+
+    def _info(self, symbol: str) -> Any:
+        return self.symbols.instruments.get(symbol)
+
+    # ------------------------------------------------------------------ orders
+
+    async def create(self, order: ValidCreate) -> Result:
+        return await self._order_call(rq.create_call(order, self._info(order.symbol)))
+
+    async def cancel(self, cancel: ValidCancel) -> Result:
+        return await self._order_call(rq.cancel_call(cancel))
+
+    async def amend(self, amend: ValidAmend, current: KnownOrder | None) -> Result:
+        return await self._order_call(rq.amend_call(amend, self._info(amend.symbol)))
+
+    async def cancel_all(self, cancel: ValidCancelAll, open_symbols: list[str]) -> Result:
+        body = await self._call(rq.open_orders_call(self.inst_type, cancel.native_symbol))
+        if isinstance(body, ExchangeFailure):
+            return body
+        try:
+            found = orders_from_rest(body, self.normalizer, now_us())
+        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable open orders: {exc}")
+        pairs = [(o.native_symbol, o.order_id) for o in found if o.status in OPEN]
+        for call in rq.cancel_batch_calls(pairs):
+            answer = await self._call(call)
+            if isinstance(answer, ExchangeFailure):
+                return answer
+        return Placed()
+
+    # ------------------------------------------------------------------ queries
+
+    async def query(self, native_symbol: str, *, client_order_id: str | None = None,
+                    order_id: str | None = None) -> OrderUpdate | None | ExchangeFailure:
+        body = await self._call(rq.query_call(native_symbol, client_order_id=client_order_id,
+                                              order_id=order_id))
+        if isinstance(body, ExchangeFailure):
+            return None if body.kind is ErrorKind.UNKNOWN_ORDER else body
+        try:
+            found = orders_from_rest(body, self.normalizer, now_us())
+        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable order: {exc}")
+        return found[0] if found else None
+
+    async def open_orders(self) -> list[OrderUpdate] | ExchangeFailure:
+        body = await self._call(rq.open_orders_call(self.inst_type))
+        if isinstance(body, ExchangeFailure):
+            return body
+        try:
+            return [o for o in orders_from_rest(body, self.normalizer, now_us())
+                    if o.status in OPEN]
+        except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+            return transport_failure(f"unreadable open orders: {exc}")
+
+    async def account(self) -> list[Event] | ExchangeFailure:
+        calls = rq.account_calls(self.spot)
+        events: list[Event] = []
+        now = now_us()
+        for i, call in enumerate(calls):
+            body = await self._call(call)
+            if isinstance(body, ExchangeFailure):
+                return body
+            try:
+                events += (wallet_from_rest(body, self.normalizer, now) if i == 0
+                           else positions_from_rest(body, self.normalizer, now))
+            except (*PARSE_ERRORS, MalformedMessage, ExchangeMessageError) as exc:
+                return transport_failure(f"unreadable account: {exc}")
+        return events
