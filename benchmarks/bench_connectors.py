@@ -54,6 +54,7 @@ from benchmarks.ours_connector_data import (
     MissingFixtures,
     VenueCapture,
     load,
+    okx_today,
     repeat,
     v2,
     write_capture,
@@ -66,7 +67,8 @@ from benchmarks.ours_connectors import (
     symbols_of,
 )
 
-VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm")
+VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
+          "okx_spot", "okx_swap")
 STREAMS = ("book", "trades")
 KAFKA_VENUE = "binance_usdm"
 
@@ -79,8 +81,14 @@ LOOP = asyncio.new_event_loop()
 def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str, Any]) -> Any:
     """A cryptofeed feed for the venue, symbols from the captured instrument list, REST
     snapshots answered from the capture (PEERS.md, recipe (a))."""
-    from cryptofeed.exchanges import Binance, BinanceFutures, Bitget, Bybit
+    from cryptofeed.exchanges import OKX, Binance, BinanceFutures, Bitget, Bybit
     from cryptofeed.symbols import Symbols
+
+    if cap.okx:  # both instrument lists, as cryptofeed loads them; its checksum check on
+        Symbols.set(OKX.id, *OKX._parse_symbol_data(cap.peer_info))
+        to_std = {v: k for k, v in Symbols.get(OKX.id)[0].items()}
+        return OKX(symbols=[to_std[n] for n in symbols_of(cap)], channels=channels,
+                   callbacks=callbacks, checksum_validation=True)
 
     cls = {"binance": Binance, "binance_usdm": BinanceFutures, "bitget_spot": Bitget,
            "bitget_usdtm": Bitget}.get(cap.venue, Bybit)
@@ -137,7 +145,10 @@ def _cryptofeed_books(feed: Any) -> dict[str, tuple[dict[Decimal, Decimal], ...]
 
 
 def _ours(cap: VenueCapture, frames: list[str]) -> list[str]:
-    """The frames as our connector reads them (Bitget: v2 framing; cryptofeed reads v1)."""
+    """The frames as our connector reads them (Bitget: v2 framing, OKX: the seqId chain added;
+    cryptofeed reads them as captured)."""
+    if cap.okx:
+        return okx_today(frames)
     return v2(cap, frames) if cap.bitget else frames
 
 

@@ -52,6 +52,11 @@ BITGET = {"bitget_spot": "bitget/live_ws_V1_spot_books_checksum_trade_candle_tic
           "bitget_usdtm": "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker"
                           "__cryptofeed_BITGET.ws.2.0.txt"}
 BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"
+# OKX: the 2022 v5 capture; cryptofeed reads it as captured, ours with today's seqId/prevSeqId
+# chain added, as the simulator's capture dialect presents it (`connectors/okx/sim/capture.py`).
+OKX = "okx/live_ws_v5_public_books_checksum_trades_tickers__cryptofeed_OKX.ws.1.0.txt"
+OKX_REST = ("okx/live_rest_v5_public_instruments_spot_swap_futures_option__cryptofeed_OKX.0"
+            ".head5lines.txt")
 
 
 class MissingFixtures(FileNotFoundError):
@@ -90,9 +95,19 @@ class VenueCapture:
     def bitget(self) -> bool:
         return self.venue.startswith("bitget")
 
+    @property
+    def okx(self) -> bool:
+        return self.venue.startswith("okx")
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.okx:
+            for key, kind in (('"books"', "book"), ('"trades"', "trades"),
+                              ('"tickers"', "bbo")):
+                if head.startswith('{"arg":{"channel":' + key):
+                    return kind
+            return "other"
         if self.bitget:
             for key, kind in (('"books"', "book"), ('"trade"', "trades"), ('"candle', "klines"),
                               ('"ticker"', "tickers")):
@@ -116,6 +131,8 @@ class VenueCapture:
 
 
 def load(venue: str) -> VenueCapture:
+    if venue.startswith("okx"):
+        return _load_okx(venue)
     if venue.startswith("bitget"):
         return _load_bitget(venue)
     if venue.startswith("binance"):
@@ -159,6 +176,38 @@ def _load_bitget(venue: str) -> VenueCapture:
                         peer_info=[products, contracts])
 
 
+def _load_okx(venue: str) -> VenueCapture:
+    """The venue's frames of the OKX capture (spot: `BTC-USDT`; swap: `UNI-USD-SWAP`), as
+    received; `okx_today(frames)` gives ours the same frames with the seqId chain."""
+    from ttxt_kafka.connectors.okx.sim.topics import inst_type_of
+
+    inst_type = "SPOT" if venue == "okx_spot" else "SWAP"
+    lines = _read(OKX).split("\n")
+    frames = []
+    for line in lines:
+        m = _RECV.match(line)
+        if m and line[m.end():].startswith('{"arg"'):
+            raw = line[m.end():]
+            if inst_type_of(json.loads(raw)["arg"]["instId"]) == inst_type:
+                frames.append(raw)
+    bodies = {}
+    for line in _read(OKX_REST).split("\n"):
+        if " -> " in line:
+            url, _, rest = line.partition(" -> ")
+            bodies[url.rsplit("instType=", 1)[1]] = json.loads(rest.partition(": ")[2])
+    return VenueCapture(venue, lines[0].split(" ", 1)[0], frames, info=bodies[inst_type],
+                        peer_info=[bodies["SPOT"], bodies["SWAP"]])
+
+
+def okx_today(frames: list[str]) -> list[str]:
+    """OKX 2022 frames with today's seqId/prevSeqId chain (one mapper across passes)."""
+    from ttxt_kafka.connectors.okx.sim.capture import SeqIds
+
+    seq = SeqIds()
+    return [json.dumps(seq.frame(json.loads(raw)), separators=(",", ":"))
+            if raw.startswith('{"arg":{"channel":"books"') else raw for raw in frames]
+
+
 def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
     """Bitget v1 frames in v2 framing (one mapper: `seq` keeps increasing across passes)."""
     from ttxt_kafka.connectors.bitget.sim.capture import V1Mapper
@@ -191,7 +240,7 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
     out = list(frames)
     if not frames:
         return out
-    if cap.bitget:  # each pass starts at the books' snapshots again: the checksums stay right
+    if cap.bitget or cap.okx:  # each pass starts at the books' snapshots: checksums hold
         while len(out) < n_messages:
             out += frames
         return out

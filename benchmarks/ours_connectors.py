@@ -34,7 +34,11 @@ STREAMS: dict[str, Any] = {"book": True, "trades": True, "klines": {"intervals":
 def symbols_of(cap: VenueCapture) -> list[str]:
     natives: dict[str, None] = {}
     for raw in cap.frames:
-        if cap.bitget:
+        if cap.okx:
+            if raw.startswith('{"arg"') and '"instId":"' in raw:
+                start = raw.index('"instId":"') + 10
+                natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.bitget:
             if '"action"' in raw[:12] and '"instId":"' in raw:
                 start = raw.index('"instId":"') + 10
                 natives.setdefault(raw[start:raw.index('"', start)], None)
