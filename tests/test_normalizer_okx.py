@@ -321,3 +321,12 @@ def _resnapshot(c: OkxSpotConnector, snapshot: dict[str, Any], upto: dict[str, A
 
 def test_capture_file_is_the_documented_one() -> None:
     assert fixture(OKX_WS).exists()
+
+
+def test_trades_items_without_inst_id_take_the_envelopes() -> None:
+    frame = ('{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"tradeId":"7","px":"1.5",'
+             '"sz":"2","side":"sell","ts":"1000"}]}')
+    [ev] = spot()(frame, RECV)
+    assert isinstance(ev, Trades) and (ev.native_symbol, ev.symbol) == ("BTC-USDT", "BTC/USDT")
+    assert ev.trades[0] == Trade(trade_id="7", price="1.5", qty="2", side=Side.SELL,
+                                 exchange_ts=1_000_000)

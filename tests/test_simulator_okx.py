@@ -235,3 +235,40 @@ async def test_signed_rest_private_stream_and_contracts() -> None:
         assert (status, limited["code"]) == (429, "50011")
     finally:
         await sim.stop()
+
+
+async def test_text_ping_after_silence_candle_sockets_and_channel_cap() -> None:
+    """The connector sends the text `ping` only once its socket has been silent for the ping
+    interval (OKX: 25 s; here 0.2 s), and OKX answers `pong`: while the market streams, no
+    ping; once it stops, pings. Candles go to `/ws/v5/business` sockets; symbols are spread
+    over public sockets of at most 100 channels."""
+    from connector_harness import config_for
+
+    from ttxt_kafka.bus import AsyncioQueue
+    from ttxt_kafka.connectors import connector_for
+
+    source = SyntheticSource(seed=2, symbols=["BTC-USDT", "ETH-USDT"], rate=200, max_steps=300)
+    async with Simulator("okx_spot", source) as sim:
+        queue = AsyncioQueue(capacity=10**6)
+        default = connector_for(config_for("okx_spot", ["BTC/USDT"], sim), queue)
+        assert (default.ping_after, default.heartbeat_interval) == (25.0, 5.0)
+        connector = connector_for(config_for("okx_spot", ["BTC/USDT", "ETH/USDT"], sim,
+                                             heartbeat_interval=0.2,
+                                             max_streams_per_connection=3), queue)
+        task = asyncio.ensure_future(connector.run())
+        try:
+            await connector.wait_synced(10)
+            names = sorted(c.name for c in connector.connections)
+            assert names == ["business#0", "public#0", "public#1"]  # 3 public channels each
+            paths = {s.path for s in sim.sessions.values()}
+            assert paths == {"/ws/v5/public", "/ws/v5/business"}
+            busy = sum(s.pings_received for s in sim.sessions.values())
+            await sim.wait_finished(20)
+            await asyncio.sleep(1.0)  # silence: pings, each answered
+            quiet = sum(s.pings_received for s in sim.sessions.values())
+            assert busy == 0 < quiet
+            assert connector.stats.reconnects == 0
+            assert connector.stats.malformed == connector.stats.exchange_errors == 0
+        finally:
+            connector.stop()
+            await task

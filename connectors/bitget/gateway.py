@@ -19,11 +19,11 @@ from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
+from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, transport_failure
+from ..trading.gateway import Gateway, Placed, Result, rest_failure, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import bitget_error
@@ -39,13 +39,7 @@ OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
 def as_failure(exc: ExchangeError) -> ExchangeFailure:
-    if exc.code:
-        return failure(exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimitedError):
-        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
-    if exc.status is None or exc.status >= 500:
-        return transport_failure(str(exc))
-    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+    return rest_failure(exc, failure)
 
 
 class BitgetGateway(Gateway):

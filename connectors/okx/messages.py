@@ -51,6 +51,7 @@ class TradeData(Struct, gc=False):
     sz: str
     side: str  # the taker's: "buy" or "sell"
     trade_id: str = field(name="tradeId")
+    inst_id: str = field(name="instId", default="")  # every item names its instrument
 
 
 class TickerData(Struct, gc=False):
@@ -76,7 +77,7 @@ class BooksPush(Struct, gc=False):
 
 
 class TradePush(Struct, gc=False):
-    """A `trades` push, decoded in one pass (the hot path)."""
+    """A `trades` push, decoded in one pass (the hot path): the items name their instrument,
+    so the `arg` object is skipped, not built."""
 
-    arg: Arg
     data: list[TradeData]

@@ -99,8 +99,10 @@ class OkxSpotNormalizer(BaseNormalizer):
                     p = _decode_books_push(raw)
                     return self.book(p.action, p.arg, p.data, receive_ts)
                 if raw.startswith(_TRADES):
-                    t = _decode_trade_push(raw)
-                    return self.trades(t.arg, t.data, receive_ts)
+                    items = _decode_trade_push(raw).data
+                    if items and items[0].inst_id:
+                        return self.trades(items[0].inst_id, items, receive_ts)
+                    # (items without instId: the envelope's arg names the instrument)
             return self._other(raw, receive_ts)
         except FRAME_ERRORS as exc:  # msgspec's errors too: they are ValueErrors
             raise malformed(raw, exc) from None
@@ -123,7 +125,7 @@ class OkxSpotNormalizer(BaseNormalizer):
                     raise MalformedMessage(f"okx books push without action: {str(raw)[:120]}")
                 return self.book(push.action, arg, _decode_books(push.data), receive_ts)
             if channel == "trades":
-                return self.trades(arg, _decode_trades(push.data), receive_ts)
+                return self.trades(arg.inst_id, _decode_trades(push.data), receive_ts)
             if channel == "tickers":
                 return self.tickers(arg, _decode_tickers(push.data), receive_ts)
             if channel == "bbo-tbt":
@@ -181,10 +183,9 @@ class OkxSpotNormalizer(BaseNormalizer):
                         d.bids[0][0], d.bids[0][1], d.asks[0][0], d.asks[0][1])
                 for d in items if d.bids and d.asks]
 
-    def trades(self, arg: m.Arg, items: list[m.TradeData], receive_ts: int) -> list[Event]:
+    def trades(self, native: str, items: list[m.TradeData], receive_ts: int) -> list[Event]:
         if not items:
             return []
-        native = arg.inst_id
         sides = _TAKER_SIDES
         trades = [new_trade(t.trade_id, t.px, t.sz, sides[t.side], t.ts * 1000) for t in items]
         symbol = self._names.get(native) or self.symbol(native)  # `_name`, inlined: hot path

@@ -11,12 +11,15 @@ arrived, so the executor asks by client order id before sending it again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
+
+from ..base.errors import ExchangeError, RateLimitedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,19 @@ Result = Placed | ExchangeFailure
 def transport_failure(message: str) -> ExchangeFailure:
     """The request's fate is unknown (network error, timeout, 5xx without a code)."""
     return ExchangeFailure("NETWORK", message[:300], ErrorKind.UNKNOWN_OUTCOME, None)
+
+
+def rest_failure(exc: ExchangeError,
+                 failure: Callable[[str, str, int | None], ExchangeFailure]) -> ExchangeFailure:
+    """A REST error as a failure: by the exchange's own code (`failure`, its classifier: Bitget,
+    OKX) when the answer has one, else by what HTTP said."""
+    if exc.code:
+        return failure(exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimitedError):
+        return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
+    if exc.status is None or exc.status >= 500:
+        return transport_failure(str(exc))
+    return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
 
 
 class Gateway(ABC):
