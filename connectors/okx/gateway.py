@@ -16,15 +16,13 @@ from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 from ttxt_kafka.orders.normalize import PARSE_ERRORS
-from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
-from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage
+from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
-from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, rest_failure, transport_failure
+from ..trading.gateway import Placed, PrehashRestGateway, Result, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import okx_error
@@ -39,12 +37,11 @@ from .order_errors import failure
 OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
-def as_failure(exc: ExchangeError) -> ExchangeFailure:
-    return rest_failure(exc, failure)
-
-
-class OkxGateway(Gateway):
+class OkxGateway(PrehashRestGateway):
     exchange = "okx"
+    sign_rest = staticmethod(auth.sign_rest)
+    parse_response = staticmethod(rq.parse_response)
+    failure = staticmethod(failure)
 
     def __init__(self, *, venue: str, inst_type: str, credentials: Credentials, rest_base: str,
                  symbols: SymbolMap, clock_ms: Callable[[], int], timeout: float = 10.0,
@@ -56,36 +53,8 @@ class OkxGateway(Gateway):
         self.credentials = credentials
         self.symbols = symbols
         self.clock_ms = clock_ms
-        self.rest = RestClient("okx", rest_base, limiter=limiter, sign=self._sign,
-                               error_parser=okx_error, timeout=timeout, retries=0)
+        self.rest = self._rest_client("okx", rest_base, okx_error, timeout, limiter)
         self.normalizer = OkxPrivateNormalizer(symbols, account_venue=venue)
-
-    async def close(self) -> None:
-        await self.rest.close()
-
-    def _sign(self, req: RestRequest) -> RestRequest:
-        query = auth.encode_query(list(req.params.items())) if req.params else ""
-        headers = auth.sign_rest(self.credentials, req.method, req.path, query, req.body or "",
-                                 timestamp_ms=self.clock_ms())
-        return req.with_(params={}, query=query, headers={**req.headers, **headers})
-
-    async def _call(self, call: RestCall) -> Any:
-        """The parsed body, or an ExchangeFailure."""
-        body = auth.json_body(call.body) if call.body is not None else None  # type: ignore[arg-type]
-        try:
-            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
-                                           weight=call.weight, signed=True)
-        except ExchangeError as exc:
-            return as_failure(exc)
-
-    async def _order_call(self, call: RestCall) -> Result:
-        answer = await self._call(call)
-        if isinstance(answer, ExchangeFailure):
-            return answer
-        result = rq.parse_response(answer)
-        if isinstance(result, ExchangeFailure):
-            return result
-        return Placed(result.order_id, result.client_order_id, result.exchange_ts)
 
     def _info(self, symbol: str) -> Any:
         return self.symbols.instruments.get(symbol)

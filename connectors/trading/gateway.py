@@ -13,13 +13,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
+from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
 from ..base.errors import ExchangeError, RateLimitedError
+from ..base.ratelimit import WeightLimiter
+from ..base.rest import ErrorParser, RestClient, RestRequest
+from ..base.wire import encode_query, json_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +95,51 @@ class Gateway(ABC):
     @abstractmethod
     async def account(self) -> list[Event] | ExchangeFailure:
         """Wallet snapshot(s), and positions on derivatives venues."""
+
+
+class PrehashRestGateway(Gateway):
+    """A gateway over REST signed per request by the exchange's `sign_rest(credentials, method,
+    path, query, body, timestamp_ms=...)` -> headers, over exactly what is sent: the encoded
+    query of a GET, the JSON body of a POST (Bitget, OKX: both hash timestamp + METHOD + path +
+    query + body). The exchange module supplies `sign_rest`, `parse_response` (its order answer
+    -> a result with `order_id`, `client_order_id`, `exchange_ts`, or an ExchangeFailure) and
+    `failure` (its error-code classifier); order requests are never retried blindly."""
+
+    sign_rest: ClassVar[Callable[..., dict[str, str]]]
+    parse_response: ClassVar[Callable[..., Any]]  # (body) -> result | ExchangeFailure
+    failure: ClassVar[Callable[..., ExchangeFailure]]  # (code, message, http_status)
+    credentials: Credentials
+    clock_ms: Callable[[], int]
+    rest: RestClient
+
+    def _rest_client(self, name: str, rest_base: str, error_parser: ErrorParser, timeout: float,
+                     limiter: WeightLimiter | None) -> RestClient:
+        return RestClient(name, rest_base, limiter=limiter, sign=self._sign,
+                          error_parser=error_parser, timeout=timeout, retries=0)
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    def _sign(self, req: RestRequest) -> RestRequest:
+        query = encode_query(list(req.params.items())) if req.params else ""
+        headers = type(self).sign_rest(self.credentials, req.method, req.path, query,
+                                       req.body or "", timestamp_ms=self.clock_ms())
+        return req.with_(params={}, query=query, headers={**req.headers, **headers})
+
+    async def _call(self, call: RestCall) -> Any:
+        """The parsed body, or an ExchangeFailure."""
+        body = json_body(call.body) if call.body is not None else None
+        try:
+            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
+                                           weight=call.weight, signed=True)
+        except ExchangeError as exc:
+            return rest_failure(exc, type(self).failure)
+
+    async def _order_call(self, call: RestCall) -> Result:
+        answer = await self._call(call)
+        if isinstance(answer, ExchangeFailure):
+            return answer
+        result = type(self).parse_response(answer)
+        if isinstance(result, ExchangeFailure):
+            return result
+        return Placed(result.order_id, result.client_order_id, result.exchange_ts)
