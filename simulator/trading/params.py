@@ -46,3 +46,13 @@ def integer(value: str | None, bad: Refusal) -> int | None:
     if not value.isdigit():
         raise bad
     return int(value)
+
+
+def json_text(value: Any) -> str | None:
+    """A JSON body's scalar as request text (Bitget, OKX: strings or integers): None when
+    absent or empty, "invalid" for anything else (a bool, an object), which no check accepts."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return "invalid"
+    return str(value)

@@ -38,7 +38,7 @@ from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
-from ttxt_kafka.simulator.trading.params import Refusal, decimal
+from ttxt_kafka.simulator.trading.params import Refusal, decimal, json_text
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
@@ -70,12 +70,7 @@ def _params(msg: str) -> Refusal:
     return Refusal(ERR_PARAMS, f"Parameter verification exception: {msg}")
 
 
-def _str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return "invalid"
-    return str(value)
+_str = json_text
 
 
 class BitgetTrading:

@@ -5,9 +5,10 @@ on `/ws/v5/public` (OKX answers 60018 for a channel asked on the wrong URL)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ttxt_kafka.simulator.feeds import UnknownStream
+from ttxt_kafka.simulator import keys
+from ttxt_kafka.simulator.keys import Key
+from ttxt_kafka.simulator.keys import key_of as key_of
 
 from ..normalizer_spot import INTERVALS
 
@@ -18,23 +19,9 @@ CHANNELS = (*PUBLIC, *CANDLES)
 _INST_ID = re.compile(r"^[A-Z0-9]+-[A-Z0-9]+(-[A-Z0-9]+)?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
-    name: str
-    channel: str
-    symbol: str
-
-
-def key_of(channel: str, inst_id: str) -> str:
-    return f"{channel}:{inst_id}"
-
-
 def parse_key(name: str) -> Key:
     """A `<channel>:<instId>` key as OKX would accept its arg; raises UnknownStream."""
-    channel, _, symbol = name.partition(":")
-    if channel not in CHANNELS or not _INST_ID.match(symbol):
-        raise UnknownStream(name)
-    return Key(name, channel, symbol)
+    return keys.parse_key(name, CHANNELS, _INST_ID)
 
 
 def inst_type_of(inst_id: str) -> str:
