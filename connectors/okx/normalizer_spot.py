@@ -100,8 +100,17 @@ class OkxSpotNormalizer(BaseNormalizer):
                     return self.book(p.action, p.arg, p.data, receive_ts)
                 if raw.startswith(_TRADES):
                     items = _decode_trade_push(raw).data
-                    if items and items[0].inst_id:
-                        return self.trades(items[0].inst_id, items, receive_ts)
+                    if items and (native := items[0].inst_id):
+                        # `trades`, inlined: OKX sends one trade a frame, the call is its cost
+                        t = items[0]
+                        sides = _TAKER_SIDES
+                        trades = ([new_trade(t.trade_id, t.px, t.sz, sides[t.side], t.ts * 1000)]
+                                  if len(items) == 1 else
+                                  [new_trade(x.trade_id, x.px, x.sz, sides[x.side], x.ts * 1000)
+                                   for x in items])
+                        return [new_trades(self.venue, self._names.get(native)
+                                           or self.symbol(native), native, t.ts * 1000,
+                                           receive_ts, None, trades)]
                     # (items without instId: the envelope's arg names the instrument)
             return self._other(raw, receive_ts)
         except FRAME_ERRORS as exc:  # msgspec's errors too: they are ValueErrors
