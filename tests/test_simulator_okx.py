@@ -233,6 +233,12 @@ async def test_signed_rest_private_stream_and_contracts() -> None:
         sim.inject("rate_limit")
         status, limited = await okx_call(sim.rest_url, "POST", place, dict(create, clOrdId="x2"))
         assert (status, limited["code"]) == (429, "50011")
+        sim.inject("bad_signature")
+        status, unsigned = await okx_call(sim.rest_url, "POST", place, dict(create, clOrdId="x3"))
+        assert (status, unsigned["code"]) == (401, "50113")
+        sim.inject("insufficient_balance")
+        status, poor = await okx_call(sim.rest_url, "POST", place, dict(create, clOrdId="x4"))
+        assert poor["data"][0]["sCode"] == "51008"
     finally:
         await sim.stop()
 
