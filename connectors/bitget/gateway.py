@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderStatus, OrderUpdate, now_us
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 from ttxt_kafka.orders.normalize import PARSE_ERRORS
+from ttxt_kafka.orders.requests import RestCall
 from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
 from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
+from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Placed, PrehashRestGateway, Result, transport_failure
+from ..trading.gateway import Gateway, Placed, Result, send_signed, transport_failure
 from . import auth
 from . import orders as rq
 from .connector import bitget_error
@@ -35,11 +38,8 @@ from .order_errors import failure
 OPEN = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
-class BitgetGateway(PrehashRestGateway):
+class BitgetGateway(Gateway):
     exchange = "bitget"
-    sign_rest = staticmethod(auth.sign_rest)
-    parse_response = staticmethod(rq.parse_response)
-    failure = staticmethod(failure)
 
     def __init__(self, *, venue: str, spot: bool, credentials: Credentials, rest_base: str,
                  symbols: SymbolMap, clock_ms: Callable[[], int], timeout: float = 10.0,
@@ -50,8 +50,31 @@ class BitgetGateway(PrehashRestGateway):
         self.credentials = credentials
         self.symbols = symbols
         self.clock_ms = clock_ms
-        self.rest = self._rest_client("bitget", rest_base, bitget_error, timeout, limiter)
+        self.rest = RestClient("bitget", rest_base, limiter=limiter, sign=self._sign,
+                               error_parser=bitget_error, timeout=timeout, retries=0)
         self.normalizer = BitgetPrivateNormalizer(symbols, account_venue=venue)
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    def _sign(self, req: RestRequest) -> RestRequest:
+        query = auth.encode_query(list(req.params.items())) if req.params else ""
+        headers = auth.sign_rest(self.credentials, req.method, req.path, query, req.body or "",
+                                 timestamp_ms=self.clock_ms())
+        return req.with_(params={}, query=query, headers={**req.headers, **headers})
+
+    async def _call(self, call: RestCall) -> Any:
+        """The parsed body, or an ExchangeFailure."""
+        return await send_signed(self.rest, call, failure)
+
+    async def _order_call(self, call: RestCall) -> Result:
+        answer = await self._call(call)
+        if isinstance(answer, ExchangeFailure):
+            return answer
+        result = rq.parse_response(answer)
+        if isinstance(result, ExchangeFailure):
+            return result
+        return Placed(result.order_id, result.client_order_id, result.exchange_ts)
 
     # ------------------------------------------------------------------ orders
 

@@ -27,6 +27,9 @@ from ..base.ratelimit import WeightLimiter
 from ..base.rest import ErrorParser, RestClient, RestRequest
 from ..base.wire import encode_query, json_body
 
+# (exchange code, message, HTTP status) -> the classified failure (each exchange's table)
+Classify = Callable[[str, str, int | None], ExchangeFailure]
+
 
 @dataclass(frozen=True, slots=True)
 class Placed:
@@ -44,17 +47,27 @@ def transport_failure(message: str) -> ExchangeFailure:
     return ExchangeFailure("NETWORK", message[:300], ErrorKind.UNKNOWN_OUTCOME, None)
 
 
-def rest_failure(exc: ExchangeError,
-                 failure: Callable[[str, str, int | None], ExchangeFailure]) -> ExchangeFailure:
-    """A REST error as a failure: by the exchange's own code (`failure`, its classifier: Bitget,
-    OKX) when the answer has one, else by what HTTP said."""
+def failure_of(exc: ExchangeError, classify: Classify) -> ExchangeFailure:
+    """A failed REST call as an answer: the exchange's code classified by its table; without
+    one, a rate limit, an unknown outcome (no answer, 5xx: it may have happened) or a refusal."""
     if exc.code:
-        return failure(exc.code, exc.message, exc.status)
+        return classify(exc.code, exc.message, exc.status)
     if isinstance(exc, RateLimitedError):
         return ExchangeFailure(str(exc.status), exc.message, ErrorKind.RATE_LIMIT, exc.status)
     if exc.status is None or exc.status >= 500:
         return transport_failure(str(exc))
     return ExchangeFailure(str(exc.status), exc.message, ErrorKind.OTHER, exc.status)
+
+
+async def send_signed(rest: RestClient, call: RestCall, classify: Classify) -> Any:
+    """One signed JSON-body REST call (the client's signing hook signs what is sent): the parsed
+    body, or the ExchangeFailure."""
+    body = json_body(call.body) if call.body is not None else None
+    try:
+        return await rest.request(call.method, call.path, dict(call.params), body=body,
+                                  weight=call.weight, signed=True)
+    except ExchangeError as exc:
+        return failure_of(exc, classify)
 
 
 class Gateway(ABC):
@@ -100,14 +113,15 @@ class Gateway(ABC):
 class PrehashRestGateway(Gateway):
     """A gateway over REST signed per request by the exchange's `sign_rest(credentials, method,
     path, query, body, timestamp_ms=...)` -> headers, over exactly what is sent: the encoded
-    query of a GET, the JSON body of a POST (Bitget, OKX: both hash timestamp + METHOD + path +
-    query + body). The exchange module supplies `sign_rest`, `parse_response` (its order answer
-    -> a result with `order_id`, `client_order_id`, `exchange_ts`, or an ExchangeFailure) and
-    `failure` (its error-code classifier); order requests are never retried blindly."""
+    query of a GET, the JSON body of a POST (OKX; Bitget hashes the same timestamp + METHOD +
+    path + query + body, and its gateway could stand on this too). The exchange module supplies
+    `sign_rest`, `parse_response` (its order answer -> a result with `order_id`,
+    `client_order_id`, `exchange_ts`, or an ExchangeFailure) and `failure` (its `Classify`
+    table); order requests are never retried blindly."""
 
     sign_rest: ClassVar[Callable[..., dict[str, str]]]
     parse_response: ClassVar[Callable[..., Any]]  # (body) -> result | ExchangeFailure
-    failure: ClassVar[Callable[..., ExchangeFailure]]  # (code, message, http_status)
+    failure: ClassVar[Callable[..., ExchangeFailure]]  # its Classify table
     credentials: Credentials
     clock_ms: Callable[[], int]
     rest: RestClient
@@ -128,12 +142,7 @@ class PrehashRestGateway(Gateway):
 
     async def _call(self, call: RestCall) -> Any:
         """The parsed body, or an ExchangeFailure."""
-        body = json_body(call.body) if call.body is not None else None
-        try:
-            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
-                                           weight=call.weight, signed=True)
-        except ExchangeError as exc:
-            return rest_failure(exc, type(self).failure)
+        return await send_signed(self.rest, call, type(self).failure)
 
     async def _order_call(self, call: RestCall) -> Result:
         answer = await self._call(call)
