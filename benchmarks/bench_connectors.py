@@ -56,6 +56,7 @@ from benchmarks.ours_connector_data import (
     kraken_v2,
     load,
     obu,
+    okx_today,
     repeat,
     v2,
     write_capture,
@@ -70,7 +71,7 @@ from benchmarks.ours_connectors import (
 
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
           "gateio_spot", "kucoin_spot",
-          "coinbase_spot", "kraken_spot")
+          "coinbase_spot", "kraken_spot", "okx_spot", "okx_swap")
 STREAMS = ("book", "trades")
 KAFKA_VENUE = "binance_usdm"
 
@@ -84,6 +85,7 @@ def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str
     """A cryptofeed feed for the venue, symbols from the captured instrument list, REST
     snapshots answered from the capture (PEERS.md, recipe (a))."""
     from cryptofeed.exchanges import (
+        OKX,
         Binance,
         BinanceFutures,
         Bitget,
@@ -101,6 +103,11 @@ def _cryptofeed_feed(cap: VenueCapture, channels: list[str], callbacks: dict[str
         to_std = {v: k for k, v in Symbols.get(Coinbase.id)[0].items()}
         return Coinbase(symbols=[to_std[n] for n in symbols_of(cap)], channels=channels,
                         callbacks=callbacks)
+    if cap.okx:  # both instrument lists, as cryptofeed loads them; its checksum check on
+        Symbols.set(OKX.id, *OKX._parse_symbol_data(cap.peer_info))
+        to_std = {v: k for k, v in Symbols.get(OKX.id)[0].items()}
+        return OKX(symbols=[to_std[n] for n in symbols_of(cap)], channels=channels,
+                   callbacks=callbacks, checksum_validation=True)
 
     cls = {"binance": Binance, "binance_usdm": BinanceFutures, "bitget_spot": Bitget,
            "bitget_usdtm": Bitget, "gateio_spot": Gateio, "kraken_spot": Kraken}.get(cap.venue,
@@ -195,11 +202,14 @@ def _cryptofeed_books(feed: Any) -> dict[str, tuple[dict[Decimal, Decimal], ...]
 
 def _ours(cap: VenueCapture, frames: list[str]) -> list[str]:
     """The frames as our connector reads them (Bitget: v2 framing; cryptofeed reads v1;
-    Gate.io: spot.obu framing; cryptofeed reads spot.order_book_update over REST snapshots)."""
+    Gate.io: spot.obu framing; cryptofeed reads spot.order_book_update over REST snapshots;
+    OKX: the seqId chain added; Kraken: v2 framing, cryptofeed reads v1)."""
     if cap.gate:
         return obu(cap, frames)
     if cap.kraken:
         return kraken_v2(cap, frames)
+    if cap.okx:
+        return okx_today(frames)
     return v2(cap, frames) if cap.bitget else frames
 
 

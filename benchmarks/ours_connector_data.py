@@ -69,6 +69,11 @@ KUCOIN = {"ws": "kucoin/live_ws_level2_l2update_match_candles_ticker__cryptofeed
 COINBASE = ("coinbase/live_advanced_trade_ws_l2_data_market_trades_candles_ticker"
             "__cryptofeed_v3_COINBASE.jsonl.gz")
 COINBASE_REST = "coinbase/live_rest_brokerage_market_products.json"
+# OKX: the 2022 v5 capture; cryptofeed reads it as captured, ours with today's seqId/prevSeqId
+# chain added, as the simulator's capture dialect presents it (`connectors/okx/sim/capture.py`).
+OKX = "okx/live_ws_v5_public_books_checksum_trades_tickers__cryptofeed_OKX.ws.1.0.txt"
+OKX_REST = ("okx/live_rest_v5_public_instruments_spot_swap_futures_option__cryptofeed_OKX.0"
+            ".head5lines.txt")
 
 
 class MissingFixtures(FileNotFoundError):
@@ -123,9 +128,19 @@ class VenueCapture:
     def kraken(self) -> bool:
         return self.venue.startswith("kraken")
 
+    @property
+    def okx(self) -> bool:
+        return self.venue.startswith("okx")
+
     def kind(self, raw: str) -> str:
         """book | trades | bbo | klines | other, from the frame's head (cheap, no parsing)."""
         head = raw[:90]
+        if self.okx:
+            for key, kind in (('"books"', "book"), ('"trades"', "trades"),
+                              ('"tickers"', "bbo")):
+                if head.startswith('{"arg":{"channel":' + key):
+                    return kind
+            return "other"
         if self.coinbase:
             for key, kind in (('"l2_data"', "book"), ('"market_trades"', "trades"),
                               ('"ticker"', "bbo"), ('"candles"', "klines")):
@@ -177,6 +192,8 @@ class VenueCapture:
 def load(venue: str) -> VenueCapture:
     if venue.startswith("coinbase"):
         return _load_coinbase(venue)
+    if venue.startswith("okx"):
+        return _load_okx(venue)
     if venue.startswith("bitget"):
         return _load_bitget(venue)
     if venue.startswith("gateio"):
@@ -356,6 +373,38 @@ def _coinbase_repeat(frames: list[str], n_messages: int) -> list[str]:
             for i, raw in enumerate(out)]
 
 
+def _load_okx(venue: str) -> VenueCapture:
+    """The venue's frames of the OKX capture (spot: `BTC-USDT`; swap: `UNI-USD-SWAP`), as
+    received; `okx_today(frames)` gives ours the same frames with the seqId chain."""
+    from ttxt_kafka.connectors.okx.sim.topics import inst_type_of
+
+    inst_type = "SPOT" if venue == "okx_spot" else "SWAP"
+    lines = _read(OKX).split("\n")
+    frames = []
+    for line in lines:
+        m = _RECV.match(line)
+        if m and line[m.end():].startswith('{"arg"'):
+            raw = line[m.end():]
+            if inst_type_of(json.loads(raw)["arg"]["instId"]) == inst_type:
+                frames.append(raw)
+    bodies = {}
+    for line in _read(OKX_REST).split("\n"):
+        if " -> " in line:
+            url, _, rest = line.partition(" -> ")
+            bodies[url.rsplit("instType=", 1)[1]] = json.loads(rest.partition(": ")[2])
+    return VenueCapture(venue, lines[0].split(" ", 1)[0], frames, info=bodies[inst_type],
+                        peer_info=[bodies["SPOT"], bodies["SWAP"]])
+
+
+def okx_today(frames: list[str]) -> list[str]:
+    """OKX 2022 frames with today's seqId/prevSeqId chain (one mapper across passes)."""
+    from ttxt_kafka.connectors.okx.sim.capture import SeqIds
+
+    seq = SeqIds()
+    return [json.dumps(seq.frame(json.loads(raw)), separators=(",", ":"))
+            if raw.startswith('{"arg":{"channel":"books"') else raw for raw in frames]
+
+
 def v2(cap: VenueCapture, frames: list[str]) -> list[str]:
     """Bitget v1 frames in v2 framing (one mapper: `seq` keeps increasing across passes)."""
     from ttxt_kafka.connectors.bitget.sim.capture import V1Mapper
@@ -412,7 +461,7 @@ def repeat(cap: VenueCapture, frames: list[str], n_messages: int) -> list[str]:
         return out
     if cap.coinbase:
         return _coinbase_repeat(frames, n_messages)
-    if cap.bitget or cap.kraken:  # each pass starts at the books' snapshots: checksums hold
+    if cap.bitget or cap.kraken or cap.okx:  # passes restart at the snapshots: checksums hold
         while len(out) < n_messages:
             out += frames
         return out

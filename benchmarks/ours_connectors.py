@@ -40,6 +40,10 @@ def symbols_of(cap: VenueCapture) -> list[str]:
                 if '"l2_data"' in raw[:40] and key in raw:
                     start = raw.index(key) + len(key)
                     natives.setdefault(raw[start:raw.index('"', start)], None)
+        elif cap.okx:
+            if raw.startswith('{"arg"') and '"instId":"' in raw:
+                start = raw.index('"instId":"') + 10
+                natives.setdefault(raw[start:raw.index('"', start)], None)
         elif cap.bitget:
             if '"action"' in raw[:12] and '"instId":"' in raw:
                 start = raw.index('"instId":"') + 10

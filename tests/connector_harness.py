@@ -147,6 +147,8 @@ def json_book(body: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                 [(x["price"], x["size"]) for x in book["asks"]])
     if "data" in d:
         d = d["data"]
+    if isinstance(d, list):  # OKX: data is a list of one book, levels [px, sz, "0", orders]
+        return [tuple(x[:2]) for x in d[0]["bids"]], [tuple(x[:2]) for x in d[0]["asks"]]
     if "result" in d:
         d = d["result"]
         return [tuple(x) for x in d["b"]], [tuple(x) for x in d["a"]]  # type: ignore[misc]
@@ -170,6 +172,11 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             assert ev.checksum == kraken_crc(book.bids(10), book.asks(10)), ev
             continue
         assert ev.sequence is not None
+        if venue.startswith("okx"):  # a checksum OKX sent holds on the topic's own book
+            okx_book = books.setdefault(ev.symbol, Book())
+            okx_book.update(ev)
+            assert ev.checksum is None or bitget_crc(okx_book.bids(25),
+                                                     okx_book.asks(25)) == ev.checksum
         if venue.startswith("bitget"):  # every push's checksum holds on the topic's own book
             book = books.setdefault(ev.symbol, Book())
             book.update(ev)
@@ -188,6 +195,8 @@ def assert_no_delta_on_a_broken_book(venue: str, events: list[Event]) -> None:
             assert ev.prev_sequence == seq or (fresh and ev.first_sequence <= seq <= ev.sequence)
         elif venue.startswith("bitget"):
             assert ev.sequence > seq  # seq increases (its steps are not promised to be 1)
+        elif venue.startswith("okx"):  # prevSeqId chain; a non-zero checksum holds too
+            assert ev.prev_sequence == seq
         elif venue in ("gateio_spot", "coinbase_spot"):  # U == previous u + 1 (Coinbase: the
             # connector's first_sequence, after its check of the connection's counter)
             assert ev.first_sequence == seq + 1

@@ -82,3 +82,4 @@ BITGET_MIX_WS = (
     "bitget/live_ws_V1_mix_books_checksum_trade_candle_ticker__cryptofeed_BITGET.ws.2.0.txt"
 )
 BITGET_REST = "bitget/live_rest_V1_products_contracts__cryptofeed_BITGET.0.txt"
+OKX_WS = "okx/live_ws_v5_public_books_checksum_trades_tickers__cryptofeed_OKX.ws.1.0.txt"

@@ -40,6 +40,7 @@ from connector_support import (
     fixture,
     v1_frames,
 )
+from okx_support import OKX_WS, okx_frames, okx_reference
 
 from ttxt_kafka.connectors.base.connector import Connector
 from ttxt_kafka.events import (
@@ -99,6 +100,8 @@ class Case:
             return binance_reference(self.capture, rest, futures)
         if self.venue.startswith("bitget"):
             return bitget_reference(self.capture).books
+        if self.venue.startswith("okx"):
+            return okx_reference(self.venue.split("_")[1]).books
         from connector_support import bybit_reference
 
         return bybit_reference(self.venue.split("_")[1])
@@ -153,6 +156,10 @@ class Case:
                 stream = json.loads(raw)["stream"]
                 kind = stream.split("@", 1)[1]
                 counts[{"aggTrade": "Trades", "bookTicker": "BBO"}.get(kind, kind[:5])] += 1
+        elif self.venue.startswith("okx"):  # BBO from tickers; the capture has no candles
+            kind = self.venue.split("_")[1]
+            counts["Trades"] = len(okx_frames("trades", kind))
+            counts["BBO"] = len(okx_frames("tickers", kind))
         elif self.venue.startswith("bitget"):  # books1 (BBO) is not in the captures
             counts["Trades"] = len(bitget_frames(self.capture, "trade"))
             for raw in bitget_frames(self.capture, "candle1m"):
@@ -179,6 +186,8 @@ CASES = [
     Case("bitget_spot", BITGET_SPOT_WS, ("EOS/USDT", "GOG/USDT", "VVS/USDT", "AVAX/USDT",
                                          "CULT/USDT", "HOT/USDT", "SUN/USDT", "STG/USDT")),
     Case("bitget_usdtm", BITGET_MIX_WS, ("DASH/USDT", "UNI/USDT")),
+    Case("okx_spot", OKX_WS, ("BTC/USDT",)),
+    Case("okx_swap", OKX_WS, ("UNI/USD",)),
     Case("gateio_spot", GATE_WS, ("DIS/USDT", "FAST/USDT", "HAI/ETH", "NANO/USDT", "NEO/BTC",
                                   "OMG/USDT", "QTUM3S/USDT", "ZKS/ETH")),
     Case("mexc_spot", MEXC_WS, ("SOL/USDT",)),
@@ -235,6 +244,10 @@ async def test_capture_replay_gives_the_reference_book(case: Case, kafka_bootstr
         assert ref.checksums == {"bitget_spot": 443, "bitget_usdtm": 194}[case.venue]
         deltas = [e for e in events if isinstance(e, OrderBook) and not e.is_snapshot]
         assert len(deltas) == stats.book_deltas and all(d.checksum is not None for d in deltas)
+    if case.venue.startswith("okx"):  # every captured checksum (2022: all non-zero) matched
+        okx = okx_reference(case.venue.split("_")[1])
+        assert okx.matched == okx.checksums == {"okx_spot": 98, "okx_swap": 93}[case.venue]
+        assert (stats.checksums, stats.checksum_mismatches) == (okx.checksums, 0)
 
     kinds = Counter(type(e).__name__ for e in events)
     assert kinds["InstrumentInfo"] == len(case.symbols)
@@ -247,8 +260,9 @@ async def test_capture_replay_gives_the_reference_book(case: Case, kafka_bootstr
         book_events = [e for e in events if isinstance(e, OrderBook) and e.symbol == symbol]
         assert book_events[0].update_type is UpdateType.SNAPSHOT  # a book starts at a snapshot
     assert statuses(events, ConnectorState.BOOK_RESYNC) == []
+    sockets = len(run.connector.connections)  # OKX: candles on a socket of their own
     assert [s.status for s in events if s.SCHEMA == "ConnectorStatus" and not s.symbol] == [
-        ConnectorState.CONNECTED, ConnectorState.DISCONNECTED]
+        ConnectorState.CONNECTED] * sockets + [ConnectorState.DISCONNECTED] * sockets
     assert all(e.venue == case.venue for e in events)
     for e in events:
         if isinstance(e, Trades | Kline | BBO | OrderBook):
@@ -256,7 +270,8 @@ async def test_capture_replay_gives_the_reference_book(case: Case, kafka_bootstr
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.venue in (
-    "binance", "bybit_linear", "bitget_usdtm", "kucoin_spot", "coinbase_spot")],
+    "binance", "bybit_linear", "bitget_usdtm", "kucoin_spot", "coinbase_spot",
+    "okx_spot")],
     ids=lambda c: c.venue)
 async def test_gap_in_a_capture_replay_is_rebuilt(case: Case, kafka_bootstrap: str) -> None:
     """Paced replay; once the book is synced one update is dropped. The capture has no newer
@@ -264,7 +279,8 @@ async def test_gap_in_a_capture_replay_is_rebuilt(case: Case, kafka_bootstrap: s
     so after `resync_timeout` the connector reconnects: the replay starts over and the book is
     rebuilt from scratch; at the end it equals the reference again."""
     symbol = case.symbols[0]
-    native = case.native(symbol) if case.venue != "kucoin_spot" else "BCHSV-USDT"
+    native = {"okx_spot": "BTC-USDT", "kucoin_spot": "BCHSV-USDT"}.get(case.venue) or case.native(
+        symbol)
     source = CaptureSource(fixture(case.capture), speed=25.0)
     # Coinbase's snapshots are large (46,000 levels): on a loaded machine the replay after the
     # reconnect needs more than 0.5 s to rebuild, which would reconnect once more
@@ -283,6 +299,9 @@ async def test_gap_in_a_capture_replay_is_rebuilt(case: Case, kafka_bootstrap: s
             # Bitget has no gap rule of its own: the checksum of the next update breaks
             await run.wait(lambda c: c.stats.gaps + c.stats.checksum_mismatches == 1)
             await run.wait(lambda c: c.stats.reconnects == 1)
+            # the book's socket is replaying again (OKX's candle socket finished long ago)
+            await run.wait(lambda c: c.connections[0].generation == 2
+                           and c.connections[0].data_frames > 0)
             await run.connector.wait_synced()  # rebuilt from the new replay, now under way
             await run.settle(sim)
         finally:

@@ -29,11 +29,12 @@ pytestmark = pytest.mark.kafka
 
 VENUES = ["binance", "binance_usdm", "bybit_spot", "bybit_linear", "gateio_spot", "bitget_spot",
           "bitget_usdtm", "mexc_spot", "kucoin_spot", "coinbase_spot",
-          "kraken_spot"]
+          "kraken_spot", "okx_spot", "okx_swap"]
 DEPTH = {"binance": 1000, "binance_usdm": 1000, "bybit_spot": 50, "bybit_linear": 50,
          "gateio_spot": 50, "bitget_spot": 0, "bitget_usdtm": 0,  # 0: the whole book
          "mexc_spot": 1000, "kucoin_spot": 100, "coinbase_spot": 0,
-         "kraken_spot": 10}  # Kraken: a loss shows in the top 10 only
+         "kraken_spot": 10,  # Kraken: a loss shows in the top 10 only
+         "okx_spot": 400, "okx_swap": 400}
 # Coinbase's counter is the connection's: a message lost there breaks every book on it.
 CONNECTION_WIDE = {"coinbase_spot"}
 
@@ -46,6 +47,9 @@ def breaks(stats: object) -> int:
 
 def natives(venue: str) -> list[str]:
     """BTC/USDT and ETH/USDT as the venue writes them."""
+    okx = {"okx_spot": ["BTC-USDT", "ETH-USDT"], "okx_swap": ["BTC-USDT-SWAP", "ETH-USDT-SWAP"]}
+    if venue in okx:
+        return okx[venue]
     if venue == "kraken_spot":
         return ["BTC/USDT", "ETH/USDT"]
     if venue in ("kucoin_spot", "coinbase_spot"):
@@ -149,7 +153,7 @@ async def test_dropped_connection_reconnects_and_resyncs(venue: str, kafka_boots
 
 @pytest.mark.parametrize("venue", ["binance", "bybit_spot", "bitget_usdtm", "mexc_spot",
                                    "kucoin_spot", "coinbase_spot",
-                                   "kraken_spot"])
+                                   "kraken_spot", "okx_swap"])
 async def test_malformed_frames_are_logged_counted_and_skipped(
     venue: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:

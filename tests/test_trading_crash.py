@@ -22,7 +22,6 @@ from trading_support import (
     connector_config,
     create,
     env_for,
-    native,
     new_prefix,
     simulator,
 )
@@ -92,7 +91,8 @@ class Connect:
 
 
 @pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm", "gateio_spot",
-                                   "mexc_spot", "kucoin_spot", "coinbase_spot"])
+                                   "mexc_spot", "kucoin_spot", "coinbase_spot",
+                                   "okx_spot", "okx_swap"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)
@@ -116,7 +116,8 @@ async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         side = Side.SELL if venue in QUOTE_SIZED_MARKET_BUYS else Side.BUY
         command = create(venue, side, qty="0.03")
         cid = client_order_id_for(command.command_id, exchange=venues.venue(venue).exchange)
-        pair = native(venue)
+        pair = next(i.native_symbol for i in sim.exchange.instruments.values()
+                    if i.symbol == "BTC/USDT")
         await queue.publish(command)
         await queue.flush()
         assert await first.wait() == -signal.SIGKILL, first.log

@@ -4,6 +4,7 @@ running into a real broker under a fresh topic prefix, and a collector of what c
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -40,7 +41,7 @@ from ttxt_kafka.topics import topic
 # Known fake credentials: the secrets test searches every log line and topic for them.
 API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
 API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
-API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's and KuCoin's third credential
+API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's, KuCoin's and OKX's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
 # Coinbase's secret is the private half of an EC P-256 key (PEM), its key name the API key. A
 # throw-away key made for these tests, known to them only.
@@ -52,7 +53,7 @@ COINBASE_SECRET = (
     "-----END EC PRIVATE KEY-----\n")
 COINBASE_CREDENTIALS = Credentials(API_KEY, COINBASE_SECRET)
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
-          "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot")
+          "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot", "okx_spot", "okx_swap")
 # Spot venues that size a market BUY in the quote currency: the connector refuses such a
 # command (ttxt quantities are base), tests buy with a limit IOC there instead.
 QUOTE_SIZED_MARKET_BUYS = ("bitget_spot", "gateio_spot")
@@ -74,8 +75,11 @@ def native(venue: str, symbol: str = "BTC/USDT") -> str:
 
 
 def cid(venue: str, name: str) -> str:
-    """A client order id the venue accepts: its rule's required prefix (Gate.io `t-`) + name."""
-    return venues.venue(venue).client_ids.required_prefix + name
+    """A client order id the venue accepts: its rule's required prefix (Gate.io `t-`) + name,
+    letters and digits only where the rule takes nothing else (OKX)."""
+    rule = venues.venue(venue).client_ids
+    made = rule.required_prefix + name
+    return re.sub(r"[^A-Za-z0-9]", "", made) if rule.problem(made) else made
 
 
 def env_for(venue: str) -> dict[str, str]:
@@ -256,3 +260,5 @@ class TradingRun:
             if isinstance(result, BaseException):
                 raise result
         assert self.queue.stats.delivery_errors == 0
+
+

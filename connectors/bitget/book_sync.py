@@ -5,39 +5,24 @@ From the v2 docs ("Depth Channel", `../shared/fixtures/SYNC_RULES.md`): `books` 
 inserted in order. `seq` increases with each update (out-of-order detection; its steps are not
 1). Every push carries `checksum`: CRC32 of the first 25 bids and asks interleaved
 `bid1px:bid1qty:ask1px:ask1qty:bid2px:...` (a side that runs out is skipped), over the strings as
-received, compared as a signed 32-bit integer. The connector checks it on its own book after every
-snapshot and update (`BitgetConnector.book_checksum`); a mismatch or an out-of-order `seq` breaks
-the book, which is rebuilt by resubscribing (Bitget answers with a fresh snapshot).
+received, compared as a signed 32-bit integer (the rule OKX shares: `base/checksums.py`). The
+connector checks it on its own book after every snapshot and update; a mismatch or an
+out-of-order `seq` breaks the book, which is rebuilt by resubscribing (Bitget answers with a
+fresh snapshot).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Sequence
-
-from ttxt_kafka.book import Book
 from ttxt_kafka.events import OrderBook
 
 from ..base.book_sync import Action, BookSync
+from ..base.checksums import CHECKSUM_LEVELS, book_rule
+from ..base.checksums import interleaved_crc32 as checksum
 
-CHECKSUM_LEVELS = 25
+__all__ = ["CHECKSUM_LEVELS", "BitgetBookSync", "book_checksum", "checksum"]
 
-
-def checksum(bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]) -> int:
-    """Bitget's signed CRC32 of the top 25 levels (best first, exact strings)."""
-    parts: list[str] = []
-    for i in range(CHECKSUM_LEVELS):
-        if i < len(bids):
-            parts.append(f"{bids[i][0]}:{bids[i][1]}")
-        if i < len(asks):
-            parts.append(f"{asks[i][0]}:{asks[i][1]}")
-    crc = zlib.crc32(":".join(parts).encode())
-    return crc - (1 << 32) if crc & 0x80000000 else crc
-
-
-def book_checksum(book: Book) -> int:
-    """The checksum of the connector's own book, to compare with the exchange's."""
-    return checksum(book.bids(CHECKSUM_LEVELS), book.asks(CHECKSUM_LEVELS))
+# The checksum of the connector's own book (the shared interleaved-CRC32 rule, top 25).
+book_checksum = book_rule(CHECKSUM_LEVELS)
 
 
 class BitgetBookSync(BookSync):

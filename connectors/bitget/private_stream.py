@@ -12,7 +12,7 @@ from typing import Any
 from ttxt_kafka.credentials import Credentials
 
 from ..base.ws import WsClient
-from ..trading.private import PrivateStream, StreamRefused, read_until
+from ..trading.private import PrivateStream, login_and_subscribe
 from .auth import ws_login_message
 from .endpoints import PING, PING_INTERVAL
 
@@ -37,21 +37,8 @@ class BitgetPrivateStream(PrivateStream):
         return self._url
 
     async def handshake(self, ws: WsClient) -> list[str | bytes]:
-        early: list[str | bytes] = []
-        await ws.send_json(ws_login_message(self.credentials, self.clock_ms() // 1000))
-        answer = await read_until(ws, lambda m: isinstance(m, dict)
-                                  and m.get("event") in ("login", "error"), early)
-        if answer.get("event") == "error" or str(answer.get("code", "0")) != "0":
-            raise StreamRefused(f"login: {answer.get('code')} {answer.get('msg')}")
-        await ws.send_json({"op": "subscribe", "args": self.args})
-        pending = len(self.args)
-        while pending:
-            answer = await read_until(ws, lambda m: isinstance(m, dict)
-                                      and m.get("event") in ("subscribe", "error"), early)
-            if answer.get("event") == "error":
-                raise StreamRefused(f"subscription: {answer.get('code')} {answer.get('msg')}")
-            pending -= 1
-        return early
+        login = ws_login_message(self.credentials, self.clock_ms() // 1000)
+        return await login_and_subscribe(ws, login, self.args)
 
     async def keepalive(self, ws: WsClient) -> None:
         while True:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Event, OrderUpdate
 from ttxt_kafka.orders.errors import ErrorKind, ExchangeFailure
 from ttxt_kafka.orders.normalize import PARSE_ERRORS
@@ -23,8 +24,9 @@ from ttxt_kafka.orders.state import KnownOrder
 from ttxt_kafka.orders.validation import ValidAmend, ValidCancel, ValidCancelAll, ValidCreate
 
 from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage, RateLimitedError
-from ..base.rest import RestClient
-from ..base.wire import json_body
+from ..base.ratelimit import WeightLimiter
+from ..base.rest import ErrorParser, RestClient, RestRequest
+from ..base.wire import encode_query, json_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +161,47 @@ async def send_signed(rest: RestClient, call: RestCall, classify: Classify) -> A
                                   weight=call.weight, signed=True)
     except ExchangeError as exc:
         return failure_from(exc, classify)
+
+
+class PrehashRestGateway(Gateway):
+    """A gateway over REST signed per request by the exchange's `sign_rest(credentials, method,
+    path, query, body, timestamp_ms=...)` -> headers, over exactly what is sent: the encoded
+    query of a GET, the JSON body of a POST (OKX; Bitget hashes the same timestamp + METHOD +
+    path + query + body, and its gateway could stand on this too). The exchange module supplies
+    `sign_rest`, `parse_response` (its order answer -> a result with `order_id`,
+    `client_order_id`, `exchange_ts`, or an ExchangeFailure) and `failure` (its `Classify`
+    table); order requests are never retried blindly."""
+
+    sign_rest: ClassVar[Callable[..., dict[str, str]]]
+    parse_response: ClassVar[Callable[..., Any]]  # (body) -> result | ExchangeFailure
+    failure: ClassVar[Callable[..., ExchangeFailure]]  # its Classify table
+    credentials: Credentials
+    clock_ms: Callable[[], int]
+    rest: RestClient
+
+    def _rest_client(self, name: str, rest_base: str, error_parser: ErrorParser, timeout: float,
+                     limiter: WeightLimiter | None) -> RestClient:
+        return RestClient(name, rest_base, limiter=limiter, sign=self._sign,
+                          error_parser=error_parser, timeout=timeout, retries=0)
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    def _sign(self, req: RestRequest) -> RestRequest:
+        query = encode_query(list(req.params.items())) if req.params else ""
+        headers = type(self).sign_rest(self.credentials, req.method, req.path, query,
+                                       req.body or "", timestamp_ms=self.clock_ms())
+        return req.with_(params={}, query=query, headers={**req.headers, **headers})
+
+    async def _call(self, call: RestCall) -> Any:
+        """The parsed body, or an ExchangeFailure."""
+        return await send_signed(self.rest, call, type(self).failure)
+
+    async def _order_call(self, call: RestCall) -> Result:
+        answer = await self._call(call)
+        if isinstance(answer, ExchangeFailure):
+            return answer
+        result = type(self).parse_response(answer)
+        if isinstance(result, ExchangeFailure):
+            return result
+        return Placed(result.order_id, result.client_order_id, result.exchange_ts)

@@ -68,10 +68,15 @@ _KINDS = {
 }
 
 
-def book_reader(book: Book) -> Callable[[], tuple[Levels, Levels]]:
+def book_reader(book: Book, contract_size: str | None = None
+                ) -> Callable[[], tuple[Levels, Levels]]:
+    """The book as liquidity in base quantities: a book sized in contracts (the instrument's
+    `contract_size`, OKX swaps) is scaled by it; orders are given in base quantities."""
+    unit = Decimal(contract_size) if contract_size else Decimal(1)
+
     def read() -> tuple[Levels, Levels]:
-        return ({Decimal(p): Decimal(q) for p, q in book.bids(DEPTH)},
-                {Decimal(p): Decimal(q) for p, q in book.asks(DEPTH)})
+        return ({Decimal(p): Decimal(q) * unit for p, q in book.bids(DEPTH)},
+                {Decimal(p): Decimal(q) * unit for p, q in book.asks(DEPTH)})
 
     return read
 
@@ -98,7 +103,7 @@ class PaperGateway(Gateway):
         for symbol, book in self.books.items():
             info = self.symbols.instruments[symbol]
             self.engine.add_instrument(instrument_from_info(info))
-            live = LiveBook(book_reader(book))
+            live = LiveBook(book_reader(book, info.contract_size))
             self.liquidity[info.native_symbol] = live
             self.natives[info.native_symbol] = symbol
             self.engine.set_external(info.native_symbol, live)

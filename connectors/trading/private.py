@@ -187,6 +187,26 @@ async def read_until(ws: WsClient, match: Callable[[Any], bool],
         early.append(raw)
 
 
+async def login_and_subscribe(ws: WsClient, login: dict[str, Any],
+                              args: list[dict[str, str]]) -> list[str | bytes]:
+    """The `op` handshake Bitget and OKX share: send `login`, wait for `{"event": "login",
+    "code": 0}` (an `error` event refuses the stream), subscribe every arg in one request and
+    wait for one `subscribe` answer per arg. Returns the frames that came meanwhile."""
+    early: list[str | bytes] = []
+    await ws.send_json(login)
+    answer = await read_until(ws, lambda m: isinstance(m, dict)
+                              and m.get("event") in ("login", "error"), early)
+    if answer.get("event") == "error" or str(answer.get("code", "0")) != "0":
+        raise StreamRefused(f"login: {answer.get('code')} {answer.get('msg')}")
+    await ws.send_json({"op": "subscribe", "args": args})
+    for _ in args:
+        answer = await read_until(ws, lambda m: isinstance(m, dict)
+                                  and m.get("event") in ("subscribe", "error"), early)
+        if answer.get("event") == "error":
+            raise StreamRefused(f"subscription: {answer.get('code')} {answer.get('msg')}")
+    return early
+
+
 def redact(text: str) -> str:
     """A URL or error text without listen keys or queries."""
     out = []

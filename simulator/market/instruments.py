@@ -117,7 +117,8 @@ _DEFAULTS = {
 def default_instrument(symbol: str) -> Instrument:
     """Sensible tick/lot sizes for well-known symbols, generic ones for anything else."""
     symbol = symbol.upper()
-    plain = symbol.replace("_", "").replace("-", "").replace("/", "")  # BTC_USDT, BTC/USD..
+    # BTC_USDT, BTC-USDT, BTC/USDT, a perpetual's BTC-USDT-SWAP: as BTCUSDT
+    plain = symbol.removesuffix("-SWAP").replace("_", "").replace("-", "").replace("/", "")
     quote = next((q for q in _QUOTES if plain.endswith(q) and plain != q), "USDT")
     base = plain[: -len(quote)] if plain.endswith(quote) else plain
     tick, lot, price = _DEFAULTS.get(plain, ("0.01", "0.01", "100"))

@@ -56,3 +56,5 @@ def integer(value: str | None, bad: Refusal) -> int | None:
     if not value.isdigit():
         raise bad
     return int(value)
+
+

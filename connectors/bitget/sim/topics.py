@@ -4,9 +4,10 @@ key the simulator files them under (`<channel>:<instId>`, one instType per venue
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ttxt_kafka.simulator.feeds import UnknownStream
+from ttxt_kafka.simulator import keys
+from ttxt_kafka.simulator.keys import Key
+from ttxt_kafka.simulator.keys import key_of as key_of
 
 INST_TYPES = {"spot": "SPOT", "usdt-futures": "USDT-FUTURES"}
 CANDLES = ("candle1m", "candle5m", "candle15m", "candle30m", "candle1H", "candle4H", "candle6H",
@@ -16,20 +17,6 @@ CHANNELS = ("books", "books1", "books5", "books15", "trade", "ticker", *CANDLES)
 _SYMBOL = re.compile(r"^[A-Z0-9]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
-    name: str
-    channel: str
-    symbol: str
-
-
-def key_of(channel: str, inst_id: str) -> str:
-    return f"{channel}:{inst_id}"
-
-
 def parse_key(name: str) -> Key:
-    """A `<channel>:<instId>` key as the venue would accept its arg; raises UnknownStream."""
-    channel, _, symbol = name.partition(":")
-    if channel not in CHANNELS or not _SYMBOL.match(symbol):
-        raise UnknownStream(name)
-    return Key(name, channel, symbol)
+    """A `<channel>:<instId>` key as Bitget would accept its arg; raises UnknownStream."""
+    return keys.parse_key(name, CHANNELS, _SYMBOL)

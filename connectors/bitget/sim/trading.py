@@ -36,10 +36,10 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, PositionChanged, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
+from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 from .topics import INST_TYPES
@@ -336,39 +336,13 @@ class BitgetTrading:
     # ------------------------------------------------------------------ WebSocket
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
-        if not web.WebSocketResponse().can_prepare(request).ok:
-            return web.Response(status=400, text="WebSocket upgrade required")
-        conn = _PrivateWs(self)
-        self.exchange.listeners.append(conn.on_events)
-        try:
-            return await self.sim.run_ws(request, conn)
-        finally:
-            self.exchange.listeners.remove(conn.on_events)
+        return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs:
+class _PrivateWs(PushSocket):
     def __init__(self, owner: BitgetTrading) -> None:
+        super().__init__(owner.pushes)
         self.owner = owner
-        self.session: Session | None = None
-        self.authed = False
-        self.channels: set[str] = set()
-
-    def opened(self, session: Session) -> None:
-        self.session = session
-
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
-            return []
-
-        return render
-
-    def on_events(self, events: list[EngineEvent]) -> None:
-        session = self.session
-        if session is None or session.closed or not self.authed:
-            return
-        for channel, message in self.owner.pushes(events):
-            if channel in self.channels:
-                session.send_json(message)
 
     def on_text(self, session: Session, text: str) -> None:
         if text == "ping":

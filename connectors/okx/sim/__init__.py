@@ -1,0 +1,1 @@
+"""OKX simulator side: public protocol, capture dialect, synthetic market, trading."""
