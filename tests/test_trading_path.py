@@ -46,7 +46,8 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 D = Decimal
 INSUFFICIENT = {"binance": "-2010", "binance_usdm": "-2019", "bybit_spot": "170131",
                 "bybit_linear": "110007", "bitget_spot": "43012", "bitget_usdtm": "40762",
-                "gateio_spot": "BALANCE_NOT_ENOUGH", "mexc_spot": "10101"}
+                "gateio_spot": "BALANCE_NOT_ENOUGH", "mexc_spot": "10101",
+                "kraken_spot": "EOrder:Insufficient funds"}
 # Bybit reports what the engine expires (IOC remainder, FOK) as Cancelled
 SAME_STATUS = {OrderStatus.EXPIRED: {OrderStatus.EXPIRED, OrderStatus.CANCELED}}
 

@@ -39,18 +39,22 @@ from ttxt_kafka.topics import topic
 
 # Known fake credentials: the secrets test searches every log line and topic for them.
 API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
-API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
+# base64 text (Kraken decodes its secrets); any text does for the others
+API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "ZQ=="
 API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
-          "gateio_spot", "mexc_spot")
+          "gateio_spot", "mexc_spot", "kraken_spot")
 # Spot venues that size a market BUY in the quote currency: the connector refuses such a
 # command (ttxt quantities are base), tests buy with a limit IOC there instead.
 QUOTE_SIZED_MARKET_BUYS = ("bitget_spot", "gateio_spot")
 
 
 def native(venue: str, symbol: str = "BTC/USDT") -> str:
-    """A symbol as the venue writes it (Gate.io: BTC_USDT; the others: BTCUSDT)."""
+    """A symbol as the venue writes it (Gate.io: BTC_USDT; Kraken: BTC/USDT; the others:
+    BTCUSDT)."""
+    if venue.startswith("kraken"):
+        return symbol
     return symbol.replace("/", "_" if venue.startswith("gateio") else "")
 
 
