@@ -37,7 +37,7 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm",
-                                   "gateio_spot", "mexc_spot"])
+                                   "gateio_spot", "mexc_spot", "kraken_spot"])
 async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
                                                        venue: str) -> None:
     spot = not venues.venue(venue).derivatives
