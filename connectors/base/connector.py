@@ -141,7 +141,6 @@ class Connector(BookKeeper, ABC):
     async def heartbeat(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Send one application-level ping (exchanges that want them)."""
 
-    @abstractmethod
     def book_max_depth(self) -> int | None:
         """Levels per side the connector's book keeps (None: every level the exchange sends;
         Kraken: the subscribed depth, its rule truncates after every update)."""

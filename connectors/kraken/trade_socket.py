@@ -11,19 +11,16 @@ came: the order may exist, so the executor asks by client order id before anythi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any
 
 from ttxt_kafka.orders.errors import ExchangeFailure
 
 from ..base.ws import WS_ERRORS, WsClient
-from ..trading.gateway import transport_failure
+from ..trading.answered import AnsweredSocket
 from . import endpoints as ep
 from .orders import request
 
@@ -36,27 +33,24 @@ CONNECT_ERRORS: tuple[type[BaseException], ...] = (*WS_ERRORS, ValueError)
 TokenSource = Callable[[], Awaitable[str | ExchangeFailure]]
 
 
-class TradeSocket:
+class TradeSocket(AnsweredSocket):
+    label = "order WS"
+
     def __init__(self, url: str, token: TokenSource, *, timeout: float = 10.0,
                  heartbeat: float = 30.0) -> None:
+        super().__init__(timeout=timeout, heartbeat=heartbeat)
         self.url = url
         self.token_source = token
-        self.timeout = timeout
-        self.heartbeat = heartbeat
-        self._ws: WsClient | None = None
         self._token = ""
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._lock = asyncio.Lock()
-        self._down_until = 0.0
         self._ids = itertools.count(1)
-        self.requests = 0
-        self.connects = 0
         self.refusal: ExchangeFailure | None = None  # the last token refusal
 
-    @property
-    def connected(self) -> bool:
-        return self._ws is not None and self._ws.open
+    def answer_id(self, msg: dict[str, Any]) -> Hashable | None:
+        req_id = msg.get("req_id")
+        return req_id if isinstance(req_id, int) else None
+
+    def ping_message(self) -> dict[str, Any]:
+        return ep.PING
 
     async def _ensure(self) -> bool:
         """Connected with a token (connects when needed); False: not now."""
@@ -80,70 +74,14 @@ class TradeSocket:
                 self._down_until = time.monotonic() + RETRY_AFTER
                 return False
             self.refusal = None
-            self._ws, self._token = ws, token
-            self.connects += 1
-            self._tasks = [asyncio.ensure_future(self._read(ws)),
-                           asyncio.ensure_future(self._ping(ws))]
+            self._token = token
+            self._attach(ws)
             return True
 
     async def request(self, method: str, params: Mapping[str, Any]
                       ) -> dict[str, Any] | ExchangeFailure | None:
         if not await self._ensure():
             return None
-        ws = self._ws
-        assert ws is not None
         req_id = next(self._ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[req_id] = future
-        try:
-            await ws.send_text(request(method, params, req_id, self._token).decode())
-        except WS_ERRORS:
-            self._pending.pop(req_id, None)
-            return None  # the frame did not leave: nothing can have happened
-        self.requests += 1
-        try:
-            return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            return transport_failure(f"no answer to {method} within {self.timeout:g}s")
-        except ConnectionError as exc:
-            return transport_failure(f"order WS lost while waiting for {method}: {exc}")
-        finally:
-            self._pending.pop(req_id, None)
-
-    async def _read(self, ws: WsClient) -> None:
-        try:
-            async for raw in ws:
-                try:
-                    msg = json.loads(raw)
-                except ValueError:
-                    continue
-                req_id = msg.get("req_id") if isinstance(msg, dict) else None
-                future = self._pending.get(req_id) if isinstance(req_id, int) else None
-                if future is not None and not future.done():
-                    future.set_result(msg)
-        except WS_ERRORS:
-            pass
-        finally:
-            self._lost(ws)
-
-    async def _ping(self, ws: WsClient) -> None:
-        with contextlib.suppress(*WS_ERRORS):
-            while True:
-                await asyncio.sleep(self.heartbeat)
-                await ws.send_json(ep.PING)
-
-    def _lost(self, ws: WsClient) -> None:
-        if self._ws is ws:
-            self._ws = None
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(ConnectionError("connection closed"))
-
-    async def close(self) -> None:
-        ws, self._ws = self._ws, None
-        for task in self._tasks:
-            task.cancel()
-        if ws is not None:
-            with contextlib.suppress(*WS_ERRORS):
-                await ws.close()
-            self._lost(ws)
+        return await self.exchange(req_id, request(method, params, req_id, self._token).decode(),
+                                   method)
