@@ -61,3 +61,18 @@ def test_a_secret_that_is_not_base64_is_a_clear_error_without_the_secret() -> No
         auth.api_sign(bad, PATH, NONCE, BODY)
     assert "not base64" in str(err.value) and "at all" not in str(err.value)
     assert err.value.__context__ is None and err.value.__cause__ is None
+
+
+def test_the_gateway_refuses_a_secret_that_is_not_base64_at_once() -> None:
+    from ttxt_kafka.connectors.base.symbols import SymbolMap
+    from ttxt_kafka.connectors.kraken.gateway import KrakenGateway
+
+    def build(secret: str) -> KrakenGateway:
+        return KrakenGateway(venue="kraken_spot", credentials=Credentials("k", secret),
+                             rest_base="http://127.0.0.1:9", trade_ws="ws://127.0.0.1:9",
+                             symbols=SymbolMap("kraken_spot"), natives=list)
+
+    with pytest.raises(CredentialsError) as err:
+        build("TtxtSecret-with-dashes!!")
+    assert "not base64" in str(err.value) and "dashes" not in str(err.value)
+    assert build(SECRET).credentials.api_key == "k"

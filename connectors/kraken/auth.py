@@ -45,6 +45,11 @@ def api_sign(credentials: Credentials, path: str, nonce: int | str, body: str) -
     return credentials.hmac_sha512_base64_b64key(message(path, nonce, body))
 
 
+def check_secret(credentials: Credentials) -> None:
+    """CredentialsError now (at start, not at the first order) if the secret is not base64."""
+    credentials.hmac_sha512_base64_b64key(b"")
+
+
 def form_body(params: Params, nonce: int) -> str:
     """The POST body: `nonce` first, then the parameters, form-encoded."""
     items = list(params.items()) if isinstance(params, Mapping) else list(params)

@@ -64,6 +64,7 @@ class KrakenGateway(Gateway):
     def __init__(self, *, venue: str, credentials: Credentials, rest_base: str, trade_ws: str,
                  symbols: SymbolMap, natives: Callable[[], list[str]], timeout: float = 10.0,
                  limiter: WeightLimiter | None = None, heartbeat: float = 30.0) -> None:
+        auth.check_secret(credentials)  # a secret that is not base64: a config error, now
         self.venue = venue
         self.credentials = credentials
         self.symbols = symbols

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ttxt_kafka.credentials import Credentials
+from ttxt_kafka.credentials import Credentials, CredentialsError
 
+from ..base.errors import ConnectorError
 from ..trading.build import private_stream_common
 from . import endpoints as ep
 from .gateway import KrakenGateway
@@ -26,11 +27,14 @@ def _auth_ws(trader: Trader, override: str | None) -> str:
 
 def gateway(trader: Trader, credentials: Credentials) -> KrakenGateway:
     c, cfg = trader.connector, trader.config
-    return KrakenGateway(
-        venue=c.venue, credentials=credentials, rest_base=c.rest_base,
-        trade_ws=_auth_ws(trader, cfg.endpoints.trade_ws), symbols=c.symbols,
-        natives=lambda: c.native_symbols, timeout=c.config.rest_timeout,
-        heartbeat=c.config.heartbeat_interval)
+    try:
+        return KrakenGateway(
+            venue=c.venue, credentials=credentials, rest_base=c.rest_base,
+            trade_ws=_auth_ws(trader, cfg.endpoints.trade_ws), symbols=c.symbols,
+            natives=lambda: c.native_symbols, timeout=c.config.rest_timeout,
+            heartbeat=c.config.heartbeat_interval)
+    except CredentialsError as exc:  # its message names no part of the secret
+        raise ConnectorError(f"{c.venue}: trading mode live: {exc}") from None
 
 
 def private_stream(trader: Trader, credentials: Credentials) -> KrakenPrivateStream:
