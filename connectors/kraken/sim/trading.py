@@ -105,6 +105,7 @@ def _number(value: Any, name: str) -> Decimal | None:
 
 class KrakenTrading:
     def __init__(self, sim: Simulator, exchange: SimExchange) -> None:
+        auth.check_secret(exchange.credentials)  # Kraken's secrets are base64: say so at start
         self.sim = sim
         self.exchange = exchange
         self.tokens: set[str] = set()
