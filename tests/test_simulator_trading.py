@@ -23,6 +23,7 @@ from ttxt_kafka.connectors.binance.orders import user_data_subscribe
 from ttxt_kafka.connectors.bitget import auth as bitget_auth
 from ttxt_kafka.connectors.bybit import auth as bybit_auth
 from ttxt_kafka.connectors.gateio import auth as gate_auth
+from ttxt_kafka.connectors.kraken import auth as kraken_auth
 from ttxt_kafka.connectors.kucoin import auth as kucoin_auth
 from ttxt_kafka.credentials import Credentials
 from ttxt_kafka.events import Side
@@ -602,5 +603,88 @@ async def test_coinbase_jwt_rest_and_user_channel() -> None:
         sim.inject("rate_limit")
         status, limited = await coinbase_call(sim.rest_url, "GET", "/api/v3/brokerage/accounts")
         assert (status, limited["error"]) == (429, "RATE_LIMIT_EXCEEDED")
+    finally:
+        await sim.stop()
+
+
+async def kraken_call(base: str, path: str, params: dict[str, str], *,
+                      credentials: Credentials = CREDENTIALS, nonce: int) -> Any:
+    body = kraken_auth.form_body(params, nonce)
+    headers = kraken_auth.headers(credentials, path, nonce, body)
+    async with aiohttp.ClientSession() as http, http.post(base + path, data=body,
+                                                          headers=headers) as resp:
+        return await resp.json()
+
+
+async def kraken_next(ws: Any, match: Any) -> Any:
+    while True:
+        msg = await recv_json(ws)
+        if match(msg):
+            return msg
+
+
+async def test_kraken_signed_rest_token_and_the_auth_ws() -> None:
+    sim = simulator("kraken_spot", rate=None)
+    await sim.start()
+    base, token_path = sim.rest_url, "/0/private/GetWebSocketsToken"
+    try:
+        other = Credentials(API_KEY, "b3RoZXItc2VjcmV0")  # base64, not the account's
+        assert await kraken_call(base, token_path, {}, credentials=other, nonce=10) == {
+            "error": ["EAPI:Invalid signature"]}
+        first = await kraken_call(base, token_path, {}, nonce=100)
+        token = first["result"]["token"]
+        assert first["error"] == [] and token
+        assert (await kraken_call(base, token_path, {}, nonce=100))["error"] == [
+            "EAPI:Invalid nonce"]  # not above the last one
+        sim.inject("bad_signature")
+        assert (await kraken_call(base, token_path, {}, nonce=101))["error"] == [
+            "EAPI:Invalid signature"]
+        async with websockets.connect(f"{sim.ws_url}/v2") as ws:
+            add = {"method": "add_order", "req_id": 1, "params": {
+                "order_type": "limit", "side": "buy", "symbol": "BTC/USDT", "order_qty": 0.01,
+                "limit_price": 1000, "time_in_force": "gtc", "cl_ord_id": "kr-1",
+                "token": "not-a-token"}}
+            await ws.send(json.dumps(add))
+            refused = await kraken_next(ws, lambda m: m.get("req_id") == 1)
+            assert (refused["success"], refused["error"]) == (False, "EAPI:Invalid token")
+            await ws.send(json.dumps({"method": "subscribe", "req_id": 2, "params": {
+                "channel": "executions", "token": token, "snap_orders": True}}))
+            assert (await kraken_next(ws, lambda m: m.get("req_id") == 2))["success"] is True
+            snapshot = await kraken_next(ws, lambda m: m.get("channel") == "executions")
+            assert (snapshot["type"], snapshot["data"]) == ("snapshot", [])
+            add["params"]["token"] = token  # type: ignore[index]
+            await ws.send(json.dumps(add))
+            seen: list[Any] = []  # the answer and the report, in either order
+            await kraken_next(ws, lambda m: seen.append(m) or len(
+                [x for x in seen if x.get("req_id") == 1 or "channel" in x
+                 and x["channel"] == "executions"]) == 2)
+            [placed] = [m for m in seen if m.get("req_id") == 1]
+            assert placed["success"] is True and placed["result"]["cl_ord_id"] == "kr-1"
+            [report] = [m for m in seen if m.get("channel") == "executions"]
+            assert report["data"][0]["exec_type"] == "new"
+            assert report["data"][0]["order_qty"] == 0.01  # a JSON number
+            await ws.send(json.dumps(add))  # the same cl_ord_id again
+            assert (await kraken_next(ws, lambda m: m.get("req_id") == 1))["error"] == (
+                "EOrder:Duplicate cl_ord_id")
+            sim.inject("rate_limit")
+            await ws.send(json.dumps({"method": "cancel_order", "req_id": 3,
+                                      "params": {"cl_ord_id": ["kr-1"], "token": token}}))
+            assert (await kraken_next(ws, lambda m: m.get("req_id") == 3))["error"] == (
+                "EOrder:Rate limit exceeded")
+            found = await kraken_call(base, "/0/private/OpenOrders", {"cl_ord_id": "kr-1"},
+                                      nonce=200)
+            [(order_id, order)] = found["result"]["open"].items()
+            assert (order["status"], order["descr"]["pair"]) == ("open", "XBTUSDT")
+            await ws.send(json.dumps({"method": "cancel_order", "req_id": 4,
+                                      "params": {"order_id": [order_id], "token": token}}))
+            assert (await kraken_next(ws, lambda m: m.get("req_id") == 4))["success"] is True
+            # the public methods still work on the same socket
+            await ws.send(json.dumps({"method": "ping", "req_id": 5}))
+            assert (await kraken_next(ws, lambda m: m.get("req_id") == 5))["method"] == "pong"
+        closed = await kraken_call(base, "/0/private/ClosedOrders", {"cl_ord_id": "kr-1"},
+                                   nonce=201)
+        assert closed["result"]["closed"][order_id]["status"] == "canceled"
+        wallet = await kraken_call(base, "/0/private/BalanceEx", {}, nonce=202)
+        assert wallet["result"]["USDT"]["hold_trade"] == "0"
     finally:
         await sim.stop()

@@ -92,7 +92,7 @@ class Connect:
 
 @pytest.mark.parametrize("venue", ["binance", "bitget_spot", "bitget_usdtm", "gateio_spot",
                                    "mexc_spot", "kucoin_spot", "coinbase_spot",
-                                   "okx_spot", "okx_swap"])
+                                   "okx_spot", "okx_swap", "kraken_spot"])
 async def test_sigkill_between_send_and_ack_then_between_ack_and_commit(
         kafka_bootstrap: str, tmp_path: Path, venue: str) -> None:
     sim = simulator(venue)

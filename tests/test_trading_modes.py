@@ -38,7 +38,8 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("venue", ["binance", "bybit_linear", "bitget_spot", "bitget_usdtm",
                                    "gateio_spot", "mexc_spot", "kucoin_spot",
-                                   "coinbase_spot", "okx_spot", "okx_swap"])
+                                   "coinbase_spot", "okx_spot", "okx_swap",
+                                   "kraken_spot"])
 async def test_paper_fills_from_the_connectors_own_book(kafka_bootstrap: str,
                                                        venue: str) -> None:
     spot = not venues.venue(venue).derivatives

@@ -48,7 +48,8 @@ INSUFFICIENT = {"binance": "-2010", "binance_usdm": "-2019", "bybit_spot": "1701
                 "gateio_spot": "BALANCE_NOT_ENOUGH", "mexc_spot": "10101",
                 "kucoin_spot": "200004",
                 "coinbase_spot": "INSUFFICIENT_FUND",
-                "okx_spot": "51008", "okx_swap": "51008"}
+                "okx_spot": "51008", "okx_swap": "51008",
+                "kraken_spot": "EOrder:Insufficient funds"}
 # Bybit reports what the engine expires (IOC remainder, FOK) as Cancelled
 SAME_STATUS = {OrderStatus.EXPIRED: {OrderStatus.EXPIRED, OrderStatus.CANCELED}}
 

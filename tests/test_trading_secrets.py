@@ -106,7 +106,7 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
 
 @pytest.mark.parametrize("venue", ["binance_usdm", "bybit_linear", "bitget_usdtm",
                                    "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot",
-                                   "okx_swap"])
+                                   "okx_swap", "kraken_spot"])
 async def test_no_secret_in_any_log_or_topic(kafka_bootstrap: str, tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture,
                                              venue: str) -> None:

@@ -40,7 +40,8 @@ from ttxt_kafka.topics import topic
 
 # Known fake credentials: the secrets test searches every log line and topic for them.
 API_KEY = "TtxtFakeKey" + "k9" * 26 + "Q"  # 64 characters, like Binance's
-API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "Z"
+# base64 text (Kraken decodes its secrets); any text does for the others
+API_SECRET = "TtxtFakeSecret" + "s7" * 25 + "ZQ=="
 API_PASSPHRASE = "TtxtFakePass" + "p3" * 10 + "W"  # Bitget's, KuCoin's and OKX's third credential
 CREDENTIALS = Credentials(API_KEY, API_SECRET, API_PASSPHRASE)
 # Coinbase's secret is the private half of an EC P-256 key (PEM), its key name the API key. A
@@ -53,7 +54,8 @@ COINBASE_SECRET = (
     "-----END EC PRIVATE KEY-----\n")
 COINBASE_CREDENTIALS = Credentials(API_KEY, COINBASE_SECRET)
 VENUES = ("binance", "binance_usdm", "bybit_spot", "bybit_linear", "bitget_spot", "bitget_usdtm",
-          "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot", "okx_spot", "okx_swap")
+          "gateio_spot", "mexc_spot", "kucoin_spot", "coinbase_spot", "okx_spot", "okx_swap",
+          "kraken_spot")
 # Spot venues that size a market BUY in the quote currency: the connector refuses such a
 # command (ttxt quantities are base), tests buy with a limit IOC there instead.
 QUOTE_SIZED_MARKET_BUYS = ("bitget_spot", "gateio_spot")
@@ -68,8 +70,10 @@ def secret_for(venue: str) -> str:
 
 
 def native(venue: str, symbol: str = "BTC/USDT") -> str:
-    """A symbol as the venue's simulator writes it: Gate.io BTC_USDT, Coinbase BTC-USDT, the
-    others BTCUSDT."""
+    """A symbol as the venue's simulator writes it: Gate.io BTC_USDT, Coinbase BTC-USDT, Kraken
+    BTC/USDT, the others BTCUSDT."""
+    if venue.startswith("kraken"):
+        return symbol
     sep = "_" if venue.startswith("gateio") else "-" if venue.startswith("coinbase") else ""
     return symbol.replace("/", sep)
 

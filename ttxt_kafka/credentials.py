@@ -133,6 +133,24 @@ class Credentials:
         return hmac.compare_digest(self.hmac_sha256_base64(payload).encode(),
                                    signature.encode())
 
+    def hmac_sha512_base64_b64key(self, message: bytes) -> str:
+        """Base64 of the HMAC-SHA512 of `message` under the base64-*decoded* secret (Kraken:
+        its private keys are base64). A secret that is not base64 is a CredentialsError that
+        names no part of it."""
+        try:
+            key = base64.b64decode(self.secret.reveal(), validate=True)
+        except ValueError:  # binascii.Error is a ValueError
+            key = b""
+        if not key:
+            raise CredentialsError("the API secret is not base64 (this exchange issues base64 "
+                                   "private keys): check the credentials") from None
+        return base64.b64encode(hmac.new(key, message, hashlib.sha512).digest()).decode()
+
+    def matches_sha512_base64_b64key(self, message: bytes, signature: str) -> bool:
+        """Is `signature` that HMAC of `message`? Constant-time comparison."""
+        return hmac.compare_digest(self.hmac_sha512_base64_b64key(message).encode(),
+                                   signature.encode())
+
     def passphrase_matches(self, passphrase: str) -> bool:
         """Is this the account's passphrase? Constant-time; False when there is none."""
         if self.passphrase is None:

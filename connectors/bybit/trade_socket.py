@@ -16,7 +16,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from ttxt_kafka.credentials import Credentials
@@ -24,7 +24,7 @@ from ttxt_kafka.orders.errors import ExchangeFailure
 from ttxt_kafka.orders.requests import WsCall
 
 from ..base.ws import WS_ERRORS, WsClient
-from ..trading.gateway import transport_failure
+from ..trading.answered import AnsweredSocket
 from .auth import ws_auth_message
 from .orders import ws_message
 
@@ -35,27 +35,21 @@ RETRY_AFTER = 5.0  # seconds of REST fallback after a failed connect
 CONNECT_ERRORS: tuple[type[BaseException], ...] = (*WS_ERRORS, ValueError)
 
 
-class TradeSocket:
+class TradeSocket(AnsweredSocket):
     def __init__(self, url: str, credentials: Credentials, clock_ms: Callable[[], int], *,
                  recv_window_ms: int = 5000, timeout: float = 10.0,
                  heartbeat: float = 20.0) -> None:
+        super().__init__(timeout=timeout, heartbeat=heartbeat)
         self.url = url
         self.credentials = credentials
         self.clock_ms = clock_ms
         self.recv_window_ms = recv_window_ms
-        self.timeout = timeout
-        self.heartbeat = heartbeat
-        self._ws: WsClient | None = None
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._lock = asyncio.Lock()
-        self._down_until = 0.0
-        self.requests = 0
-        self.connects = 0
 
-    @property
-    def connected(self) -> bool:
-        return self._ws is not None and self._ws.open
+    def answer_id(self, msg: dict[str, Any]) -> Hashable | None:
+        return msg.get("reqId")  # type: ignore[no-any-return]
+
+    def ping_message(self) -> dict[str, Any]:
+        return {"op": "ping", "req_id": uuid.uuid4().hex}
 
     async def _ensure(self) -> bool:
         """Connected and authenticated (connects when needed); False: use REST for now."""
@@ -82,10 +76,7 @@ class TradeSocket:
                 with contextlib.suppress(*WS_ERRORS):
                     await ws.close()
                 return False
-            self._ws = ws
-            self.connects += 1
-            self._tasks = [asyncio.ensure_future(self._read(ws)),
-                           asyncio.ensure_future(self._ping(ws))]
+            self._attach(ws)
             return True
 
     @staticmethod
@@ -99,60 +90,7 @@ class TradeSocket:
                       ) -> dict[str, Any] | ExchangeFailure | None:
         if not await self._ensure():
             return None
-        ws = self._ws
-        assert ws is not None
         call = WsCall(op, args, uuid.uuid4().hex)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[call.req_id] = future
-        try:
-            await ws.send_json(ws_message(call, timestamp_ms=self.clock_ms(),
-                                          recv_window_ms=self.recv_window_ms))
-        except WS_ERRORS:
-            self._pending.pop(call.req_id, None)
-            return None  # the frame did not leave: nothing can have happened
-        self.requests += 1
-        try:
-            return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            return transport_failure(f"no answer to {op} within {self.timeout:g}s")
-        except ConnectionError as exc:
-            return transport_failure(f"trade WS lost while waiting for {op}: {exc}")
-        finally:
-            self._pending.pop(call.req_id, None)
-
-    async def _read(self, ws: WsClient) -> None:
-        try:
-            async for raw in ws:
-                try:
-                    msg = json.loads(raw)
-                except ValueError:
-                    continue
-                future = self._pending.get(msg.get("reqId", "")) if isinstance(msg, dict) else None
-                if future is not None and not future.done():
-                    future.set_result(msg)
-        except WS_ERRORS:
-            pass
-        finally:
-            self._lost(ws)
-
-    async def _ping(self, ws: WsClient) -> None:
-        with contextlib.suppress(*WS_ERRORS):
-            while True:
-                await asyncio.sleep(self.heartbeat)
-                await ws.send_json({"op": "ping", "req_id": uuid.uuid4().hex})
-
-    def _lost(self, ws: WsClient) -> None:
-        if self._ws is ws:
-            self._ws = None
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(ConnectionError("connection closed"))
-
-    async def close(self) -> None:
-        ws, self._ws = self._ws, None
-        for task in self._tasks:
-            task.cancel()
-        if ws is not None:
-            with contextlib.suppress(*WS_ERRORS):
-                await ws.close()
-            self._lost(ws)
+        text = json.dumps(ws_message(call, timestamp_ms=self.clock_ms(),
+                                     recv_window_ms=self.recv_window_ms), separators=(",", ":"))
+        return await self.exchange(call.req_id, text, op)

@@ -51,6 +51,29 @@ def subscribe(channel: str, symbols: list[str], req_id: int, method: str = "subs
 
 PING = {"method": "ping"}
 
+# ---------------------------------------------------------------- private side (trading)
+# Private WS v2: the same protocol on another host, every private request carrying `token`.
+AUTH_WS = "wss://ws-auth.kraken.com/v2"
+EXECUTIONS = "executions"
+BALANCES = "balances"
+# Private REST (POST, form body, signed: see auth.py)
+TOKEN_PATH = "/0/private/GetWebSocketsToken"
+OPEN_ORDERS_PATH = "/0/private/OpenOrders"
+CLOSED_ORDERS_PATH = "/0/private/ClosedOrders"
+BALANCE_EX_PATH = "/0/private/BalanceEx"
+# REST's legacy asset codes (BalanceEx, order pairs) -> the names WS v2 uses
+LEGACY_ASSETS = {"XXBT": "BTC", "XETH": "ETH", "XLTC": "LTC", "XXRP": "XRP", "XXLM": "XLM",
+                 "XXDG": "DOGE", "XETC": "ETC", "XMLN": "MLN", "XREP": "REP", "XZEC": "ZEC",
+                 "XXMR": "XMR", "ZUSD": "USD", "ZEUR": "EUR", "ZGBP": "GBP", "ZCAD": "CAD",
+                 "ZJPY": "JPY", "ZAUD": "AUD", "ZCHF": "CHF"}
+_V1_ASSETS = {v: k for k, v in V2_ASSETS.items()}
+
+
+def rest_pair(native: str) -> str:
+    """A v2 symbol ("BTC/USDT") as REST order bodies name the pair (its altname "XBTUSDT")."""
+    base, _, quote = native.partition("/")
+    return _V1_ASSETS.get(base, base) + _V1_ASSETS.get(quote, quote)
+
 
 def ws_url(ws_base: str) -> str:
     base = ws_base.rstrip("/")

@@ -1,8 +1,9 @@
 """Kraken's venue: spot (`kraken_spot`) over WebSocket v2, as the registry knows it (see
 `ttxt_kafka.venues`).
 
-Market data only for now: no trading parts, so `trading.mode: live` is refused for it at config
-time; paper trading works (it needs books).
+Market data over the public WS v2; trading over the authenticated WS v2 (add_order,
+cancel_order, amend_order, cancel_all; executions and balances), its token and the queries
+over signed private REST (see `gateway.py`).
 """
 
 from __future__ import annotations
@@ -35,5 +36,8 @@ VENUES = (
                "normalizer": f"{PKG}.normalizer_spot:KrakenSpotNormalizer",
                "sim_protocol": f"{PKG}.sim.protocol:KrakenProtocol",
                "sim_capture": f"{PKG}.sim.capture:KrakenCaptureDialect",
-               "sim_synthetic": f"{PKG}.sim.synthetic:KrakenFormatter"}),
+               "sim_synthetic": f"{PKG}.sim.synthetic:KrakenFormatter",
+               "gateway": f"{PKG}.trading:gateway",
+               "private_stream": f"{PKG}.trading:private_stream",
+               "sim_trading": f"{PKG}.sim.trading:KrakenTrading"}),
 )

@@ -47,7 +47,11 @@ class KrakenProtocol:
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         if not web.WebSocketResponse().can_prepare(request).ok:
             return web.Response(status=400, text="WebSocket upgrade required")
-        return await self.sim.run_ws(request, _Connection(self))
+        conn = _Connection(self)
+        private = self.sim.private
+        if private is not None:  # the simulator trades: the same socket takes private methods
+            return await private.protocol.ws(request, conn)  # type: ignore[no-any-return]
+        return await self.sim.run_ws(request, conn)
 
     async def _pairs(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1
