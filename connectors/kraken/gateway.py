@@ -35,7 +35,7 @@ from ..base.errors import ExchangeError, ExchangeMessageError, MalformedMessage
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient, RestRequest
 from ..base.symbols import SymbolMap
-from ..trading.gateway import Gateway, Placed, Result, failure_of, transport_failure
+from ..trading.gateway import Gateway, Placed, Result, failure_from, transport_failure
 from . import auth
 from . import endpoints as ep
 from . import orders as rq
@@ -92,7 +92,7 @@ class KrakenGateway(Gateway):
         try:
             return await self.rest.request("POST", path, params or {}, signed=True)
         except ExchangeError as exc:
-            return failure_of(exc, _classify)
+            return failure_from(exc, _classify)
 
     async def token(self) -> str | ExchangeFailure:
         body = await self._post(ep.TOKEN_PATH)
