@@ -58,8 +58,8 @@ def natives(venue: str) -> list[str]:
 
 
 def market(venue: str, max_steps: int = 200, rate: float = 200.0) -> SyntheticSource:
-    if venue == "kraken_spot":  # a loss shows at the next update of the top 10: more steps
-        max_steps *= 4
+    if venue == "kraken_spot":  # a loss shows at the next update of the top 10, and one that
+        max_steps *= 15  # a later update overwrites goes unseen: a market that lasts longer
     return SyntheticSource(seed=7, symbols=natives(venue), rate=rate, max_steps=max_steps)
 
 
