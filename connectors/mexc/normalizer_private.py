@@ -37,7 +37,7 @@ from ttxt_kafka.orders.normalize import PARSE_ERRORS, nonzero, plain, us
 
 from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.normalizer import BaseNormalizer, Raw, malformed, parse
-from .normalizer_spot import MexcSpotNormalizer, decode
+from .normalizer_spot import control_frame, decode
 from .pb.PrivateAccountV3Api_pb2 import PrivateAccountV3Api
 from .pb.PrivateDealsV3Api_pb2 import PrivateDealsV3Api
 from .pb.PrivateOrdersV3Api_pb2 import PrivateOrdersV3Api
@@ -67,7 +67,7 @@ class MexcPrivateNormalizer(BaseNormalizer):
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         if not isinstance(raw, bytes | bytearray):
-            return MexcSpotNormalizer()._control(raw)  # the public stream's control frames
+            return control_frame(raw)  # the same text frames as the public stream's
         push = decode(raw)
         body = push.WhichOneof("body")
         ts = us(push.sendTime or push.createTime)

@@ -65,6 +65,20 @@ def decode(raw: bytes | bytearray) -> PushDataV3ApiWrapper:
     return push
 
 
+def control_frame(raw: Raw) -> list[Event]:
+    """A JSON text frame (subscription answer, PONG) of the public or private stream: no
+    events; a non-zero code or a refused subscription raises ExchangeMessageError."""
+    msg = parse(raw)
+    if not isinstance(msg, Mapping) or "code" not in msg:
+        raise MalformedMessage(f"missing field 'code' in a MEXC text frame: {str(raw)[:120]}")
+    text = str(msg.get("msg", ""))
+    if msg["code"] != 0:
+        raise ExchangeMessageError("mexc", str(msg["code"]), text)
+    if text.startswith(_REFUSED):  # MEXC refuses a subscription with code 0
+        raise ExchangeMessageError("mexc", "subscription", text)
+    return []  # a subscription answer or PONG
+
+
 class MexcSpotNormalizer(BaseNormalizer):
     venue = "mexc_spot"
     market_type = MarketType.SPOT
@@ -73,7 +87,7 @@ class MexcSpotNormalizer(BaseNormalizer):
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         if isinstance(raw, bytes | bytearray):
             return self.push(decode(raw), receive_ts)
-        return self._control(raw)
+        return control_frame(raw)
 
     def push(self, push: PushDataV3ApiWrapper, receive_ts: int) -> list[Event]:
         """A decoded push -> events (also what the tests feed with docs examples)."""
@@ -97,17 +111,6 @@ class MexcSpotNormalizer(BaseNormalizer):
         except FRAME_ERRORS as exc:
             raise malformed(str(push)[:200], exc) from None
         raise MalformedMessage(f"unknown MEXC push body {body!r}")
-
-    def _control(self, raw: Raw) -> list[Event]:
-        msg = parse(raw)
-        if not isinstance(msg, Mapping) or "code" not in msg:
-            raise MalformedMessage(f"missing field 'code' in a MEXC text frame: {str(raw)[:120]}")
-        text = str(msg.get("msg", ""))
-        if msg["code"] != 0:
-            raise ExchangeMessageError(self.exchange, str(msg["code"]), text)
-        if text.startswith(_REFUSED):  # MEXC refuses a subscription with code 0
-            raise ExchangeMessageError(self.exchange, "subscription", text)
-        return []  # a subscription answer or PONG
 
     def _name(self, native: str) -> str:
         return self._names.get(native) or self.symbol(native)

@@ -117,12 +117,7 @@ class RestGateway(Gateway, ABC):
         await self.rest.close()
 
     async def _call(self, call: RestCall) -> Any:
-        body = json_body(call.body) if call.body is not None else None
-        try:
-            return await self.rest.request(call.method, call.path, dict(call.params), body=body,
-                                           weight=call.weight, signed=True)
-        except ExchangeError as exc:
-            return failure_from(exc, self.classify)
+        return await send_signed(self.rest, call, self.classify)
 
     async def _each(self, calls: Iterable[RestCall]) -> Result:
         """Calls in turn (cancel-all per symbol): the first failure, or Placed."""
