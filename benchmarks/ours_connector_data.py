@@ -323,8 +323,13 @@ def _kraken_dialect(cap: VenueCapture, frames: list[str]) -> Any:
     return dialect
 
 
+SUBSCRIBED = "subscriptionStatus"
+
+
 def kraken_v2(cap: VenueCapture, frames: list[str]) -> list[str]:
-    """Kraken v1 frames in v2 framing (subscription events have no v2 push: left out)."""
+    """Kraken v1 frames in v2 framing, frame for frame: a v1 subscription event becomes the
+    answer v2 sends to the same subscription, so both sides read as many frames."""
+    from ttxt_kafka.connectors.kraken.endpoints import v2_symbol
     from ttxt_kafka.simulator.captures import Frame
 
     dialect = _kraken_dialect(cap, [])
@@ -333,6 +338,13 @@ def kraken_v2(cap: VenueCapture, frames: list[str]) -> list[str]:
         pub = dialect.classify(Frame(0.0, raw, "KRAKEN.ws", "recv"))
         if pub is not None:
             out.append(str(pub.payload))
+        elif raw.startswith("{") and (event := json.loads(raw)).get("event") == SUBSCRIBED:
+            out.append(json.dumps({
+                "method": "subscribe", "success": True,
+                "result": {"channel": event["subscription"]["name"],
+                           "symbol": v2_symbol(event["pair"]), "snapshot": True},
+                "time_in": "2021-04-17T16:49:00.000000Z",
+                "time_out": "2021-04-17T16:49:00.000050Z"}, separators=(",", ":")))
     return out
 
 

@@ -138,3 +138,60 @@ def test_ohlc() -> None:
             '"timestamp":"2023-10-04T16:14:59.999999Z"}]}', RECV)
     assert (k.interval, k.open, k.volume) == ("5m", "0.56240000", "30927.68066226")
     assert k.close_time - k.open_time == 5 * 60_000_000 - 1000
+
+
+def _general(n: KrakenSpotNormalizer, raw: str) -> list[object]:
+    """The full decoder's reading (a decoded message skips the trade text path)."""
+    from ttxt_kafka.connectors.kraken.normalizer_spot import _decode
+
+    return n(_decode(raw), RECV)
+
+
+TRADE = ('{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy",'
+         '"price":45283.5,"qty":0.1,"ord_type":"limit","trade_id":7,'
+         '"timestamp":"2023-10-06T17:35:55.440295Z"}]}')
+
+
+@pytest.mark.parametrize("raw", [
+    TRADE,
+    TRADE.replace("45283.5", "45283"),  # a whole number
+    TRADE.replace("0.1,", "0.10000000000,"),  # more zeros than the precision: trimmed
+    TRADE.replace("0.1,", "1e-7,"),  # scientific: not the text path's shape
+    TRADE.replace('"side":"buy","price":45283.5', '"price":45283.5,"side":"buy"'),  # key order
+    TRADE.replace("}]}", '},' + TRADE.partition("[")[2].replace("BTC/USD", "ETH/USD")
+                  .replace('"trade_id":7', '"trade_id":8')),  # two symbols in one push
+    TRADE.replace("}]}", '},' + TRADE.partition("[")[2].replace('"trade_id":7', '"trade_id":8')),
+    TRADE.replace('"type":"update"', '"type":"snapshot"'),
+])
+def test_trade_text_path_reads_as_the_decoder_does(raw: str) -> None:
+    n = KrakenSpotNormalizer({"BTC/USD": "BTC/USD", "ETH/USD": "ETH/USD"})
+    n._places.update({"BTC/USD": (1, 8), "ETH/USD": (2, 8)})
+    assert n(raw, RECV) == _general(n, raw) != []
+
+
+@pytest.mark.parametrize("bad", [
+    TRADE.replace("45283.5", "45283.55"),  # more decimals than the pair's precision
+    TRADE.replace("45283.5", "045283.5"),  # not a JSON number
+    TRADE.replace("}]}", "},]}"),  # not JSON
+])
+def test_trade_text_path_leaves_bad_frames_to_the_decoder(bad: str) -> None:
+    n = KrakenSpotNormalizer({"BTC/USD": "BTC/USD"})
+    n._places["BTC/USD"] = (1, 8)
+    with pytest.raises(MalformedMessage):
+        n(bad, RECV)
+
+
+def test_every_captured_trade_push_reads_the_same_by_text_and_by_decoder() -> None:
+    from ttxt_kafka.connectors.kraken import trade_fastpath
+    from ttxt_kafka.simulator import CaptureSource
+
+    feed = CaptureSource(fixture("kraken/live_ws_v1_trade__cryptofeed_KRAKEN.ws.48.0.txt")
+                         ).bind(venue("kraken_spot"))
+    n = KrakenSpotNormalizer(SymbolMap("kraken_spot", KrakenSpotNormalizer().instruments(
+        feed.dialect.instruments_body(None), RECV)))  # type: ignore[attr-defined]
+    pushes = [p.text for p in feed.publications  # type: ignore[attr-defined]
+              if p.text.startswith(trade_fastpath.PREFIX)]
+    assert len(pushes) == 8
+    for raw in pushes:
+        assert n._read_trades(raw, RECV) is not None  # the text path took it
+        assert n(raw, RECV) == _general(n, raw)

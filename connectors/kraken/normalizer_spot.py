@@ -43,12 +43,14 @@ from ..base.errors import ExchangeMessageError, MalformedMessage
 from ..base.normalizer import FRAME_ERRORS, BaseNormalizer, Raw, malformed, parse
 from ..base.symbols import SymbolMap, normalized_symbol
 from . import endpoints as ep
+from . import trade_fastpath
 
 _SNAPSHOT = UpdateType.SNAPSHOT
 _DELTA = UpdateType.DELTA
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 # JSON numbers as their exact text (ints stay ints): never a float, no Decimal made per level
 _decode = msgspec.json.Decoder(float_hook=str).decode
+_TRADE_PUSH = trade_fastpath.PREFIX
 _DEFAULT_PLACES = (8, 8)  # a pair the instrument list did not give (tests of bare frames)
 
 
@@ -123,8 +125,15 @@ class KrakenSpotNormalizer(BaseNormalizer):
             for info in symbols.instruments.values():
                 self._places[info.native_symbol] = (places_of(info.tick_size),
                                                     places_of(info.lot_size))
+        # trade pushes in the documented shape, read from the text (the busiest channel)
+        self._read_trades = trade_fastpath.TradeReader(self.venue, self._places,
+                                                       _DEFAULT_PLACES, self._name)
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
+        if type(raw) is str and raw.startswith(_TRADE_PUSH):
+            events = self._read_trades(raw, receive_ts)
+            if events is not None:
+                return events
         try:
             msg = _decode(raw) if isinstance(raw, str | bytes | bytearray) else raw
         except msgspec.DecodeError as exc:
