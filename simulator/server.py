@@ -67,6 +67,7 @@ class Simulator:
         self.rest_requests = 0
         self.started_at = 0.0
         self._runner: web.AppRunner | None = None
+        self.protocol: _RouteProvider | None = None
         # The private side (orders, user data) when `trading` is given: simulator/trading/.
         self.private: PrivateSide | None = PrivateSide(self, trading) if trading else None
 
@@ -76,7 +77,8 @@ class Simulator:
         app = web.Application()
         if self.private is not None:  # first: its /ws/<listenKey> must win over /ws/<streams>
             self.private.add_routes(app.router)
-        _protocol_for(self).add_routes(app.router)
+        self.protocol = _protocol_for(self)  # kept: tests tune a venue's rules on it
+        self.protocol.add_routes(app.router)
         control.add_routes(app.router, self)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()

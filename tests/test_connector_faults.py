@@ -60,6 +60,8 @@ def natives(venue: str) -> list[str]:
 def market(venue: str, max_steps: int = 200, rate: float = 200.0) -> SyntheticSource:
     if venue == "kraken_spot":  # a loss shows at the next update of the top 10, and one that
         max_steps *= 15  # a later update overwrites goes unseen: a market that lasts longer
+    if venue == "coinbase_spot":  # a rebuild is a resubscription, paced under Coinbase's
+        max_steps *= 4  # 8 requests a second: a market that outlasts three of them
     return SyntheticSource(seed=7, symbols=natives(venue), rate=rate, max_steps=max_steps)
 
 
@@ -337,3 +339,37 @@ async def test_bitget_text_ping_and_connection_age() -> None:
         finally:
             connector.stop()
             await task
+
+
+async def test_coinbase_gap_rebuilds_every_book_with_one_resubscription(kafka_bootstrap: str
+                                                                        ) -> None:
+    """A gap on Coinbase's connection-wide counter breaks all its books: they are rebuilt by
+    one unsubscribe + one subscribe naming every product (not two messages per product), and
+    every request goes out paced under the 8 a second Coinbase allows per IP (the simulator
+    closes a connection that sends more): no error, no reconnect."""
+    products = ["BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "ADA-USDT", "LTC-USDT",
+                "DOT-USDT", "AVAX-USDT", "LINK-USDT", "ATOM-USDT"]
+    source = SyntheticSource(seed=7, symbols=products, rate=400.0, max_steps=400)
+    async with Simulator("coinbase_spot", source) as sim:
+        cfg = config_for("coinbase_spot", products, sim,
+                         streams={"book": {"depth": 0}, "trades": True})
+        run = await Run.start(cfg, kafka_bootstrap)
+        try:
+            await run.wait(applying("BTC-USDT"))
+            sim.inject("drop_message", symbol="BTC-USDT", count=1)
+            await run.wait(lambda c: c.stats.gaps == 1)
+            await run.settle(sim)
+        finally:
+            await run.stop()
+    proto = sim.protocol
+    assert proto.requests[("unsubscribe", "level2")] == 1  # type: ignore[union-attr]
+    assert proto.requests[("subscribe", "level2")] == 2  # type: ignore[union-attr]
+    assert proto.rate_limited == 0 and proto.refused_connections == 0  # type: ignore[union-attr]
+    stats = run.connector.stats
+    assert stats.reconnects == 0 and stats.exchange_errors == 0
+    events = await run.read_back(kafka_bootstrap)
+    for native in products:
+        symbol = native.replace("-", "/")
+        assert len(statuses(events, ConnectorState.BOOK_RESYNC, symbol)) == 1, symbol
+        assert len(statuses(events, ConnectorState.BOOK_SYNCED, symbol)) == 2, symbol
+    assert_no_delta_on_a_broken_book("coinbase_spot", events)

@@ -193,3 +193,23 @@ async def test_ws_client_sends_and_receives_text_and_binary(server: Server) -> N
     await ws.close()
     assert not ws.open and ws.close_info().startswith("code 1000")
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("per_second", [7, 2])
+async def test_pacer_keeps_to_its_limit_in_every_second(per_second: int) -> None:
+    """The connectors' connection/request pacer (Coinbase: 7 of the 8 a second allowed): two
+    thirds of the limit at once, never more than the limit in any one-second window."""
+    from ttxt_kafka.connectors.base.connector import _pacer
+
+    pacer = _pacer(per_second)
+    assert pacer is not None and _pacer(None) is None
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    times = []
+    for _ in range(per_second + 3):
+        await pacer.acquire()
+        times.append(loop.time() - start)
+    burst = 5 if per_second == 7 else 1
+    assert all(t < 0.05 for t in times[:burst]) and times[burst] > 0.1
+    for i, t in enumerate(times):
+        assert sum(1 for u in times[i:] if u < t + 1.0) <= per_second, times

@@ -374,3 +374,38 @@ async def test_kraken_v2_status_ping_acks_per_symbol_errors_and_rest() -> None:
         pairs = await get_json(f"{sim.rest_url}/0/public/AssetPairs")
         assert pairs["error"] == [] and pairs["result"]["BTCUSDT"]["wsname"] == "XBT/USDT"
         assert (await get_json(f"{sim.rest_url}/0/public/Time"))["result"]["unixtime"] > 0
+
+
+async def test_coinbase_connection_rules() -> None:
+    """Coinbase's documented rules: no subscribe within 5 s closes the connection (here
+    0.3 s); per IP, a 9th connection within a second is refused with HTTP 429, a 9th message
+    within a second gets an error and the connection closed."""
+    source = SyntheticSource(seed=5, symbols=["BTC-USDT"], rate=20.0)
+    async with Simulator("coinbase_spot", source) as sim:
+        proto = sim.protocol
+        proto.subscribe_deadline = 0.3  # type: ignore[union-attr]
+        async with ws_connect(sim.ws_url) as idle:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(idle.recv(), 5)
+        assert idle.close_code == 1000
+        await asyncio.sleep(1.1)  # a fresh second for the connection count
+        opened = [await ws_connect(sim.ws_url).__aenter__() for _ in range(8)]
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await ws_connect(sim.ws_url).__aenter__()
+        assert refused.value.response.status_code == 429
+        assert proto.refused_connections == 1  # type: ignore[union-attr]
+        for ws in opened:
+            await ws.close()
+        await asyncio.sleep(1.1)
+        async with ws_connect(sim.ws_url) as ws:
+            sub = {"type": "subscribe", "channel": "heartbeats"}
+            for _ in range(9):
+                await ws.send(json.dumps(sub))
+            errors = []
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if msg.get("type") == "error":
+                        errors.append(msg["message"])
+        assert errors == ["rate limit exceeded: too many messages"]
+        assert ws.close_code == 1008 and proto.rate_limited == 1  # type: ignore[union-attr]

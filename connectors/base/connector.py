@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, Awaitable, Callable
@@ -49,6 +50,7 @@ from .books import BookKeeper
 from .errors import ConnectorError, ExchangeError, ExchangeMessageError, MalformedMessage
 from .normalizer import BaseNormalizer
 from .numbers import NumberChecker
+from .ratelimit import WeightLimiter
 from .rest import RestClient
 from .state import Connection, ConnectorStats, SymbolState
 from .symbols import SymbolMap, UnknownSymbolError
@@ -72,6 +74,12 @@ class Connector(BookKeeper, ABC):
     # Seconds a connection may live before we redo it ourselves, ahead of the exchange's forced
     # disconnect (Bitget, Binance: every 24 h); None: no limit.
     max_connection_age: float | None = None
+    # The exchange's limits on opening connections and on the requests we send on them (per
+    # second per IP; None: none documented). Paced within this process: no more than the limit
+    # in any one-second window (see `_pacer`); several processes on one IP share it, so split
+    # the limit among them with `connections_per_second` / `requests_per_second` in a subclass.
+    connections_per_second: ClassVar[float | None] = None
+    requests_per_second: ClassVar[float | None] = None
 
     def __init__(
         self,
@@ -105,6 +113,8 @@ class Connector(BookKeeper, ABC):
         self._conn_tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         self._log_budget: dict[str, int] = {}
+        self.connect_pacer = _pacer(self.connections_per_second)
+        self.request_pacer = _pacer(self.requests_per_second)
 
     # ------------------------------------------------------------------ exchange specifics
 
@@ -354,6 +364,8 @@ class Connector(BookKeeper, ABC):
             self.stats.rest_errors += 1
             return f"before connecting: {exc}"
         ws = WsClient(self.ws_url(conn), ping_interval=self.ws_ping_interval)
+        if self.connect_pacer is not None:
+            await self.connect_pacer.acquire()
         try:
             await ws.connect()
         except WS_ERRORS as exc:
@@ -456,6 +468,15 @@ class Connector(BookKeeper, ABC):
                                             f"{cfg.resync_timeout:g}s")
                     return
 
+    async def send_request(self, conn: Connection, msg: Any) -> None:
+        """Send one request (subscribe, unsubscribe, ...) on `conn`, paced to the exchange's
+        request limit. Raises the socket's errors (WS_ERRORS) when it is gone."""
+        if self.request_pacer is not None:
+            await self.request_pacer.acquire()
+        if conn.ws is None:
+            raise ConnectionError(f"{conn.name} is not connected")
+        await conn.ws.send_json(msg)
+
     async def _close(self, conn: Connection, reason: str) -> None:
         conn.close_reason = reason
         log.warning("%s %s: closing: %s", self.venue, conn.name, reason)
@@ -551,3 +572,15 @@ class Connector(BookKeeper, ABC):
 def _redact(url: str) -> str:
     """A URL for a log line or status event: without its query (listen keys, tokens)."""
     return url.split("?", 1)[0]
+
+
+def _pacer(per_second: float | None) -> WeightLimiter | None:
+    """A bucket that lets at most `per_second` through in any one-second window: two thirds of
+    it at once (a connection's subscriptions go out together), the rest as the refill of one
+    second (a full bucket plus a second of refill never exceeds the limit)."""
+    if per_second is None:
+        return None
+    if per_second <= 2:  # too few for a burst: half at once, half refilled
+        return WeightLimiter(per_second / 2, 1.0)
+    burst = math.ceil(per_second * 2 / 3)
+    return WeightLimiter(burst, burst / (per_second - burst))

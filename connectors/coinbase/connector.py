@@ -58,6 +58,9 @@ def frame_sequence(raw: str | bytes) -> int | None:
 
 
 class CoinbaseSpotConnector(Connector):
+    connections_per_second = ep.WS_CONNECTIONS_PER_S - 1  # of the 8 a second allowed per IP
+    requests_per_second = ep.WS_MESSAGES_PER_S - 1  # of the 8 a second allowed per IP
+
     venue = "coinbase_spot"
     exchange = "coinbase"
     snapshot_on_subscribe = True
@@ -65,6 +68,8 @@ class CoinbaseSpotConnector(Connector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.last_sequence: dict[int, int | None] = {}  # connection index -> last sequence_num
+        # connection index -> products whose rebuild waits for one resubscription (a gap)
+        self._batched: dict[int, list[str]] = {}
 
     def default_endpoints(self) -> tuple[str, str]:
         return ep.WS, ep.REST
@@ -120,29 +125,44 @@ class CoinbaseSpotConnector(Connector):
         assert conn.ws is not None
         self.last_sequence[conn.index] = None  # a new connection counts from its own start
         for channel in [*self._channels(), ep.HEARTBEATS]:
-            await conn.ws.send_json(ep.request("subscribe", channel, conn.symbols))
+            await self.send_request(conn, ep.request("subscribe", channel, conn.symbols))
 
     async def _read(self, conn: Connection, ws: AsyncIterable[str | bytes]) -> None:
         await super()._read(conn, _Counted(self, conn, ws))
 
     async def connection_gap(self, conn: Connection, last: int, seq: int) -> None:
-        """Frames were lost on `conn`: every book of it is rebuilt."""
+        """Frames were lost on `conn`: every book of it is rebuilt, by one resubscription of
+        all its products (not one per product: Coinbase allows 8 messages a second)."""
         self.stats.gaps += 1
         reason = (f"gap: sequence_num {seq} != previous {last} + 1 on {conn.name} "
                   f"(one counter for all its channels and products)")
-        for native in conn.symbols:
-            state = self.states.get(native)
-            if state is not None:
-                await self._resync(state, reason)
+        batch = self._batched[conn.index] = []
+        try:
+            for native in conn.symbols:
+                state = self.states.get(native)
+                if state is not None:
+                    await self._resync(state, reason)
+        finally:
+            del self._batched[conn.index]
+        await self._resubscribe(conn, batch)
 
     async def rebuild(self, state: SymbolState) -> None:
         """Subscribe `level2` again for this product: Coinbase answers with a snapshot."""
         conn = state.conn
-        if conn is None or conn.ws is None:
+        if conn is None:
             return  # not connected: the next connection subscribes afresh
+        batch = self._batched.get(conn.index)
+        if batch is not None:
+            batch.append(state.native)  # a connection-wide gap: sent together after the loop
+            return
+        await self._resubscribe(conn, [state.native])
+
+    async def _resubscribe(self, conn: Connection, natives: list[str]) -> None:
+        if not natives or conn.ws is None:
+            return
         try:
-            await conn.ws.send_json(ep.request("unsubscribe", ep.LEVEL2, [state.native]))
-            await conn.ws.send_json(ep.request("subscribe", ep.LEVEL2, [state.native]))
+            await self.send_request(conn, ep.request("unsubscribe", ep.LEVEL2, natives))
+            await self.send_request(conn, ep.request("subscribe", ep.LEVEL2, natives))
         except WS_ERRORS:
             return  # the reader sees the broken connection and reconnects
 

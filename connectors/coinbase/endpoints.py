@@ -7,7 +7,9 @@ one `sequence_num` counter, per connection. Channels used: `level2` (messages co
 `l2_data`), `market_trades`, `candles` (5-minute candles only), `ticker` (best bid/offer),
 `heartbeats` (a message a second: keeps quiet connections open, and the counter moving).
 Coinbase closes a connection that subscribes nothing within 5 s, and one with no traffic for
-60-90 s (hence `heartbeats`).
+60-90 s (hence `heartbeats`). Per IP: 8 WebSocket connections a second, 8 unauthenticated
+messages (subscribe, unsubscribe) a second. Coinbase documents no limit of products per
+connection and no maximum connection age (a connection lives until it drops).
 REST `https://api.coinbase.com`: `/api/v3/brokerage/market/products` (public; `GET
 /api/v3/brokerage/time` for the clock). Public REST limit: 10 requests/s per IP.
 """
@@ -22,6 +24,9 @@ REST = "https://api.coinbase.com"
 PRODUCTS_PATH = "/api/v3/brokerage/market/products"
 TIME_PATH = "/api/v3/brokerage/time"
 PUBLIC_REQUESTS_PER_S = 10
+WS_CONNECTIONS_PER_S = 8
+WS_MESSAGES_PER_S = 8
+SUBSCRIBE_DEADLINE_S = 5.0  # a connection with no subscribe by then is closed
 
 LEVEL2 = "level2"  # subscribed as `level2`, pushed as `l2_data`
 L2_DATA = "l2_data"

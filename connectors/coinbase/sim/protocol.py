@@ -5,7 +5,10 @@ answer and push is `{"channel", "client_id": "", "timestamp", "sequence_num", "e
 one `sequence_num` counter per connection. A (un)subscription is answered by a `subscriptions`
 message listing what the connection holds; `level2` answers with a `snapshot` of the product's
 book first; `heartbeats` sends one message a second. Bad requests get `{"type": "error",
-"message": ...}`. REST: `/api/v3/brokerage/market/products`, `/api/v3/brokerage/time`,
+"message": ...}`. Connection rules, as documented: a connection that sends no subscribe within
+5 s is closed; per IP, more than 8 connections a second are refused (HTTP 429) and more than 8
+messages a second get an error and the connection closed. REST:
+`/api/v3/brokerage/market/products`, `/api/v3/brokerage/time`,
 `/api/v3/brokerage/market/product_book` (`{"pricebook": {bids, asks}}`).
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -57,6 +61,25 @@ class CoinbaseProtocol:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.feed = sim.feed
+        # the documented rules (tests shorten the deadline)
+        self.subscribe_deadline = ep.SUBSCRIBE_DEADLINE_S
+        self.connections_per_second = ep.WS_CONNECTIONS_PER_S
+        self.messages_per_second = ep.WS_MESSAGES_PER_S
+        self._connects: dict[str, deque[float]] = {}  # by client IP: recent connection times
+        self._messages: dict[str, deque[float]] = {}  # by client IP: recent message times
+        self.refused_connections = 0
+        self.rate_limited = 0
+        self.requests: dict[tuple[str, str], int] = {}  # (type, channel) -> how many came
+
+    def over_limit(self, recent: dict[str, deque[float]], ip: str, limit: int) -> bool:
+        """Count one more event for `ip`: True when that makes more than `limit` in the last
+        second."""
+        now = time.monotonic()
+        times = recent.setdefault(ip, deque())
+        while times and times[0] <= now - 1.0:
+            times.popleft()
+        times.append(now)
+        return len(times) > limit
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get(ep.WS_PATH, self._ws)
@@ -67,7 +90,10 @@ class CoinbaseProtocol:
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         if not web.WebSocketResponse().can_prepare(request).ok:
             return web.Response(status=400, text="WebSocket upgrade required")
-        return await self.sim.run_ws(request, _Connection(self))
+        if self.over_limit(self._connects, request.remote or "", self.connections_per_second):
+            self.refused_connections += 1
+            return web.Response(status=429, text="too many connections")
+        return await self.sim.run_ws(request, _Connection(self, request.remote or ""))
 
     async def _products(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1
@@ -97,9 +123,11 @@ class CoinbaseProtocol:
 class _Connection:
     """One client connection: its counter, its heartbeats."""
 
-    def __init__(self, proto: CoinbaseProtocol) -> None:
+    def __init__(self, proto: CoinbaseProtocol, ip: str) -> None:
         self.proto = proto
+        self.ip = ip
         self.feed = proto.feed
+        self.subscribed = False
         self.stamp = Stamp()
         self.heartbeats: asyncio.Task[None] | None = None
         self.heartbeat_counter = 0
@@ -113,7 +141,12 @@ class _Connection:
         return render
 
     def opened(self, session: Session) -> None:
-        pass
+        session.start_task(self._subscribe_deadline(session))
+
+    async def _subscribe_deadline(self, session: Session) -> None:
+        await asyncio.sleep(self.proto.subscribe_deadline)
+        if not self.subscribed:
+            await session.drop(graceful=True, code=1000)
 
     def _send(self, session: Session, text: str) -> None:
         session.send_text(self.stamp(text))
@@ -131,6 +164,12 @@ class _Connection:
         self._send(session, message(ep.SUBSCRIPTIONS, [{"subscriptions": held}]))
 
     def on_text(self, session: Session, text: str) -> None:
+        proto = self.proto
+        if proto.over_limit(proto._messages, self.ip, proto.messages_per_second):
+            proto.rate_limited += 1
+            self._error(session, "rate limit exceeded: too many messages")
+            session.start_task(session.drop(graceful=True, code=1008))
+            return
         try:
             req = json.loads(text)
             if not isinstance(req, dict):
@@ -142,6 +181,9 @@ class _Connection:
         if kind not in ("subscribe", "unsubscribe"):
             self._error(session, f"Unknown message type {kind!r}")
             return
+        self.subscribed = self.subscribed or kind == "subscribe"
+        key = (kind, str(channel))
+        self.proto.requests[key] = self.proto.requests.get(key, 0) + 1
         if channel == ep.HEARTBEATS:
             self._heartbeats(session, kind == "subscribe")
             self._subscriptions(session)
