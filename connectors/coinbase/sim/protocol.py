@@ -182,8 +182,8 @@ class _Connection:
             self._error(session, f"Unknown message type {kind!r}")
             return
         self.subscribed = self.subscribed or kind == "subscribe"
-        key = (kind, str(channel))
-        self.proto.requests[key] = self.proto.requests.get(key, 0) + 1
+        counted = (kind, str(channel))
+        self.proto.requests[counted] = self.proto.requests.get(counted, 0) + 1
         if channel == ep.HEARTBEATS:
             self._heartbeats(session, kind == "subscribe")
             self._subscriptions(session)
