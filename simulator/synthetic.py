@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -61,6 +62,22 @@ class MarketFormatter(ABC):
         self.spec = spec
         self.markets = markets
         self.seed = seed
+        self._rename_markets()
+
+    def native_name(self, inst: Instrument) -> str:
+        """The symbol as this exchange writes it (Kraken `BTC/USDT`, Gate.io `BTC_USDT`): a
+        market given as `BTCUSDT` or any other spelling is named so."""
+        return inst.symbol
+
+    def _rename_markets(self) -> None:
+        """Key (and name) each market by its native name, in place: the feed shares the dict."""
+        markets = self.markets
+        for old in list(markets):
+            m = markets.pop(old)
+            name = self.native_name(m.inst)
+            if m.inst.symbol != name:
+                m.inst = dataclasses.replace(m.inst, symbol=name)
+            markets[name] = m
 
     @abstractmethod
     def resolve(self, name: str) -> str:

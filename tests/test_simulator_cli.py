@@ -93,3 +93,38 @@ def test_cli_reports_a_bad_capture() -> None:
         timeout=20,
     )
     assert proc.returncode == 1 and "ttxt: error:" in proc.stderr
+
+
+# What `ttxt simulate --synthetic` names BTCUSDT (its default) on each exchange.
+NATIVE_BTC = {"gateio_spot": "BTC_USDT", "coinbase_spot": "BTC-USDT", "kucoin_spot": "BTC-USDT",
+              "okx_spot": "BTC-USDT", "okx_swap": "BTC-USDT-SWAP", "kraken_spot": "BTC/USDT"}
+
+
+async def test_synthetic_default_symbols_are_written_as_each_venue_writes_them() -> None:
+    """The default `--symbols BTCUSDT,ETHUSDT` serves every registered venue, with and without
+    `--trading`: each exchange's simulator names the markets its own way (Kraken `BTC/USDT`,
+    not the `BTCUSDT` no Kraken client can subscribe), and its instrument list says so."""
+    import argparse
+
+    from trading_support import credentials_for
+
+    from ttxt_kafka import venues
+    from ttxt_kafka.cli.simulate_cmd import add_arguments, build_source
+    from ttxt_kafka.simulator import Simulator
+    from ttxt_kafka.simulator.trading import TradingSettings
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    for venue in venues.names():
+        args = parser.parse_args(["--venue", venue, "--synthetic"])
+        btc = NATIVE_BTC.get(venue, "BTCUSDT")
+        for trading in (None, TradingSettings(credentials_for(venue))):
+            sim = Simulator(venue, build_source(args), trading=trading)
+            await sim.start()
+            try:
+                assert list(sim.feed.markets)[0] == btc, venue  # type: ignore[attr-defined]
+                body = sim.feed.instruments_body(None)
+                # Kraken's AssetPairs writes v1 names (XBT): WS v2 says BTC
+                assert (btc if venue != "kraken_spot" else '"XBT/USDT"') in body, venue
+            finally:
+                await sim.stop()

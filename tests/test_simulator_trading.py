@@ -458,7 +458,7 @@ async def test_kucoin_signed_rest_bullet_and_private_stream() -> None:
     await sim.start()
     try:
         place = "/api/v1/hf/orders"
-        create = {"clientOid": "kc-1", "symbol": "BTCUSDT", "side": "buy", "type": "market",
+        create = {"clientOid": "kc-1", "symbol": "BTC-USDT", "side": "buy", "type": "market",
                   "size": "0.01"}
         wrong = Credentials(API_KEY, API_SECRET, "not-the-passphrase")
         for kwargs, code in (({"credentials": wrong}, "400004"),
@@ -496,11 +496,11 @@ async def test_kucoin_signed_rest_bullet_and_private_stream() -> None:
         assert dup["code"] == "400100" and "duplicated" in dup["msg"]
         status, found = await kucoin_call(sim.rest_url, "GET",
                                           "/api/v1/hf/orders/client-order/kc-1",
-                                          {"symbol": "BTCUSDT"})
+                                          {"symbol": "BTC-USDT"})
         assert found["data"]["active"] is False and found["data"]["dealSize"] == "0.01"
         status, gone = await kucoin_call(sim.rest_url, "DELETE",
                                          "/api/v1/hf/orders/client-order/nope",
-                                         {"symbol": "BTCUSDT"})
+                                         {"symbol": "BTC-USDT"})
         assert gone["code"] == "400100" and "not_exist" in gone["msg"]
         with pytest.raises(websockets.InvalidStatus, match="401"):  # it needs a bullet token
             await websockets.connect(f"{sim.ws_url}/private-endpoint?token=forged")

@@ -70,11 +70,12 @@ def secret_for(venue: str) -> str:
 
 
 def native(venue: str, symbol: str = "BTC/USDT") -> str:
-    """A symbol as the venue's simulator writes it: Gate.io BTC_USDT, Coinbase BTC-USDT, Kraken
-    BTC/USDT, the others BTCUSDT."""
+    """A symbol as the venue's simulator writes it: Gate.io BTC_USDT, Coinbase and KuCoin
+    BTC-USDT, Kraken BTC/USDT, the others BTCUSDT."""
     if venue.startswith("kraken"):
         return symbol
-    sep = "_" if venue.startswith("gateio") else "-" if venue.startswith("coinbase") else ""
+    sep = "_" if venue.startswith("gateio") else "-" if venue.startswith(("coinbase", "kucoin")
+                                                                         ) else ""
     return symbol.replace("/", sep)
 
 

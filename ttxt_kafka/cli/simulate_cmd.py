@@ -61,7 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="capture replay: 'max' (default) or a factor of the recorded pace",
     )
     p.add_argument("--seed", type=int, default=0, help="synthetic market seed")
-    p.add_argument("--symbols", default="BTCUSDT,ETHUSDT", help="synthetic market symbols")
+    p.add_argument("--symbols", default="BTCUSDT,ETHUSDT",
+                   help="synthetic market symbols (each venue writes them its own way: "
+                   "BTCUSDT is Kraken's BTC/USDT, OKX's BTC-USDT)")
     p.add_argument(
         "--rate",
         type=_speed,

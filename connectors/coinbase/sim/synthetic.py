@@ -55,6 +55,9 @@ class CoinbaseFormatter(MarketFormatter):
         self.trade_id = {sym: self._rng.randint(10**8, 10**9) for sym in markets}
         self._candles: set[str] = set()
 
+    def native_name(self, inst: Instrument) -> str:
+        return f"{inst.base}-{inst.quote}"
+
     def _levels(self, inst: Instrument, side: str, levels: list[tuple[int, int]], ms: int
                 ) -> list[dict[str, str]]:
         when = iso(ms)

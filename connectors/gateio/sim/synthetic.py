@@ -49,6 +49,9 @@ class GateFormatter(MarketFormatter):
         self._candle_keys: dict[str, dict[str, str]] = {}  # pair -> {key: interval}
         self._top: dict[str, tuple[int, int, int, int]] = {}  # last book ticker published
 
+    def native_name(self, inst: Instrument) -> str:
+        return f"{inst.base}_{inst.quote}"
+
     def _px(self, inst: Instrument, ticks: int) -> str:
         return inst.price(ticks, inst.price_decimals)
 

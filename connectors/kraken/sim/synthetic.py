@@ -51,6 +51,9 @@ class KrakenFormatter(MarketFormatter):
         self._ohlc_keys: dict[str, dict[str, int]] = {}  # symbol -> {key: minutes}
         self._top: dict[str, tuple[int, int, int, int]] = {}
 
+    def native_name(self, inst: Instrument) -> str:
+        return f"{inst.base}/{inst.quote}"
+
     def _px(self, inst: Instrument, ticks: int) -> str:
         return inst.price(ticks, inst.price_decimals)
 

@@ -46,6 +46,9 @@ class KucoinFormatter(MarketFormatter):
         self._top: dict[str, tuple[int, int, int, int]] = {}
         self._last_trade: dict[str, tuple[str, str]] = {}
 
+    def native_name(self, inst: Instrument) -> str:
+        return f"{inst.base}-{inst.quote}"
+
     def _px(self, inst: Instrument, ticks: int) -> str:
         return inst.price(ticks, inst.price_decimals)
 

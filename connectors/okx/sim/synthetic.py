@@ -13,7 +13,6 @@ contracts: one contract is one lot of the market (`ctVal` = the lot size, `lotSz
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 from collections import Counter
@@ -44,26 +43,18 @@ def inst_id(inst: Instrument, swap: bool) -> str:
     return f"{inst.base}-{inst.quote}" + ("-SWAP" if swap else "")
 
 
-def rename_markets(markets: dict[str, SymbolMarket], swap: bool) -> None:
-    """Key (and name) each market by its OKX instId, in place: the feed shares the dict."""
-    for old in list(markets):
-        m = markets.pop(old)
-        name = inst_id(m.inst, swap)
-        if m.inst.symbol != name:
-            m.inst = dataclasses.replace(m.inst, symbol=name)
-        markets[name] = m
-
-
 class OkxFormatter(MarketFormatter):
     def __init__(self, spec: VenueSpec, markets: dict[str, SymbolMarket], seed: int) -> None:
         self.swap = INST_TYPES[spec.category] == "SWAP"
-        rename_markets(markets, self.swap)
         super().__init__(spec, markets, seed)
         self.inst_type = INST_TYPES[spec.category]
         self._rng = random.Random(f"{seed}:okx-ids:{spec.category}")
         self.seq = {sym: self._rng.randint(10**9, 10**10) for sym in markets}
         self.trade_id = {sym: self._rng.randint(10**8, 10**9) for sym in markets}
         self._candles: dict[str, dict[str, str]] = {}  # symbol -> {key: channel}
+
+    def native_name(self, inst: Instrument) -> str:
+        return inst_id(inst, self.swap)
 
     # -- formatting helpers --------------------------------------------------------------
 
