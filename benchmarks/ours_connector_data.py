@@ -339,11 +339,11 @@ def kraken_v2(cap: VenueCapture, frames: list[str]) -> list[str]:
         if pub is not None:
             out.append(str(pub.payload))
         elif raw.startswith("{") and (event := json.loads(raw)).get("event") == SUBSCRIBED:
-            out.append(json.dumps({
-                "method": "subscribe", "success": True,
-                "result": {"channel": event["subscription"]["name"],
-                           "symbol": v2_symbol(event["pair"]), "snapshot": True},
-                "time_in": "2021-04-17T16:49:00.000000Z",
+            out.append(json.dumps({  # the docs' key order
+                "method": "subscribe",
+                "result": {"channel": event["subscription"]["name"], "snapshot": True,
+                           "symbol": v2_symbol(event["pair"])},
+                "success": True, "time_in": "2021-04-17T16:49:00.000000Z",
                 "time_out": "2021-04-17T16:49:00.000050Z"}, separators=(",", ":")))
     return out
 
