@@ -15,6 +15,7 @@ import sys
 # Modules that contribute subcommands, in the order `ttxt --help` lists them.
 COMMAND_MODULES = [
     "ttxt_kafka.cli.kafka_cmd",
+    "ttxt_kafka.cli.registry_cmd",
     "ttxt_kafka.cli.topics_cmd",
     "ttxt_kafka.cli.tail_cmd",
     "ttxt_kafka.cli.demo_cmd",
@@ -35,6 +36,14 @@ COMMAND_MODULES = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ttxt", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "--serialization", choices=("single-object", "confluent"), default=None,
+        help="how records are framed on Kafka (default: TTXT_SERIALIZATION, else "
+             "single-object); every consumer reads both")
+    parser.add_argument(
+        "--schema-registry", metavar="URL", default=None,
+        help="Confluent-compatible schema registry (default: TTXT_SCHEMA_REGISTRY_URL; "
+             "`ttxt registry start` prints the local one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -56,6 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     from .common import CliError, fail
 
     try:
+        if args.serialization or args.schema_registry:
+            from .. import serialization
+
+            try:
+                serialization.configure(format=args.serialization,
+                                        registry_url=args.schema_registry)
+            except serialization.SerializationError as exc:
+                raise CliError(str(exc)) from None
         return int(args.func(args) or 0)
     except CliError as exc:
         return fail(str(exc))
