@@ -147,6 +147,18 @@ def registry_app() -> Path:
     return app
 
 
+def registry_properties(host: str, port: int, database: Path | str) -> list[str]:
+    """The registry's settings as JVM system properties (schema_registry/Dockerfile uses the
+    same ones; tests/test_docker_compose.py checks it)."""
+    return [
+        f"-Dquarkus.http.host={host}", f"-Dquarkus.http.port={port}",
+        # H2 in a file: schema ids outlive a restart (records in Kafka name them).
+        f"-Dquarkus.datasource.jdbc.url=jdbc:h2:file:{database}",
+        "-Dquarkus.datasource.jdbc.min-size=1", "-Dquarkus.datasource.jdbc.initial-size=1",
+        "-Dquarkus.datasource.jdbc.max-size=10",
+    ]
+
+
 def wait_for_registry(url: str, timeout: float, still_starting: object = None) -> None:
     """Return once ``GET <url>/subjects`` answers 200 (a real API call); error on timeout."""
     deadline = time.monotonic() + timeout
@@ -268,21 +280,14 @@ class LocalRegistry:
         return old if old is not None and _port_is_free(old) else _free_port(set())
 
     def _launch(self, timeout: float) -> str:
-        started = time.monotonic()
         java = find_java()
-        app = registry_app()
+        app = registry_app()  # a first build takes minutes: not part of the start's timeout
+        started = time.monotonic()
         runner = next(iter(sorted(app.glob(RUNNER_GLOB))))
         port = self._choose_port()
         self.data_dir.mkdir(exist_ok=True)
-        cmd = [
-            java, *JVM_OPTS, f"-Dttxt.registry.state={self.state_dir}",
-            f"-Dquarkus.http.host={HOST}", f"-Dquarkus.http.port={port}",
-            # H2 in a file: schema ids outlive a restart (records in Kafka name them).
-            f"-Dquarkus.datasource.jdbc.url=jdbc:h2:file:{self.data_dir / 'registry'}",
-            "-Dquarkus.datasource.jdbc.min-size=1", "-Dquarkus.datasource.jdbc.initial-size=1",
-            "-Dquarkus.datasource.jdbc.max-size=10",
-            "-jar", str(runner),
-        ]
+        cmd = [java, *JVM_OPTS, f"-Dttxt.registry.state={self.state_dir}",
+               *registry_properties(HOST, port, self.data_dir / "registry"), "-jar", str(runner)]
         try:
             self._log_offset = self.log_file.stat().st_size
         except OSError:
@@ -371,5 +376,6 @@ def ensure_registry(state_dir: Path | None = None) -> str:
     return LocalRegistry(state_dir).start()
 
 
-__all__ = ["CCOMPAT_PATH", "ENV_URL", "LocalRegistry", "RegistrySetupError", "ensure_registry",
-           "registry_app", "registry_version", "url_from_env", "wait_for_registry"]
+__all__ = ["CCOMPAT_PATH", "ENV_URL", "JVM_OPTS", "LocalRegistry", "RegistrySetupError",
+           "ensure_registry", "registry_app", "registry_properties", "registry_version",
+           "url_from_env", "wait_for_registry"]
