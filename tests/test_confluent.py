@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastavro import parse_schema, schemaless_writer
@@ -279,3 +280,29 @@ def test_registry_command_status(schema_registry_url: str) -> None:
                           env={k: v for k, v in os.environ.items()
                                if k != "TTXT_SCHEMA_REGISTRY_URL"})
     assert idle.returncode == 1 and "not running" in idle.stdout
+
+
+def test_cli_confluent_setting_finds_the_running_local_registry(schema_registry_url: str,
+                                                                 tmp_path: Path) -> None:
+    """TTXT_SERIALIZATION=confluent with no URL: the registry `ttxt registry start` runs is
+    used (here: the session's, in its state dir, reached through XDG_CACHE_HOME); with none
+    running, one clear line."""
+    local = testing.local_test_registry()
+    if local is None:
+        pytest.skip("TTXT_SCHEMA_REGISTRY_URL is set: the local registry is not started")
+    cache = tmp_path / "cache"
+    (cache / "ttxt-kafka").mkdir(parents=True)
+    (cache / "ttxt-kafka" / "registry-run").symlink_to(local.state_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TTXT_SCHEMA_REGISTRY")}
+    env.update(TTXT_SERIALIZATION="confluent", XDG_CACHE_HOME=str(cache))
+    script = ("import sys; from ttxt_kafka import cli, serialization as s\n"
+              "cli.main(sys.argv[1:]); print(s.settings().describe())")
+    # `ttxt kafka status` needs nothing else; the setting is made before any command runs
+    out = subprocess.run([sys.executable, "-c", script, "kafka", "status"], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert f"confluent via {schema_registry_url}" in out.stdout, out.stdout + out.stderr
+    env["XDG_CACHE_HOME"] = str(tmp_path / "empty")
+    none = subprocess.run([sys.executable, "-m", "ttxt_kafka.cli", "kafka", "status"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert none.returncode == 2
+    assert "needs a schema registry" in none.stderr and "ttxt registry start" in none.stderr

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastavro import schemaless_reader, schemaless_writer
 
+from . import serialization
 from .events import Event
 from .registry import MAGIC, REGISTRY, EventType, Registry
 
@@ -78,8 +79,6 @@ class Codec:
     # ------------------------------------------------------------ framing
 
     def _refresh(self) -> None:
-        from . import serialization
-
         if self._confluent is not None:
             self._framing = self._reader = self._confluent
             return
@@ -94,7 +93,8 @@ class Codec:
 
     def producer_framing(self) -> ConfluentFraming | None:
         """The Confluent framing records are produced with, None for single-object."""
-        self._refresh()
+        if self._settings_seen != serialization.generation:  # (cheap: once per publish)
+            self._refresh()
         return self._framing
 
     def confluent_reader(self) -> ConfluentFraming:

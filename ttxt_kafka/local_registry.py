@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -43,6 +42,8 @@ from .local_kafka import (
     cache_root,
     find_java,
     find_maven,
+    process_runs,
+    terminate_group,
 )
 
 log = logging.getLogger(__name__)
@@ -221,20 +222,7 @@ class LocalRegistry:
     def _is_ours(self, pid: int) -> bool:
         if self._proc is not None and self._proc.pid == pid:
             return self._proc.poll() is None
-        try:
-            os.kill(pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        if not Path("/proc/self").exists():
-            return True
-        try:
-            proc_dir = Path("/proc") / str(pid)
-            if proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
-            cmdline = proc_dir.joinpath("cmdline").read_bytes()
-        except (OSError, IndexError):
-            return False
-        return f"-Dttxt.registry.state={self.state_dir}".encode() in cmdline
+        return process_runs(pid, f"-Dttxt.registry.state={self.state_dir}".encode())
 
     def pid(self) -> int | None:
         try:
@@ -327,20 +315,7 @@ class LocalRegistry:
         return _tail_file(self.log_file, 20, since=self._log_offset) or "(nothing)"
 
     def _terminate(self, pid: int, timeout: float) -> None:
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
-            try:
-                os.killpg(pid, sig)  # it leads its own process group (start_new_session)
-            except ProcessLookupError:
-                return
-            except PermissionError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if not self._alive(pid):
-                    return
-                time.sleep(0.1)
-        raise RegistrySetupError(f"could not stop the schema registry process {pid}")
+        terminate_group(pid, timeout, self._alive, "schema registry")
 
     def _alive(self, pid: int) -> bool:
         if self._proc is not None and self._proc.pid == pid:

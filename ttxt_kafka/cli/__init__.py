@@ -65,19 +65,44 @@ def main(argv: list[str] | None = None) -> int:
     from .common import CliError, fail
 
     try:
-        if args.serialization or args.schema_registry:
-            from .. import serialization
-
-            try:
-                serialization.configure(format=args.serialization,
-                                        registry_url=args.schema_registry)
-            except serialization.SerializationError as exc:
-                raise CliError(str(exc)) from None
+        _configure_serialization(args)
         return int(args.func(args) or 0)
     except CliError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_serialization(args: argparse.Namespace) -> None:
+    """--serialization / --schema-registry over the environment; the confluent setting with no
+    registry URL anywhere takes the local registry `ttxt registry start` runs, as commands take
+    the local broker without KAFKA_BOOTSTRAP_SERVERS."""
+    import os
+
+    from .. import serialization
+    from .common import CliError
+
+    fmt = args.serialization or os.environ.get("TTXT_SERIALIZATION", "").strip()
+    url = args.schema_registry or os.environ.get("TTXT_SCHEMA_REGISTRY_URL", "").strip()
+    if fmt == serialization.CONFLUENT and not url and args.command != "registry":
+        from ..local_registry import LocalRegistry
+
+        url = LocalRegistry().status() or ""
+        if not url:
+            raise CliError("the confluent serialization needs a schema registry: set "
+                           "TTXT_SCHEMA_REGISTRY_URL or --schema-registry, or start the local "
+                           "one with `ttxt registry start`")
+        args.schema_registry = url
+    if args.serialization or args.schema_registry:
+        try:
+            serialization.configure(format=args.serialization, registry_url=args.schema_registry)
+        except serialization.SerializationError as exc:
+            raise CliError(str(exc)) from None
+        # Processes this command starts (`ttxt run --processes`) inherit the same setting.
+        if args.serialization:
+            os.environ["TTXT_SERIALIZATION"] = args.serialization
+        if args.schema_registry:
+            os.environ["TTXT_SCHEMA_REGISTRY_URL"] = args.schema_registry
 
 
 if __name__ == "__main__":
