@@ -10,12 +10,17 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from ttxt_kafka.confluent import SchemaRegistryClient
+from ttxt_kafka.codec import Codec
+from ttxt_kafka.confluent import ConfluentFraming, SchemaRegistryClient
+from ttxt_kafka.replayer.api import replay_events
+from ttxt_kafka.replayer.files import FileSource
+from ttxt_kafka.replayer.sinks import Decoder
 
 pytestmark = pytest.mark.kafka
 
@@ -56,5 +61,21 @@ async def test_the_readme_registry_block_runs_as_written(kafka_bootstrap: str,
         await consumer.stop()
     first_bytes = {r.value[:1] for rs in batch.values() for r in rs if r.value}
     assert b"\x00" in first_bytes
-    # the recorder of the run stored them (as they were on the topic)
+    # the recorder of the run stored them as they were on the topic (typed: its peek read the
+    # ids), and a replay of its files decodes every one through the registry
     assert list((tmp_path / "data" / "offline").rglob("*.avro"))
+    codec = Codec(confluent=ConfluentFraming(SchemaRegistryClient(schema_registry_url)))
+    decoder = Decoder(codec)
+    kinds = Counter()
+    async for event in replay_events(tmp_path / "data" / "offline", decoder=decoder):
+        kinds[event.SCHEMA] += 1
+    assert decoder.undecodable == 0
+    assert kinds["Trades"] > 0 and kinds["OrderBook"] > 0, kinds
+    source = FileSource(tmp_path / "data" / "offline")
+    await source.open()
+    try:
+        stored = [r async for r in source.records()]
+    finally:
+        await source.close()
+    framed = [r for r in stored if (r["value"] or b"")[:1] == b"\x00"]
+    assert framed and all(r["type"] for r in framed)  # typed by the recorder's peek
