@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,7 @@ from confluent_kafka.serialization import StringDeserializer, StringSerializer
 
 from ttxt_kafka import serialization
 from ttxt_kafka.bus import KafkaQueue
-from ttxt_kafka.codec import Codec
+from ttxt_kafka.codec import Codec, CodecError
 from ttxt_kafka.confluent import ConfluentFraming, SchemaRegistryClient, expanded_schema
 from ttxt_kafka.events import Event, Trades
 from ttxt_kafka.registry import REGISTRY
@@ -182,3 +183,18 @@ async def test_unknown_schema_id_is_counted_dead_lettered_and_skipped(
     assert [r.value for r in records] == [bogus]
     error = dict(records[0].headers)["ttxt-error"].decode()
     assert "schema id 2147483637 is not in the schema registry" in error
+
+
+async def test_a_producer_without_its_registry_gets_a_codec_error(kafka_bootstrap: str) -> None:
+    """What a connector counts as a publish error (it catches CodecError), fast, and clear."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    codec = Codec(confluent=ConfluentFraming(SchemaRegistryClient(f"http://127.0.0.1:{port}")))
+    event = next(e for e in all_samples() if isinstance(e, Trades))
+    async with KafkaQueue(kafka_bootstrap, prefix=fresh(), codec=codec) as queue:
+        for _ in range(3):
+            with pytest.raises(CodecError, match=f"schema registry http://127.0.0.1:{port} "
+                                                 "unreachable"):
+                await queue.publish(event)
+        assert queue.stats.published == 0  # nothing half-sent
