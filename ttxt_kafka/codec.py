@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from .confluent import ConfluentFraming
 
 HEADER_LEN = 10  # magic (2) + fingerprint (8)
-_CONFLUENT = 0  # first byte of a Confluent-framed record
 
 
 class CodecError(ValueError):
@@ -164,8 +163,8 @@ class Codec:
                     return fast(data)
                 except Exception:  # the general path decides: same event or same error
                     pass
-        elif data[:1] == b"\x00":
-            return self.decode(self._single_object(data))
+        elif isinstance(data, bytes | bytearray | memoryview) and data[:1] == b"\x00":
+            return self.decode(self._single_object(data))  # Confluent: a header swap
         et, record = self.decode_record(data)
         try:
             return et.from_record(record)
