@@ -98,7 +98,7 @@ def _build_digest(build: Path) -> str:
 
 def registry_app() -> Path:
     """The folder of the runnable registry (runner jar + lib/), built with Maven the first
-    time only (a few minutes: Maven fetches ~150 MB); later calls only check the stamp."""
+    time only (a few minutes: Maven fetches ~230 MB); later calls only check the stamp."""
     build = pom_dir()
     digest = _build_digest(build)
     home = cache_root() / f"apicurio-registry-{registry_version(build)}"

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 def _configure_serialization(args: argparse.Namespace) -> None:
     """--serialization / --schema-registry over the environment; the confluent setting with no
     registry URL anywhere takes the local registry `ttxt registry start` runs, as commands take
-    the local broker without KAFKA_BOOTSTRAP_SERVERS."""
+    the local broker without KAFKA_BOOTSTRAP_SERVERS (`ttxt demo` starts it, as it starts Kafka)."""
     import os
 
     from .. import serialization
@@ -85,9 +85,15 @@ def _configure_serialization(args: argparse.Namespace) -> None:
     fmt = args.serialization or os.environ.get("TTXT_SERIALIZATION", "").strip()
     url = args.schema_registry or os.environ.get("TTXT_SCHEMA_REGISTRY_URL", "").strip()
     if fmt == serialization.CONFLUENT and not url and args.command != "registry":
-        from ..local_registry import LocalRegistry
+        from ..local_registry import LocalRegistry, RegistrySetupError
 
-        url = LocalRegistry().status() or ""
+        if args.command == "demo":  # the demo starts what it needs, the registry as Kafka
+            try:
+                url = LocalRegistry().start()
+            except RegistrySetupError as exc:
+                raise CliError(str(exc)) from None
+        else:
+            url = LocalRegistry().status() or ""
         if not url:
             raise CliError("the confluent serialization needs a schema registry: set "
                            "TTXT_SCHEMA_REGISTRY_URL or --schema-registry, or start the local "
