@@ -306,3 +306,24 @@ def test_cli_confluent_setting_finds_the_running_local_registry(schema_registry_
                           capture_output=True, text=True, timeout=60, check=False)
     assert none.returncode == 2
     assert "needs a schema registry" in none.stderr and "ttxt registry start" in none.stderr
+
+
+def test_pipeline_serialization_section(settings_reset: None) -> None:
+    from ttxt_kafka.pipeline.config import PipelineError, parse_pipeline
+    from ttxt_kafka.pipeline.runner import configure_cluster
+
+    connector = {"venue": "binance", "symbols": ["BTC/USDT"], "streams": {"book": True}}
+    pipeline = parse_pipeline({"connectors": [connector], "kafka": {"serialization": {
+        "format": "confluent", "schema_registry_url": "https://registry.example:8081/",
+        "username": "svc", "password": "s3cret", "subject_name_strategy": "record",
+        "auto_register": False}}}, "p.yaml")
+    assert "s3cret" not in repr(pipeline)
+    configure_cluster(pipeline)
+    s = serialization.settings()
+    assert (s.format, s.registry_url, s.username, s.password, s.subject_strategy,
+            s.auto_register) == ("confluent", "https://registry.example:8081", "svc", "s3cret",
+                                 "record", False)
+    assert "s3cret" not in s.describe()
+    with pytest.raises(PipelineError, match="serialization"):
+        parse_pipeline({"connectors": [connector],
+                        "kafka": {"serialization": {"format": "protobuf"}}}, "p.yaml")
