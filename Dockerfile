@@ -15,6 +15,7 @@ COPY strategies strategies
 COPY simulator simulator
 COPY schemas schemas
 COPY kafka kafka
+COPY schema_registry schema_registry
 COPY examples examples
 RUN pip install --no-cache-dir . \
     && useradd --system --home-dir /opt/ttxt ttxt \

@@ -21,3 +21,15 @@ def kafka_bootstrap() -> Iterator[str]:
         pytest.fail(f"no Kafka broker for the tests: {exc}", pytrace=False)
     yield bootstrap
     testing.stop()
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url() -> Iterator[str]:
+    """The Confluent-compatible URL of a real schema registry (Apicurio): TTXT_SCHEMA_REGISTRY_URL,
+    else a local one started once for the session (its start stays out of the tests)."""
+    try:
+        url = testing.schema_registry_for_tests()
+    except KafkaSetupError as exc:
+        pytest.fail(f"no schema registry for the tests: {exc}", pytrace=False)
+    yield url
+    testing.stop_registry()

@@ -3,6 +3,7 @@ complete and consistent, and Kafka's own config validation accepts them."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -280,3 +281,39 @@ def test_dockerfile_builds_the_wheel_from_what_pyproject_names() -> None:
     assert needed <= copied, f"not copied into the image: {sorted(needed - copied)}"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert not needed & set(ignored)
+
+
+# ---------------------------------------------------------------- the schema registry
+
+
+def test_schema_registry_service_is_the_local_registry(compose: dict[str, Any]) -> None:
+    """The `schema-registry` service builds schema_registry/ (the pom `ttxt registry start`
+    builds) and runs it with the same settings, its H2 file on a volume, the port on loopback."""
+    from ttxt_kafka.local_registry import JVM_OPTS, registry_properties
+
+    service = compose["services"]["schema-registry"]
+    assert service["build"] == "./schema_registry"
+    assert service["ports"] == ["127.0.0.1:8081:8080"]
+    mounts = [str(v) for v in service["volumes"]]
+    assert mounts == ["registry-data:/data"] and "registry-data" in compose["volumes"]
+    assert "/apis/ccompat/v7/subjects" in " ".join(service["healthcheck"]["test"])
+
+    text = (ROOT / "schema_registry" / "Dockerfile").read_text()
+    assert re.search(r"^FROM maven:3[.\d]*-eclipse-temurin-17 AS build", text, re.M)
+    assert "mvn -B -q -Dstyle.color=never package -DskipTests" in text
+    entry = json.loads(re.search(r"^ENTRYPOINT (\[.*?\])$", text.replace("\\\n", ""),
+                                 re.M | re.S).group(1))  # type: ignore[union-attr]
+    assert entry[0] == "java" and entry[-2:] == ["-jar", "/app/registry.jar"]
+    assert entry[1:-2] == [*JVM_OPTS, *registry_properties("0.0.0.0", 8080, "/data/registry")]
+    assert "ttxt-schema-registry-1-runner.jar" in text  # what app/pom.xml's build produces
+    app_pom = (ROOT / "schema_registry" / "app" / "pom.xml").read_text()
+    assert "<artifactId>ttxt-schema-registry</artifactId>" in app_pom
+
+
+def test_platform_services_know_the_registry(compose: dict[str, Any]) -> None:
+    for name in PLATFORM_SERVICES:
+        service = compose["services"][name]
+        env = _env(service)
+        assert env["TTXT_SCHEMA_REGISTRY_URL"] == "http://schema-registry:8080/apis/ccompat/v7"
+        assert env["TTXT_SERIALIZATION"] == "${TTXT_SERIALIZATION:-single-object}"
+        assert service["depends_on"]["schema-registry"]["condition"] == "service_healthy", name

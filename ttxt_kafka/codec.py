@@ -1,4 +1,5 @@
-"""Avro single-object encoding of events.
+"""Avro single-object encoding of events (and, through `ttxt_kafka.confluent`, the Confluent
+wire format beside it).
 
 Wire form (Avro spec, "Single object encoding"): `C3 01`, the 8-byte little-endian CRC-64-AVRO
 fingerprint of the writer schema, then the Avro binary body. Any Avro implementation can decode
@@ -6,6 +7,11 @@ a record with the schemas in `schemas/`; no registry service is needed.
 
 The decoder finds the writer schema by its fingerprint and, when it is an older or newer version
 than the one this code was built with, resolves it against the reader schema by Avro's rules.
+Records in the Confluent wire format (first byte `00`: schema id, then the Avro body) decode too,
+whatever the serialization setting: the schema registry of the settings (`ttxt_kafka.
+serialization`) resolves the id once, and the record then goes the single-object way. In the
+`confluent` setting `encode_for(event, topic)` frames records with the registry's ids.
+
 Bad bytes raise `CodecError` subclasses with a message saying what is wrong; they never escape
 as anything else, so a consuming loop can catch one exception type, count it and go on.
 """
@@ -13,12 +19,16 @@ as anything else, so a consuming loop can catch one exception type, count it and
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastavro import schemaless_reader, schemaless_writer
 
+from . import serialization
 from .events import Event
 from .registry import MAGIC, REGISTRY, EventType, Registry
+
+if TYPE_CHECKING:
+    from .confluent import ConfluentFraming
 
 HEADER_LEN = 10  # magic (2) + fingerprint (8)
 
@@ -52,11 +62,62 @@ def _describe(data: bytes) -> str:
 class Codec:
     """Encodes events to single-object Avro and back, using a `Registry` of event types."""
 
-    def __init__(self, registry: Registry | None = None, *, fast: bool = True) -> None:
+    def __init__(self, registry: Registry | None = None, *, fast: bool = True,
+                 confluent: ConfluentFraming | None = None) -> None:
         """``fast=False`` skips the schema-specialized functions (``avro_fastpath``) and always
-        uses fastavro: same results, slower; the tests compare the two."""
+        uses fastavro: same results, slower; the tests compare the two. ``confluent``: the
+        Confluent framing to produce with and to read with (default: what the serialization
+        settings describe)."""
         self.registry = registry or REGISTRY
         self.fast = fast
+        self._confluent = confluent
+        self._settings_seen = -1  # serialization.generation the cached settings come from
+        self._framing: ConfluentFraming | None = None  # producing in the confluent format
+        self._reader: ConfluentFraming | None = None  # resolving Confluent ids when consuming
+
+    # ------------------------------------------------------------ framing
+
+    def _refresh(self) -> None:
+        if self._confluent is not None:
+            self._framing = self._reader = self._confluent
+            return
+        if self._settings_seen == serialization.generation:
+            return
+        s = serialization.settings()
+        self._settings_seen = serialization.generation
+        from .confluent import ConfluentFraming
+
+        self._reader = ConfluentFraming.from_settings(s) if s.registry_url else None
+        self._framing = self._reader if s.confluent else None
+
+    def producer_framing(self) -> ConfluentFraming | None:
+        """The Confluent framing records are produced with, None for single-object."""
+        if self._settings_seen != serialization.generation:  # (cheap: once per publish)
+            self._refresh()
+        return self._framing
+
+    def confluent_reader(self) -> ConfluentFraming:
+        """What resolves Confluent schema ids; CodecError when no registry is configured."""
+        self._refresh()
+        if self._reader is None:
+            raise UnknownSchemaError(
+                "a Confluent-framed record (00 + schema id), but no schema registry is "
+                "configured to resolve its id: set TTXT_SCHEMA_REGISTRY_URL "
+                "(or --schema-registry)")
+        return self._reader
+
+    def encode_for(self, event: Event, topic: str) -> bytes:
+        """The record for `topic`: single-object, or Confluent-framed in that setting (the
+        schema registered, or looked up, under the topic's subject the first time)."""
+        framing = self.producer_framing()
+        if framing is None:
+            return self.encode(event)
+        return framing.frame(self.encode(event), framing.schema_id(topic, self.event_type(event)))
+
+    def _single_object(self, data: bytes) -> bytes:
+        if isinstance(data, bytes | bytearray | memoryview) and data[:1] == b"\x00":
+            return self.confluent_reader().to_single_object(bytes(data), self.registry)
+        return data
 
     def event_type(self, event: Event) -> EventType:
         try:
@@ -84,6 +145,7 @@ class Codec:
 
     def writer_of(self, data: bytes) -> EventType:
         """The event type a record claims to be, from its header alone (no body decoding)."""
+        data = self._single_object(data)
         self._check_header(data)
         found = self.registry.writers.get(bytes(data[2:HEADER_LEN]))
         if found is None:
@@ -101,6 +163,8 @@ class Codec:
                     return fast(data)
                 except Exception:  # the general path decides: same event or same error
                     pass
+        elif isinstance(data, bytes | bytearray | memoryview) and data[:1] == b"\x00":
+            return self.decode(self._single_object(data))  # Confluent: a header swap
         et, record = self.decode_record(data)
         try:
             return et.from_record(record)
@@ -109,6 +173,7 @@ class Codec:
 
     def decode_record(self, data: bytes) -> tuple[EventType, dict[str, Any]]:
         """Decode to the Avro record (a dict, reader-schema shaped) without building the class."""
+        data = self._single_object(data)
         self._check_header(data)
         fp = bytes(data[2:HEADER_LEN])
         found = self.registry.writers.get(fp)

@@ -492,6 +492,47 @@ logger.kafka.level = INFO
 """
 
 
+def process_runs(pid: int, *markers: bytes) -> bool:
+    """Alive, not a zombie, and (where /proc tells) with every marker among its arguments."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # someone else's process took over the pid
+    proc_dir = Path("/proc") / str(pid)
+    if not Path("/proc/self").exists():
+        return True  # no procfs (macOS): the pid check is all we have
+    try:
+        if proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+        cmdline = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
+    except (OSError, IndexError):
+        return False
+    return all(m in cmdline for m in markers)
+
+
+def terminate_group(pid: int, timeout: float, alive: Callable[[int], bool], what: str) -> None:
+    """SIGTERM the process group `pid` leads (start_new_session), wait up to `timeout` while
+    `alive(pid)`, then SIGKILL; KafkaSetupError if it still runs."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not alive(pid):
+                return
+            time.sleep(0.1)
+        if sig == signal.SIGTERM:
+            log.warning("%s (pid %d) ignored SIGTERM for %.0fs; killing it", what, pid, wait)
+    raise KafkaSetupError(f"could not stop the {what} process {pid}")
+
+
 # Modest for a dev machine with 2 cores; G1 with short pauses as Kafka's own scripts use.
 JVM_OPTS = [
     "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
@@ -565,22 +606,7 @@ class LocalKafka:
         """Alive, not a zombie, and (where /proc tells) running kafka.Kafka on our config."""
         if self._proc is not None and self._proc.pid == pid:
             return self._proc.poll() is None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return False  # someone else's process took over the pid
-        proc_dir = Path("/proc") / str(pid)
-        if not Path("/proc/self").exists():
-            return True  # no procfs (macOS): the pid check is all we have
-        try:
-            if proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
-            cmdline = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError):
-            return False
-        return b"kafka.Kafka" in cmdline and str(self.config_file).encode() in cmdline
+        return process_runs(pid, b"kafka.Kafka", str(self.config_file).encode())
 
     def _running_pid(self) -> int | None:
         pid = self._read_pid()
@@ -751,23 +777,7 @@ class LocalKafka:
 
     def _terminate(self, pid: int, timeout: float) -> None:
         """SIGTERM (Kafka's controlled shutdown), wait, then SIGKILL."""
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
-            try:
-                # The broker leads its own process group (start_new_session).
-                os.killpg(pid, sig)
-            except ProcessLookupError:
-                return
-            except PermissionError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if not self._reap_or_alive(pid):
-                    return
-                time.sleep(0.1)
-            if sig == signal.SIGTERM:
-                log.warning("Kafka (pid %d) ignored SIGTERM for %.0fs; killing it", pid, wait)
-        raise KafkaSetupError(f"could not stop the Kafka process {pid}")
+        terminate_group(pid, timeout, self._reap_or_alive, "Kafka")
 
     def _reap_or_alive(self, pid: int) -> bool:
         if self._proc is not None and self._proc.pid == pid:

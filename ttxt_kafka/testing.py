@@ -31,12 +31,15 @@ from ttxt_kafka.local_kafka import (
     cache_root,
     wait_for_broker,
 )
+from ttxt_kafka.local_registry import LocalRegistry, url_from_env, wait_for_registry
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _local: LocalKafka | None = None
 _bootstrap: str | None = None
+_registry: LocalRegistry | None = None
+_registry_url: str | None = None
 
 
 def tests_root() -> Path:
@@ -58,16 +61,20 @@ def _reap_orphans() -> None:
     root = tests_root()
     if not root.is_dir():
         return
-    for state in root.glob("run-*"):
+    for state in [*root.glob("run-*"), *root.glob("registry-*")]:
         try:
-            owner = int(state.name.removeprefix("run-"))
+            owner = int(state.name.split("-", 1)[1])
         except ValueError:
             continue
         if owner == os.getpid() or _pid_alive(owner):
             continue
-        log.info("stopping a Kafka broker left by test process %d (%s)", owner, state)
+        log.info("stopping a %s left by test process %d (%s)", state.name.split("-")[0], owner,
+                 state)
         with contextlib.suppress(KafkaSetupError, OSError):
-            LocalKafka(state_dir=state).stop(timeout=10.0)
+            if state.name.startswith("run-"):
+                LocalKafka(state_dir=state).stop(timeout=10.0)
+            else:
+                LocalRegistry(state_dir=state).stop(timeout=10.0)
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -88,6 +95,50 @@ def kafka_bootstrap_for_tests(timeout: float = 180.0) -> str:
             _bootstrap = kafka.start(timeout=timeout)
             _local = kafka
         return _bootstrap
+
+
+def schema_registry_for_tests(timeout: float = 300.0) -> str:
+    """The ccompat URL of a real schema registry for tests: ``TTXT_SCHEMA_REGISTRY_URL`` when
+    set, else a local Apicurio Registry started once per process with fresh state in
+    ``<cache>/ttxt-kafka/tests/registry-<pid>`` (built with Maven on the machine's first run)."""
+    global _registry, _registry_url
+    env = url_from_env()
+    if env is not None:
+        wait_for_registry(env, timeout=timeout)
+        return env
+    with _lock:
+        if _registry_url is None:
+            _reap_orphans()
+            state = tests_root() / f"registry-{os.getpid()}"
+            shutil.rmtree(state, ignore_errors=True)
+            registry = LocalRegistry(state_dir=state)
+            atexit.register(stop_registry)
+            try:
+                _registry_url = registry.start(timeout=timeout)
+            except KafkaSetupError:
+                with contextlib.suppress(KafkaSetupError, OSError):
+                    registry.stop(timeout=10.0)
+                shutil.rmtree(state, ignore_errors=True)
+                raise
+            _registry = registry
+        return _registry_url
+
+
+def local_test_registry() -> LocalRegistry | None:
+    """The LocalRegistry this module started, or None (not started, or TTXT_SCHEMA_REGISTRY_URL)."""
+    return _registry
+
+
+def stop_registry() -> None:
+    """Stop the registry :func:`schema_registry_for_tests` started (if any); drop its state."""
+    global _registry, _registry_url
+    with _lock:
+        registry, _registry, _registry_url = _registry, None, None
+    if registry is not None:
+        try:
+            registry.stop()
+        finally:
+            shutil.rmtree(registry.state_dir, ignore_errors=True)
 
 
 def local_test_broker() -> LocalKafka | None:
@@ -113,4 +164,6 @@ def stop() -> None:
             shutil.rmtree(kafka.state_dir, ignore_errors=True)
 
 
-__all__ = ["kafka_bootstrap_for_tests", "local_test_broker", "stop", "tests_root"]
+__all__ = ["kafka_bootstrap_for_tests", "local_test_broker", "local_test_registry",
+           "schema_registry_for_tests", "stop",
+           "stop_registry", "tests_root"]

@@ -5,16 +5,26 @@ exchange_ts (long)` (see `ttxt_kafka.events.Event`). In Avro binary those are th
 length-prefixed strings and a varint right after the 10-byte single-object prefix, so reading
 them costs a few varint steps — the recorder does it for every record it stores, and the Kafka
 replayer for every record it merges.
+
+A record in the Confluent wire format (`00` + 4-byte schema id) has the same body after its
+5-byte prefix; its type comes from the schema the registry holds under the id (asked once per id
+through the codec's Confluent reader). An id that does not resolve (unknown, registry
+unreachable, no registry configured) makes the record "not a ttxt event": the recorder keeps it
+as raw bytes, as it does any record it cannot read.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NamedTuple
 
+from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.registry import MAGIC, REGISTRY, Registry
 
 from .ocf import FormatError
 from .ocf import decode_long as _long
+
+log = logging.getLogger(__name__)
 
 _MAGIC0, _MAGIC1 = MAGIC
 _COMMON = (("venue", "string"), ("symbol", "string"), ("native_symbol", "string"),
@@ -38,10 +48,33 @@ def _has_common_header(schema: Any) -> bool:
 class Peeker:
     """`peek(value)` for the writer schemas a registry knows (cached per fingerprint)."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, codec: Codec | None = None) -> None:
         self._registry = registry or REGISTRY
+        self._codec = codec or (DEFAULT_CODEC if self._registry is REGISTRY
+                                else Codec(self._registry))
         self._types: dict[bytes, str | None] = {}  # fingerprint -> type name, None: no header
+        self._ids: dict[bytes, str | None] = {}  # Confluent schema id (4 bytes) -> the same
         self._symbols: dict[bytes, str] = {}
+        self.unresolved_ids = 0  # Confluent records whose schema id did not resolve
+
+    def _type_of_id(self, sid: bytes) -> str | None:
+        try:
+            return self._ids[sid]
+        except KeyError:
+            pass
+        try:
+            reader = self._codec.confluent_reader()
+            fp, schema = reader.writer(int.from_bytes(sid, "big"))
+        except CodecError as exc:  # not cached: the registry may answer later
+            self.unresolved_ids += 1
+            if self.unresolved_ids <= 10 or self.unresolved_ids % 1000 == 0:
+                log.warning("Confluent schema id %d not resolved (%d so far): %s",
+                            int.from_bytes(sid, "big"), self.unresolved_ids, exc)
+            return None
+        found = self._registry.by_name.get(str(schema.get("name", "")).rsplit(".", 1)[-1])
+        name = found.name if found is not None and _has_common_header(schema) else None
+        self._ids[sid] = name
+        return name
 
     def _type_of(self, fp: bytes) -> str | None:
         try:
@@ -58,16 +91,24 @@ class Peeker:
 
     def peek(self, value: bytes | None) -> Peek | None:
         """(type, symbol, exchange_ts) of a ttxt event, None for anything else."""
-        if value is None or len(value) < 14 or value[0] != _MAGIC0 or value[1] != _MAGIC1:
+        if value is None or len(value) < 9:
             return None
-        name = self._types.get(value[2:10]) or self._type_of(value[2:10])
+        if value[0] == _MAGIC0 and value[1] == _MAGIC1 and len(value) >= 14:
+            name = self._types.get(value[2:10]) or self._type_of(value[2:10])
+            body = 10
+        elif value[0] == 0:  # Confluent framing
+            name = self._ids.get(value[1:5]) or self._type_of_id(value[1:5])
+            body = 5
+        else:
+            return None
         if name is None:
             return None
         # The recorder calls this for every record: the usual one-byte string lengths
         # (even bytes below 0x80: zigzag of a small positive length) are handled inline.
         try:
-            n = value[10]
-            pos = 11 + (n >> 1) if n < 0x80 and not n & 1 else _string(value, 10)[1]  # venue
+            n = value[body]
+            pos = (body + 1 + (n >> 1) if n < 0x80 and not n & 1
+                   else _string(value, body)[1])  # venue
             n = value[pos]
             if n < 0x80 and not n & 1:
                 start = pos + 1

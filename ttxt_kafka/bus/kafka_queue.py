@@ -21,7 +21,9 @@ filter) to a few lines per outage.
 Consuming: a consumer group with manual commits. `poll()` returns the next decoded event and
 marks the previous one handled; offsets of handled events are committed every
 `commit_interval` seconds, on partition revocation and on `stop()` (at-least-once).
-Records that do not decode (garbage, unknown schema) are logged, counted, optionally copied to a
+Records in the Confluent wire format decode too (their schema ids resolved by the registry once,
+off the event loop). Records that do not decode (garbage, unknown schema, a schema id the
+registry does not know or cannot be asked about) are logged, counted, optionally copied to a
 dead-letter topic, and skipped — they never stop the loop.
 """
 
@@ -55,6 +57,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, Codec, CodecError
+from ..confluent import SchemaRegistryError, UnknownSchemaIdError
 from ..events import Event, OrderBook, UpdateType
 from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
 from .interfaces import IQueue
@@ -91,6 +94,7 @@ class QueueStats:
     producer_replacements: int = 0
     consumed: int = 0
     malformed: int = 0  # undecodable records and events of the wrong type for their topic
+    schema_registry_errors: int = 0  # of those: Confluent records whose schema id did not resolve
     dead_lettered: int = 0
     commits: int = 0
 
@@ -396,13 +400,19 @@ class KafkaQueue(IQueue):
     # ------------------------------------------------------------------ producing
 
     async def publish(self, event: Event) -> None:
-        value = self.codec.encode(event)
+        topic = topic_for(event, self.prefix)
+        framing = self.codec.producer_framing()
+        if framing is not None:  # Confluent format: the schema id, asked once, off the loop
+            et = self.codec.event_type(event)
+            if not framing.has_id(topic, et):
+                await asyncio.to_thread(framing.schema_id, topic, et)
+        value = self.codec.encode_for(event, topic)
         ts = event.exchange_ts // 1000 or None
         chain = 0
         if event.__class__ is OrderBook:
             chain = 2 if event.update_type is UpdateType.SNAPSHOT else 1  # type: ignore[attr-defined]
         await self.publish_raw(
-            topic_for(event, self.prefix), value, key_for(event),
+            topic, value, key_for(event),
             [(TYPE_HEADER, event.SCHEMA.encode())], ts, chain=chain,
         )
 
@@ -662,14 +672,26 @@ class KafkaQueue(IQueue):
         try:
             if record.value is None:
                 raise CodecError("empty record value (tombstone)")
+            if record.value[:1] == b"\x00":
+                await self._resolve_schema_id(record.value)
             event = decode_record(self.codec, record)
         except CodecError as exc:
             await self._malformed(record, exc)
             return
         self._buffer.append((record, event))
 
+    async def _resolve_schema_id(self, value: bytes) -> None:
+        """A Confluent record's schema id, fetched from the registry off the event loop the
+        first time (a failure is remembered: the decode that follows reports it)."""
+        reader = self.codec.confluent_reader()
+        if not reader.knows(value):
+            with contextlib.suppress(CodecError):
+                await asyncio.to_thread(reader.writer, reader.schema_id_of(value))
+
     async def _malformed(self, record: ConsumerRecord[bytes, bytes], exc: CodecError) -> None:
         self.stats.malformed += 1
+        if isinstance(exc, SchemaRegistryError | UnknownSchemaIdError):
+            self.stats.schema_registry_errors += 1
         # Rate-limit the log: the first few, then every 1000th.
         if self.stats.malformed <= 10 or self.stats.malformed % 1000 == 0:
             log.warning("skipping undecodable record %s[%d]@%d (%d so far): %s",

@@ -15,6 +15,7 @@ import sys
 # Modules that contribute subcommands, in the order `ttxt --help` lists them.
 COMMAND_MODULES = [
     "ttxt_kafka.cli.kafka_cmd",
+    "ttxt_kafka.cli.registry_cmd",
     "ttxt_kafka.cli.topics_cmd",
     "ttxt_kafka.cli.tail_cmd",
     "ttxt_kafka.cli.demo_cmd",
@@ -35,6 +36,14 @@ COMMAND_MODULES = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ttxt", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "--serialization", choices=("single-object", "confluent"), default=None,
+        help="how records are framed on Kafka (default: TTXT_SERIALIZATION, else "
+             "single-object); every consumer reads both")
+    parser.add_argument(
+        "--schema-registry", metavar="URL", default=None,
+        help="Confluent-compatible schema registry (default: TTXT_SCHEMA_REGISTRY_URL; "
+             "`ttxt registry start` prints the local one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -56,11 +65,50 @@ def main(argv: list[str] | None = None) -> int:
     from .common import CliError, fail
 
     try:
+        _configure_serialization(args)
         return int(args.func(args) or 0)
     except CliError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_serialization(args: argparse.Namespace) -> None:
+    """--serialization / --schema-registry over the environment; the confluent setting with no
+    registry URL anywhere takes the local registry `ttxt registry start` runs, as commands take
+    the local broker without KAFKA_BOOTSTRAP_SERVERS (`ttxt demo` starts it, as it starts Kafka)."""
+    import os
+
+    from .. import serialization
+    from .common import CliError
+
+    fmt = args.serialization or os.environ.get("TTXT_SERIALIZATION", "").strip()
+    url = args.schema_registry or os.environ.get("TTXT_SCHEMA_REGISTRY_URL", "").strip()
+    if fmt == serialization.CONFLUENT and not url and args.command != "registry":
+        from ..local_registry import LocalRegistry, RegistrySetupError
+
+        if args.command == "demo":  # the demo starts what it needs, the registry as Kafka
+            try:
+                url = LocalRegistry().start()
+            except RegistrySetupError as exc:
+                raise CliError(str(exc)) from None
+        else:
+            url = LocalRegistry().status() or ""
+        if not url:
+            raise CliError("the confluent serialization needs a schema registry: set "
+                           "TTXT_SCHEMA_REGISTRY_URL or --schema-registry, or start the local "
+                           "one with `ttxt registry start`")
+        args.schema_registry = url
+    if args.serialization or args.schema_registry:
+        try:
+            serialization.configure(format=args.serialization, registry_url=args.schema_registry)
+        except serialization.SerializationError as exc:
+            raise CliError(str(exc)) from None
+        # Processes this command starts (`ttxt run --processes`) inherit the same setting.
+        if args.serialization:
+            os.environ["TTXT_SERIALIZATION"] = args.serialization
+        if args.schema_registry:
+            os.environ["TTXT_SCHEMA_REGISTRY_URL"] = args.schema_registry
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
     name: offline                       # optional, shown in logs and `ttxt top`
     topic_prefix: ttxt
     kafka:                              # the connector config's `kafka:` section, plus
-      bootstrap_servers: null           #   topics: {partitions, replication_factor}, security
+      bootstrap_servers: null           #   topics: {partitions, replication_factor}, security,
+                                        #   serialization: {format, schema_registry_url, ...}
     metrics_host: 127.0.0.1             # where every /metrics + /health server binds
     simulators:                         # offline pipelines: the exchange side, in process
       - {venue: binance, symbols: [BTCUSDT, ETHUSDT], rate: 20}
@@ -95,11 +96,27 @@ class SecuritySettings(_Strict):
     ssl_keyfile: str | None = None
 
 
+class SerializationSettings(_Strict):
+    """How records are framed (`ttxt_kafka.serialization`); unset keys: TTXT_SERIALIZATION,
+    TTXT_SCHEMA_REGISTRY_* and TTXT_SUBJECT_NAME_STRATEGY, else single-object."""
+
+    format: Literal["single-object", "confluent"] | None = None
+    schema_registry_url: str | None = None
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    subject_name_strategy: Literal["topic", "record", "topic-record"] | None = None
+    auto_register: bool | None = None
+
+
 class PipelineKafka(KafkaSettings):
     """The connector config's `kafka:` plus what every service of the pipeline shares."""
 
     topics: TopicSettings = TopicSettings()
     security: SecuritySettings = SecuritySettings()
+    serialization: SerializationSettings = SerializationSettings()
 
 
 class SimulatorSpec(_Strict):
