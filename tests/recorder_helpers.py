@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -24,6 +25,7 @@ T0 = 1_700_000_000_000_000  # µs
 VENUES = ("binance", "binance_usdm", "bybit_linear")
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
 REPO = Path(__file__).resolve().parent.parent
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # The test data is history (2023 timestamps) and Kafka's time retention goes by record
@@ -126,11 +128,17 @@ async def consume_all(bootstrap: str, topics: list[str], expected: int,
 
 
 def read_with_fastavro(directory: Path) -> Iterator[tuple[Path, dict[str, object]]]:
-    """Every record of every file, read with the plain fastavro reader."""
+    """Every record of every file, read with the plain fastavro reader. It shows the annotated
+    times as datetimes (`ts` timestamp-micros, `timestamp` -millis); they are given back as the
+    integers the files hold, for comparing with what was produced."""
     for path in sorted(directory.glob("*.avro")):
         with path.open("rb") as fo:
             for record in avro_reader(fo):
                 assert isinstance(record, dict)
+                ts, timestamp = record["ts"], record["timestamp"]
+                assert isinstance(ts, datetime) and isinstance(timestamp, datetime)
+                record["ts"] = (ts - _EPOCH) // timedelta(microseconds=1)
+                record["timestamp"] = (timestamp - _EPOCH) // timedelta(milliseconds=1)
                 yield path, record
 
 

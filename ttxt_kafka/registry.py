@@ -19,7 +19,7 @@ from fastavro import parse_schema
 from . import events as ev
 from .avro_fastpath import compile_decoder, compile_encoder
 from .fingerprint import schema_fingerprint
-from .schemas import expand_shared_types, load_schema, previous_schemas
+from .schemas import expand_shared_types, load_schema, plain_times, previous_schemas
 
 MAGIC = b"\xc3\x01"  # Avro single-object encoding marker
 
@@ -210,8 +210,10 @@ class Registry:
             raise RegistryError(f"{name}: a custom event needs handler= and channel=")
         self._check_fields(cls, schema)
         fp = schema_fingerprint(schema)
-        to_record, from_record, fast_encode, fast_decode = _converters(cls, schema, MAGIC + fp)
-        parsed = parse_schema(schema)
+        # The codec's view: times as plain longs (the events' int microseconds), not datetimes.
+        plain = plain_times(schema)
+        to_record, from_record, fast_encode, fast_decode = _converters(cls, plain, MAGIC + fp)
+        parsed = parse_schema(plain)
         et = EventType(name, cls, schema, parsed, fp, MAGIC + fp, handler, channel,
                        to_record, from_record, fast_encode, fast_decode)
         self.by_name[name] = et
@@ -235,7 +237,7 @@ class Registry:
         if name not in self.by_name:
             raise RegistryError(f"no registered event type {name} to resolve {name} records into")
         fp = schema_fingerprint(schema)
-        self.writers.setdefault(fp, (parse_schema(schema), self.by_name[name]))
+        self.writers.setdefault(fp, (parse_schema(plain_times(schema)), self.by_name[name]))
         return fp
 
     @staticmethod

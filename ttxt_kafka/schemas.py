@@ -118,3 +118,31 @@ def previous_schemas() -> list[dict[str, Any]]:
     `schemas/previous/<Name>.v<N>.avsc` (each a copy of the file before a field was added)."""
     return [expand_shared_types(_read(path))
             for path in sorted((schema_dir() / "previous").glob("*.avsc"))]
+
+
+# Avro's timestamp logical types on `long`. The schemas annotate every time (microseconds since
+# the Unix epoch) with one so that SQL tools, polars, DuckDB... show timestamps; the platform's
+# events keep the integer microseconds, so the codec reads and writes the plain `long`.
+_TIMESTAMPS = frozenset(("timestamp-micros", "timestamp-millis",
+                         "local-timestamp-micros", "local-timestamp-millis"))
+
+
+def plain_times(schema: Any) -> Any:
+    """The schema with each timestamp logical type replaced by its plain `long`: the same bytes
+    and the same fingerprint (logical types are not in the Parsing Canonical Form), but fastavro
+    reads ints, not datetimes. The codec and the archive reader parse this form."""
+    if isinstance(schema, list):
+        return [plain_times(branch) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "long" and schema.get("logicalType") in _TIMESTAMPS:
+        return "long"
+    out = dict(schema)
+    if "fields" in out:
+        out["fields"] = [{**f, "type": plain_times(f["type"])} for f in out["fields"]]
+    for key in ("items", "values"):
+        if key in out:
+            out[key] = plain_times(out[key])
+    if isinstance(out.get("type"), dict | list):
+        out["type"] = plain_times(out["type"])
+    return out
