@@ -15,7 +15,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastavro import reader as avro_reader
 
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.bus.kafka_queue import producer_defaults
 from ttxt_kafka.codec import encode
 from ttxt_kafka.events import BBO, OrderBook, Side, Trade, Trades, UpdateType
@@ -111,9 +111,9 @@ async def consume_all(bootstrap: str, topics: list[str], expected: int,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         out: list[object] = []

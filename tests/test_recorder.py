@@ -22,6 +22,7 @@ from recorder_helpers import (
     ttxt,
 )
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.archive.files import list_files
 from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import index_path
@@ -206,10 +207,10 @@ async def _committed(bootstrap: str, group: str, topics: list[str]) -> dict[tupl
                                 enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         out = {}
         for t in topics:
-            for p in consumer.partitions_for_topic(t) or ():
+            for p in metadata.partitions_for_topic(t) or ():
                 off = await consumer.committed(TopicPartition(t, p))
                 if off is not None and off > 0:
                     out[(t, p)] = off

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.book import Book
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import decode
@@ -137,9 +137,9 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, 
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await c.start()
     try:
-        await c.topics()
+        metadata = await cluster_metadata(c)
         from aiokafka import TopicPartition
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        tps = [TopicPartition(topic, p) for p in sorted(metadata.partitions_for_topic(topic) or ())]
         c.assign(tps)
         await c.seek_to_beginning(*tps)
         ends = await c.end_offsets(tps)

@@ -21,11 +21,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from .admin import cluster_metadata
 from .book import Book, BookError
 from .cluster import client_options
 from .codec import DEFAULT_CODEC, CodecError
@@ -139,10 +140,11 @@ class Top:
     async def sample(self) -> Frame:
         assert self._offsets is not None
         frame = Frame(self.bootstrap, self.prefix, time.time())
-        topics = sorted(t for t in await self._offsets.topics() if self._topic_rx.match(t)
+        metadata = await cluster_metadata(self._offsets)
+        topics = sorted(t for t in metadata.topics() if self._topic_rx.match(t)
                         and ".replay." not in t)
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(self._offsets.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         ends = await self._offsets.end_offsets(tps) if tps else {}
         begins = await self._offsets.beginning_offsets(tps) if tps else {}
         now = time.monotonic()
@@ -277,18 +279,27 @@ class Top:
         return rows
 
 
+def _describe_groups_v2(groups: list[str]) -> Any:
+    """A DescribeGroups request of version 2 at most: aiokafka (0.12 to 0.14) would pick v3
+    against Kafka 4 and decode its answer with v2's layout ("Buffer underrun decoding string")."""
+    from aiokafka.protocol import admin as protocol
+
+    if hasattr(protocol.DescribeGroupsRequest, "prepare"):  # 0.13+: the client picks a version
+        request = protocol.DescribeGroupsRequest(groups)
+        request._CLASSES = tuple(c for c in request._CLASSES if c.API_VERSION <= 2)
+        return request
+    return protocol.DescribeGroupsRequest[2](groups=groups)  # up to 0.12: a class per version
+
+
 async def _describe_groups(admin: AIOKafkaAdminClient,
                            names: list[str]) -> dict[str, tuple[str, int]]:
-    """group -> (state, members). DescribeGroups v2 by hand: aiokafka (0.12) picks v3 against
-    Kafka 4 and fails to decode its answer ("Buffer underrun decoding string")."""
-    from aiokafka.protocol.admin import DescribeGroupsRequest
-
+    """group -> (state, members), asked of each group's coordinator."""
     by_node: dict[int, list[str]] = {}
     for name in names:
         by_node.setdefault(await admin.find_coordinator(name), []).append(name)
     states: dict[str, tuple[str, int]] = {}
     for node, groups in by_node.items():
-        response = await admin._send_request(DescribeGroupsRequest[2](groups=groups), node)
+        response = await admin._send_request(_describe_groups_v2(groups), node)
         for g in response.groups:  # (error, group, state, protocol type, protocol, members)
             states[g[1]] = (g[2], len(g[5]))
     return states
