@@ -284,17 +284,20 @@ class Connector(BookKeeper, ABC):
             except UnknownSymbolError as exc:
                 raise ConnectorError(str(exc)) from None
         self.native_symbols = [native for _, native in resolved]
-        self.instruments_ready.set()
-        receive_ts = now_us()
-        for symbol, native in resolved:
-            info = self.symbols.instruments[symbol]
-            info.receive_ts = receive_ts
-            await self._publish(info)
-            if self.config.streams.book:
+        if self.config.streams.book:
+            for symbol, native in resolved:
                 book = Book(self.venue, symbol, max_depth=self.book_max_depth())
                 book.native_symbol = native
                 self.books[symbol] = book
                 self.states[native] = SymbolState(native, symbol, self.make_sync(), book)
+        # Only now: the trader starts on it, and a paper gateway takes the books it finds then
+        # (set before the books, it raced the publishing below and could find none).
+        self.instruments_ready.set()
+        receive_ts = now_us()
+        for symbol, _native in resolved:
+            info = self.symbols.instruments[symbol]
+            info.receive_ts = receive_ts
+            await self._publish(info)
 
     async def _measure_clock(self) -> None:
         """Clock drift = server time - local time at the request's midpoint (µs)."""
