@@ -292,8 +292,8 @@ async def test_two_instances_split_symbols_then_one_takes_over_with_rebuilt_book
         await b.runner._maybe_update_lag(every=0)
         samples = parse_prometheus(b.registry.render())
         for p in range(PARTITIONS):
-            assert samples[f'ttxt_strategy_consumer_lag{{{lbl},topic="{book_topic}",'
-                           f'partition="{p}"}}'] == 0
+            assert samples[f'ttxt_strategy_consumer_lag{{partition="{p}",{lbl},'
+                           f'topic="{book_topic}"}}'] == 0  # labels in name order
         assert samples[f'ttxt_strategy_events_in_total{{{lbl},topic="{book_topic}"}}'] == \
             sum(b.strategy.calls.values())
         assert samples[f"ttxt_strategy_books_rebuilt_total{{{lbl}}}"] >= len(takeover)
