@@ -9,13 +9,17 @@ Everything comes from the cluster, so it works for any deployment, whatever runs
 * status: the latest `ConnectorStatus` of every venue's connections and of its Kafka producer
   (stream `kafka`: ERROR with the reason while records cannot be delivered), and the book
   resyncs seen, from the `status` topics tailed the same way;
-* services (with `--pipeline`): each service's /health, on the metrics ports the file names.
+* services (with `--pipeline`): each service's /health, on the metrics ports the file names;
+* warnings: a key (a symbol) seen on two partitions of a tailed topic, which breaks "one
+  symbol, one partition" (a producer that does not partition by murmur2, as Java and aiokafka
+  do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import sys
 import time
@@ -32,6 +36,8 @@ from .cluster import client_options
 from .codec import DEFAULT_CODEC, CodecError
 from .events import ConnectorState, ConnectorStatus, OrderBook, now_us
 from .topics import DEFAULT_PREFIX, parse_topic
+
+log = logging.getLogger(__name__)
 
 ACTIVE_STATES = {"Stable", "PreparingRebalance", "CompletingRebalance"}
 
@@ -90,6 +96,17 @@ class Frame:
     books: list[BookRow] = field(default_factory=list)
     statuses: list[StatusRow] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def split_key_warning(topic: str, key: bytes, partitions: set[int]) -> str:
+    """What `ttxt top` says when one key's records are on more than one partition."""
+    shown = key.decode("utf-8", "backslashreplace")
+    return (f"key {shown!r} on {topic} is on partitions "
+            f"{', '.join(map(str, sorted(partitions)))}: one symbol's records must stay on one "
+            f"partition; a producer that does not partition keys by murmur2 (Java's and "
+            f"aiokafka's default) wrote some: with librdkafka (confluent-kafka) set "
+            f"partitioner=murmur2_random")
 
 
 class Top:
@@ -109,6 +126,7 @@ class Top:
         self._statuses: dict[tuple[str, str], ConnectorStatus] = {}  # (venue, stream) -> last
         self._resyncs: dict[str, int] = {}  # venue -> BOOK_RESYNC events seen
         self._tailed: set[TopicPartition] = set()
+        self._key_partitions: dict[tuple[str, bytes], set[int]] = {}  # (topic, key) -> seen
 
     async def start(self) -> Top:
         opts = client_options()
@@ -165,6 +183,9 @@ class Top:
                                              if tp.topic.endswith((".book", ".status"))])
         frame.statuses = self._status_rows()
         frame.services = await self._health()
+        frame.warnings = [split_key_warning(topic, key, parts)
+                          for (topic, key), parts in sorted(self._key_partitions.items())
+                          if len(parts) > 1]
         return frame
 
     async def _groups(self, topics: set[str], ends: dict[TopicPartition, int]) -> list[GroupRow]:
@@ -232,7 +253,16 @@ class Top:
                 break
             for records in batches.values():
                 for r in records:
+                    if r.key is not None:
+                        self._note_key(r.topic, r.key, r.partition)
                     self._apply(r.topic, r.value)
+
+    def _note_key(self, topic: str, key: bytes, partition: int) -> None:
+        seen = self._key_partitions.setdefault((topic, key), set())
+        if partition not in seen:
+            seen.add(partition)
+            if len(seen) > 1:
+                log.warning("%s", split_key_warning(topic, key, seen))
 
     def _apply(self, topic: str, value: bytes | None) -> None:
         try:
@@ -357,6 +387,9 @@ def render(frame: Frame, color: bool = True) -> str:
         out += ["", f"{b}{'SERVICE':<20} {'HEALTH':<8} DETAIL{r}"]
         for s in frame.services:
             out.append(f"{s.name[:20]:<20} {s.status:<8} {s.detail}")
+    if frame.warnings:
+        out += ["", f"{b}WARNINGS{r}"]
+        out += [f"{RED}{w}{r}" if color else w for w in frame.warnings]
     return "\n".join(out) + "\n"
 
 
