@@ -72,7 +72,8 @@ async def test_100k_events_recorded_then_replayed_to_topics_byte_identical(
     replay = await asyncio.to_thread(ttxt, "replay", "--files", str(out), "--bootstrap",
                                      kafka_bootstrap, "--to-prefix", prefix, "--run-id", run)
     assert replay.returncode == 0, replay.stderr
-    assert "100,000 events" in replay.stderr
+    assert "ttxt replay: 100,000 records to " in replay.stderr
+    assert "ttxt replay: 100,000 records in " in replay.stderr and ": all sent" in replay.stderr
     assert "replay: 100,000 / 100,000 events (100.0%)" in replay.stderr  # the progress line
     topics = sorted({replay_topic(run, *venue_channel(r.topic), prefix) for r in recs})
     got = await consume_all(kafka_bootstrap, topics, len(recs))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -98,6 +99,30 @@ async def cluster_metadata(client: AIOKafkaConsumer) -> ClusterMetadata:
     `consumer.topics()` fetches, kept (aiokafka returns only the names)."""
     metadata: ClusterMetadata = await client._client.fetch_all_metadata()
     return metadata
+
+
+async def delete_groups(bootstrap: str, names: Iterable[str]) -> dict[str, str | None]:
+    """Delete consumer groups (Kafka's DeleteGroups, which aiokafka has no call for): group ->
+    None when deleted, else the broker's error (a group with members is not deleted)."""
+    from aiokafka.errors import for_code
+    from aiokafka.protocol import admin as protocol
+
+    out: dict[str, str | None] = {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
+    await admin.start()
+    try:
+        for name in names:
+            request: Any
+            if hasattr(protocol.DeleteGroupsRequest, "prepare"):  # aiokafka 0.13+
+                request = protocol.DeleteGroupsRequest([name])
+            else:  # up to 0.12: a class per version
+                request = protocol.DeleteGroupsRequest[1](groups_names=[name])
+            response = await admin._send_request(request, await admin.find_coordinator(name))
+            for group, code in response.results:
+                out[group] = None if code == 0 else for_code(code).__name__
+    finally:
+        await admin.close()
+    return out
 
 
 class TopicNotFound(LookupError):
