@@ -10,6 +10,9 @@ those of the self-contained schemas the platform has always written.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +25,7 @@ import pytest
 from ttxt_kafka import events as ev
 from ttxt_kafka.codec import Codec
 from ttxt_kafka.fingerprint import schema_fingerprint
+from ttxt_kafka.local_kafka import cache_root
 from ttxt_kafka.registry import REGISTRY, Registry
 from ttxt_kafka.schemas import (
     expand_shared_types,
@@ -46,6 +50,7 @@ FINGERPRINTS = {
     "PositionUpdate": "47f182e443f46349", "Trades": "e1e25f5403828070",
     "Wallet": "9a97a338bcb84a9b",
 }
+JAVA_DIR = Path(__file__).parent / "java_avro"
 PREVIOUS_FINGERPRINTS = {
     "AmendOrder.v1": "9d6cdb11081e537b", "CancelAllOrders.v1": "7e4f1643b21be947",
     "CancelOrder.v1": "e3178a38423214a7", "CreateOrder.v1": "38da515848a5a020",
@@ -169,3 +174,36 @@ def test_a_custom_event_may_refer_to_a_shared_type_by_name() -> None:
         codec = Codec(registry, fast=fast)
         back = codec.decode(codec.encode(event))
         assert back == event and back.side is ev.Side.SELL
+
+
+def _java_avro() -> Path:
+    """Java Avro's jars, fetched once with mvn (tests/java_avro/pom.xml) into the cache."""
+    libs = cache_root() / "tests" / "java-avro-1.12.0"
+    if any(libs.glob("avro-1.12.0.jar")):
+        return libs
+    mvn, java = shutil.which("mvn"), shutil.which("java")
+    if mvn is None or java is None:
+        pytest.skip("Java Avro needs java and mvn (as the local broker does)")
+    work = libs.with_name(libs.name + f".{os.getpid()}")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copy(JAVA_DIR / "pom.xml", work / "pom.xml")
+    proc = subprocess.run([mvn, "-B", "-q", "-f", str(work / "pom.xml"),
+                           "dependency:copy-dependencies", f"-DoutputDirectory={work / 'libs'}"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shutil.rmtree(libs, ignore_errors=True)
+    (work / "libs").rename(libs)
+    shutil.rmtree(work, ignore_errors=True)
+    return libs
+
+
+def test_java_avro_loads_the_folder_into_one_parser_and_agrees_on_the_fingerprints() -> None:
+    """The tool of the original report (Java Avro: "Can't redefine: ttxt.events.Side"), and the
+    reference for fingerprints: the timestamp annotations leave them as they were."""
+    libs = _java_avro()
+    proc = subprocess.run(["java", "-cp", f"{libs}/*", str(JAVA_DIR / "SchemaFolder.java"),
+                           str(schema_dir())], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert dict(line.split() for line in proc.stdout.splitlines()) == FINGERPRINTS
