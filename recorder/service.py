@@ -33,6 +33,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
@@ -311,17 +312,18 @@ class Recorder:
         rx = re.compile(self.config.pattern())
         deadline = time.monotonic() + timeout
         while True:
-            topics = sorted(t for t in await consumer.topics() if rx.match(t))
+            metadata = await cluster_metadata(consumer)
+            topics = sorted(t for t in metadata.topics() if rx.match(t))
             if not topics:
                 log.warning("no topic matches %s: nothing to record", self.config.pattern())
                 return {}
-            if all(consumer.partitions_for_topic(t) for t in topics):
+            if all(metadata.partitions_for_topic(t) for t in topics):
                 break
             if time.monotonic() > deadline:  # a topic without partitions in the metadata
                 raise TimeoutError(f"no partition metadata for {topics} within {timeout}s")
             await asyncio.sleep(0.2)
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         ends = dict(await consumer.end_offsets(tps))
         log.debug("--until-end: recording up to %s", ends)
         return ends

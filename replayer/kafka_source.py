@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.archive.ocf import FileRecord
 from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
@@ -89,10 +90,11 @@ class KafkaSource:
     async def _find_ranges(
         self, consumer: AIOKafkaConsumer
     ) -> dict[TopicPartition, tuple[int, int]]:
-        topics = sorted(t for t in await consumer.topics()
+        metadata = await cluster_metadata(consumer)
+        topics = sorted(t for t in metadata.topics()
                         if self.pattern.search(t) and self.selection.topic_ok(t))
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         if not tps:
             return {}
         ends = await consumer.end_offsets(tps)

@@ -37,6 +37,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.bus.kafka_queue import decode_record, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
@@ -220,9 +221,9 @@ class KafkaRunner:
         """Read the account topics whole, from the beginning: state only, no handler."""
         consumer = self._broadcast = self._new_consumer(group_id=None)
         await start_with_retry(consumer, self.bootstrap, self.connect_timeout)
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         if not tps:
             log.warning("%s: account topics %s do not exist yet", self.runtime.group, topics)
             return

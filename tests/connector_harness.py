@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.book import Book
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import decode
@@ -99,9 +99,9 @@ class Run:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            await consumer.topics()
+            metadata = await cluster_metadata(consumer)
             tps = [TopicPartition(n, p) for n in names
-                   for p in sorted(consumer.partitions_for_topic(n) or ())]
+                   for p in sorted(metadata.partitions_for_topic(n) or ())]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             end = await consumer.end_offsets(tps)

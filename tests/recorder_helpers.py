@@ -9,12 +9,13 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastavro import reader as avro_reader
 
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.bus.kafka_queue import producer_defaults
 from ttxt_kafka.codec import encode
 from ttxt_kafka.events import BBO, OrderBook, Side, Trade, Trades, UpdateType
@@ -24,6 +25,7 @@ T0 = 1_700_000_000_000_000  # µs
 VENUES = ("binance", "binance_usdm", "bybit_linear")
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
 REPO = Path(__file__).resolve().parent.parent
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # The test data is history (2023 timestamps) and Kafka's time retention goes by record
@@ -109,9 +111,9 @@ async def consume_all(bootstrap: str, topics: list[str], expected: int,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         out: list[object] = []
@@ -126,11 +128,17 @@ async def consume_all(bootstrap: str, topics: list[str], expected: int,
 
 
 def read_with_fastavro(directory: Path) -> Iterator[tuple[Path, dict[str, object]]]:
-    """Every record of every file, read with the plain fastavro reader."""
+    """Every record of every file, read with the plain fastavro reader. It shows the annotated
+    times as datetimes (`ts` timestamp-micros, `timestamp` -millis); they are given back as the
+    integers the files hold, for comparing with what was produced."""
     for path in sorted(directory.glob("*.avro")):
         with path.open("rb") as fo:
             for record in avro_reader(fo):
                 assert isinstance(record, dict)
+                ts, timestamp = record["ts"], record["timestamp"]
+                assert isinstance(ts, datetime) and isinstance(timestamp, datetime)
+                record["ts"] = (ts - _EPOCH) // timedelta(microseconds=1)
+                record["timestamp"] = (timestamp - _EPOCH) // timedelta(milliseconds=1)
                 yield path, record
 
 

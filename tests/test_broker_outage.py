@@ -24,6 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from connector_harness import Run, assert_no_delta_on_a_broken_book, config_for, statuses
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import decode
 from ttxt_kafka.connectors.runner import CHANNELS
@@ -43,9 +44,9 @@ async def read_topics(bootstrap: str, names: list[str]) -> list[tuple[str, bytes
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         tps = [TopicPartition(n, p) for n in names
-               for p in sorted(consumer.partitions_for_topic(n) or ())]
+               for p in sorted(metadata.partitions_for_topic(n) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)

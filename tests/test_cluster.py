@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from ttxt_kafka import cluster
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.pipeline.config import parse_pipeline
 from ttxt_kafka.pipeline.runner import configure_cluster
 
@@ -71,7 +71,7 @@ async def test_topics_are_created_with_the_configured_partitions(kafka_bootstrap
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
     await consumer.start()
     try:
-        await consumer.topics()
-        assert consumer.partitions_for_topic(name) == {0, 1}
+        metadata = await cluster_metadata(consumer)
+        assert metadata.partitions_for_topic(name) == {0, 1}
     finally:
         await consumer.stop()

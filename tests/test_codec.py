@@ -8,11 +8,12 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
 import pytest
-from fastavro import parse_schema, schemaless_reader
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from samples import T0, all_samples
 
 from ttxt_kafka.codec import (
@@ -27,9 +28,26 @@ from ttxt_kafka.codec import (
 from ttxt_kafka.events import CreateOrder, Event, OrderBook, Side, Trades
 from ttxt_kafka.fingerprint import canonical_form, crc64_avro, schema_fingerprint
 from ttxt_kafka.registry import REGISTRY, Registry
-from ttxt_kafka.schemas import load_schema
+from ttxt_kafka.schemas import load_schema, plain_times, schema_names
 
 SAMPLES = all_samples()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _all_fields(schema: Any) -> list[dict[str, Any]]:
+    """Every field of every record in a schema (nested records too)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(schema, list):
+        for branch in schema:
+            found += _all_fields(branch)
+    elif isinstance(schema, dict):
+        for f in schema.get("fields", []):
+            found.append(f)
+            found += _all_fields(f["type"])
+        for key in ("items", "values"):
+            if key in schema:
+                found += _all_fields(schema[key])
+    return found
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.SCHEMA}-{e.venue}")
@@ -61,7 +79,36 @@ def test_single_object_framing_readable_by_a_plain_avro_reader(event: Event) -> 
     assert data[:2] == b"\xc3\x01"
     assert data[2:10] == crc64_avro(canonical_form(schema).encode()).to_bytes(8, "little")
     record = schemaless_reader(io.BytesIO(data[10:]), parse_schema(schema), None)
-    assert record["venue"] == event.venue and record["exchange_ts"] == event.exchange_ts
+    assert record["venue"] == event.venue
+    # The times are annotated timestamp-micros: a plain reader shows them as timestamps.
+    assert record["exchange_ts"] == EPOCH + timedelta(microseconds=event.exchange_ts)
+    assert record["receive_ts"] == EPOCH + timedelta(microseconds=event.receive_ts)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.SCHEMA}-{e.venue}")
+def test_records_written_before_the_timestamp_annotation_still_decode(event: Event) -> None:
+    """The schemas before the times were annotated (plain longs): same fingerprint (logical
+    types are not in the canonical form), same bytes, and the events keep int microseconds."""
+    before = plain_times(load_schema(event.SCHEMA))
+    assert schema_fingerprint(before) == REGISTRY.by_class[type(event)].fingerprint
+    record = REGISTRY.by_class[type(event)].to_record(event)
+    buf = io.BytesIO()
+    buf.write(b"\xc3\x01" + schema_fingerprint(before))
+    schemaless_writer(buf, parse_schema(before), record)
+    assert buf.getvalue() == encode(event)
+    for codec in (Codec(), Codec(fast=False)):
+        back = codec.decode(buf.getvalue())
+        assert back == event
+        assert type(back.exchange_ts) is int and type(back.receive_ts) is int
+
+
+def test_every_time_in_microseconds_is_annotated_and_only_those() -> None:
+    for name in schema_names():
+        for f in _all_fields(load_schema(name)):
+            micros = "microseconds since the Unix epoch" in f.get("doc", "")
+            branches = f["type"] if isinstance(f["type"], list) else [f["type"]]
+            annotated = {"type": "long", "logicalType": "timestamp-micros"} in branches
+            assert micros == annotated, f"{name}.{f['name']}"
 
 
 def test_crc64_avro_matches_the_spec_value() -> None:

@@ -43,7 +43,7 @@ def test_expires_ts_is_an_avro_field_with_a_default(name: str) -> None:
     new, old = load_schema(name), _old(name)
     added = [f for f in new["fields"] if f["name"] not in {g["name"] for g in old["fields"]}]
     assert [(f["name"], f["type"], f["default"]) for f in added] == [
-        ("expires_ts", ["null", "long"], None)]
+        ("expires_ts", ["null", {"type": "long", "logicalType": "timestamp-micros"}], None)]
 
 
 def test_old_command_records_still_decode_and_new_ones_decode_with_the_old_schema() -> None:

@@ -55,6 +55,9 @@ def _check_type(avro: typing.Any, py: typing.Any, named: dict[str, typing.Any], 
         return
     if isinstance(avro, str) and avro in named:
         avro = named[avro]
+    if isinstance(avro, dict) and avro.get("logicalType") == "timestamp-micros":
+        assert avro["type"] == "long" and py is int, f"{where}: a time is int microseconds"
+        return
     if isinstance(avro, dict):
         kind = avro["type"]
         if kind == "enum":

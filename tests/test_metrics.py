@@ -41,9 +41,9 @@ def parse(text: str) -> tuple[dict[str, str], dict[tuple[str, tuple[tuple[str, s
             continue
         m = _SAMPLE.match(line)
         assert m, f"not a sample line: {line!r}"
-        labels = tuple(
+        labels = tuple(sorted(  # label order has no meaning
             (k, v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\"))
-            for k, v in _LABEL.findall(m[2] or ""))
+            for k, v in _LABEL.findall(m[2] or "")))
         family = re.sub(r"_(bucket|sum|count)$", "", m[1])
         assert m[1] in types or family in types, f"sample before its TYPE: {line}"
         samples[(m[1], labels)] = float(m[3])
@@ -66,25 +66,26 @@ def test_counters_gauges_and_histograms_render_in_the_text_format() -> None:
         h.observe(v)
     text = r.render()
     assert text == (
+        # prometheus-client's text format 0.0.4: float values, labels in name order
         "# HELP ttxt_events_total events read\n"
         "# TYPE ttxt_events_total counter\n"
-        'ttxt_events_total{topic="ttxt.binance.book"} 3\n'
-        'ttxt_events_total{topic="we\\"ird\\\\topic\\n"} 1\n'
+        'ttxt_events_total{topic="ttxt.binance.book"} 3.0\n'
+        'ttxt_events_total{topic="we\\"ird\\\\topic\\n"} 1.0\n'
         "# HELP ttxt_lag records behind\n"
         "# TYPE ttxt_lag gauge\n"
-        'ttxt_lag{topic="t",partition="0"} 7\n'
-        'ttxt_lag{topic="t",partition="1"} 0.5\n'
+        'ttxt_lag{partition="0",topic="t"} 7.0\n'
+        'ttxt_lag{partition="1",topic="t"} 0.5\n'
         "# HELP ttxt_up 1 when running\n"
         "# TYPE ttxt_up gauge\n"
-        "ttxt_up 1\n"
+        "ttxt_up 1.0\n"
         "# HELP ttxt_latency_ms latency\n"
         "# TYPE ttxt_latency_ms histogram\n"
-        'ttxt_latency_ms_bucket{le="1"} 2\n'
-        'ttxt_latency_ms_bucket{le="5"} 3\n'
-        'ttxt_latency_ms_bucket{le="10"} 3\n'
-        'ttxt_latency_ms_bucket{le="+Inf"} 4\n'
+        'ttxt_latency_ms_bucket{le="1"} 2.0\n'
+        'ttxt_latency_ms_bucket{le="5"} 3.0\n'
+        'ttxt_latency_ms_bucket{le="10"} 3.0\n'
+        'ttxt_latency_ms_bucket{le="+Inf"} 4.0\n'
+        "ttxt_latency_ms_count 4.0\n"
         "ttxt_latency_ms_sum 16.5\n"
-        "ttxt_latency_ms_count 4\n"
     )
     types, samples = parse(text)
     assert types["ttxt_latency_ms"] == "histogram"
@@ -100,9 +101,11 @@ def test_registry_rules() -> None:
     with pytest.raises(MetricsError):
         r.counter("a_total", "a", ["y"])
     with pytest.raises(MetricsError):
-        r.counter("bad name", "a")
+        r.counter("bad name_total", "a")
     with pytest.raises(MetricsError):
-        r.counter("b", "b", ["le"])
+        r.counter("b_total", "b", ["le"])
+    with pytest.raises(MetricsError, match="_total"):
+        r.counter("b", "b")  # prometheus-client would expose it as b_total
     with pytest.raises(MetricsError):
         c.labels(x="1").inc(-1)
     with pytest.raises(MetricsError):
@@ -132,7 +135,26 @@ def test_latency_histogram_uses_millisecond_buckets() -> None:
         pass
     _, samples = parse(r.render())
     assert samples[("x_ms_count", (("stage", "decode"),))] == 1
-    assert samples[("x_ms_bucket", (("stage", "decode"), ("le", "+Inf")))] == 1
+    assert samples[("x_ms_bucket", (("le", "+Inf"), ("stage", "decode")))] == 1
+
+
+def test_the_registry_is_a_prometheus_client_collector() -> None:
+    """Rendered by prometheus-client, and a program's own prometheus-client metrics (its
+    process collector, say) can join it in `.prometheus`."""
+    from prometheus_client import Gauge as PromGauge
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = Registry()
+    r.counter("ttxt_x_total", "x", ["venue"]).labels("binance").inc(2)
+    r.histogram("ttxt_y_ms", "y", buckets=[1]).observe(0.5)
+    PromGauge("app_extra", "a program's own", registry=r.prometheus).set(4)
+    families = {f.name: f for f in text_string_to_metric_families(r.render())}
+    assert families["ttxt_x"].type == "counter"  # prometheus-client's name: without _total
+    assert [(s.name, s.labels, s.value) for s in families["ttxt_x"].samples] == [
+        ("ttxt_x_total", {"venue": "binance"}, 2.0)]
+    assert {s.name: s.value for s in families["ttxt_y_ms"].samples if "le" not in s.labels} \
+        == {"ttxt_y_ms_count": 1.0, "ttxt_y_ms_sum": 0.5}
+    assert families["app_extra"].samples[0].value == 4.0
 
 
 async def test_metrics_and_health_endpoints() -> None:

@@ -23,7 +23,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from ttxt_kafka.admin import record_counts
+from ttxt_kafka.admin import cluster_metadata, record_counts
 from ttxt_kafka.pipeline.config import PipelineError, load_pipeline, parse_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,9 +221,9 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition,
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         tps = [TopicPartition(t, p) for t in topics
-               for p in consumer.partitions_for_topic(t) or ()]
+               for p in metadata.partitions_for_topic(t) or ()]
         return dict(await consumer.end_offsets(tps))
     finally:
         await consumer.stop()

@@ -22,6 +22,7 @@ from recorder_helpers import (
     ttxt,
 )
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.archive.files import list_files
 from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import index_path
@@ -71,7 +72,8 @@ async def test_100k_events_recorded_then_replayed_to_topics_byte_identical(
     replay = await asyncio.to_thread(ttxt, "replay", "--files", str(out), "--bootstrap",
                                      kafka_bootstrap, "--to-prefix", prefix, "--run-id", run)
     assert replay.returncode == 0, replay.stderr
-    assert "100,000 events" in replay.stderr
+    assert "ttxt replay: 100,000 records to " in replay.stderr
+    assert "ttxt replay: 100,000 records in " in replay.stderr and ": all sent" in replay.stderr
     assert "replay: 100,000 / 100,000 events (100.0%)" in replay.stderr  # the progress line
     topics = sorted({replay_topic(run, *venue_channel(r.topic), prefix) for r in recs})
     got = await consume_all(kafka_bootstrap, topics, len(recs))
@@ -206,10 +208,10 @@ async def _committed(bootstrap: str, group: str, topics: list[str]) -> dict[tupl
                                 enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         out = {}
         for t in topics:
-            for p in consumer.partitions_for_topic(t) or ():
+            for p in metadata.partitions_for_topic(t) or ():
                 off = await consumer.committed(TopicPartition(t, p))
                 if off is not None and off > 0:
                     out[(t, p)] = off

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from fastavro import reader as avro_reader
 from samples import all_samples
 
+from ttxt_kafka.archive import ocf
 from ttxt_kafka.archive.files import high_water_marks, list_files, scan_file
 from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import file_name, index_path, parse_file_name, stream_name
@@ -29,8 +33,10 @@ from ttxt_kafka.codec import encode
 from ttxt_kafka.recorder.rotation import RotatePolicy
 from ttxt_kafka.recorder.writer import ArchiveWriter, DirectoryLockedError
 from ttxt_kafka.replayer import CorruptBlockError, FileSource, Selection, parse_time
+from ttxt_kafka.schemas import plain_times
 
 T0 = 1_700_000_000_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def record(offset: int, ts: int | None = None, topic: str = "ttxt.binance.book",
@@ -136,12 +142,45 @@ def test_a_plain_fastavro_reader_reads_the_files(tmp_path: Path, codec: str) -> 
     with path.open("rb") as fo:
         avro = avro_reader(fo)
         assert avro.codec == codec
-        assert list(avro) == [r for b in blocks for r in b]
+        # The times are annotated (timestamp-micros, the Kafka timestamp -millis): a plain
+        # reader shows timestamps.
+        assert list(avro) == [{**r, "ts": EPOCH + timedelta(microseconds=r["ts"]),
+                               "timestamp": EPOCH + timedelta(milliseconds=r["timestamp"])}
+                              for b in blocks for r in b]
     # ... and the index says where each block is and what it holds
     entries = load_index(index_path(path))
     assert [(e.first_offset, e.last_offset, e.count) for e in entries] == [
         (k, k + 99, 100) for k in range(0, 1000, 100)]
     assert entries[-1].end == path.stat().st_size
+
+
+def test_polars_shows_the_times_as_timestamps(tmp_path: Path) -> None:
+    blocks = [[record(i) for i in range(10)]]
+    write(tmp_path, blocks, codec="deflate")  # a codec polars reads (not zstandard)
+    (path,) = list_files(tmp_path)
+    frame = pl.read_avro(path)
+    assert frame.schema["ts"] == pl.Datetime("us", "UTC")
+    assert frame.schema["timestamp"] == pl.Datetime("ms", "UTC")
+    assert frame["ts"].to_list() == [EPOCH + timedelta(microseconds=r["ts"]) for r in blocks[0]]
+
+
+def test_files_written_before_the_time_annotations_still_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocf, "SCHEMA_JSON", json.dumps(plain_times(ocf.RECORD_SCHEMA)))
+    blocks = [[record(i) for i in range(10)], [record(i) for i in range(10, 15)]]
+    write(tmp_path, blocks, codec="deflate")
+    monkeypatch.undo()
+    (path,) = list_files(tmp_path)
+    data = path.read_bytes()
+    header = ocf.read_header(data)
+    assert b"logicalType" not in header.meta["avro.schema"]  # the old header, as written then
+    got, pos = [], header.size
+    while pos < len(data):
+        block = parse_block(data, pos, header.sync)
+        got += decode_records(block, header.codec)
+        pos = block.end
+    assert got == [r for b in blocks for r in b]  # int microseconds, as ever
+    assert all(type(r["ts"]) is int for r in got)
 
 
 # ---------------------------------------------------------------- repair

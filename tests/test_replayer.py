@@ -235,7 +235,8 @@ def test_replay_totals_are_the_events_replayed(recorded: tuple[str, Path, list])
                   "--since", str(since), "--until", str(until))
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == len(want)
-    assert f"ttxt replay: {len(want):,} events to stdout" in result.stderr
+    assert f"ttxt replay: {len(want):,} records to stdout" in result.stderr
+    assert f"ttxt replay: {len(want):,} records in " in result.stderr  # and all sent
     assert f"replay: {len(want):,} / {len(want):,} events (100.0%)" in result.stderr
 
 

@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from connector_harness import Run, assert_no_delta_on_a_broken_book, config_for
 
+from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.book import Book
 from ttxt_kafka.codec import decode
 from ttxt_kafka.events import OrderBook
@@ -121,8 +122,8 @@ async def book_records(bootstrap: str, name: str) -> list[tuple[int, int, OrderB
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
-        tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        metadata = await cluster_metadata(consumer)
+        tps = [TopicPartition(name, p) for p in sorted(metadata.partitions_for_topic(name) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.book import Book
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import decode
@@ -137,9 +137,9 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, 
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await c.start()
     try:
-        await c.topics()
+        metadata = await cluster_metadata(c)
         from aiokafka import TopicPartition
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        tps = [TopicPartition(topic, p) for p in sorted(metadata.partitions_for_topic(topic) or ())]
         c.assign(tps)
         await c.seek_to_beginning(*tps)
         ends = await c.end_offsets(tps)
@@ -292,8 +292,8 @@ async def test_two_instances_split_symbols_then_one_takes_over_with_rebuilt_book
         await b.runner._maybe_update_lag(every=0)
         samples = parse_prometheus(b.registry.render())
         for p in range(PARTITIONS):
-            assert samples[f'ttxt_strategy_consumer_lag{{{lbl},topic="{book_topic}",'
-                           f'partition="{p}"}}'] == 0
+            assert samples[f'ttxt_strategy_consumer_lag{{partition="{p}",{lbl},'
+                           f'topic="{book_topic}"}}'] == 0  # labels in name order
         assert samples[f'ttxt_strategy_events_in_total{{{lbl},topic="{book_topic}"}}'] == \
             sum(b.strategy.calls.values())
         assert samples[f"ttxt_strategy_books_rebuilt_total{{{lbl}}}"] >= len(takeover)

@@ -310,7 +310,7 @@ async def test_a_failing_handler_is_counted_and_the_loop_goes_on() -> None:
     await rt.process(delta("A/USDT", [("1", "2")], [], T0 + 1))
     assert rt.stats.handler_errors == 2 and len(sink.sent) == 2
     text = rt.metrics.registry.render()
-    assert 'ttxt_strategy_handler_errors_total{strategy="test",handler="on_orderbook"} 2' in text
+    assert 'ttxt_strategy_handler_errors_total{handler="on_orderbook",strategy="test"} 2.0' in text
 
 
 async def test_timer_follows_event_time() -> None:

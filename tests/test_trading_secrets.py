@@ -33,7 +33,7 @@ from trading_support import (
     simulator,
 )
 
-from ttxt_kafka.admin import ensure_topics, list_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics, list_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.connectors.config import parse_config
 from ttxt_kafka.connectors.runner import topics_of
@@ -75,9 +75,9 @@ async def read_every_record(bootstrap: str, prefix: str) -> list[bytes]:
     await consumer.start()
     out: list[bytes] = []
     try:
-        await consumer.topics()
+        metadata = await cluster_metadata(consumer)
         tps = [TopicPartition(n, p) for n in names
-               for p in sorted(consumer.partitions_for_topic(n) or ())]
+               for p in sorted(metadata.partitions_for_topic(n) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)

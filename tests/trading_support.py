@@ -15,7 +15,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ttxt_kafka import venues
-from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.admin import cluster_metadata, ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.codec import CodecError, decode
 from ttxt_kafka.connectors import connector_for
@@ -149,9 +149,9 @@ class Collector:
 
     async def start(self) -> Collector:
         await self._consumer.start()
-        await self._consumer.topics()
+        metadata = await cluster_metadata(self._consumer)
         tps = [TopicPartition(t, p) for t in self.topics
-               for p in sorted(self._consumer.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         self._consumer.assign(tps)
         await self._consumer.seek_to_beginning(*tps)
         self._task = asyncio.ensure_future(self._run())

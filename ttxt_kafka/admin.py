@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import TopicAlreadyExistsError
 
 from .cluster import client_options, replication_configured, topic_defaults
@@ -71,11 +73,11 @@ async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]
                                 **client_options())
     await consumer.start()
     try:
-        await consumer.topics()  # fetches metadata for every topic
+        metadata = await cluster_metadata(consumer)
         partitions = [
             TopicPartition(name, p)
             for name in topics
-            for p in sorted(consumer.partitions_for_topic(name) or ())
+            for p in sorted(metadata.partitions_for_topic(name) or ())
         ]
         begin = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
@@ -85,6 +87,42 @@ async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]
     for tp in partitions:
         counts[tp.topic] = counts.get(tp.topic, 0) + end[tp] - begin[tp]
     return counts
+
+
+async def cluster_metadata(client: AIOKafkaConsumer) -> ClusterMetadata:
+    """The metadata of every topic on the cluster, fetched now: `.topics()` and
+    `.partitions_for_topic(name)` answer for any topic.
+
+    Not the consumer's own `partitions_for_topic`, which knows the topics its client has
+    metadata for: aiokafka up to 0.12 fetched every topic's when a consumer started, 0.13+
+    fetches none until the consumer is assigned or subscribed (it says None). This is what
+    `consumer.topics()` fetches, kept (aiokafka returns only the names)."""
+    metadata: ClusterMetadata = await client._client.fetch_all_metadata()
+    return metadata
+
+
+async def delete_groups(bootstrap: str, names: Iterable[str]) -> dict[str, str | None]:
+    """Delete consumer groups (Kafka's DeleteGroups, which aiokafka has no call for): group ->
+    None when deleted, else the broker's error (a group with members is not deleted)."""
+    from aiokafka.errors import for_code
+    from aiokafka.protocol import admin as protocol
+
+    out: dict[str, str | None] = {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
+    await admin.start()
+    try:
+        for name in names:
+            request: Any
+            if hasattr(protocol.DeleteGroupsRequest, "prepare"):  # aiokafka 0.13+
+                request = protocol.DeleteGroupsRequest([name])
+            else:  # up to 0.12: a class per version
+                request = protocol.DeleteGroupsRequest[1](groups_names=[name])
+            response = await admin._send_request(request, await admin.find_coordinator(name))
+            for group, code in response.results:
+                out[group] = None if code == 0 else for_code(code).__name__
+    finally:
+        await admin.close()
+    return out
 
 
 class TopicNotFound(LookupError):
@@ -100,8 +138,8 @@ async def records_since(bootstrap: str, name: str, since_ms: int
                                 **client_options())
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = consumer.partitions_for_topic(name)
+        metadata = await cluster_metadata(consumer)
+        partitions = metadata.partitions_for_topic(name)
         if not partitions:
             raise TopicNotFound(name)
         tps = [TopicPartition(name, p) for p in sorted(partitions)]

@@ -19,7 +19,7 @@ from fastavro import parse_schema
 from . import events as ev
 from .avro_fastpath import compile_decoder, compile_encoder
 from .fingerprint import schema_fingerprint
-from .schemas import load_schema, previous_schemas
+from .schemas import expand_shared_types, load_schema, plain_times, previous_schemas
 
 MAGIC = b"\xc3\x01"  # Avro single-object encoding marker
 
@@ -193,12 +193,14 @@ class Registry:
         handler: str | None = None,
         channel: str | None = None,
     ) -> EventType:
-        """Register an event class with its schema (default: schemas/<SCHEMA>.avsc)."""
+        """Register an event class with its schema (default: schemas/<SCHEMA>.avsc).
+
+        The schema may refer to the shared types of `schemas/types/` by name (e.g.
+        `"ttxt.events.Side"`); they are inlined at first use (the fingerprint is the same)."""
         name = cls.SCHEMA
         if not name:
             raise RegistryError(f"{cls.__name__} must set SCHEMA to its Avro record name")
-        if schema is None:
-            schema = load_schema(name)
+        schema = load_schema(name) if schema is None else expand_shared_types(schema)
         if schema.get("name", "").rsplit(".", 1)[-1] != name:
             raise RegistryError(f"schema name {schema.get('name')!r} != {cls.__name__}.SCHEMA")
         builtin_handler, builtin_channel = _BUILTIN_ROUTES.get(name, (None, None))
@@ -208,8 +210,10 @@ class Registry:
             raise RegistryError(f"{name}: a custom event needs handler= and channel=")
         self._check_fields(cls, schema)
         fp = schema_fingerprint(schema)
-        to_record, from_record, fast_encode, fast_decode = _converters(cls, schema, MAGIC + fp)
-        parsed = parse_schema(schema)
+        # The codec's view: times as plain longs (the events' int microseconds), not datetimes.
+        plain = plain_times(schema)
+        to_record, from_record, fast_encode, fast_decode = _converters(cls, plain, MAGIC + fp)
+        parsed = parse_schema(plain)
         et = EventType(name, cls, schema, parsed, fp, MAGIC + fp, handler, channel,
                        to_record, from_record, fast_encode, fast_decode)
         self.by_name[name] = et
@@ -228,11 +232,12 @@ class Registry:
         They decode into the registered (reader) version by Avro schema resolution.
         Returns the writer schema's fingerprint.
         """
+        schema = expand_shared_types(schema)
         name = schema["name"].rsplit(".", 1)[-1]
         if name not in self.by_name:
             raise RegistryError(f"no registered event type {name} to resolve {name} records into")
         fp = schema_fingerprint(schema)
-        self.writers.setdefault(fp, (parse_schema(schema), self.by_name[name]))
+        self.writers.setdefault(fp, (parse_schema(plain_times(schema)), self.by_name[name]))
         return fp
 
     @staticmethod

@@ -9,28 +9,35 @@ Everything comes from the cluster, so it works for any deployment, whatever runs
 * status: the latest `ConnectorStatus` of every venue's connections and of its Kafka producer
   (stream `kafka`: ERROR with the reason while records cannot be delivered), and the book
   resyncs seen, from the `status` topics tailed the same way;
-* services (with `--pipeline`): each service's /health, on the metrics ports the file names.
+* services (with `--pipeline`): each service's /health, on the metrics ports the file names;
+* warnings: a key (a symbol) seen on two partitions of a tailed topic, which breaks "one
+  symbol, one partition" (a producer that does not partition by murmur2, as Java and aiokafka
+  do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import sys
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from .admin import cluster_metadata
 from .book import Book, BookError
 from .cluster import client_options
 from .codec import DEFAULT_CODEC, CodecError
 from .events import ConnectorState, ConnectorStatus, OrderBook, now_us
 from .topics import DEFAULT_PREFIX, parse_topic
+
+log = logging.getLogger(__name__)
 
 ACTIVE_STATES = {"Stable", "PreparingRebalance", "CompletingRebalance"}
 
@@ -89,6 +96,17 @@ class Frame:
     books: list[BookRow] = field(default_factory=list)
     statuses: list[StatusRow] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def split_key_warning(topic: str, key: bytes, partitions: set[int]) -> str:
+    """What `ttxt top` says when one key's records are on more than one partition."""
+    shown = key.decode("utf-8", "backslashreplace")
+    return (f"key {shown!r} on {topic} is on partitions "
+            f"{', '.join(map(str, sorted(partitions)))}: one symbol's records must stay on one "
+            f"partition; a producer that does not partition keys by murmur2 (Java's and "
+            f"aiokafka's default) wrote some: with librdkafka (confluent-kafka) set "
+            f"partitioner=murmur2_random")
 
 
 class Top:
@@ -108,6 +126,7 @@ class Top:
         self._statuses: dict[tuple[str, str], ConnectorStatus] = {}  # (venue, stream) -> last
         self._resyncs: dict[str, int] = {}  # venue -> BOOK_RESYNC events seen
         self._tailed: set[TopicPartition] = set()
+        self._key_partitions: dict[tuple[str, bytes], set[int]] = {}  # (topic, key) -> seen
 
     async def start(self) -> Top:
         opts = client_options()
@@ -139,10 +158,11 @@ class Top:
     async def sample(self) -> Frame:
         assert self._offsets is not None
         frame = Frame(self.bootstrap, self.prefix, time.time())
-        topics = sorted(t for t in await self._offsets.topics() if self._topic_rx.match(t)
+        metadata = await cluster_metadata(self._offsets)
+        topics = sorted(t for t in metadata.topics() if self._topic_rx.match(t)
                         and ".replay." not in t)
         tps = [TopicPartition(t, p) for t in topics
-               for p in sorted(self._offsets.partitions_for_topic(t) or ())]
+               for p in sorted(metadata.partitions_for_topic(t) or ())]
         ends = await self._offsets.end_offsets(tps) if tps else {}
         begins = await self._offsets.beginning_offsets(tps) if tps else {}
         now = time.monotonic()
@@ -163,6 +183,9 @@ class Top:
                                              if tp.topic.endswith((".book", ".status"))])
         frame.statuses = self._status_rows()
         frame.services = await self._health()
+        frame.warnings = [split_key_warning(topic, key, parts)
+                          for (topic, key), parts in sorted(self._key_partitions.items())
+                          if len(parts) > 1]
         return frame
 
     async def _groups(self, topics: set[str], ends: dict[TopicPartition, int]) -> list[GroupRow]:
@@ -230,7 +253,16 @@ class Top:
                 break
             for records in batches.values():
                 for r in records:
+                    if r.key is not None:
+                        self._note_key(r.topic, r.key, r.partition)
                     self._apply(r.topic, r.value)
+
+    def _note_key(self, topic: str, key: bytes, partition: int) -> None:
+        seen = self._key_partitions.setdefault((topic, key), set())
+        if partition not in seen:
+            seen.add(partition)
+            if len(seen) > 1:
+                log.warning("%s", split_key_warning(topic, key, seen))
 
     def _apply(self, topic: str, value: bytes | None) -> None:
         try:
@@ -277,18 +309,27 @@ class Top:
         return rows
 
 
+def _describe_groups_v2(groups: list[str]) -> Any:
+    """A DescribeGroups request of version 2 at most: aiokafka (0.12 to 0.14) would pick v3
+    against Kafka 4 and decode its answer with v2's layout ("Buffer underrun decoding string")."""
+    from aiokafka.protocol import admin as protocol
+
+    if hasattr(protocol.DescribeGroupsRequest, "prepare"):  # 0.13+: the client picks a version
+        request = protocol.DescribeGroupsRequest(groups)
+        request._CLASSES = tuple(c for c in request._CLASSES if c.API_VERSION <= 2)
+        return request
+    return protocol.DescribeGroupsRequest[2](groups=groups)  # up to 0.12: a class per version
+
+
 async def _describe_groups(admin: AIOKafkaAdminClient,
                            names: list[str]) -> dict[str, tuple[str, int]]:
-    """group -> (state, members). DescribeGroups v2 by hand: aiokafka (0.12) picks v3 against
-    Kafka 4 and fails to decode its answer ("Buffer underrun decoding string")."""
-    from aiokafka.protocol.admin import DescribeGroupsRequest
-
+    """group -> (state, members), asked of each group's coordinator."""
     by_node: dict[int, list[str]] = {}
     for name in names:
         by_node.setdefault(await admin.find_coordinator(name), []).append(name)
     states: dict[str, tuple[str, int]] = {}
     for node, groups in by_node.items():
-        response = await admin._send_request(DescribeGroupsRequest[2](groups=groups), node)
+        response = await admin._send_request(_describe_groups_v2(groups), node)
         for g in response.groups:  # (error, group, state, protocol type, protocol, members)
             states[g[1]] = (g[2], len(g[5]))
     return states
@@ -346,6 +387,9 @@ def render(frame: Frame, color: bool = True) -> str:
         out += ["", f"{b}{'SERVICE':<20} {'HEALTH':<8} DETAIL{r}"]
         for s in frame.services:
             out.append(f"{s.name[:20]:<20} {s.status:<8} {s.detail}")
+    if frame.warnings:
+        out += ["", f"{b}WARNINGS{r}"]
+        out += [f"{RED}{w}{r}" if color else w for w in frame.warnings]
     return "\n".join(out) + "\n"
 
 

@@ -23,6 +23,8 @@ from typing import Any, TypedDict
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
+from ttxt_kafka.schemas import plain_times
+
 MAGIC = b"Obj\x01"
 SYNC_SIZE = 16
 FORMAT_VERSION = "1"
@@ -64,7 +66,7 @@ RECORD_SCHEMA: dict[str, Any] = {
     "doc": "One Kafka record, kept byte for byte, plus the exchange time and event type "
     "read from the event's header at record time (so seeks and merges never decode values).",
     "fields": [
-        {"name": "ts", "type": "long",
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"},
          "doc": "Exchange time, microseconds since the Unix epoch, from the event header; "
                 "the Kafka timestamp x 1000 when the value is not a ttxt event."},
         {"name": "type", "type": "string",
@@ -73,7 +75,8 @@ RECORD_SCHEMA: dict[str, Any] = {
         {"name": "topic", "type": "string"},
         {"name": "partition", "type": "int"},
         {"name": "offset", "type": "long"},
-        {"name": "timestamp", "type": "long", "doc": "Kafka record timestamp, milliseconds."},
+        {"name": "timestamp", "type": {"type": "long", "logicalType": "timestamp-millis"},
+         "doc": "Kafka record timestamp, milliseconds."},
         {"name": "key", "type": ["null", "bytes"]},
         {"name": "headers", "type": {"type": "array", "items": {
             "type": "record", "name": "Header",
@@ -84,7 +87,8 @@ RECORD_SCHEMA: dict[str, Any] = {
     ],
 }
 
-_ARRAY = parse_schema({"type": "array", "items": RECORD_SCHEMA})
+# Files name the times' logical types (other readers show timestamps); ours reads the ints.
+_ARRAY = parse_schema({"type": "array", "items": plain_times(RECORD_SCHEMA)})
 _META = parse_schema({"type": "map", "values": "bytes"})
 SCHEMA_JSON = json.dumps(RECORD_SCHEMA, separators=(",", ":"))
 

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.registry import MAGIC, REGISTRY, Registry
+from ttxt_kafka.schemas import plain_times
 
 from .ocf import FormatError
 from .ocf import decode_long as _long
@@ -38,7 +39,7 @@ class Peek(NamedTuple):
 
 
 def _has_common_header(schema: Any) -> bool:
-    fields = schema.get("fields", []) if isinstance(schema, dict) else []
+    fields = plain_times(schema).get("fields", []) if isinstance(schema, dict) else []
     return len(fields) >= 4 and all(
         f.get("name") == name and f.get("type") == kind
         for f, (name, kind) in zip(fields, _COMMON, strict=False)

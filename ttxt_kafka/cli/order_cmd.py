@@ -36,7 +36,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ..admin import TopicNotFound, records_since
+from ..admin import TopicNotFound, cluster_metadata, records_since
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..events import (
@@ -280,8 +280,8 @@ class _Watch:
 
     async def __aenter__(self) -> _Watch:
         await self.consumer.start()
-        await self.consumer.topics()
-        partitions = self.consumer.partitions_for_topic(self.name)
+        metadata = await cluster_metadata(self.consumer)
+        partitions = metadata.partitions_for_topic(self.name)
         if not partitions:
             await self.consumer.stop()
             raise CliError(f"topic {self.name!r} does not exist: start the venue's connector "

@@ -126,10 +126,12 @@ def run(args: argparse.Namespace) -> int:
                                  args.to_prefix or "ttxt")
                 topics = await sink.start(source.source_partitions())
                 where = f"{len(topics)} topics {args.to_prefix or 'ttxt'}.replay.{run_id}.*"
-            # Files: exactly the events replayed. Kafka: the records in the time range; a symbol
-            # filter (record keys) is applied while reading, so that is an upper bound.
+            # Records, not events: counted before the replay, so before any skip (a record that
+            # is not a ttxt event, a corrupt block); the last line says how many of them went.
+            # Files: exactly the records replayed. Kafka: the records in the time range; a
+            # symbol filter (record keys) is applied while reading, so that is an upper bound.
             bound = "at most " if isinstance(source, KafkaSource) and selection.symbols else ""
-            print(f"ttxt replay: {bound}{source.total:,} events to {where}", file=sys.stderr,
+            print(f"ttxt replay: {bound}{source.total:,} records to {where}", file=sys.stderr,
                   flush=True)
             progress = None if args.no_progress else Progress(source.total)
             stats = await run_replay(source, sink, speed, progress)
@@ -143,8 +145,11 @@ def run(args: argparse.Namespace) -> int:
             notes.append(f"{undecodable} record(s) that are not ttxt events skipped")
         if isinstance(sink, KafkaSink) and sink.errors:
             notes.append(f"{sink.errors} delivery error(s)")
-        print(f"ttxt replay: {stats.records:,} events in {stats.seconds:.1f}s "
-              f"({stats.rate:,.0f}/s)" + "".join(f"; {n}" for n in notes), file=sys.stderr)
+        # Records read, then what became of them: the header's count, accounted for.
+        sent = f"{stats.records - undecodable:,} events" if undecodable else "all sent"
+        print(f"ttxt replay: {stats.records:,} records in {stats.seconds:.1f}s "
+              f"({stats.rate:,.0f}/s): {sent}" + "".join(f"; {n}" for n in notes),
+              file=sys.stderr)
         if stats.records == 0:
             print("ttxt: error: nothing matched: no event of the topics is in the "
                   "range (see `ttxt topics` for what they hold)", file=sys.stderr)

@@ -13,6 +13,7 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ..admin import cluster_metadata
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..render import event_to_dict
@@ -52,8 +53,8 @@ async def _tail(bootstrap: str, args: argparse.Namespace) -> tuple[int, int]:
     await consumer.start()
     printed = bad = 0
     try:
-        await consumer.topics()
-        partitions = consumer.partitions_for_topic(args.topic)
+        metadata = await cluster_metadata(consumer)
+        partitions = metadata.partitions_for_topic(args.topic)
         if not partitions:
             raise CliError(f"topic {args.topic!r} does not exist on {bootstrap}")
         tps = [TopicPartition(args.topic, p) for p in sorted(partitions)]

@@ -1,0 +1,80 @@
+"""`ttxt top` warns when one symbol's records are on two partitions (a real broker).
+
+Java clients and aiokafka partition a key by murmur2; librdkafka (confluent-kafka, kcat, ...)
+by default does not (consistent_random: CRC32), so a non-Java producer left on its defaults puts
+`BTC/USDT` on another partition, and "one symbol, one partition" breaks silently.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
+
+from ttxt_kafka.admin import ensure_topics
+from ttxt_kafka.codec import encode
+from ttxt_kafka.events import OrderBook, UpdateType, now_us
+from ttxt_kafka.top import Top, render
+from ttxt_kafka.topics import topic
+
+pytestmark = pytest.mark.kafka
+
+PARTITIONS = 3
+
+
+def _murmur2_partition(key: bytes, n: int) -> int:
+    """Java's / aiokafka's default partitioner."""
+    return (murmur2(key) & 0x7FFFFFFF) % n
+
+
+def _librdkafka_default_partition(key: bytes, n: int) -> int:
+    """librdkafka's default partitioner (consistent_random: CRC32 of the key)."""
+    return zlib.crc32(key) % n
+
+
+def _book(symbol: str, seq: int) -> bytes:
+    ts = now_us()
+    return encode(OrderBook(venue="binance", symbol=symbol, exchange_ts=ts, receive_ts=ts,
+                            sequence=seq, update_type=UpdateType.SNAPSHOT,
+                            bids=[["100", "1"]], asks=[["101", "1"]]))
+
+
+def test_the_two_default_partitioners_disagree_on_btc_usdt() -> None:
+    key = b"BTC/USDT"
+    assert _murmur2_partition(key, PARTITIONS) != _librdkafka_default_partition(key, PARTITIONS)
+
+
+async def test_top_warns_when_a_symbol_is_on_two_partitions(kafka_bootstrap: str) -> None:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    book = topic("binance", "book", prefix)
+    await ensure_topics(kafka_bootstrap, [book], partitions=PARTITIONS)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        # Our producers (aiokafka, murmur2): each symbol on its one partition.
+        for seq, symbol in enumerate(["BTC/USDT", "ETH/USDT", "BTC/USDT"]):
+            meta = await producer.send_and_wait(book, _book(symbol, seq), key=symbol.encode())
+            assert meta.partition == _murmur2_partition(symbol.encode(), PARTITIONS)
+        async with Top(kafka_bootstrap, prefix) as top:
+            frame = await top.sample()
+            assert frame.warnings == [] and "WARNINGS" not in render(frame, color=False)
+            # A librdkafka producer on its defaults writes BTC/USDT to another partition.
+            other = _librdkafka_default_partition(b"BTC/USDT", PARTITIONS)
+            await producer.send_and_wait(book, _book("BTC/USDT", 3), key=b"BTC/USDT",
+                                         partition=other)
+            for _ in range(40):
+                frame = await top.sample()
+                if frame.warnings:
+                    break
+    finally:
+        await producer.stop()
+    assert len(frame.warnings) == 1
+    warning = frame.warnings[0]
+    parts = sorted({other, _murmur2_partition(b"BTC/USDT", PARTITIONS)})
+    assert f"key 'BTC/USDT' on {book} is on partitions {parts[0]}, {parts[1]}" in warning
+    assert "partitioner=murmur2_random" in warning
+    text = render(frame, color=False)
+    assert "WARNINGS" in text and warning in text
