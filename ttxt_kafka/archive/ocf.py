@@ -232,8 +232,14 @@ def encode_block(records: list[FileRecord], codec: str) -> bytes:
     schemaless_writer(buf, _ARRAY, records)
     array = buf.getbuffer()
     head = encode_long(count)
-    body = compress(codec, bytes(array[len(head):-1]))
-    return b"".join((head, encode_long(len(body)), body))
+    return frame_block(count, bytes(array[len(head):-1]), codec)
+
+
+def frame_block(count: int, data: bytes, codec: str) -> bytes:
+    """One OCF block from its records' bytes (`count` Avro `KafkaRecord`s one after the other,
+    uncompressed), without the trailing sync marker."""
+    body = compress(codec, data)
+    return b"".join((encode_long(count), encode_long(len(body)), body))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,16 +5,25 @@ exchange_ts (long)` (see `ttxt_kafka.events.Event`). In Avro binary those are th
 length-prefixed strings and a varint right after the 10-byte single-object prefix, so reading
 them costs a few varint steps — the recorder does it for every record it stores, and the Kafka
 replayer for every record it merges.
+
+A value whose fingerprint is known but whose body does not decode with that schema (cut short,
+bytes after its end) is not an event: `peek` says None, so it is stored raw, never filed under
+an event type with a time read from its first bytes. The body is checked by stepping over it
+(`skip.compile_checker`: a regular expression for the usual records), not by decoding it.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any, NamedTuple
+
+from fastavro import schemaless_reader
 
 from ttxt_kafka.registry import MAGIC, REGISTRY, Registry
 
 from .ocf import FormatError
 from .ocf import decode_long as _long
+from .skip import Skipper, compile_checker
 
 _MAGIC0, _MAGIC1 = MAGIC
 _COMMON = (("venue", "string"), ("symbol", "string"), ("native_symbol", "string"),
@@ -25,6 +34,18 @@ class Peek(NamedTuple):
     type: str
     symbol: str
     exchange_ts: int  # microseconds
+
+
+# Body checkers per writer fingerprint, shared by every Peeker (compiling one takes a moment).
+_CHECKERS: dict[bytes, Skipper | None] = {}
+
+
+def _checker(fp: bytes, schema: Any) -> Skipper | None:
+    try:
+        return _CHECKERS[fp]
+    except KeyError:
+        check = _CHECKERS[fp] = compile_checker(schema)
+        return check
 
 
 def _has_common_header(schema: Any) -> bool:
@@ -42,6 +63,7 @@ class Peeker:
         self._registry = registry or REGISTRY
         self._types: dict[bytes, str | None] = {}  # fingerprint -> type name, None: no header
         self._symbols: dict[bytes, str] = {}
+        self._checks: dict[bytes, Skipper] = {}  # fingerprint -> body check
 
     def _type_of(self, fp: bytes) -> str | None:
         try:
@@ -52,12 +74,21 @@ class Peeker:
         name = None
         if found is not None and _has_common_header(found[1].schema):
             name = found[1].name
+            check = _checker(fp, found[1].schema)
+            # No checker (a schema it cannot compile, none of ours): fastavro decides.
+            self._checks[fp] = check or _decodes(found[1].parsed)
         if found is not None:  # unknown fingerprints are not cached: they may be added later
             self._types[fp] = name
         return name
 
     def peek(self, value: bytes | None) -> Peek | None:
         """(type, symbol, exchange_ts) of a ttxt event, None for anything else."""
+        found = self.peek_raw(value)
+        return None if found is None else Peek(*found[:3])
+
+    def peek_raw(self, value: bytes | None) -> tuple[str, str, int, int, int] | None:
+        """As `peek`, plus where the exchange time's varint starts and ends in `value` (the
+        recorder copies those bytes: they are the Avro `long` of its `ts` field)."""
         if value is None or len(value) < 14 or value[0] != _MAGIC0 or value[1] != _MAGIC1:
             return None
         name = self._types.get(value[2:10]) or self._type_of(value[2:10])
@@ -79,16 +110,31 @@ class Peeker:
                 symbol = self._symbol(value[start:pos])
             n = value[pos]  # native_symbol
             pos = pos + 1 + (n >> 1) if n < 0x80 and not n & 1 else _string(value, pos)[1]
-            ts, _ = _long(value, pos)
+            ts, end = _long(value, pos)
         except (IndexError, FormatError, UnicodeDecodeError):
             return None
-        return Peek(name, symbol, ts)
+        if not self._checks[value[2:10]](value, 10):
+            return None  # a known fingerprint, a body that does not decode: not an event
+        return name, symbol, ts, pos, end
 
     def _symbol(self, raw: bytes) -> str:
         symbol = raw.decode()
         if len(self._symbols) < 100_000:
             self._symbols[raw] = symbol
         return symbol
+
+
+def _decodes(parsed: Any) -> Skipper:
+    def check(data: bytes, pos: int) -> bool:
+        fo = io.BytesIO(data)
+        fo.seek(pos)
+        try:
+            schemaless_reader(fo, parsed, None)
+        except Exception:  # fastavro raises many kinds on broken bodies
+            return False
+        return fo.tell() == len(data)
+
+    return check
 
 
 def _string(buf: bytes, pos: int) -> tuple[int, int]:
