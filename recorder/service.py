@@ -45,7 +45,11 @@ from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GROUP = "ttxt-recorder"  # the prefix of the groups derived from output directories
+DEFAULT_GROUP = "ttxt-recorder"
+# Records one getmany may return: every record a fetch brought (memory is bounded by the
+# consumer's fetch sizes), so that its partitions are fetched again at once.
+FETCH_MAX_RECORDS = 1_000_000
+_LET_FETCHER_SEND = 4  # event-loop turns: the fetcher wakes, starts its task, the task sends  # the prefix of the groups derived from output directories
 
 
 def default_group(out_dir: Path) -> str:
@@ -200,7 +204,14 @@ class Recorder:
             return
         next_status = time.monotonic() + self.config.status_interval
         while not self._stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            batches = await consumer.getmany(timeout_ms=200, max_records=FETCH_MAX_RECORDS)
+            if batches:
+                # getmany took every record fetched for these partitions, so aiokafka's fetcher
+                # may ask for the next ones: let it send the requests now, so that the broker
+                # reads and ships them while this batch is written (otherwise each batch waits
+                # a full round trip after the previous one is done).
+                for _ in range(_LET_FETCHER_SEND):
+                    await asyncio.sleep(0)
             assigned = consumer.assignment()
             if not assigned <= self._announced:
                 await self.announce_start(list(assigned - self._announced))
@@ -327,13 +338,23 @@ class Recorder:
         return ends
 
     async def _reached(self, targets: dict[TopicPartition, int]) -> bool:
+        """Every target partition recorded up to its end offset: ours read that far, and the
+        ones the group gave other members (scale-out: several recorders in one group, each
+        with its own directory) committed that far by them."""
         consumer = self._consumer
         assert consumer is not None
         assigned = consumer.assignment()
+        others = []
         for tp, end in targets.items():
             if self.core.next_offsets.get(tp, -1) >= end:
                 continue
-            # Not assigned yet (the group is still settling): not reached.
-            if tp not in assigned or await consumer.position(tp) < end:
+            if tp in assigned:
+                if await consumer.position(tp) < end:
+                    return False
+            else:
+                others.append((tp, end))
+        for tp, end in others:  # asked only once ours are done
+            committed = await consumer.committed(tp)
+            if committed is None or committed < end:
                 return False
         return True

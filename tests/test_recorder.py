@@ -256,3 +256,46 @@ async def test_default_group_is_per_output_folder_and_the_start_is_announced(
     # The same folder again: its own group resumes where it stopped.
     again = await record(tmp_path / "a")
     assert "resumes at its committed offsets" in again and "0 record(s) to the end" in again
+
+
+async def test_two_recorders_in_one_group_split_the_partitions_exactly_once(
+    kafka_bootstrap: str, tmp_path: Path,
+) -> None:
+    """Scale-out (issue 18): two recorders in one consumer group, each with its own directory
+    (one writer per directory), over 6-partition topics. Kafka splits the partitions between
+    them; together the two directories hold every record exactly once, and each stops with
+    `drain` once everything is recorded. (In one process here, so that both are members before
+    the records arrive; `bench_recorder.py` runs them as processes.)"""
+    from ttxt_kafka.recorder.service import Recorder, RecorderConfig
+
+    prefix = fresh_prefix()
+    records = market_records(prefix, 30_000, venues=["binance"],
+                             symbols=[f"C{i}/USDT" for i in range(24)])
+    topics = sorted({r.topic for r in records})
+    await ensure_history_topics(kafka_bootstrap, topics, partitions=6)
+    recorders = [Recorder(RecorderConfig(out_dir=tmp_path / name, bootstrap=kafka_bootstrap,
+                                         prefix=prefix, group_id=f"{prefix}-rec",
+                                         instance_id=name, metadata_refresh=1.0))
+                 for name in ("a", "b")]
+    runs = [asyncio.create_task(r.run()) for r in recorders]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:  # both members, the 18 partitions split between them
+        owned = [r.consumer.assignment() if r.consumer else set() for r in recorders]
+        if all(owned) and len(owned[0] | owned[1]) == 18 and not owned[0] & owned[1]:
+            break
+        assert loop.time() < deadline, owned
+        await asyncio.sleep(0.2)
+    metas = await produce(kafka_bootstrap, records, partitions=6)
+    for r in recorders:
+        assert await r.drain(timeout=60)
+    await asyncio.gather(*runs)
+    found: Counter[tuple[object, object, object]] = Counter()
+    per_dir = []
+    for name in ("a", "b"):
+        stored = [(r["topic"], r["partition"], r["offset"])
+                  for _, r in read_with_fastavro(tmp_path / name)]
+        per_dir.append(len(stored))
+        found.update(stored)
+    assert found == Counter(metas)  # every record, once
+    assert all(n > 5000 for n in per_dir), per_dir  # both did their share
