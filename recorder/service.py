@@ -45,11 +45,11 @@ from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GROUP = "ttxt-recorder"
+DEFAULT_GROUP = "ttxt-recorder"  # the prefix of the groups derived from output directories
 # Records one getmany may return: every record a fetch brought (memory is bounded by the
 # consumer's fetch sizes), so that its partitions are fetched again at once.
 FETCH_MAX_RECORDS = 1_000_000
-_LET_FETCHER_SEND = 4  # event-loop turns: the fetcher wakes, starts its task, the task sends  # the prefix of the groups derived from output directories
+_LET_FETCHER_SEND = 4  # event-loop turns: the fetcher wakes, starts its task, the task sends
 
 
 def default_group(out_dir: Path) -> str:
