@@ -20,7 +20,7 @@ from aiokafka.structs import ConsumerRecord
 
 from benchmarks.data import BookData
 from ttxt_kafka.admin import ensure_topics
-from ttxt_kafka.archive.ocf import FileRecord
+from ttxt_kafka.archive.ocf import DEFAULT_CODEC, FileRecord
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults
 from ttxt_kafka.codec import encode
@@ -77,7 +77,7 @@ def fresh_dir(root: Path, name: str) -> Path:
 # ---------------------------------------------------------------- recording
 
 
-def record_files(inp: Input, out: Path, codec: str = "zstandard") -> None:
+def record_files(inp: Input, out: Path, codec: str = DEFAULT_CODEC) -> None:
     """The file-writing stage alone: fetched records -> durable files (what the recorder does
     with each `getmany` batch: route, buffer, write the full blocks, fsync)."""
     core = Compactor(ArchiveWriter(out, codec, RotatePolicy.parse("none")), FlushPolicy())

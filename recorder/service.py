@@ -33,6 +33,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from ttxt_kafka.archive.ocf import DEFAULT_CODEC
 from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
@@ -73,7 +74,7 @@ class RecorderConfig:
     topics: str | None = None  # regex; None: default_topics(prefix)
     group_id: str = ""  # empty: default_group(out_dir)
     instance_id: str | None = None  # None: derived from host and out_dir
-    codec: str = "zstandard"
+    codec: str = DEFAULT_CODEC
     rotate: RotatePolicy = field(default_factory=lambda: RotatePolicy.parse(DEFAULT_ROTATE))
     flush: FlushPolicy = field(default_factory=FlushPolicy)
     until_end: bool = False

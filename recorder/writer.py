@@ -19,6 +19,7 @@ from pathlib import Path
 from ttxt_kafka.archive.files import FileInfo, high_water_marks, list_files, scan_file
 from ttxt_kafka.archive.index import BlockEntry
 from ttxt_kafka.archive.ocf import (
+    DEFAULT_CODEC,
     META_CREATED,
     SYNC_SIZE,
     FileRecord,
@@ -41,7 +42,7 @@ class DirectoryLockedError(RuntimeError):
 
 
 class ArchiveWriter:
-    def __init__(self, directory: Path, codec: str = "zstandard",
+    def __init__(self, directory: Path, codec: str = DEFAULT_CODEC,
                  policy: RotatePolicy | None = None, max_open: int = 256) -> None:
         self.directory = directory
         self.codec = check_codec(codec)

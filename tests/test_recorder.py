@@ -25,7 +25,7 @@ from recorder_helpers import (
 from ttxt_kafka.archive.files import list_files
 from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import index_path
-from ttxt_kafka.archive.ocf import encode_block
+from ttxt_kafka.archive.ocf import DEFAULT_CODEC, encode_block
 from ttxt_kafka.codec import decode
 from ttxt_kafka.replayer import Decoder, FileSource, replay_events
 from ttxt_kafka.replayer.selection import venue_channel
@@ -177,7 +177,7 @@ async def test_a_torn_last_block_is_repaired_on_restart_and_nothing_is_doubled(
     size = path.stat().st_size
     block = encode_block([{"ts": 0, "type": "", "topic": "x", "partition": 0, "offset": 0,
                            "timestamp": 0, "key": None, "headers": [], "value": b"z" * 500}],
-                         "zstandard")
+                         DEFAULT_CODEC)
     with path.open("ab") as fo:  # the recorder died in the middle of writing a block
         fo.write(block[:-3])
     with index_path(path).open("a") as fo:  # ... after its index line even

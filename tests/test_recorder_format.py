@@ -15,6 +15,7 @@ from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import file_name, index_path, parse_file_name, stream_name
 from ttxt_kafka.archive.ocf import (
     CODECS,
+    DEFAULT_CODEC,
     FileRecord,
     FormatError,
     RawBlock,
@@ -42,7 +43,7 @@ def record(offset: int, ts: int | None = None, topic: str = "ttxt.binance.book",
 
 
 def write(directory: Path, blocks: list[list[FileRecord]], stream: str = "BINANCE_BTC_USDT",
-          codec: str = "zstandard", policy: RotatePolicy | None = None) -> None:
+          codec: str = DEFAULT_CODEC, policy: RotatePolicy | None = None) -> None:
     w = ArchiveWriter(directory, codec, policy).open()
     try:
         for b in blocks:
@@ -198,7 +199,7 @@ def test_a_torn_last_block_is_cut_and_the_file_goes_on(tmp_path: Path) -> None:
     write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 50, 10)])
     (path,) = list_files(tmp_path)
     good = path.stat().st_size
-    block = encode_block([record(i) for i in range(50, 60)], "zstandard")
+    block = encode_block([record(i) for i in range(50, 60)], DEFAULT_CODEC)
     with path.open("ab") as fo:  # a crash in the middle of writing the 6th block
         fo.write(block[: len(block) // 2])
     info = scan_file(path)
@@ -459,3 +460,34 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
         assert [(e.min_ts, e.max_ts) for e in info.entries] == [
             (min(r["ts"] for r in b), max(r["ts"] for r in b)) for b in blocks]
     assert sum(len(v) for v in expected.values()) == len(records)
+
+
+def test_polars_reads_a_file_of_the_default_codec(tmp_path: Path) -> None:
+    """The default codec is one the research tools read (issue 19: polars and DuckDB refuse
+    zstandard): a file the recorder's own stage writes with its defaults, read by polars."""
+    import polars as pl
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    values = [encode(e) for e in all_samples() if e.symbol == "BTC/USDT"] * 40
+    records = [ConsumerRecord("ttxt.binance.book", 0, i, 1_700_000_000_000 + i, 0, b"BTC/USDT",
+                              v, None, 0, 0, (("ttxt-type", b"x"),))
+               for i, v in enumerate(values)]
+    core = Compactor(ArchiveWriter(tmp_path), FlushPolicy()).open()
+    try:
+        core.ingest(TopicPartition("ttxt.binance.book", 0), records, 0.0)
+        core.write_ready(everything=True)
+    finally:
+        core.close()
+    (path,) = list_files(tmp_path)
+    assert scan_file(path).header.codec == DEFAULT_CODEC == "deflate"  # type: ignore[union-attr]
+    df = pl.read_avro(path)
+    assert df["offset"].to_list() == list(range(len(values)))
+    assert df["value"].to_list() == values
+    assert df["type"].to_list() == [peek(v).type for v in values]  # type: ignore[union-attr]
+    with pytest.raises(Exception, match="zstandard"):  # what the default no longer is
+        write(tmp_path / "z", [[record(0)]], codec="zstandard")
+        pl.read_avro(next((tmp_path / "z").glob("*.avro")))
