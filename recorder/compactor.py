@@ -60,6 +60,7 @@ class Compactor:
         # durable: from then on nothing may be committed; the process stops, and the next run
         # repairs the files and re-reads from the last commit.
         self.failed: BaseException | None = None
+        self._in_flight: list[BlockBuffer] = []  # taken by take_ready, not done() yet
 
     def open(self) -> Compactor:
         """Lock the directory, repair it, learn what it already holds."""
@@ -168,9 +169,26 @@ class Compactor:
     def write_ready(self, everything: bool = False, now: float | None = None) -> int:
         """Write the buffers that are due (all with `everything`) and fsync: when this
         returns, they are durable. Returns the number of records written."""
+        ready = self.take_ready(everything, now)
+        try:
+            return self.write_blocks(ready)
+        finally:
+            self.done(ready)
+
+    # The service splits write_ready in three, so that the writing and the fsync (which may
+    # take long on a busy disk) run in a worker thread while the event loop goes on fetching
+    # and heartbeating: take_ready and done in the loop's thread, write_blocks in the worker,
+    # one write_blocks at a time. Taken buffers count as pending until done().
+
+    def take_ready(self, everything: bool = False, now: float | None = None
+                   ) -> list[BlockBuffer]:
         if self.failed is not None:
             raise RuntimeError("an earlier write failed; restart the recorder") from self.failed
         ready = self.buffers.take_ready(time.monotonic() if now is None else now, everything)
+        self._in_flight.extend(ready)
+        return ready
+
+    def write_blocks(self, ready: list[BlockBuffer]) -> int:
         written = 0
         try:
             for buf in ready:
@@ -189,6 +207,11 @@ class Compactor:
             self.stats.files_created = self.writer.files_created
         return written
 
+    def done(self, ready: list[BlockBuffer]) -> None:
+        """The taken buffers are written (or the write failed: then nothing is committed)."""
+        taken = {id(b) for b in ready}
+        self._in_flight = [b for b in self._in_flight if id(b) not in taken]
+
     def commit_positions(self) -> dict[TopicPartition, int]:
         """Per partition, the offset up to which everything read is durable in the files
         (records of one partition may wait in several streams' buffers). Nothing once a write
@@ -197,6 +220,9 @@ class Compactor:
             return {}
         positions = dict(self.next_offsets)
         positions.update(self.buffers.oldest_pending())
+        for buf in self._in_flight:  # taken to be written, not durable yet
+            if buf.first_offset < positions.get(buf.tp, buf.first_offset + 1):
+                positions[buf.tp] = buf.first_offset
         return positions
 
     def status(self) -> str:
