@@ -17,7 +17,7 @@ recording
                 nothing is flushed mid-run and one file is written at the end.
   ours, files   the file-writing stage alone, the counterpart of the seed's: the records one
                 `getmany` returns (aiokafka ConsumerRecords, 10,000 at a time) -> routed,
-                buffered, blocks of 150 encoded, zstandard-compressed, written, fsynced.
+                buffered, blocks of 150 encoded, deflate-compressed, written, fsynced.
   ours, Kafka   end to end, `ttxt record --until-end` in-process: group join, fetch from the
                 broker, the file stage, fsync, offset commit — topic -> durable files.
 bytes per event  file bytes / events (ours: the .avro files; the .idx indexes are listed apart).

@@ -133,6 +133,7 @@ class Recorder:
         # new owner reads them from the offsets committed at the revocation).
         self.rebalances = 0
         self._write_lock = asyncio.Lock()
+        self._writing: asyncio.Future[int] | None = None  # the worker thread's current write
 
     @property
     def stats(self) -> RecorderStats:
@@ -183,6 +184,8 @@ class Recorder:
                 finally:
                     await self._consumer.stop()
         finally:
+            if self._writing is not None and not self._writing.done():
+                await asyncio.wait([self._writing])  # never close files under the writer
             self.core.close()
         return self.stats
 
@@ -259,10 +262,15 @@ class Recorder:
         async with self._write_lock:
             ready = self.core.take_ready(everything)
             if ready:
+                self._writing = asyncio.ensure_future(
+                    asyncio.to_thread(self.core.write_blocks, ready))
                 try:
-                    await asyncio.to_thread(self.core.write_blocks, ready)
+                    # Shielded: a cancelled caller does not stop the thread; run() waits for
+                    # it before closing the files.
+                    await asyncio.shield(self._writing)
                 finally:
-                    self.core.done(ready)
+                    if self._writing.done():
+                        self.core.done(ready)
             if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
                 await self._commit()
 
