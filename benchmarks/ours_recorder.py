@@ -10,25 +10,27 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from benchmarks.data import BookData
 from ttxt_kafka.admin import ensure_topics
-from ttxt_kafka.archive.ocf import FileRecord
+from ttxt_kafka.archive.ocf import DEFAULT_CODEC, FileRecord
 from ttxt_kafka.bus import AsyncioQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults
-from ttxt_kafka.codec import encode
+from ttxt_kafka.codec import decode, encode
 from ttxt_kafka.events import OrderBook, UpdateType
 from ttxt_kafka.recorder.buffers import FlushPolicy
 from ttxt_kafka.recorder.compactor import Compactor
 from ttxt_kafka.recorder.rotation import RotatePolicy
-from ttxt_kafka.recorder.service import Recorder, RecorderConfig
+from ttxt_kafka.recorder.service import FETCH_MAX_RECORDS, Recorder, RecorderConfig
 from ttxt_kafka.recorder.writer import ArchiveWriter
 from ttxt_kafka.replayer import FileSource, run_replay
 from ttxt_kafka.replayer.api import replay_events, replay_to_queue
@@ -36,7 +38,7 @@ from ttxt_kafka.replayer.sinks import REPLAY_TOPIC_CONFIGS, KafkaSink
 from ttxt_kafka.topics import TYPE_HEADER
 
 SYMBOL = "BTC/USDT"
-FETCH_BATCH = 10_000  # what the recorder's getmany returns at most
+FETCH_BATCH = 10_000  # records per ingest call in the file-stage case
 
 
 @dataclass
@@ -77,7 +79,7 @@ def fresh_dir(root: Path, name: str) -> Path:
 # ---------------------------------------------------------------- recording
 
 
-def record_files(inp: Input, out: Path, codec: str = "zstandard") -> None:
+def record_files(inp: Input, out: Path, codec: str = DEFAULT_CODEC) -> None:
     """The file-writing stage alone: fetched records -> durable files (what the recorder does
     with each `getmany` batch: route, buffer, write the full blocks, fsync)."""
     core = Compactor(ArchiveWriter(out, codec, RotatePolicy.parse("none")), FlushPolicy())
@@ -223,3 +225,102 @@ _timed: list[float] = []
 
 def last_timed() -> float:
     return _timed[-1]
+
+
+# ---------------------------------------------------------------- issue 18: the limits
+
+
+async def bare_consume(bootstrap: str, inp: Input, n: int) -> int:
+    """The limit of one process: a bare aiokafka consumer in a new group over the same topic,
+    the recorder's fetch settings, `getmany` until every record is in hand, no processing.
+    Timed like `record_from_kafka`: from creating the consumer to having all records."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=f"{inp.prefix}-bare-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False, auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 << 20, fetch_max_bytes=64 << 20)
+    consumer.subscribe([inp.topic])
+    await consumer.start()
+    try:
+        got = 0
+        while got < n:
+            for records in (await consumer.getmany(timeout_ms=200,
+                                                   max_records=FETCH_MAX_RECORDS)).values():
+                got += len(records)
+        return got
+    finally:
+        await consumer.stop()
+
+
+def decode_alone(values: list[bytes]) -> int:
+    """The per-event decode limit: the same records' values, held in memory, to typed events."""
+    n = 0
+    for v in values:
+        decode(v)
+        n += 1
+    return n
+
+
+async def fill_partitioned(bootstrap: str, inp: Input, topic: str, copies: int,
+                           partitions: int = 6) -> int:
+    """Untimed: `copies` times the records over a `partitions`-partition topic, round-robin
+    (a ticker per partition in real life; the recorder files by the value's symbol either way)."""
+    await ensure_topics(bootstrap, [topic], partitions=partitions, configs=REPLAY_TOPIC_CONFIGS)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_defaults())
+    await producer.start()
+    n = 0
+    try:
+        for _ in range(copies):
+            for r in inp.consumer_records:
+                await producer.send(topic, r.value, key=r.key, headers=list(r.headers),
+                                    timestamp_ms=r.timestamp, partition=n % partitions)
+                n += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return n
+
+
+def record_processes(bootstrap: str, topic: str, outs: list[Path], group: str) -> float:
+    """`python -m ttxt_kafka.recorder --until-end` as one process per directory, all in one
+    consumer group, started together; seconds until the last one is done."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "ttxt_kafka.recorder", "--out", str(out), "--bootstrap",
+         bootstrap, "--topics", f"^{re.escape(topic)}$", "--group", group, "--instance-id",
+         f"{group}-{i}", "--until-end", "--status-interval", "3600"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for i, out in enumerate(outs)]
+    errors = [p.communicate(timeout=600)[1] for p in procs]
+    elapsed = time.perf_counter() - t0
+    for p, err in zip(procs, errors, strict=True):
+        if p.returncode:
+            raise RuntimeError(f"recorder exited {p.returncode}: {err.decode()[-2000:]}")
+    return elapsed
+
+
+def exactly_once(outs: list[Path], topic: str, n: int, partitions: int) -> list[int]:
+    """Check, from the files' block indexes, that the directories together hold offsets
+    0..end-1 of every partition once each (no gap, no overlap); records per directory."""
+    from ttxt_kafka.archive.files import list_files, scan_file
+
+    ranges: dict[int, list[tuple[int, int]]] = {p: [] for p in range(partitions)}
+    per_dir = []
+    for out in outs:
+        count = 0
+        for path in list_files(out):
+            info = scan_file(path)
+            assert info is not None and not info.damage
+            for e in info.entries:
+                assert e.topic == topic
+                ranges[e.partition].append((e.first_offset, e.last_offset))
+                count += e.count
+        per_dir.append(count)
+    total = 0
+    for p, rs in ranges.items():
+        rs.sort()
+        nxt = 0
+        for first, last in rs:
+            assert first == nxt, f"partition {p}: offsets from {nxt} missing or doubled"
+            nxt = last + 1
+        total += nxt
+    assert total == n == sum(per_dir), (total, n, per_dir)
+    return per_dir

@@ -14,18 +14,28 @@ from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
 
-from ttxt_kafka.archive.ocf import FileRecord
-
 BufferKey = tuple[str, str, int]  # stream, topic, partition
 
 
 @dataclass(slots=True)
 class BlockBuffer:
+    """A block being filled: its records already Avro-encoded (`archive.encoder`), as the byte
+    strings they are made of, joined once when the block is written."""
+
     stream: str
     tp: TopicPartition
     since: float  # monotonic time of its oldest record
-    records: list[FileRecord] = field(default_factory=list)
+    first_offset: int
+    first_ts: int  # exchange time of its first record (names a new file)
+    min_ts: int
+    max_ts: int
+    last_offset: int = -1
+    count: int = 0
+    parts: list[bytes] = field(default_factory=list)
     nbytes: int = 0
+
+    def data(self) -> bytes:
+        return b"".join(self.parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +61,9 @@ class Buffers:
         self.sealed: list[BlockBuffer] = []
         self.nbytes = 0
 
-    def add(self, key: BufferKey, tp: TopicPartition, record: FileRecord, nbytes: int,
-            now: float) -> None:
-        buf = self.open.get(key)
-        if buf is None:
-            buf = self.open[key] = BlockBuffer(key[0], tp, now)
-        buf.records.append(record)
-        buf.nbytes += nbytes
-        self.nbytes += nbytes
-        if len(buf.records) >= self.policy.block_size or buf.nbytes >= self.policy.block_bytes:
-            self.sealed.append(self.open.pop(key))
+    def seal(self, key: BufferKey) -> None:
+        """The open buffer of `key` is full: it waits to be written."""
+        self.sealed.append(self.open.pop(key))
 
     def take_ready(self, now: float, everything: bool = False) -> list[BlockBuffer]:
         """Remove and return the buffers to write now: the sealed ones, the open ones that
@@ -79,10 +82,10 @@ class Buffers:
         """Per topic-partition, the smallest offset still only in memory."""
         out: dict[TopicPartition, int] = {}
         for buf in (*self.open.values(), *self.sealed):
-            first = buf.records[0]["offset"]
+            first = buf.first_offset
             if first < out.get(buf.tp, first + 1):
                 out[buf.tp] = first
         return out
 
     def records(self) -> int:
-        return sum(len(b.records) for b in (*self.open.values(), *self.sealed))
+        return sum(b.count for b in (*self.open.values(), *self.sealed))

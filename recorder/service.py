@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ttxt_kafka.admin import cluster_metadata
+from ttxt_kafka.archive.ocf import DEFAULT_CODEC
 from ttxt_kafka.archive.router import Router
 from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
@@ -47,6 +48,10 @@ from .writer import ArchiveWriter
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUP = "ttxt-recorder"  # the prefix of the groups derived from output directories
+# Records one getmany may return: most of what one fetch brings, so that its partitions are
+# fetched again soon (memory is bounded by the consumer's fetch sizes).
+FETCH_MAX_RECORDS = 50_000
+_LET_FETCHER_SEND = 4  # event-loop turns: the fetcher wakes, starts its task, the task sends
 
 
 def default_group(out_dir: Path) -> str:
@@ -70,7 +75,7 @@ class RecorderConfig:
     topics: str | None = None  # regex; None: default_topics(prefix)
     group_id: str = ""  # empty: default_group(out_dir)
     instance_id: str | None = None  # None: derived from host and out_dir
-    codec: str = "zstandard"
+    codec: str = DEFAULT_CODEC
     rotate: RotatePolicy = field(default_factory=lambda: RotatePolicy.parse(DEFAULT_ROTATE))
     flush: FlushPolicy = field(default_factory=FlushPolicy)
     until_end: bool = False
@@ -101,6 +106,7 @@ class _Listener(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         # Make everything durable and committed while we still own the partitions.
+        self._recorder.rebalances += 1
         await self._recorder.checkpoint(everything=True)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
@@ -124,6 +130,11 @@ class Recorder:
         # The first record read from each partition (offset, timestamp ms), said once.
         self._first_seen: dict[TopicPartition, tuple[int, int]] = {}
         self._first_said: set[TopicPartition] = set()
+        # Counted at each revocation: records fetched before one are not ours to write (the
+        # new owner reads them from the offsets committed at the revocation).
+        self.rebalances = 0
+        self._write_lock = asyncio.Lock()
+        self._writing: asyncio.Future[int] | None = None  # the worker thread's current write
 
     @property
     def stats(self) -> RecorderStats:
@@ -174,6 +185,8 @@ class Recorder:
                 finally:
                     await self._consumer.stop()
         finally:
+            if self._writing is not None and not self._writing.done():
+                await asyncio.wait([self._writing])  # never close files under the writer
             self.core.close()
         return self.stats
 
@@ -201,7 +214,15 @@ class Recorder:
             return
         next_status = time.monotonic() + self.config.status_interval
         while not self._stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            generation = self.rebalances
+            batches = await consumer.getmany(timeout_ms=200, max_records=FETCH_MAX_RECORDS)
+            if batches:
+                # getmany took every record fetched for these partitions, so aiokafka's fetcher
+                # may ask for the next ones: let it send the requests now, so that the broker
+                # reads and ships them while this batch is written (otherwise each batch waits
+                # a full round trip after the previous one is done).
+                for _ in range(_LET_FETCHER_SEND):
+                    await asyncio.sleep(0)
             assigned = consumer.assignment()
             if not assigned <= self._announced:
                 await self.announce_start(list(assigned - self._announced))
@@ -209,6 +230,14 @@ class Recorder:
             if now >= next_status:
                 next_status = now + self.config.status_interval
                 log.info("status: %s", self.core.status())
+            if generation != self.rebalances:
+                # A rebalance ran while we awaited (the fetch, the turns above, the start
+                # report): the partitions were made durable and committed without these
+                # records, and may belong to another member now. Writing them would double
+                # them in its directory; whoever owns them re-reads them from the commit.
+                log.debug("dropped a fetch made before a rebalance: %d record(s)",
+                          sum(len(r) for r in batches.values()))
+                batches = {}
             for tp, records in batches.items():
                 if tp not in self._first_seen and records:
                     self._first_seen[tp] = (records[0].offset, records[0].timestamp)
@@ -224,10 +253,27 @@ class Recorder:
                 return
 
     async def checkpoint(self, everything: bool = False) -> None:
-        """Write the ready buffers (all of them with `everything`), fsync, then commit."""
-        self.core.write_ready(everything)
-        if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
-            await self._commit()
+        """Write the ready buffers (all of them with `everything`), fsync, then commit.
+
+        The writing and the fsync run in a worker thread (zlib, zstd, write and fsync release
+        the GIL): meanwhile the event loop keeps fetching and, above all, heartbeating — an
+        fsync that takes seconds on a busy disk must not get this member thrown out of its
+        group (its partitions would go to another member before it commits, and be recorded
+        twice). One checkpoint at a time (the loop's and a rebalance's)."""
+        async with self._write_lock:
+            ready = self.core.take_ready(everything)
+            if ready:
+                self._writing = asyncio.ensure_future(
+                    asyncio.to_thread(self.core.write_blocks, ready))
+                try:
+                    # Shielded: a cancelled caller does not stop the thread; run() waits for
+                    # it before closing the files.
+                    await asyncio.shield(self._writing)
+                finally:
+                    if self._writing.done():
+                        self.core.done(ready)
+            if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
+                await self._commit()
 
     async def _commit(self) -> None:
         self._last_commit = time.monotonic()
@@ -329,13 +375,19 @@ class Recorder:
         return ends
 
     async def _reached(self, targets: dict[TopicPartition, int]) -> bool:
+        """Every target partition the group assigned to this recorder is read up to its end
+        offset. Alone in its group a recorder is assigned them all; several recorders in one
+        group (scale-out) each finish their share (a partition moved by a rebalance was made
+        durable and committed by its previous owner first)."""
         consumer = self._consumer
         assert consumer is not None
         assigned = consumer.assignment()
-        for tp, end in targets.items():
-            if self.core.next_offsets.get(tp, -1) >= end:
+        if not assigned:
+            return False  # the group is still settling
+        for tp in assigned:
+            end = targets.get(tp)
+            if end is None or self.core.next_offsets.get(tp, -1) >= end:
                 continue
-            # Not assigned yet (the group is still settling): not reached.
-            if tp not in assigned or await consumer.position(tp) < end:
+            if await consumer.position(tp) < end:
                 return False
         return True

@@ -18,8 +18,17 @@ from pathlib import Path
 
 from ttxt_kafka.archive.files import FileInfo, high_water_marks, list_files, scan_file
 from ttxt_kafka.archive.index import BlockEntry
-from ttxt_kafka.archive.ocf import META_CREATED, SYNC_SIZE, FileRecord, check_codec, encode_block
+from ttxt_kafka.archive.ocf import (
+    DEFAULT_CODEC,
+    META_CREATED,
+    SYNC_SIZE,
+    FileRecord,
+    check_codec,
+    encode_block,
+    frame_block,
+)
 
+from .buffers import BlockBuffer
 from .rotation import RotatePolicy
 from .streamfile import StreamFile
 
@@ -33,7 +42,7 @@ class DirectoryLockedError(RuntimeError):
 
 
 class ArchiveWriter:
-    def __init__(self, directory: Path, codec: str = "zstandard",
+    def __init__(self, directory: Path, codec: str = DEFAULT_CODEC,
                  policy: RotatePolicy | None = None, max_open: int = 256) -> None:
         self.directory = directory
         self.codec = check_codec(codec)
@@ -114,13 +123,24 @@ class ArchiveWriter:
     def write_block(self, stream: str, records: list[FileRecord]) -> BlockEntry:
         """Append the records (one topic-partition, offset order) as one block of `stream`.
         Durable only after `sync()`."""
-        block = encode_block(records, self.codec)
         first = records[0]
-        f = self._file_for(stream, len(block) + SYNC_SIZE, first["ts"])
         ts = [r["ts"] for r in records]
-        entry = BlockEntry(f.size, f.size + len(block) + SYNC_SIZE, len(records),
-                           first["topic"], first["partition"], first["offset"],
-                           records[-1]["offset"], min(ts), max(ts))
+        return self._append(stream, encode_block(records, self.codec), len(records),
+                            first["topic"], first["partition"], first["offset"],
+                            records[-1]["offset"], first["ts"], min(ts), max(ts))
+
+    def write_encoded(self, buf: BlockBuffer) -> BlockEntry:
+        """`write_block` for a buffer of records already encoded (the recorder's hot path)."""
+        return self._append(buf.stream, frame_block(buf.count, buf.data(), self.codec),
+                            buf.count, buf.tp.topic, buf.tp.partition, buf.first_offset,
+                            buf.last_offset, buf.first_ts, buf.min_ts, buf.max_ts)
+
+    def _append(self, stream: str, block: bytes, count: int, topic: str, partition: int,
+                first_offset: int, last_offset: int, first_ts: int, min_ts: int,
+                max_ts: int) -> BlockEntry:
+        f = self._file_for(stream, len(block) + SYNC_SIZE, first_ts)
+        entry = BlockEntry(f.size, f.size + len(block) + SYNC_SIZE, count, topic, partition,
+                           first_offset, last_offset, min_ts, max_ts)
         f.append(block, entry)
         self._dirty.add(f)
         self.blocks_written += 1

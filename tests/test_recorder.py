@@ -26,7 +26,7 @@ from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.archive.files import list_files
 from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import index_path
-from ttxt_kafka.archive.ocf import encode_block
+from ttxt_kafka.archive.ocf import DEFAULT_CODEC, encode_block
 from ttxt_kafka.codec import decode
 from ttxt_kafka.replayer import Decoder, FileSource, replay_events
 from ttxt_kafka.replayer.selection import venue_channel
@@ -99,8 +99,11 @@ async def test_garbage_on_a_topic_is_archived_raw_counted_and_skipped_by_typed_r
     prefix = fresh_prefix()
     good = market_records(prefix, 30, venues=["binance"], symbols=["BTC/USDT"])
     book = good[0].topic
+    # The last one: a real event cut short, its fingerprint and header intact (issue 19: it was
+    # filed as an OrderBook with its own, stale, exchange time).
+    cut = next(r.value for r in good if r.topic == book)[:-3]
     garbage = [(b"BTC/USDT", b"not avro"), (None, b'{"json": 1}'), (b"\xff\xfe", b"\xc3\x01"),
-               (b"BTC/USDT", None)]
+               (b"BTC/USDT", None), (b"BTC/USDT", cut)]
     await ensure_history_topics(kafka_bootstrap, {r.topic for r in good}, partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
@@ -176,7 +179,7 @@ async def test_a_torn_last_block_is_repaired_on_restart_and_nothing_is_doubled(
     size = path.stat().st_size
     block = encode_block([{"ts": 0, "type": "", "topic": "x", "partition": 0, "offset": 0,
                            "timestamp": 0, "key": None, "headers": [], "value": b"z" * 500}],
-                         "zstandard")
+                         DEFAULT_CODEC)
     with path.open("ab") as fo:  # the recorder died in the middle of writing a block
         fo.write(block[:-3])
     with index_path(path).open("a") as fo:  # ... after its index line even
@@ -255,3 +258,46 @@ async def test_default_group_is_per_output_folder_and_the_start_is_announced(
     # The same folder again: its own group resumes where it stopped.
     again = await record(tmp_path / "a")
     assert "resumes at its committed offsets" in again and "0 record(s) to the end" in again
+
+
+async def test_two_recorders_in_one_group_split_the_partitions_exactly_once(
+    kafka_bootstrap: str, tmp_path: Path,
+) -> None:
+    """Scale-out (issue 18): two recorders in one consumer group, each with its own directory
+    (one writer per directory), over 6-partition topics. Kafka splits the partitions between
+    them; together the two directories hold every record exactly once, and each stops with
+    `drain` once everything is recorded. (In one process here, so that both are members before
+    the records arrive; `bench_recorder.py` runs them as processes.)"""
+    from ttxt_kafka.recorder.service import Recorder, RecorderConfig
+
+    prefix = fresh_prefix()
+    records = market_records(prefix, 30_000, venues=["binance"],
+                             symbols=[f"C{i}/USDT" for i in range(24)])
+    topics = sorted({r.topic for r in records})
+    await ensure_history_topics(kafka_bootstrap, topics, partitions=6)
+    recorders = [Recorder(RecorderConfig(out_dir=tmp_path / name, bootstrap=kafka_bootstrap,
+                                         prefix=prefix, group_id=f"{prefix}-rec",
+                                         instance_id=name, metadata_refresh=1.0))
+                 for name in ("a", "b")]
+    runs = [asyncio.create_task(r.run()) for r in recorders]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:  # both members, the 18 partitions split between them
+        owned = [r.consumer.assignment() if r.consumer else set() for r in recorders]
+        if all(owned) and len(owned[0] | owned[1]) == 18 and not owned[0] & owned[1]:
+            break
+        assert loop.time() < deadline, owned
+        await asyncio.sleep(0.2)
+    metas = await produce(kafka_bootstrap, records, partitions=6)
+    for r in recorders:
+        assert await r.drain(timeout=60)
+    await asyncio.gather(*runs)
+    found: Counter[tuple[object, object, object]] = Counter()
+    per_dir = []
+    for name in ("a", "b"):
+        stored = [(r["topic"], r["partition"], r["offset"])
+                  for _, r in read_with_fastavro(tmp_path / name)]
+        per_dir.append(len(stored))
+        found.update(stored)
+    assert found == Counter(metas)  # every record, once
+    assert all(n > 5000 for n in per_dir), per_dir  # both did their share

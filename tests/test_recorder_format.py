@@ -19,6 +19,7 @@ from ttxt_kafka.archive.index import load_index
 from ttxt_kafka.archive.naming import file_name, index_path, parse_file_name, stream_name
 from ttxt_kafka.archive.ocf import (
     CODECS,
+    DEFAULT_CODEC,
     FileRecord,
     FormatError,
     RawBlock,
@@ -48,7 +49,7 @@ def record(offset: int, ts: int | None = None, topic: str = "ttxt.binance.book",
 
 
 def write(directory: Path, blocks: list[list[FileRecord]], stream: str = "BINANCE_BTC_USDT",
-          codec: str = "zstandard", policy: RotatePolicy | None = None) -> None:
+          codec: str = DEFAULT_CODEC, policy: RotatePolicy | None = None) -> None:
     w = ArchiveWriter(directory, codec, policy).open()
     try:
         for b in blocks:
@@ -116,6 +117,53 @@ def test_peek_reads_type_symbol_and_time_of_every_event_without_decoding() -> No
     for bad in (None, b"", b"garbage", b"\xc3\x01" + b"\x00" * 8 + b"??", value[:12],
                 b"\xc3\x01" + value[2:10] + b"\x01"):
         assert peek(bad) is None
+
+
+def test_a_known_fingerprint_whose_body_does_not_decode_is_not_an_event() -> None:
+    """Cut short anywhere after the header, or with a byte too many: not an event (issue 19)."""
+    for event in all_samples():
+        value = encode(event)
+        assert peek(value) is not None, type(event).__name__
+        for end in range(10, len(value)):
+            assert peek(value[:end]) is None, (type(event).__name__, end)
+        assert peek(value + b"\x00") is None
+
+
+def test_the_body_check_agrees_with_a_decoder_on_mutated_bytes() -> None:
+    """The skipper and its regular expression say "decodes" exactly when fastavro decodes the
+    body completely, on random byte changes of every sample (UTF-8 aside: not checked)."""
+    import random
+
+    from fastavro import schemaless_reader
+
+    from ttxt_kafka.archive.skip import compile_checker, compile_skipper
+    from ttxt_kafka.registry import REGISTRY
+
+    rng = random.Random(19)
+    seen = 0
+    for event in all_samples():
+        value = encode(event)
+        et = REGISTRY.writers[value[2:10]][1]
+        checks = (compile_checker(et.schema), compile_skipper(et.schema))
+        for _ in range(300):
+            data = bytearray(value)
+            for _ in range(rng.randint(1, 3)):
+                data[rng.randrange(10, len(data))] = rng.randrange(256)
+            body = bytes(data)
+            fo = io.BytesIO(body)
+            fo.seek(10)
+            try:
+                schemaless_reader(fo, et.parsed, None)
+                expected = fo.tell() == len(body)
+            except UnicodeDecodeError:
+                continue
+            except Exception:
+                expected = False
+            seen += 1
+            for check in checks:
+                assert check is not None and check(body, 10) == expected, (et.name, body)
+    assert seen > 2000
+
 
 
 @pytest.mark.parametrize("codec", CODECS)
@@ -190,7 +238,7 @@ def test_a_torn_last_block_is_cut_and_the_file_goes_on(tmp_path: Path) -> None:
     write(tmp_path, [[record(i) for i in range(k, k + 10)] for k in range(0, 50, 10)])
     (path,) = list_files(tmp_path)
     good = path.stat().st_size
-    block = encode_block([record(i) for i in range(50, 60)], "zstandard")
+    block = encode_block([record(i) for i in range(50, 60)], DEFAULT_CODEC)
     with path.open("ab") as fo:  # a crash in the middle of writing the 6th block
         fo.write(block[: len(block) // 2])
     info = scan_file(path)
@@ -394,7 +442,7 @@ def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
         def disk_full(*args: object) -> None:
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(core.writer, "write_block", disk_full)
+        monkeypatch.setattr(core.writer, "write_encoded", disk_full)
         with pytest.raises(OSError, match="No space"):
             core.write_ready(now=0.0)
         # Records 10..29 were taken from the buffers but are not on disk: no commit may
@@ -402,3 +450,83 @@ def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
         assert core.commit_positions() == {}
     finally:
         core.close()
+
+
+@pytest.mark.parametrize("block_size", [1, 7, 150])
+def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
+                                                           block_size: int) -> None:
+    """The hot path (`archive.encoder`, records encoded without fastavro) writes exactly what
+    `encode_block` (fastavro) writes for the same records: events of every type, garbage, a cut
+    event, no key, no value, no headers, several headers, a header without value, big offsets,
+    negative and zero timestamps, values and keys over 63 bytes (two-byte lengths)."""
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.archive.router import Router
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    values: list[bytes | None] = [encode(e) for e in all_samples()]
+    values += [b"garbage", None, encode(all_samples()[0])[:-2], b"x" * 300, b""]
+    headers: list[tuple[tuple[str, bytes | None], ...]] = [
+        (("ttxt-type", b"OrderBook"),), (), (("a", None), ("b" * 70, b"\x00" * 200))]
+    keys = [b"BTC/USDT", None, b"\xff\xfe", b"K" * 100]
+    topic, base = "ttxt.binance.book", 2**40
+    records = [
+        ConsumerRecord(topic, 3, base + i * 977, [1_700_000_000_123, 0, -5][i % 3], 0,
+                       keys[i % len(keys)], v, None, 0, 0, headers[i % len(headers)])
+        for i, v in enumerate(values * 3)
+    ]
+    core = Compactor(ArchiveWriter(tmp_path, "null"), FlushPolicy(block_size=block_size)).open()
+    try:
+        core.ingest(TopicPartition(topic, 3), records, 0.0)
+        core.write_ready(everything=True)
+    finally:
+        core.close()
+    router = Router()
+    expected: dict[str, list[FileRecord]] = {}
+    for r in records:
+        stream, _, stored = router.route(r)
+        expected.setdefault(stream, []).append(stored)
+    for path in list_files(tmp_path):
+        info = scan_file(path)
+        assert info is not None and not info.damage
+        raw = path.read_bytes()[info.header.size:]  # type: ignore[union-attr]
+        mine = expected[info.stream]
+        blocks = [mine[i:i + block_size] for i in range(0, len(mine), block_size)]
+        sync = info.header.sync  # type: ignore[union-attr]
+        assert raw == b"".join(encode_block(b, "null") + sync for b in blocks), info.stream
+        assert [(e.min_ts, e.max_ts) for e in info.entries] == [
+            (min(r["ts"] for r in b), max(r["ts"] for r in b)) for b in blocks]
+    assert sum(len(v) for v in expected.values()) == len(records)
+
+
+def test_polars_reads_a_file_of_the_default_codec(tmp_path: Path) -> None:
+    """The default codec is one the research tools read (issue 19: polars and DuckDB refuse
+    zstandard): a file the recorder's own stage writes with its defaults, read by polars."""
+    import polars as pl
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    values = [encode(e) for e in all_samples() if e.symbol == "BTC/USDT"] * 40
+    records = [ConsumerRecord("ttxt.binance.book", 0, i, 1_700_000_000_000 + i, 0, b"BTC/USDT",
+                              v, None, 0, 0, (("ttxt-type", b"x"),))
+               for i, v in enumerate(values)]
+    core = Compactor(ArchiveWriter(tmp_path), FlushPolicy()).open()
+    try:
+        core.ingest(TopicPartition("ttxt.binance.book", 0), records, 0.0)
+        core.write_ready(everything=True)
+    finally:
+        core.close()
+    (path,) = list_files(tmp_path)
+    assert scan_file(path).header.codec == DEFAULT_CODEC == "deflate"  # type: ignore[union-attr]
+    df = pl.read_avro(path)
+    assert df["offset"].to_list() == list(range(len(values)))
+    assert df["value"].to_list() == values
+    assert df["type"].to_list() == [peek(v).type for v in values]  # type: ignore[union-attr]
+    with pytest.raises(Exception, match="zstandard"):  # what the default no longer is
+        write(tmp_path / "z", [[record(0)]], codec="zstandard")
+        pl.read_avro(next((tmp_path / "z").glob("*.avro")))

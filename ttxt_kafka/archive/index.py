@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -35,7 +35,10 @@ class BlockEntry:
     max_ts: int
 
     def line(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":")) + "\n"
+        return (f'{{"pos":{self.pos},"end":{self.end},"count":{self.count},'
+                f'"topic":{json.dumps(self.topic)},"partition":{self.partition},'
+                f'"first_offset":{self.first_offset},"last_offset":{self.last_offset},'
+                f'"min_ts":{self.min_ts},"max_ts":{self.max_ts}}}\n')
 
 
 _FIELDS = frozenset(BlockEntry.__dataclass_fields__)

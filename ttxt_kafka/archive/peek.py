@@ -11,12 +11,20 @@ A record in the Confluent wire format (`00` + 4-byte schema id) has the same bod
 through the codec's Confluent reader). An id that does not resolve (unknown, registry
 unreachable, no registry configured) makes the record "not a ttxt event": the recorder keeps it
 as raw bytes, as it does any record it cannot read.
+
+A value whose fingerprint is known but whose body does not decode with that schema (cut short,
+bytes after its end) is not an event: `peek` says None, so it is stored raw, never filed under
+an event type with a time read from its first bytes. The body is checked by stepping over it
+(`skip.compile_checker`: a regular expression for the usual records), not by decoding it.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any, NamedTuple
+
+from fastavro import parse_schema, schemaless_reader
 
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.registry import MAGIC, REGISTRY, Registry
@@ -24,6 +32,7 @@ from ttxt_kafka.schemas import plain_times
 
 from .ocf import FormatError
 from .ocf import decode_long as _long
+from .skip import Skipper, compile_checker
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,18 @@ class Peek(NamedTuple):
     type: str
     symbol: str
     exchange_ts: int  # microseconds
+
+
+# Body checkers per writer fingerprint, shared by every Peeker (compiling one takes a moment).
+_CHECKERS: dict[bytes, Skipper | None] = {}
+
+
+def _checker(fp: bytes, schema: Any) -> Skipper | None:
+    try:
+        return _CHECKERS[fp]
+    except KeyError:
+        check = _CHECKERS[fp] = compile_checker(schema)
+        return check
 
 
 def _has_common_header(schema: Any) -> bool:
@@ -56,6 +77,7 @@ class Peeker:
         self._types: dict[bytes, str | None] = {}  # fingerprint -> type name, None: no header
         self._ids: dict[bytes, str | None] = {}  # Confluent schema id (4 bytes) -> the same
         self._symbols: dict[bytes, str] = {}
+        self._checks: dict[bytes, Skipper] = {}  # fingerprint or schema id -> body check
         self.unresolved_ids = 0  # Confluent records whose schema id did not resolve
 
     def _type_of_id(self, sid: bytes) -> str | None:
@@ -74,6 +96,10 @@ class Peeker:
             return None
         found = self._registry.by_name.get(str(schema.get("name", "")).rsplit(".", 1)[-1])
         name = found.name if found is not None and _has_common_header(schema) else None
+        if name is not None:
+            known = self._registry.writers.get(fp)
+            parsed = known[1].parsed if known is not None else parse_schema(plain_times(schema))
+            self._checks[sid] = _checker(fp, schema) or _decodes(parsed)
         self._ids[sid] = name
         return name
 
@@ -86,19 +112,30 @@ class Peeker:
         name = None
         if found is not None and _has_common_header(found[1].schema):
             name = found[1].name
+            check = _checker(fp, found[1].schema)
+            # No checker (a schema it cannot compile, none of ours): fastavro decides.
+            self._checks[fp] = check or _decodes(found[1].parsed)
         if found is not None:  # unknown fingerprints are not cached: they may be added later
             self._types[fp] = name
         return name
 
     def peek(self, value: bytes | None) -> Peek | None:
         """(type, symbol, exchange_ts) of a ttxt event, None for anything else."""
+        found = self.peek_raw(value)
+        return None if found is None else Peek(*found[:3])
+
+    def peek_raw(self, value: bytes | None) -> tuple[str, str, int, int, int] | None:
+        """As `peek`, plus where the exchange time's varint starts and ends in `value` (the
+        recorder copies those bytes: they are the Avro `long` of its `ts` field)."""
         if value is None or len(value) < 9:
             return None
         if value[0] == _MAGIC0 and value[1] == _MAGIC1 and len(value) >= 14:
-            name = self._types.get(value[2:10]) or self._type_of(value[2:10])
+            key = value[2:10]
+            name = self._types.get(key) or self._type_of(key)
             body = 10
         elif value[0] == 0:  # Confluent framing
-            name = self._ids.get(value[1:5]) or self._type_of_id(value[1:5])
+            key = value[1:5]
+            name = self._ids.get(key) or self._type_of_id(key)
             body = 5
         else:
             return None
@@ -121,16 +158,31 @@ class Peeker:
                 symbol = self._symbol(value[start:pos])
             n = value[pos]  # native_symbol
             pos = pos + 1 + (n >> 1) if n < 0x80 and not n & 1 else _string(value, pos)[1]
-            ts, _ = _long(value, pos)
+            ts, end = _long(value, pos)
         except (IndexError, FormatError, UnicodeDecodeError):
             return None
-        return Peek(name, symbol, ts)
+        if not self._checks[key](value, body):
+            return None  # a known fingerprint, a body that does not decode: not an event
+        return name, symbol, ts, pos, end
 
     def _symbol(self, raw: bytes) -> str:
         symbol = raw.decode()
         if len(self._symbols) < 100_000:
             self._symbols[raw] = symbol
         return symbol
+
+
+def _decodes(parsed: Any) -> Skipper:
+    def check(data: bytes, pos: int) -> bool:
+        fo = io.BytesIO(data)
+        fo.seek(pos)
+        try:
+            schemaless_reader(fo, parsed, None)
+        except Exception:  # fastavro raises many kinds on broken bodies
+            return False
+        return fo.tell() == len(data)
+
+    return check
 
 
 def _string(buf: bytes, pos: int) -> tuple[int, int]:

@@ -16,7 +16,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ttxt_kafka.archive.naming import UNKNOWN_SYMBOL, stream_name
+from ttxt_kafka.archive.encoder import symbol_from_key
+from ttxt_kafka.archive.naming import stream_name
 from ttxt_kafka.archive.ocf import FileRecord, Header
 from ttxt_kafka.archive.peek import Peeker
 from ttxt_kafka.topics import DEFAULT_PREFIX, parse_topic
@@ -29,7 +30,8 @@ _MAX_CACHED_HEADERS = 4096
 class Router:
     def __init__(self, prefix: str = DEFAULT_PREFIX, peeker: Peeker | None = None) -> None:
         self.prefix = prefix
-        self._peek = (peeker or Peeker()).peek
+        self.peeker = peeker or Peeker()
+        self._peek = self.peeker.peek
         self._venues: dict[str, str] = {}
         self._headers: dict[Sequence[tuple[str, bytes]], list[Header]] = {}
         self.unparsed = 0
@@ -67,7 +69,7 @@ class Router:
                 log.warning("%s[%d]@%d is not a ttxt event (%d so far): kept as raw bytes",
                             record.topic, record.partition, record.offset, self.unparsed)
             kind, ts = "", (record.timestamp or 0) * 1000
-            symbol = _symbol_from_key(record.key)
+            symbol = symbol_from_key(record.key)
         stream = stream_name(self.venue_of(record.topic), symbol)
         return stream, symbol, {
             "ts": ts, "type": kind, "topic": record.topic, "partition": record.partition,
@@ -75,11 +77,3 @@ class Router:
             "headers": self.headers_of(record.headers), "value": value,
         }
 
-
-def _symbol_from_key(key: bytes | None) -> str:
-    if not key:
-        return UNKNOWN_SYMBOL
-    try:
-        return key.decode()
-    except UnicodeDecodeError:
-        return UNKNOWN_SYMBOL

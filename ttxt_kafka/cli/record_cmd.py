@@ -14,7 +14,7 @@ from .common import CliError, add_bootstrap_arg, resolve_bootstrap
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ttxt_kafka.archive.ocf import CODECS
+    from ttxt_kafka.archive.ocf import CODECS, DEFAULT_CODEC
     from ttxt_kafka.recorder.rotation import DEFAULT_ROTATE
     from ttxt_kafka.recorder.service import DEFAULT_GROUP
 
@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-delay", type=float, default=1.0, metavar="SECONDS",
                    help="longest time a record waits in memory before it is written "
                         "(default: 1)")
-    p.add_argument("--codec", choices=CODECS, default="zstandard",
-                   help="block compression (default: zstandard)")
+    p.add_argument("--codec", choices=CODECS, default=DEFAULT_CODEC,
+                   help=f"block compression (default: {DEFAULT_CODEC}, which every Avro reader "
+                        "reads; zstandard: DuckDB and polars refuse it)")
     p.add_argument("--rotate", default=DEFAULT_ROTATE, metavar="SPEC",
                    help=f"new file after a size and/or exchange-time window, e.g. 256MB, 1h, "
                         f"'1h,256MB', none (default: {DEFAULT_ROTATE})")

@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from ttxt_kafka.archive.ocf import CODECS
+from ttxt_kafka.archive.ocf import CODECS, DEFAULT_CODEC
 from ttxt_kafka.connectors.config import Config as ConnectorsFile
 from ttxt_kafka.connectors.config import (
     ConfigError,
@@ -173,7 +173,7 @@ class RecorderService(_Strict):
     topics: str | None = Field(default=None, description="regex; default: market-data topics")
     group: str = RECORDER_GROUP
     instance_id: str | None = None
-    codec: str = "zstandard"
+    codec: str = DEFAULT_CODEC
     rotate: str = DEFAULT_ROTATE
     block_size: int = Field(default=150, ge=1)
     block_bytes: int = Field(default=1 << 20, ge=1)
