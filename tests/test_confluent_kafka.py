@@ -185,6 +185,40 @@ async def test_unknown_schema_id_is_counted_dead_lettered_and_skipped(
     assert "schema id 2147483637 is not in the schema registry" in error
 
 
+async def test_no_registry_configured_is_counted_as_a_registry_error(
+        kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Confluent record reaching a process that has no registry URL: the same treatment as an
+    unknown id (malformed and schema_registry_errors, dead-lettered with the reason, skipped)."""
+    monkeypatch.delenv("TTXT_SCHEMA_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("TTXT_SERIALIZATION", raising=False)
+    serialization.reset()
+    prefix = fresh()
+    good = next(e for e in all_samples() if isinstance(e, Trades))
+    topic = topic_for(good, prefix)
+    dead = f"{prefix}.dead"
+    framed = b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:]
+    async with KafkaQueue(kafka_bootstrap, topics=[topic], group_id=fresh(), prefix=prefix,
+                          from_beginning=True, dead_letter_topic=dead) as queue:
+        await queue.publish_raw(topic, framed, b"BTC/USDT")
+        await queue.publish(good)
+        await queue.flush()
+        assert await asyncio.wait_for(queue.poll(), 60) == good
+        assert (queue.stats.malformed, queue.stats.schema_registry_errors,
+                queue.stats.dead_lettered) == (1, 1, 1)
+        await queue.flush()
+    reader = AIOKafkaConsumer(dead, bootstrap_servers=kafka_bootstrap,
+                              auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        batch = await reader.getmany(timeout_ms=10_000)
+        records = [r for rs in batch.values() for r in rs]
+    finally:
+        await reader.stop()
+    assert [r.value for r in records] == [framed]
+    error = dict(records[0].headers)["ttxt-error"].decode()
+    assert "no schema registry is configured" in error and "TTXT_SCHEMA_REGISTRY_URL" in error
+
+
 async def test_a_producer_without_its_registry_gets_a_codec_error(kafka_bootstrap: str) -> None:
     """What a connector counts as a publish error (it catches CodecError), fast, and clear."""
     with socket.socket() as sock:
