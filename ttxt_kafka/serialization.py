@@ -10,8 +10,8 @@ Consumers read both framings whatever the setting (the first byte tells them apa
 Confluent-framed record needs the registry to resolve its schema id.
 
 Settings come from the environment, so containers and `ttxt` commands need no flags, from a
-pipeline file (`kafka.serialization`), or from `ttxt --serialization ... --schema-registry ...`;
-the last two call `configure()`:
+pipeline or `ttxt connect` file (`kafka.serialization`, over the environment), or from
+`ttxt --serialization ... --schema-registry ...` (over both); the last two call `configure()`:
 
     TTXT_SERIALIZATION                  single-object | confluent
     TTXT_SCHEMA_REGISTRY_URL            e.g. http://127.0.0.1:8081/apis/ccompat/v7
@@ -96,7 +96,8 @@ class Serialization:
                 f"strategy{auth}{'' if self.auto_register else ', lookup only'})")
 
 
-_overrides: dict[str, Any] = {}
+_overrides: dict[str, Any] = {}  # a config file's values (`configure()`): over the environment
+_command_line: dict[str, Any] = {}  # --serialization / --schema-registry: over everything
 # Bumped by configure() and reset(): codecs keep what they built from the settings (a registry
 # client and its caches) until it changes. The environment is read when that happens.
 generation = 0
@@ -116,21 +117,25 @@ def from_env() -> dict[str, Any]:
 
 
 def settings() -> Serialization:
-    """The setting in force: `configure()`'s values over the environment's over the defaults."""
-    return Serialization(**{**from_env(), **_overrides})
+    """The setting in force: the command line's values over `configure()`'s (a config file's)
+    over the environment's over the defaults."""
+    return Serialization(**{**from_env(), **_overrides, **_command_line})
 
 
-def configure(**values: Any) -> Serialization:
-    """Process-wide values that win over the environment (None leaves one alone); checked."""
+def configure(*, command_line: bool = False, **values: Any) -> Serialization:
+    """Process-wide values that win over the environment (None leaves one alone); checked.
+    `command_line=True` (the `ttxt` flags) also wins over what a config file configures later."""
     fields = {f.name for f in dataclasses.fields(Serialization)}
     unknown = set(values) - fields
     if unknown:
         raise SerializationError(f"unknown serialization setting(s): {', '.join(sorted(unknown))}")
-    candidate = {**_overrides, **{k: v for k, v in values.items() if v is not None}}
-    result = Serialization(**{**from_env(), **candidate})  # raises before anything changes
+    layer = _command_line if command_line else _overrides
+    candidate = {**layer, **{k: v for k, v in values.items() if v is not None}}
+    files, flags = (_overrides, candidate) if command_line else (candidate, _command_line)
+    result = Serialization(**{**from_env(), **files, **flags})  # raises before anything changes
     global generation
-    _overrides.clear()
-    _overrides.update(candidate)
+    layer.clear()
+    layer.update(candidate)
     generation += 1
     return result
 
@@ -139,6 +144,7 @@ def reset() -> None:
     """Back to the environment's settings (read again by the next codec that needs them)."""
     global generation
     _overrides.clear()
+    _command_line.clear()
     generation += 1
 
 

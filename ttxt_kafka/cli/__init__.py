@@ -98,10 +98,13 @@ def _configure_serialization(args: argparse.Namespace) -> None:
             raise CliError("the confluent serialization needs a schema registry: set "
                            "TTXT_SCHEMA_REGISTRY_URL or --schema-registry, or start the local "
                            "one with `ttxt registry start`")
-        args.schema_registry = url
+        # As if the environment named it: a config file's URL (`ttxt connect`, a pipeline)
+        # still wins; processes this command starts inherit it.
+        os.environ["TTXT_SCHEMA_REGISTRY_URL"] = url
     if args.serialization or args.schema_registry:
         try:
-            serialization.configure(format=args.serialization, registry_url=args.schema_registry)
+            serialization.configure(format=args.serialization, registry_url=args.schema_registry,
+                                    command_line=True)
         except serialization.SerializationError as exc:
             raise CliError(str(exc)) from None
         # Processes this command starts (`ttxt run --processes`) inherit the same setting.

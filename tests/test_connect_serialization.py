@@ -1,0 +1,139 @@
+"""`kafka.serialization` in a `ttxt connect` file: the pipeline's section (same keys, same
+checks), over the environment, under `ttxt --serialization / --schema-registry`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ttxt_kafka import serialization
+from ttxt_kafka.connectors.config import ConfigError, load_config, parse_config
+from ttxt_kafka.pipeline.config import PipelineError, parse_pipeline
+
+CONNECTOR = {"venue": "binance", "symbols": ["BTC/USDT"], "streams": {"book": True}}
+FILE_URL = "http://registry.file.example:8081/apis/ccompat/v7"
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(("TTXT_SERIALIZATION", "TTXT_SCHEMA_", "TTXT_SUBJECT_")):
+            monkeypatch.delenv(name)
+    serialization.reset()
+    yield
+    serialization.reset()
+
+
+def config(**section: object) -> dict[str, object]:
+    return {"connectors": [CONNECTOR], "kafka": {"serialization": section}}
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"format": "protobuf"}, "kafka.serialization.format: Input should be 'single-object' or "
+                             "'confluent'"),
+    ({"subject_name_strategy": "topic_name"}, "kafka.serialization.subject_name_strategy: "),
+    ({"schema_registry_url": "registry:8081"}, "kafka.serialization.schema_registry_url: "
+                                               "Value error, must start with http://"),
+    ({"registry": FILE_URL}, "kafka.serialization.registry: unknown key"),
+    ({"auto_register": "sometimes"}, "kafka.serialization.auto_register: "),
+])
+def test_a_broken_section_names_the_key(section: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid configuration") as err:
+        parse_config(config(**section), "c.yaml")
+    assert message in str(err.value)
+    with pytest.raises(PipelineError) as perr:  # the pipeline's section: the same checks
+        parse_pipeline(config(**section), "p.yaml")
+    assert message.split(":")[0] in str(perr.value)
+
+
+def test_confluent_without_a_registry_anywhere_is_a_clear_error() -> None:
+    cfg = parse_config(config(format="confluent"), "c.yaml")
+    with pytest.raises(ConfigError, match="c.yaml: kafka.serialization: the confluent "
+                                          "serialization needs a schema registry"):
+        cfg.kafka.serialization.apply("c.yaml")
+    assert serialization.settings().format == "single-object"  # nothing changed
+
+
+def test_file_over_environment_command_line_over_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TTXT_SCHEMA_REGISTRY_URL", "http://env.example:8081")
+    monkeypatch.setenv("TTXT_SUBJECT_NAME_STRATEGY", "record")
+    serialization.reset()
+    cfg = parse_config(config(format="confluent", schema_registry_url=FILE_URL,
+                              username="svc", password="s3cret"), "c.yaml")
+    assert "s3cret" not in repr(cfg)
+    s = cfg.kafka.serialization.apply("c.yaml")
+    assert (s.format, s.registry_url, s.username, s.password, s.subject_strategy) == (
+        "confluent", FILE_URL, "svc", "s3cret", "record")  # unset keys: the environment's
+    # The command line's flags win over the file, whether they come before or after it.
+    serialization.configure(registry_url="http://cli.example:8081", command_line=True)
+    assert serialization.settings().registry_url == "http://cli.example:8081"
+    s = cfg.kafka.serialization.apply("c.yaml")
+    assert (s.format, s.registry_url, s.username) == ("confluent", "http://cli.example:8081",
+                                                      "svc")
+    # A file without the section leaves the setting alone.
+    assert parse_config({"connectors": [CONNECTOR]}).kafka.serialization.apply() == s
+
+
+def ttxt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ttxt_kafka.cli", *args], capture_output=True,
+                          text=True, timeout=60, check=False, env=env)
+
+
+def test_connect_check_shows_the_files_serialization(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("kafka:\n  serialization:\n    format: confluent\n"
+                    f"    schema_registry_url: {FILE_URL}\n    auto_register: false\n"
+                    "connectors:\n  - {venue: binance, symbols: [BTC/USDT], "
+                    "streams: {trades: true}}\n")
+    assert load_config(path).kafka.serialization.auto_register is False
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TTXT_S")}
+    env["TTXT_SCHEMA_REGISTRY_URL"] = "http://env.example:8081"
+    out = ttxt("connect", str(path), "--check", env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"serialization: confluent via {FILE_URL} (subjects: topic strategy, lookup only)" \
+        in out.stdout
+    out = ttxt("--schema-registry", "http://cli.example:8081", "connect", str(path), "--check",
+               env=env)
+    assert "serialization: confluent via http://cli.example:8081" in out.stdout, out.stderr
+    out = ttxt("--serialization", "single-object", "connect", str(path), "--check", env=env)
+    assert "serialization: single-object" in out.stdout, out.stderr
+    path.write_text("kafka:\n  serialization: {format: confluent}\n"
+                    "connectors:\n  - {venue: binance, symbols: [BTC/USDT], "
+                    "streams: {trades: true}}\n")
+    del env["TTXT_SCHEMA_REGISTRY_URL"]
+    out = ttxt("connect", str(path), "--check", env=env)
+    assert out.returncode == 2 and out.stdout == ""
+    assert f"{path}: kafka.serialization: the confluent serialization needs a schema " \
+           "registry" in out.stderr
+
+
+def test_a_pipelines_connect_file_may_not_disagree(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("kafka:\n  serialization: {format: single-object}\n"
+                                     "connectors:\n  - {venue: binance, symbols: [BTC/USDT], "
+                                     "streams: {trades: true}}\n")
+    pipeline = {"connectors": [{"config": "c.yaml"}],
+                "kafka": {"serialization": {"format": "confluent",
+                                            "schema_registry_url": FILE_URL}}}
+    with pytest.raises(PipelineError, match="sets kafka.serialization, which differs"):
+        parse_pipeline(pipeline, "p.yaml", base_dir=tmp_path)
+    pipeline["kafka"] = {"serialization": {"format": "single-object"}}
+    assert parse_pipeline(pipeline, "p.yaml", base_dir=tmp_path).kafka.serialization.format == \
+        "single-object"
+
+
+def test_the_readmes_connector_configuration_is_valid() -> None:
+    """The README's reference block (with its `kafka.serialization`) is a config that loads."""
+    import yaml
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Connector configuration", 1)[1].split("```yaml\n", 1)[1]
+    cfg = parse_config(yaml.safe_load(block.split("```", 1)[0]), "README")
+    ser = cfg.kafka.serialization
+    assert (ser.format, ser.subject_name_strategy, ser.auto_register) == (
+        "single-object", "topic", True)
+    assert ser.apply("README").format == "single-object"
