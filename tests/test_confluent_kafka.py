@@ -53,6 +53,16 @@ def registry_configured(schema_registry_url: str) -> Iterator[str]:
     serialization.reset()
 
 
+async def dead_letters(bootstrap: str, topic: str) -> list[Any]:
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        batch = await reader.getmany(timeout_ms=10_000)
+        return [r for rs in batch.values() for r in rs]
+    finally:
+        await reader.stop()
+
+
 def plain(value: Any) -> Any:
     """An Avro record as JSON-like data (enums as their names), for comparing two decoders."""
     return json.loads(json.dumps(value, default=str))
@@ -172,14 +182,7 @@ async def test_unknown_schema_id_is_counted_dead_lettered_and_skipped(
         assert queue.stats.schema_registry_errors == 1
         assert queue.stats.dead_lettered == 1
         await queue.flush()
-    reader = AIOKafkaConsumer(dead, bootstrap_servers=kafka_bootstrap,
-                              auto_offset_reset="earliest")
-    await reader.start()
-    try:
-        batch = await reader.getmany(timeout_ms=10_000)
-        records = [r for rs in batch.values() for r in rs]
-    finally:
-        await reader.stop()
+    records = await dead_letters(kafka_bootstrap, dead)
     assert [r.value for r in records] == [bogus]
     error = dict(records[0].headers)["ttxt-error"].decode()
     assert "schema id 2147483637 is not in the schema registry" in error
@@ -206,14 +209,7 @@ async def test_no_registry_configured_is_counted_as_a_registry_error(
         assert (queue.stats.malformed, queue.stats.schema_registry_errors,
                 queue.stats.dead_lettered) == (1, 1, 1)
         await queue.flush()
-    reader = AIOKafkaConsumer(dead, bootstrap_servers=kafka_bootstrap,
-                              auto_offset_reset="earliest")
-    await reader.start()
-    try:
-        batch = await reader.getmany(timeout_ms=10_000)
-        records = [r for rs in batch.values() for r in rs]
-    finally:
-        await reader.stop()
+    records = await dead_letters(kafka_bootstrap, dead)
     assert [r.value for r in records] == [framed]
     error = dict(records[0].headers)["ttxt-error"].decode()
     assert "no schema registry is configured" in error and "TTXT_SCHEMA_REGISTRY_URL" in error
