@@ -75,6 +75,8 @@ def test_file_over_environment_command_line_over_file(monkeypatch: pytest.Monkey
     s = cfg.kafka.serialization.apply("c.yaml")
     assert (s.format, s.registry_url, s.username) == ("confluent", "http://cli.example:8081",
                                                       "svc")
+    # The processes `ttxt run --processes` starts get the same flags.
+    assert serialization.command_line_args() == ["--schema-registry", "http://cli.example:8081"]
     # A file without the section leaves the setting alone.
     assert parse_config({"connectors": [CONNECTOR]}).kafka.serialization.apply() == s
 

@@ -140,6 +140,14 @@ def configure(*, command_line: bool = False, **values: Any) -> Serialization:
     return result
 
 
+def command_line_args() -> list[str]:
+    """The `ttxt` flags that set the command-line values, for the processes a command starts
+    (`ttxt run --processes`): there, too, they win over the pipeline file."""
+    flags = {"format": "--serialization", "registry_url": "--schema-registry"}
+    return [arg for key, flag in flags.items() if key in _command_line
+            for arg in (flag, str(_command_line[key]))]
+
+
 def reset() -> None:
     """Back to the environment's settings (read again by the next codec that needs them)."""
     global generation
@@ -149,4 +157,4 @@ def reset() -> None:
 
 
 __all__ = ["CONFLUENT", "FORMATS", "SINGLE_OBJECT", "STRATEGIES", "Serialization",
-           "SerializationError", "configure", "reset", "settings"]
+           "SerializationError", "command_line_args", "configure", "reset", "settings"]
