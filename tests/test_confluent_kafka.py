@@ -164,6 +164,39 @@ async def test_a_ttxt_strategy_consumes_what_confluent_kafka_produces(
     assert runner.malformed == 0
 
 
+async def test_a_strategy_without_a_registry_counts_a_confluent_record(
+        kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strategy (KafkaRunner, its own consuming loop) counts it the same way, and goes on."""
+    monkeypatch.delenv("TTXT_SCHEMA_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("TTXT_SERIALIZATION", raising=False)
+    serialization.reset()
+    prefix = fresh()
+    good = next(e for e in all_samples() if isinstance(e, Trades))
+    assert isinstance(good, Trades)
+    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
+        await queue.publish_raw(topic_for(good, prefix),
+                                b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:],
+                                b"BTC/USDT")
+        await queue.publish(good)
+        await queue.flush()
+    strategy = TradeCollector()
+    runtime = StrategyRuntime(strategy, ListSink(), group=fresh(), prefix=prefix)
+    runner = KafkaRunner(runtime, kafka_bootstrap, from_beginning=True,
+                         consumer_options=FAST_GROUP)
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not strategy.seen and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await runner.stop()
+        await task
+    assert strategy.seen == [good]
+    assert (runner.malformed, runner.schema_registry_errors) == (1, 1)
+
+
 async def test_unknown_schema_id_is_counted_dead_lettered_and_skipped(
         kafka_bootstrap: str, registry_configured: str) -> None:
     prefix = fresh()
