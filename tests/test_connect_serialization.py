@@ -139,3 +139,29 @@ def test_the_readmes_connector_configuration_is_valid() -> None:
     assert (ser.format, ser.subject_name_strategy, ser.auto_register) == (
         "single-object", "topic", True)
     assert ser.apply("README").format == "single-object"
+
+
+def test_the_confluent_flag_or_variable_with_the_url_in_the_file(tmp_path: Path) -> None:
+    """`ttxt --serialization confluent connect` (or TTXT_SERIALIZATION=confluent) with the
+    registry URL only in the file: no local registry needed, the file's URL is used."""
+    path = tmp_path / "c.yaml"
+    connectors = "connectors:\n  - {venue: binance, symbols: [BTC/USDT], streams: {trades: true}}\n"
+    path.write_text(f"kafka:\n  serialization: {{schema_registry_url: '{FILE_URL}'}}\n"
+                    + connectors)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TTXT_S")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "empty")  # no local registry running there
+    out = ttxt("--serialization", "confluent", "connect", str(path), "--check", env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"serialization: confluent via {FILE_URL}" in out.stdout
+    out = ttxt("connect", str(path), "--check", env={**env, "TTXT_SERIALIZATION": "confluent"})
+    assert out.returncode == 0, out.stderr
+    assert f"serialization: confluent via {FILE_URL}" in out.stdout
+    # No URL in the file either: the file's key is named.
+    path.write_text(connectors)
+    out = ttxt("--serialization", "confluent", "connect", str(path), "--check", env=env)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "kafka.serialization: the confluent serialization needs a schema registry" in \
+        out.stderr and "kafka.serialization.schema_registry_url" in out.stderr
+    # Other commands still say it at once.
+    out = ttxt("--serialization", "confluent", "kafka", "status", env=env)
+    assert out.returncode == 2 and "ttxt registry start" in out.stderr

@@ -57,6 +57,10 @@ class SerializationError(ValueError):
     """A serialization setting that cannot work (unknown format, confluent without a URL)."""
 
 
+class MissingRegistryError(SerializationError):
+    """The confluent format with no registry URL anywhere."""
+
+
 @dataclass(frozen=True)
 class Serialization:
     format: str = SINGLE_OBJECT
@@ -77,9 +81,10 @@ class Serialization:
             raise SerializationError(f"unknown subject name strategy {self.subject_strategy!r}: "
                                      f"use one of {', '.join(STRATEGIES)}")
         if self.format == CONFLUENT and not self.registry_url:
-            raise SerializationError(
+            raise MissingRegistryError(
                 "the confluent serialization needs a schema registry: set "
-                "TTXT_SCHEMA_REGISTRY_URL (or --schema-registry; `ttxt registry start` runs one)")
+                "TTXT_SCHEMA_REGISTRY_URL (or --schema-registry, or a config file's "
+                "kafka.serialization.schema_registry_url; `ttxt registry start` runs one)")
         if self.registry_url:
             object.__setattr__(self, "registry_url", self.registry_url.rstrip("/"))
 
@@ -125,6 +130,20 @@ def settings() -> Serialization:
 def configure(*, command_line: bool = False, **values: Any) -> Serialization:
     """Process-wide values that win over the environment (None leaves one alone); checked.
     `command_line=True` (the `ttxt` flags) also wins over what a config file configures later."""
+    result = _configure(values, command_line=command_line, complete=True)
+    assert result is not None
+    return result
+
+
+def configure_command_line(*, complete: bool = True, **values: Any) -> None:
+    """The `ttxt` flags' values. `complete=False`: the registry URL may still come from a
+    config file (`ttxt connect`, `ttxt run`), so its absence is no error yet (the file's
+    `configure()` checks the whole)."""
+    _configure(values, command_line=True, complete=complete)
+
+
+def _configure(values: dict[str, Any], *, command_line: bool,
+               complete: bool) -> Serialization | None:
     fields = {f.name for f in dataclasses.fields(Serialization)}
     unknown = set(values) - fields
     if unknown:
@@ -132,7 +151,13 @@ def configure(*, command_line: bool = False, **values: Any) -> Serialization:
     layer = _command_line if command_line else _overrides
     candidate = {**layer, **{k: v for k, v in values.items() if v is not None}}
     files, flags = (_overrides, candidate) if command_line else (candidate, _command_line)
-    result = Serialization(**{**from_env(), **files, **flags})  # raises before anything changes
+    result: Serialization | None
+    try:
+        result = Serialization(**{**from_env(), **files, **flags})  # raises before any change
+    except MissingRegistryError:
+        if complete:
+            raise
+        result = None
     global generation
     layer.clear()
     layer.update(candidate)
@@ -156,5 +181,6 @@ def reset() -> None:
     generation += 1
 
 
-__all__ = ["CONFLUENT", "FORMATS", "SINGLE_OBJECT", "STRATEGIES", "Serialization",
-           "SerializationError", "command_line_args", "configure", "reset", "settings"]
+__all__ = ["CONFLUENT", "FORMATS", "SINGLE_OBJECT", "STRATEGIES", "MissingRegistryError",
+           "Serialization", "SerializationError", "command_line_args", "configure",
+           "configure_command_line", "reset", "settings"]
