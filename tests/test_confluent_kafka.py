@@ -122,6 +122,25 @@ class TradeCollector(Strategy):
         self.seen.append(event)
 
 
+async def collect_trades(bootstrap: str, prefix: str,
+                         count: int) -> tuple[TradeCollector, KafkaRunner]:
+    """Run a TradeCollector strategy (a consumer group) until it has `count` events (or 60 s)."""
+    strategy = TradeCollector()
+    runtime = StrategyRuntime(strategy, ListSink(), group=fresh(), prefix=prefix)
+    runner = KafkaRunner(runtime, bootstrap, from_beginning=True, consumer_options=FAST_GROUP)
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while len(strategy.seen) < count and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await runner.stop()
+        await task
+    return strategy, runner
+
+
 async def test_a_ttxt_strategy_consumes_what_confluent_kafka_produces(
         kafka_bootstrap: str, registry_configured: str) -> None:
     prefix = fresh()
@@ -146,20 +165,7 @@ async def test_a_ttxt_strategy_consumes_what_confluent_kafka_produces(
         sent.append(event)
     assert await asyncio.to_thread(producer.flush, 30) == 0
 
-    strategy = TradeCollector()
-    runtime = StrategyRuntime(strategy, ListSink(), group=fresh(), prefix=prefix)
-    runner = KafkaRunner(runtime, kafka_bootstrap, from_beginning=True,
-                         consumer_options=FAST_GROUP)
-    await runner.start()
-    task = asyncio.create_task(runner.run())
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while len(strategy.seen) < len(sent) and loop.time() < deadline:
-            await asyncio.sleep(0.1)
-    finally:
-        await runner.stop()
-        await task
+    strategy, runner = await collect_trades(kafka_bootstrap, prefix, len(sent))
     assert strategy.seen == sent
     assert runner.malformed == 0
 
@@ -179,20 +185,7 @@ async def test_a_strategy_without_a_registry_counts_a_confluent_record(
                                 b"BTC/USDT")
         await queue.publish(good)
         await queue.flush()
-    strategy = TradeCollector()
-    runtime = StrategyRuntime(strategy, ListSink(), group=fresh(), prefix=prefix)
-    runner = KafkaRunner(runtime, kafka_bootstrap, from_beginning=True,
-                         consumer_options=FAST_GROUP)
-    await runner.start()
-    task = asyncio.create_task(runner.run())
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while not strategy.seen and loop.time() < deadline:
-            await asyncio.sleep(0.1)
-    finally:
-        await runner.stop()
-        await task
+    strategy, runner = await collect_trades(kafka_bootstrap, prefix, 1)
     assert strategy.seen == [good]
     assert (runner.malformed, runner.schema_registry_errors) == (1, 1)
 
