@@ -165,3 +165,58 @@ def test_the_confluent_flag_or_variable_with_the_url_in_the_file(tmp_path: Path)
     # Other commands still say it at once.
     out = ttxt("--serialization", "confluent", "kafka", "status", env=env)
     assert out.returncode == 2 and "ttxt registry start" in out.stderr
+
+
+@pytest.mark.kafka
+def test_connect_writes_the_confluent_format_its_file_asks_for(
+        kafka_bootstrap: str, schema_registry_url: str, tmp_path: Path) -> None:
+    """End to end: `ttxt connect` with `kafka.serialization` in its file (nothing in the
+    environment) frames what it publishes with the registry's ids, under its subjects."""
+    import asyncio
+    import json
+    import urllib.request
+    import uuid
+
+    from aiokafka import AIOKafkaConsumer
+    from test_connector_cli import ENV, TTXT, start_simulator, stop
+
+    prefix = f"ser{uuid.uuid4().hex[:8]}"
+    trades = f"{prefix}.binance.trades"
+    sim, ws, rest = start_simulator("--venue", "binance", "--synthetic", "--rate", "50")
+    env = {k: v for k, v in ENV.items() if not k.startswith("TTXT_S")}
+    config = tmp_path / "connect.yaml"
+    config.write_text(
+        f"topic_prefix: {prefix}\n"
+        f"kafka:\n  bootstrap_servers: '{kafka_bootstrap}'\n"
+        f"  serialization: {{format: confluent, schema_registry_url: '{schema_registry_url}'}}\n"
+        "connectors:\n  - venue: binance\n    symbols: [BTC/USDT]\n"
+        f"    streams: {{trades: true}}\n    endpoints: {{ws: '{ws}', rest: '{rest}'}}\n")
+    connect = subprocess.Popen([*TTXT, "connect", str(config)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+
+    async def first_records() -> list[bytes]:
+        reader = AIOKafkaConsumer(trades, bootstrap_servers=kafka_bootstrap,
+                                  auto_offset_reset="earliest")
+        await reader.start()
+        try:
+            got: list[bytes] = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while len(got) < 5 and loop.time() < deadline and connect.poll() is None:
+                batch = await reader.getmany(timeout_ms=500)
+                got += [r.value for rs in batch.values() for r in rs if r.value is not None]
+            return got
+        finally:
+            await reader.stop()
+
+    try:
+        values = asyncio.run(first_records())
+    finally:
+        code = stop(connect)
+        stop(sim)
+    err = connect.communicate()[1]
+    assert len(values) >= 5, err
+    assert {v[:1] for v in values} == {b"\x00"}  # Confluent: 00 + schema id, not C3 01
+    with urllib.request.urlopen(f"{schema_registry_url}/subjects", timeout=10) as resp:
+        assert f"{trades}-value" in json.load(resp)
+    assert code == 0 and "Traceback" not in err, err
