@@ -2,6 +2,9 @@
 
     kafka:
       bootstrap_servers: 127.0.0.1:9092  # default: KAFKA_BOOTSTRAP_SERVERS, else the local one
+      serialization:                     # default: TTXT_SERIALIZATION, TTXT_SCHEMA_REGISTRY_*
+        format: confluent                #   single-object (default) | confluent
+        schema_registry_url: http://127.0.0.1:8081/apis/ccompat/v7
     topic_prefix: ttxt
     connectors:
       - venue: binance                   # any registered venue (the README lists them)
@@ -36,7 +39,7 @@ from pydantic import (
     model_validator,
 )
 
-from ttxt_kafka import venues
+from ttxt_kafka import serialization, venues
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
 from ttxt_kafka.venues import Part
 
@@ -273,10 +276,50 @@ class ConnectorConfig(_Strict):
         return book.depth if book is not None and book.depth is not None else default
 
 
+class SerializationSettings(_Strict):
+    """How records are framed (`ttxt_kafka.serialization`): `kafka.serialization` of a
+    `ttxt connect` file and of a pipeline. Unset keys: TTXT_SERIALIZATION, TTXT_SCHEMA_REGISTRY_*,
+    TTXT_SUBJECT_NAME_STRATEGY, TTXT_SCHEMA_AUTO_REGISTER, else single-object; the file's keys
+    win over the environment, `ttxt --serialization / --schema-registry` over the file."""
+
+    format: Literal["single-object", "confluent"] | None = None
+    schema_registry_url: str | None = None
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    subject_name_strategy: Literal["topic", "record", "topic-record"] | None = None
+    auto_register: bool | None = None
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value
+
+    def apply(self, source: str = "config") -> serialization.Serialization:
+        """Make the file's setting the process's (over the environment; the command line's
+        flags still win) and return the setting in force; a combination that cannot work (the
+        confluent format with no registry URL anywhere) is a ConfigError naming the key."""
+        try:
+            if not self.model_fields_set:
+                return serialization.settings()
+            return serialization.configure(
+                format=self.format, registry_url=self.schema_registry_url,
+                username=self.username, password=self.password, ca_file=self.ca_file,
+                cert_file=self.cert_file, key_file=self.key_file,
+                subject_strategy=self.subject_name_strategy, auto_register=self.auto_register)
+        except serialization.SerializationError as exc:
+            raise ConfigError(f"{source}: kafka.serialization: {exc}") from None
+
+
 class KafkaSettings(_Strict):
     bootstrap_servers: str | None = None
     producer: dict[str, Any] = Field(default_factory=dict,
                                      description="extra aiokafka producer settings")
+    serialization: SerializationSettings = SerializationSettings()
 
 
 class Config(_Strict):

@@ -41,6 +41,7 @@ from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.bus.kafka_queue import decode_record, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
+from ttxt_kafka.confluent import REGISTRY_ERRORS
 from ttxt_kafka.topics import parse_topic
 
 from .rebuild import BookRebuilder, RebuildReport
@@ -84,6 +85,7 @@ class KafkaRunner:
         self.rebuilds: list[RebuildReport] = []
         self.warmups: list[tuple[TopicPartition, int, int]] = []  # (tp, start, records replayed)
         self.malformed = 0
+        self.schema_registry_errors = 0  # of those: Confluent records whose id did not resolve
         self._consumer: AIOKafkaConsumer | None = None
         self._broadcast: AIOKafkaConsumer | None = None
         self._reader: AIOKafkaConsumer | None = None
@@ -212,6 +214,8 @@ class KafkaRunner:
 
     def _malformed(self, record: ConsumerRecord[bytes, bytes], exc: CodecError) -> None:
         self.malformed += 1
+        if isinstance(exc, REGISTRY_ERRORS):
+            self.schema_registry_errors += 1
         self.runtime.metrics.malformed.labels(self.runtime.group, record.topic).inc()
         if self.malformed <= 10 or self.malformed % 1000 == 0:
             log.warning("%s: skipping record %s[%d]@%d: %s", self.runtime.group,

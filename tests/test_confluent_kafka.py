@@ -53,6 +53,16 @@ def registry_configured(schema_registry_url: str) -> Iterator[str]:
     serialization.reset()
 
 
+async def dead_letters(bootstrap: str, topic: str) -> list[Any]:
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        batch = await reader.getmany(timeout_ms=10_000)
+        return [r for rs in batch.values() for r in rs]
+    finally:
+        await reader.stop()
+
+
 def plain(value: Any) -> Any:
     """An Avro record as JSON-like data (enums as their names), for comparing two decoders."""
     return json.loads(json.dumps(value, default=str))
@@ -112,6 +122,25 @@ class TradeCollector(Strategy):
         self.seen.append(event)
 
 
+async def collect_trades(bootstrap: str, prefix: str,
+                         count: int) -> tuple[TradeCollector, KafkaRunner]:
+    """Run a TradeCollector strategy (a consumer group) until it has `count` events (or 60 s)."""
+    strategy = TradeCollector()
+    runtime = StrategyRuntime(strategy, ListSink(), group=fresh(), prefix=prefix)
+    runner = KafkaRunner(runtime, bootstrap, from_beginning=True, consumer_options=FAST_GROUP)
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while len(strategy.seen) < count and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await runner.stop()
+        await task
+    return strategy, runner
+
+
 async def test_a_ttxt_strategy_consumes_what_confluent_kafka_produces(
         kafka_bootstrap: str, registry_configured: str) -> None:
     prefix = fresh()
@@ -136,22 +165,29 @@ async def test_a_ttxt_strategy_consumes_what_confluent_kafka_produces(
         sent.append(event)
     assert await asyncio.to_thread(producer.flush, 30) == 0
 
-    strategy = TradeCollector()
-    runtime = StrategyRuntime(strategy, ListSink(), group=fresh(), prefix=prefix)
-    runner = KafkaRunner(runtime, kafka_bootstrap, from_beginning=True,
-                         consumer_options=FAST_GROUP)
-    await runner.start()
-    task = asyncio.create_task(runner.run())
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while len(strategy.seen) < len(sent) and loop.time() < deadline:
-            await asyncio.sleep(0.1)
-    finally:
-        await runner.stop()
-        await task
+    strategy, runner = await collect_trades(kafka_bootstrap, prefix, len(sent))
     assert strategy.seen == sent
     assert runner.malformed == 0
+
+
+async def test_a_strategy_without_a_registry_counts_a_confluent_record(
+        kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strategy (KafkaRunner, its own consuming loop) counts it the same way, and goes on."""
+    monkeypatch.delenv("TTXT_SCHEMA_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("TTXT_SERIALIZATION", raising=False)
+    serialization.reset()
+    prefix = fresh()
+    good = next(e for e in all_samples() if isinstance(e, Trades))
+    assert isinstance(good, Trades)
+    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
+        await queue.publish_raw(topic_for(good, prefix),
+                                b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:],
+                                b"BTC/USDT")
+        await queue.publish(good)
+        await queue.flush()
+    strategy, runner = await collect_trades(kafka_bootstrap, prefix, 1)
+    assert strategy.seen == [good]
+    assert (runner.malformed, runner.schema_registry_errors) == (1, 1)
 
 
 async def test_unknown_schema_id_is_counted_dead_lettered_and_skipped(
@@ -172,17 +208,37 @@ async def test_unknown_schema_id_is_counted_dead_lettered_and_skipped(
         assert queue.stats.schema_registry_errors == 1
         assert queue.stats.dead_lettered == 1
         await queue.flush()
-    reader = AIOKafkaConsumer(dead, bootstrap_servers=kafka_bootstrap,
-                              auto_offset_reset="earliest")
-    await reader.start()
-    try:
-        batch = await reader.getmany(timeout_ms=10_000)
-        records = [r for rs in batch.values() for r in rs]
-    finally:
-        await reader.stop()
+    records = await dead_letters(kafka_bootstrap, dead)
     assert [r.value for r in records] == [bogus]
     error = dict(records[0].headers)["ttxt-error"].decode()
     assert "schema id 2147483637 is not in the schema registry" in error
+
+
+async def test_no_registry_configured_is_counted_as_a_registry_error(
+        kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Confluent record reaching a process that has no registry URL: the same treatment as an
+    unknown id (malformed and schema_registry_errors, dead-lettered with the reason, skipped)."""
+    monkeypatch.delenv("TTXT_SCHEMA_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("TTXT_SERIALIZATION", raising=False)
+    serialization.reset()
+    prefix = fresh()
+    good = next(e for e in all_samples() if isinstance(e, Trades))
+    topic = topic_for(good, prefix)
+    dead = f"{prefix}.dead"
+    framed = b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:]
+    async with KafkaQueue(kafka_bootstrap, topics=[topic], group_id=fresh(), prefix=prefix,
+                          from_beginning=True, dead_letter_topic=dead) as queue:
+        await queue.publish_raw(topic, framed, b"BTC/USDT")
+        await queue.publish(good)
+        await queue.flush()
+        assert await asyncio.wait_for(queue.poll(), 60) == good
+        assert (queue.stats.malformed, queue.stats.schema_registry_errors,
+                queue.stats.dead_lettered) == (1, 1, 1)
+        await queue.flush()
+    records = await dead_letters(kafka_bootstrap, dead)
+    assert [r.value for r in records] == [framed]
+    error = dict(records[0].headers)["ttxt-error"].decode()
+    assert "no schema registry is configured" in error and "TTXT_SCHEMA_REGISTRY_URL" in error
 
 
 async def test_a_producer_without_its_registry_gets_a_codec_error(kafka_bootstrap: str) -> None:

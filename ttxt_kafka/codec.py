@@ -49,6 +49,11 @@ class CorruptRecordError(CodecError):
     pass
 
 
+class NoSchemaRegistryError(UnknownSchemaError):
+    """A Confluent-framed record in a process with no schema registry configured: its schema id
+    cannot be resolved (counted with the registry's own failures)."""
+
+
 def _describe(data: bytes) -> str:
     head = data[:12]
     hint = ""
@@ -100,7 +105,7 @@ class Codec:
         """What resolves Confluent schema ids; CodecError when no registry is configured."""
         self._refresh()
         if self._reader is None:
-            raise UnknownSchemaError(
+            raise NoSchemaRegistryError(
                 "a Confluent-framed record (00 + schema id), but no schema registry is "
                 "configured to resolve its id: set TTXT_SCHEMA_REGISTRY_URL "
                 "(or --schema-registry)")

@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from .codec import HEADER_LEN, CodecError, UnknownSchemaError
+from .codec import HEADER_LEN, CodecError, NoSchemaRegistryError, UnknownSchemaError
 from .fingerprint import schema_fingerprint
 from .registry import MAGIC, EventType, Registry, RegistryError
 from .serialization import Serialization
@@ -54,6 +54,13 @@ class SchemaRegistryUnavailableError(SchemaRegistryError):
 
 class UnknownSchemaIdError(UnknownSchemaError):
     """A Confluent record whose schema id the registry does not know (or not as a ttxt event)."""
+
+
+# What a record fails with when its schema id could not be resolved: an id the registry does not
+# know, a registry that refuses or cannot be reached, or no registry configured at all. Consumers
+# count these as `schema_registry_errors` (besides `malformed`).
+REGISTRY_ERRORS: tuple[type[CodecError], ...] = (
+    SchemaRegistryError, UnknownSchemaIdError, NoSchemaRegistryError)
 
 
 def expanded_schema(et: EventType) -> dict[str, Any]:
@@ -310,6 +317,6 @@ class ConfluentFraming:
             until, exc)
 
 
-__all__ = ["CONFLUENT_HEADER_LEN", "CONFLUENT_MAGIC", "ConfluentFraming", "SchemaRegistryClient",
-           "SchemaRegistryError", "SchemaRegistryUnavailableError", "UnknownSchemaIdError",
-           "expanded_schema"]
+__all__ = ["CONFLUENT_HEADER_LEN", "CONFLUENT_MAGIC", "REGISTRY_ERRORS", "ConfluentFraming",
+           "SchemaRegistryClient", "SchemaRegistryError", "SchemaRegistryUnavailableError",
+           "UnknownSchemaIdError", "expanded_schema"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import fcntl
 import functools
 import hashlib
 import logging
@@ -37,6 +36,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .local_process import (
+    LocalProcess,
+    LocalSetupError,
+    StillStarting,
+    _file_lock,
+)
+
 log = logging.getLogger(__name__)
 
 ENV_BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS"
@@ -52,7 +58,7 @@ _ALTERNATIVE = (
 T = TypeVar("T")
 
 
-class KafkaSetupError(RuntimeError):
+class KafkaSetupError(LocalSetupError):
     """Kafka could not be found, fetched, started or reached. The message says what to do."""
 
 
@@ -164,18 +170,6 @@ def find_maven() -> str:
 
 
 # --------------------------------------------------------------------------- jars
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock, so two processes never resolve or start at the same time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def kafka_libs() -> Path:
@@ -492,47 +486,6 @@ logger.kafka.level = INFO
 """
 
 
-def process_runs(pid: int, *markers: bytes) -> bool:
-    """Alive, not a zombie, and (where /proc tells) with every marker among its arguments."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False  # someone else's process took over the pid
-    proc_dir = Path("/proc") / str(pid)
-    if not Path("/proc/self").exists():
-        return True  # no procfs (macOS): the pid check is all we have
-    try:
-        if proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-        cmdline = proc_dir.joinpath("cmdline").read_bytes().split(b"\0")
-    except (OSError, IndexError):
-        return False
-    return all(m in cmdline for m in markers)
-
-
-def terminate_group(pid: int, timeout: float, alive: Callable[[int], bool], what: str) -> None:
-    """SIGTERM the process group `pid` leads (start_new_session), wait up to `timeout` while
-    `alive(pid)`, then SIGKILL; KafkaSetupError if it still runs."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not alive(pid):
-                return
-            time.sleep(0.1)
-        if sig == signal.SIGTERM:
-            log.warning("%s (pid %d) ignored SIGTERM for %.0fs; killing it", what, pid, wait)
-    raise KafkaSetupError(f"could not stop the {what} process {pid}")
-
-
 # Modest for a dev machine with 2 cores; G1 with short pauses as Kafka's own scripts use.
 JVM_OPTS = [
     "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
@@ -541,13 +494,17 @@ JVM_OPTS = [
 ]
 
 
-class LocalKafka:
+class LocalKafka(LocalProcess):
     """A single-node KRaft broker on 127.0.0.1 whose state lives in ``state_dir``.
 
     The data dir is kept across stop/start, like a real cluster's: topics and offsets survive a
     restart (a recorder or a rewinding replay expects that), and ports are reused when still
     free, so the address stays the same. Delete ``state_dir`` for a clean broker.
     """
+
+    what = "Kafka"
+    noun = "broker"
+    error = KafkaSetupError
 
     def __init__(
         self,
@@ -561,9 +518,7 @@ class LocalKafka:
         replication: int = 1,
         jvm_opts: list[str] | None = None,
     ) -> None:
-        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
-        self.state_dir = self.state_dir.expanduser().resolve()
-        self.port = port
+        super().__init__(state_dir if state_dir is not None else default_state_dir(), port)
         self.controller_port = controller_port
         # A node of a LocalCluster: its id, the cluster's voters and id, its replication.
         self.node_id = node_id
@@ -571,8 +526,6 @@ class LocalKafka:
         self.cluster_id = cluster_id
         self.replication = replication
         self.jvm_opts = jvm_opts or JVM_OPTS
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_offset = 0  # size of the (appended) log when this run started
 
     # paths
     @property
@@ -595,74 +548,32 @@ class LocalKafka:
     def _out_file(self) -> Path:  # the JVM's stdout/stderr (crashes before logging starts)
         return self.state_dir / "kafka.out"
 
-    # process bookkeeping
-    def _read_pid(self) -> int | None:
-        try:
-            return int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
+    # what LocalProcess asks
+    def _markers(self) -> tuple[bytes, ...]:
+        return b"kafka.Kafka", str(self.config_file).encode()  # kafka.Kafka on our config
 
-    def _is_our_broker(self, pid: int) -> bool:
-        """Alive, not a zombie, and (where /proc tells) running kafka.Kafka on our config."""
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        return process_runs(pid, b"kafka.Kafka", str(self.config_file).encode())
-
-    def _running_pid(self) -> int | None:
-        pid = self._read_pid()
-        if pid is not None and self._is_our_broker(pid):
-            return pid
-        return None
-
-    def _clear_markers(self) -> None:
-        self.pid_file.unlink(missing_ok=True)
-
-    def _bootstrap_from_config(self) -> str | None:
+    def _saved_address(self) -> str | None:
         port = _listener_port(_read_properties(self.config_file), "PLAINTEXT")
         return f"{HOST}:{port}" if port else None
 
-    # public API
-    def pid(self) -> int | None:
-        """The broker's process id if it is running from this state dir, else None."""
-        return self._running_pid()
-
-    def status(self) -> str | None:
-        """The bootstrap address if the broker process is alive and answers a client call."""
-        if self._running_pid() is None:
-            return None
-        bootstrap = self._bootstrap_from_config()
+    def _address_of_running(self, pid: int) -> str:
+        bootstrap = self._saved_address()
         if bootstrap is None:
-            return None
-        try:
-            _wait_ready(bootstrap, timeout=5.0)
-        except KafkaSetupError:
-            return None
+            raise KafkaSetupError(
+                f"a Kafka process (pid {pid}) runs from {self.state_dir} but its "
+                f"{self.config_file.name} names no PLAINTEXT listener; "
+                "stop it with `ttxt kafka stop`"
+            )
+        if self.port is not None and bootstrap != f"{HOST}:{self.port}":
+            raise KafkaSetupError(
+                f"the local Kafka broker already runs at {bootstrap}, not on the "
+                f"requested port {self.port}; stop it first with `ttxt kafka stop`"
+            )
         return bootstrap
 
-    def start(self, timeout: float = 120.0) -> str:
-        """Start the broker (or find it running) and return ``127.0.0.1:PORT`` once it answers."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with _file_lock(self.state_dir / ".lock"):
-            pid = self._running_pid()
-            if pid is not None:
-                bootstrap = self._bootstrap_from_config()
-                if bootstrap is None:
-                    raise KafkaSetupError(
-                        f"a Kafka process (pid {pid}) runs from {self.state_dir} but its "
-                        f"{self.config_file.name} names no PLAINTEXT listener; "
-                        "stop it with `ttxt kafka stop`"
-                    )
-                if self.port is not None and bootstrap != f"{HOST}:{self.port}":
-                    raise KafkaSetupError(
-                        f"the local Kafka broker already runs at {bootstrap}, not on the "
-                        f"requested port {self.port}; stop it first with `ttxt kafka stop`"
-                    )
-                _wait_ready(bootstrap, timeout)
-                return bootstrap
-            if self.pid_file.exists():
-                log.info("removing stale pid file %s", self.pid_file)
-                self._clear_markers()
-            return self._launch(timeout)
+    def _wait_ready(self, address: str, timeout: float,
+                    still_starting: StillStarting | None = None) -> None:
+        _wait_ready(address, timeout, still_starting)
 
     def _choose_ports(self) -> tuple[int, int]:
         previous = _read_properties(self.config_file)
@@ -717,42 +628,13 @@ class LocalKafka:
                     f"(exit {fmt.returncode}): {_tail(fmt.stdout + fmt.stderr, 15)}"
                 )
 
-        try:
-            self._log_offset = self.log_file.stat().st_size
-        except OSError:
-            self._log_offset = 0
-        with open(self._out_file, "wb") as out:
-            # Own session: a Ctrl-C in the terminal that ran `ttxt kafka start` (or pytest)
-            # does not reach the broker; `stop` signals it explicitly.
-            self._proc = subprocess.Popen(
-                [*java_cmd, "kafka.Kafka", str(self.config_file)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=self.state_dir, start_new_session=True, close_fds=True,
-            )
-        self.pid_file.write_text(f"{self._proc.pid}\n")
+        proc = self._spawn([*java_cmd, "kafka.Kafka", str(self.config_file)], self._out_file,
+                           append=False)
         bootstrap = f"{HOST}:{port}"
-        proc = self._proc
         if not wait:  # a cluster node: ready once enough of its peers run (LocalCluster waits)
             return bootstrap
 
-        def still_starting() -> None:
-            code = proc.poll()
-            if code is not None:
-                self._clear_markers()
-                raise KafkaSetupError(self._died_message(code))
-
-        try:
-            _wait_ready(bootstrap, max(1.0, timeout - (time.monotonic() - started)),
-                        still_starting)
-        except KafkaSetupError as exc:
-            if proc.poll() is None:  # alive but never answered: do not leave it behind
-                self._terminate(proc.pid, 10.0)
-                self._clear_markers()
-                raise KafkaSetupError(
-                    f"{exc}\nThe broker was stopped. Its log ({self.log_file}) ends with:\n"
-                    f"{self._log_tails()}"
-                ) from None
-            raise
+        self._await_ready(proc, bootstrap, timeout, started)
         log.info("Kafka %s ready at %s in %.1fs (log: %s)", kafka_version(), bootstrap,
                  time.monotonic() - started, self.log_file)
         return bootstrap
@@ -775,40 +657,15 @@ class LocalKafka:
             f"Log {self.log_file} ends with:\n{self._log_tails()}"
         )
 
-    def _terminate(self, pid: int, timeout: float) -> None:
-        """SIGTERM (Kafka's controlled shutdown), wait, then SIGKILL."""
-        terminate_group(pid, timeout, self._reap_or_alive, "Kafka")
-
-    def _reap_or_alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        with contextlib.suppress(ChildProcessError, OSError):
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done == pid:
-                return False
-        return self._is_our_broker(pid)
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """Stop the broker if it runs (SIGTERM, then SIGKILL after ``timeout``); clean markers."""
-        if not self.state_dir.exists():
-            return
-        with _file_lock(self.state_dir / ".lock"):
-            pid = self._running_pid()
-            if pid is not None:
-                self._terminate(pid, timeout)
-            self._clear_markers()
-            self._proc = None
-
-
     def kill(self) -> None:
         """SIGKILL the broker (a crash, for failover tests); its state stays for a restart."""
-        pid = self._running_pid()
+        pid = self.pid()
         if pid is None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10.0
-        while self._reap_or_alive(pid) and time.monotonic() < deadline:
+        while self._alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         self._clear_markers()
         self._proc = None
@@ -884,7 +741,7 @@ class LocalCluster:
             for node in self.nodes:  # the same ports as before when free
                 node.state_dir.mkdir(parents=True, exist_ok=True)
                 props = _read_properties(node.config_file)
-                running = node._running_pid() is not None
+                running = node.pid() is not None
                 for attr, name in (("port", "PLAINTEXT"), ("controller_port", "CONTROLLER")):
                     old = _listener_port(props, name)
                     if old is not None and old not in taken and (running or _port_is_free(old)):
@@ -896,7 +753,7 @@ class LocalCluster:
             voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in self.nodes)
             for node in self.nodes:
                 node.voters, node.cluster_id = voters, cid
-                if node._running_pid() is None:
+                if node.pid() is None:
                     node._clear_markers()
                     node._launch(timeout, wait=False)
             bootstrap = self.bootstrap

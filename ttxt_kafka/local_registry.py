@@ -18,7 +18,6 @@ Layout::
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -34,7 +33,6 @@ from pathlib import Path
 from .local_kafka import (
     HOST,
     KafkaSetupError,
-    _file_lock,
     _free_port,
     _port_is_free,
     _tail,
@@ -42,9 +40,8 @@ from .local_kafka import (
     cache_root,
     find_java,
     find_maven,
-    process_runs,
-    terminate_group,
 )
+from .local_process import LocalProcess, StillStarting, _file_lock
 
 log = logging.getLogger(__name__)
 
@@ -184,15 +181,16 @@ def wait_for_registry(url: str, timeout: float, still_starting: object = None) -
         delay = min(delay * 2, 1.0)
 
 
-class LocalRegistry:
+class LocalRegistry(LocalProcess):
     """Apicurio Registry on 127.0.0.1 whose state lives in ``state_dir`` (kept across restarts)."""
 
+    what = "schema registry"
+    noun = "schema registry"
+    error = RegistrySetupError
+
     def __init__(self, state_dir: Path | None = None, port: int | None = None) -> None:
-        base = Path(state_dir) if state_dir is not None else cache_root() / "registry-run"
-        self.state_dir = base.expanduser().resolve()
-        self.port = port
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_offset = 0
+        super().__init__(state_dir if state_dir is not None else cache_root() / "registry-run",
+                         port)
 
     @property
     def pid_file(self) -> Path:
@@ -219,43 +217,25 @@ class LocalRegistry:
         except (OSError, ValueError):
             return None
 
-    def _is_ours(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        return process_runs(pid, f"-Dttxt.registry.state={self.state_dir}".encode())
+    # what LocalProcess asks
+    def _markers(self) -> tuple[bytes, ...]:
+        return (f"-Dttxt.registry.state={self.state_dir}".encode(),)
 
-    def pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if self._is_ours(pid) else None
-
-    def status(self) -> str | None:
-        """The registry's URL if its process runs and answers an API call, else None."""
+    def _saved_address(self) -> str | None:
         port = self._saved_port()
-        if self.pid() is None or port is None:
-            return None
-        try:
-            wait_for_registry(self.url_for(port), timeout=5.0)
-        except RegistrySetupError:
-            return None
-        return self.url_for(port)
+        return None if port is None else self.url_for(port)
 
-    def start(self, timeout: float = 120.0) -> str:
-        """Start the registry (or find it running); return its ccompat URL once it answers."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with _file_lock(self.state_dir / ".lock"):
-            port = self._saved_port()
-            if self.pid() is not None and port is not None:
-                if self.port is not None and self.port != port:
-                    raise RegistrySetupError(
-                        f"the local schema registry already runs on port {port}, not on the "
-                        f"requested {self.port}; stop it first with `ttxt registry stop`")
-                wait_for_registry(self.url_for(port), timeout)
-                return self.url_for(port)
-            self.pid_file.unlink(missing_ok=True)
-            return self._launch(timeout)
+    def _address_of_running(self, pid: int) -> str | None:
+        port = self._saved_port()
+        if port is not None and self.port is not None and self.port != port:
+            raise RegistrySetupError(
+                f"the local schema registry already runs on port {port}, not on the "
+                f"requested {self.port}; stop it first with `ttxt registry stop`")
+        return None if port is None else self.url_for(port)
+
+    def _wait_ready(self, address: str, timeout: float,
+                    still_starting: StillStarting | None = None) -> None:
+        wait_for_registry(address, timeout, still_starting)
 
     def _choose_port(self) -> int:
         if self.port is not None:
@@ -276,66 +256,16 @@ class LocalRegistry:
         self.data_dir.mkdir(exist_ok=True)
         cmd = [java, *JVM_OPTS, f"-Dttxt.registry.state={self.state_dir}",
                *registry_properties(HOST, port, self.data_dir / "registry"), "-jar", str(runner)]
-        try:
-            self._log_offset = self.log_file.stat().st_size
-        except OSError:
-            self._log_offset = 0
-        with open(self.log_file, "ab") as out:
-            # Own session: a Ctrl-C in the terminal that started it does not reach it.
-            self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=self.state_dir, start_new_session=True, close_fds=True)
-        self.pid_file.write_text(f"{self._proc.pid}\n")
+        proc = self._spawn(cmd, self.log_file, append=True)
         self.port_file.write_text(f"{port}\n")
-        proc, url = self._proc, self.url_for(port)
-
-        def still_starting() -> None:
-            code = proc.poll()
-            if code is not None:
-                self.pid_file.unlink(missing_ok=True)
-                raise RegistrySetupError(
-                    f"the schema registry exited with code {code} while starting; its log "
-                    f"{self.log_file} ends with:\n{self._log_tail()}")
-
-        try:
-            wait_for_registry(url, max(1.0, timeout - (time.monotonic() - started)),
-                              still_starting)
-        except RegistrySetupError as exc:
-            if proc.poll() is None:
-                self._terminate(proc.pid, 10.0)
-                self.pid_file.unlink(missing_ok=True)
-                raise RegistrySetupError(f"{exc}\nIt was stopped. Its log ends with:\n"
-                                         f"{self._log_tail()}") from None
-            raise
+        url = self.url_for(port)
+        self._await_ready(proc, url, timeout, started)
         log.info("schema registry (Apicurio %s) ready at %s in %.1fs (log: %s)",
                  registry_version(), url, time.monotonic() - started, self.log_file)
         return url
 
-    def _log_tail(self) -> str:
+    def _log_tails(self) -> str:
         return _tail_file(self.log_file, 20, since=self._log_offset) or "(nothing)"
-
-    def _terminate(self, pid: int, timeout: float) -> None:
-        terminate_group(pid, timeout, self._alive, "schema registry")
-
-    def _alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        with contextlib.suppress(ChildProcessError, OSError):
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done == pid:
-                return False
-        return self._is_ours(pid)
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """Stop the registry if it runs (SIGTERM, then SIGKILL); its data stays."""
-        if not self.state_dir.exists():
-            return
-        with _file_lock(self.state_dir / ".lock"):
-            pid = self.pid()
-            if pid is not None:
-                self._terminate(pid, timeout)
-            self.pid_file.unlink(missing_ok=True)
-            self._proc = None
 
 
 def ensure_registry(state_dir: Path | None = None) -> str:

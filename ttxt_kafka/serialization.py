@@ -10,8 +10,8 @@ Consumers read both framings whatever the setting (the first byte tells them apa
 Confluent-framed record needs the registry to resolve its schema id.
 
 Settings come from the environment, so containers and `ttxt` commands need no flags, from a
-pipeline file (`kafka.serialization`), or from `ttxt --serialization ... --schema-registry ...`;
-the last two call `configure()`:
+pipeline or `ttxt connect` file (`kafka.serialization`, over the environment), or from
+`ttxt --serialization ... --schema-registry ...` (over both); the last two call `configure()`:
 
     TTXT_SERIALIZATION                  single-object | confluent
     TTXT_SCHEMA_REGISTRY_URL            e.g. http://127.0.0.1:8081/apis/ccompat/v7
@@ -57,6 +57,10 @@ class SerializationError(ValueError):
     """A serialization setting that cannot work (unknown format, confluent without a URL)."""
 
 
+class MissingRegistryError(SerializationError):
+    """The confluent format with no registry URL anywhere."""
+
+
 @dataclass(frozen=True)
 class Serialization:
     format: str = SINGLE_OBJECT
@@ -77,9 +81,10 @@ class Serialization:
             raise SerializationError(f"unknown subject name strategy {self.subject_strategy!r}: "
                                      f"use one of {', '.join(STRATEGIES)}")
         if self.format == CONFLUENT and not self.registry_url:
-            raise SerializationError(
+            raise MissingRegistryError(
                 "the confluent serialization needs a schema registry: set "
-                "TTXT_SCHEMA_REGISTRY_URL (or --schema-registry; `ttxt registry start` runs one)")
+                "TTXT_SCHEMA_REGISTRY_URL (or --schema-registry, or a config file's "
+                "kafka.serialization.schema_registry_url; `ttxt registry start` runs one)")
         if self.registry_url:
             object.__setattr__(self, "registry_url", self.registry_url.rstrip("/"))
 
@@ -96,7 +101,8 @@ class Serialization:
                 f"strategy{auth}{'' if self.auto_register else ', lookup only'})")
 
 
-_overrides: dict[str, Any] = {}
+_overrides: dict[str, Any] = {}  # a config file's values (`configure()`): over the environment
+_command_line: dict[str, Any] = {}  # --serialization / --schema-registry: over everything
 # Bumped by configure() and reset(): codecs keep what they built from the settings (a registry
 # client and its caches) until it changes. The environment is read when that happens.
 generation = 0
@@ -116,31 +122,65 @@ def from_env() -> dict[str, Any]:
 
 
 def settings() -> Serialization:
-    """The setting in force: `configure()`'s values over the environment's over the defaults."""
-    return Serialization(**{**from_env(), **_overrides})
+    """The setting in force: the command line's values over `configure()`'s (a config file's)
+    over the environment's over the defaults."""
+    return Serialization(**{**from_env(), **_overrides, **_command_line})
 
 
-def configure(**values: Any) -> Serialization:
-    """Process-wide values that win over the environment (None leaves one alone); checked."""
+def configure(*, command_line: bool = False, **values: Any) -> Serialization:
+    """Process-wide values that win over the environment (None leaves one alone); checked.
+    `command_line=True` (the `ttxt` flags) also wins over what a config file configures later."""
+    result = _configure(values, command_line=command_line, complete=True)
+    assert result is not None
+    return result
+
+
+def configure_command_line(*, complete: bool = True, **values: Any) -> None:
+    """The `ttxt` flags' values. `complete=False`: the registry URL may still come from a
+    config file (`ttxt connect`, `ttxt run`), so its absence is no error yet (the file's
+    `configure()` checks the whole)."""
+    _configure(values, command_line=True, complete=complete)
+
+
+def _configure(values: dict[str, Any], *, command_line: bool,
+               complete: bool) -> Serialization | None:
     fields = {f.name for f in dataclasses.fields(Serialization)}
     unknown = set(values) - fields
     if unknown:
         raise SerializationError(f"unknown serialization setting(s): {', '.join(sorted(unknown))}")
-    candidate = {**_overrides, **{k: v for k, v in values.items() if v is not None}}
-    result = Serialization(**{**from_env(), **candidate})  # raises before anything changes
+    layer = _command_line if command_line else _overrides
+    candidate = {**layer, **{k: v for k, v in values.items() if v is not None}}
+    files, flags = (_overrides, candidate) if command_line else (candidate, _command_line)
+    result: Serialization | None
+    try:
+        result = Serialization(**{**from_env(), **files, **flags})  # raises before any change
+    except MissingRegistryError:
+        if complete:
+            raise
+        result = None
     global generation
-    _overrides.clear()
-    _overrides.update(candidate)
+    layer.clear()
+    layer.update(candidate)
     generation += 1
     return result
+
+
+def command_line_args() -> list[str]:
+    """The `ttxt` flags that set the command-line values, for the processes a command starts
+    (`ttxt run --processes`): there, too, they win over the pipeline file."""
+    flags = {"format": "--serialization", "registry_url": "--schema-registry"}
+    return [arg for key, flag in flags.items() if key in _command_line
+            for arg in (flag, str(_command_line[key]))]
 
 
 def reset() -> None:
     """Back to the environment's settings (read again by the next codec that needs them)."""
     global generation
     _overrides.clear()
+    _command_line.clear()
     generation += 1
 
 
-__all__ = ["CONFLUENT", "FORMATS", "SINGLE_OBJECT", "STRATEGIES", "Serialization",
-           "SerializationError", "configure", "reset", "settings"]
+__all__ = ["CONFLUENT", "FORMATS", "SINGLE_OBJECT", "STRATEGIES", "MissingRegistryError",
+           "Serialization", "SerializationError", "command_line_args", "configure",
+           "configure_command_line", "reset", "settings"]

@@ -31,6 +31,7 @@ from ttxt_kafka.local_kafka import (
     cache_root,
     wait_for_broker,
 )
+from ttxt_kafka.local_process import LocalProcess, LocalSetupError
 from ttxt_kafka.local_registry import LocalRegistry, url_from_env, wait_for_registry
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,19 @@ def _reap_orphans() -> None:
         shutil.rmtree(state, ignore_errors=True)
 
 
+def _start_fresh(service: LocalProcess, timeout: float) -> str:
+    """Start `service` on fresh state (a test never sees what an earlier run left); a start
+    that fails leaves no process and no state behind."""
+    shutil.rmtree(service.state_dir, ignore_errors=True)
+    try:
+        return service.start(timeout=timeout)
+    except (LocalSetupError, OSError):
+        with contextlib.suppress(LocalSetupError, OSError):
+            service.stop(timeout=10.0)
+        shutil.rmtree(service.state_dir, ignore_errors=True)
+        raise
+
+
 def kafka_bootstrap_for_tests(timeout: float = 180.0) -> str:
     """A bootstrap address of a real broker for tests (see the module doc for which one)."""
     global _local, _bootstrap
@@ -88,11 +102,9 @@ def kafka_bootstrap_for_tests(timeout: float = 180.0) -> str:
     with _lock:
         if _bootstrap is None:
             _reap_orphans()
-            state = tests_root() / f"run-{os.getpid()}"
-            shutil.rmtree(state, ignore_errors=True)
-            kafka = LocalKafka(state_dir=state)
+            kafka = LocalKafka(state_dir=tests_root() / f"run-{os.getpid()}")
             atexit.register(stop)  # safety net if the session ends without teardown
-            _bootstrap = kafka.start(timeout=timeout)
+            _bootstrap = _start_fresh(kafka, timeout)
             _local = kafka
         return _bootstrap
 
@@ -109,17 +121,9 @@ def schema_registry_for_tests(timeout: float = 300.0) -> str:
     with _lock:
         if _registry_url is None:
             _reap_orphans()
-            state = tests_root() / f"registry-{os.getpid()}"
-            shutil.rmtree(state, ignore_errors=True)
-            registry = LocalRegistry(state_dir=state)
+            registry = LocalRegistry(state_dir=tests_root() / f"registry-{os.getpid()}")
             atexit.register(stop_registry)
-            try:
-                _registry_url = registry.start(timeout=timeout)
-            except KafkaSetupError:
-                with contextlib.suppress(KafkaSetupError, OSError):
-                    registry.stop(timeout=10.0)
-                shutil.rmtree(state, ignore_errors=True)
-                raise
+            _registry_url = _start_fresh(registry, timeout)
             _registry = registry
         return _registry_url
 

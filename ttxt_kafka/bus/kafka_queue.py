@@ -57,7 +57,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, Codec, CodecError
-from ..confluent import SchemaRegistryError, UnknownSchemaIdError
+from ..confluent import REGISTRY_ERRORS
 from ..events import Event, OrderBook, UpdateType
 from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
 from .interfaces import IQueue
@@ -690,7 +690,7 @@ class KafkaQueue(IQueue):
 
     async def _malformed(self, record: ConsumerRecord[bytes, bytes], exc: CodecError) -> None:
         self.stats.malformed += 1
-        if isinstance(exc, SchemaRegistryError | UnknownSchemaIdError):
+        if isinstance(exc, REGISTRY_ERRORS):
             self.stats.schema_registry_errors += 1
         # Rate-limit the log: the first few, then every 1000th.
         if self.stats.malformed <= 10 or self.stats.malformed % 1000 == 0:

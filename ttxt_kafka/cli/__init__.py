@@ -82,6 +82,8 @@ def _configure_serialization(args: argparse.Namespace) -> None:
     from .. import serialization
     from .common import CliError
 
+    # `ttxt connect` and `ttxt run` read a file whose kafka.serialization may name the registry.
+    reads_file = args.command in ("connect", "run")
     fmt = args.serialization or os.environ.get("TTXT_SERIALIZATION", "").strip()
     url = args.schema_registry or os.environ.get("TTXT_SCHEMA_REGISTRY_URL", "").strip()
     if fmt == serialization.CONFLUENT and not url and args.command != "registry":
@@ -94,14 +96,19 @@ def _configure_serialization(args: argparse.Namespace) -> None:
                 raise CliError(str(exc)) from None
         else:
             url = LocalRegistry().status() or ""
-        if not url:
+        if not url and not reads_file:
             raise CliError("the confluent serialization needs a schema registry: set "
                            "TTXT_SCHEMA_REGISTRY_URL or --schema-registry, or start the local "
                            "one with `ttxt registry start`")
-        args.schema_registry = url
+        if url:
+            # As if the environment named it: a config file's URL (`ttxt connect`, a pipeline)
+            # still wins; processes this command starts inherit it.
+            os.environ["TTXT_SCHEMA_REGISTRY_URL"] = url
     if args.serialization or args.schema_registry:
         try:
-            serialization.configure(format=args.serialization, registry_url=args.schema_registry)
+            serialization.configure_command_line(
+                format=args.serialization, registry_url=args.schema_registry,
+                complete=not reads_file)
         except serialization.SerializationError as exc:
             raise CliError(str(exc)) from None
         # Processes this command starts (`ttxt run --processes`) inherit the same setting.

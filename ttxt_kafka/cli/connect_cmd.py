@@ -4,6 +4,9 @@
     ttxt connect my.yaml --bootstrap 10.0.0.5:9092
     ttxt connect my.yaml --check                       # validate the config and exit
 
+The file's `kafka.serialization` (format, schema_registry_url, ...) wins over TTXT_SERIALIZATION
+and TTXT_SCHEMA_REGISTRY_*; `ttxt --serialization ... --schema-registry ... connect` over both.
+
 SIGINT/SIGTERM stop it cleanly: sockets closed (DISCONNECTED status events), producer flushed.
 """
 
@@ -41,10 +44,13 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config)
+        # kafka.serialization over the environment (--serialization / --schema-registry win).
+        framing = config.kafka.serialization.apply(args.config)
     except ConfigError as exc:
         print(f"ttxt: error: {exc}", file=sys.stderr)
         return 2
     if args.check:
+        print(f"serialization: {framing.describe()}")
         for c in config.connectors:
             streams = [k for k, v in c.streams.model_dump().items() if v]
             trading = f" trading {c.trading.mode}" if c.trading is not None else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ttxt_kafka.local_kafka import (
@@ -15,6 +14,8 @@ from ttxt_kafka.local_kafka import (
     cache_root,
     wait_for_broker,
 )
+
+from .local_service import ServiceCommands, fail
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,47 +65,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     stop.set_defaults(func=_stop)
 
 
-def _fail(exc: Exception) -> int:
-    # One line, no traceback: the message already says what to do.
-    print(f"ttxt: error: {' '.join(str(exc).split())}", file=sys.stderr)
-    return 2
+COMMANDS = ServiceCommands(
+    name="local Kafka broker", short="local broker", command="kafka", env=ENV_BOOTSTRAP,
+    from_env=bootstrap_from_env, wait=wait_for_broker, error=KafkaSetupError)
 
 
 def _start(args: argparse.Namespace) -> int:
-    env = bootstrap_from_env()
-    try:
-        if env is not None:
-            try:
-                wait_for_broker(env, timeout=args.timeout)
-            except KafkaSetupError as exc:
-                raise KafkaSetupError(f"{ENV_BOOTSTRAP} is set: {exc}") from None
-            print(env)
-            return 0
+    def start_local() -> str:
         if args.nodes > 1 or (args.state_dir is not None
                               and LocalCluster.is_cluster_dir(args.state_dir)):
             if args.port is not None or args.controller_port is not None:
                 raise KafkaSetupError("--port and --controller-port are for a single broker; a "
                                       "cluster picks free ports (kept across restarts)")
             cluster = LocalCluster(args.state_dir, nodes=max(args.nodes, 1))
-            print(cluster.start(timeout=max(args.timeout, 180.0)))
-            return 0
+            return cluster.start(timeout=max(args.timeout, 180.0))
         kafka = LocalKafka(args.state_dir, port=args.port, controller_port=args.controller_port)
-        print(kafka.start(timeout=args.timeout))
-    except (KafkaSetupError, OSError) as exc:
-        return _fail(exc)
-    return 0
+        return kafka.start(timeout=args.timeout)
+
+    return COMMANDS.start(args.timeout, start_local)
 
 
 def _status(args: argparse.Namespace) -> int:
-    env = bootstrap_from_env()
-    if env is not None:
-        try:
-            wait_for_broker(env, timeout=5.0)
-        except KafkaSetupError as exc:
-            print(f"not reachable: {ENV_BOOTSTRAP}={env} ({exc})")
-            return 1
-        print(env)
-        return 0
+    found = COMMANDS.external_status()
+    if found is not None:
+        return found
     cluster = _cluster(args.state_dir)
     if cluster is not None:
         bootstrap = cluster.status()
@@ -116,12 +100,7 @@ def _status(args: argparse.Namespace) -> int:
             return 1
         print(bootstrap)
         return 0
-    bootstrap = LocalKafka(args.state_dir).status()
-    if bootstrap is None:
-        print("the local Kafka broker is not running (start it with `ttxt kafka start`)")
-        return 1
-    print(bootstrap)
-    return 0
+    return COMMANDS.report(LocalKafka(args.state_dir).status())
 
 
 def _cluster(state_dir: Path | None) -> LocalCluster | None:
@@ -139,9 +118,7 @@ def _cluster(state_dir: Path | None) -> LocalCluster | None:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    env = bootstrap_from_env()
-    if env is not None:
-        print(f"{ENV_BOOTSTRAP}={env} is in use: there is no local broker to stop")
+    if COMMANDS.external_stop():
         return 0
     cluster = _cluster(args.state_dir)
     if cluster is not None:
@@ -149,15 +126,8 @@ def _stop(args: argparse.Namespace) -> int:
             pids = [p for p in cluster.pids() if p is not None]
             cluster.stop()
         except (KafkaSetupError, OSError) as exc:
-            return _fail(exc)
+            return fail(exc)
         print(f"stopped {len(pids)} node(s) (pids {', '.join(map(str, pids))})" if pids
               else "the local Kafka cluster was not running")
         return 0
-    kafka = LocalKafka(args.state_dir)
-    try:
-        pid = kafka.pid()
-        kafka.stop()
-    except (KafkaSetupError, OSError) as exc:
-        return _fail(exc)
-    print(f"stopped (pid {pid})" if pid is not None else "the local Kafka broker was not running")
-    return 0
+    return COMMANDS.stop(LocalKafka(args.state_dir))

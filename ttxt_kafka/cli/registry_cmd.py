@@ -4,7 +4,6 @@ TTXT_SCHEMA_REGISTRY_URL one."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ttxt_kafka.local_registry import (
@@ -14,6 +13,8 @@ from ttxt_kafka.local_registry import (
     url_from_env,
     wait_for_registry,
 )
+
+from .local_service import ServiceCommands
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,55 +46,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     stop.set_defaults(func=_stop)
 
 
-def _fail(exc: Exception) -> int:
-    print(f"ttxt: error: {' '.join(str(exc).split())}", file=sys.stderr)
-    return 2
+COMMANDS = ServiceCommands(
+    name="local schema registry", short="local registry", command="registry", env=ENV_URL,
+    from_env=url_from_env, wait=wait_for_registry,
+    error=RegistrySetupError, show_env_value=False)
 
 
 def _start(args: argparse.Namespace) -> int:
-    env = url_from_env()
-    try:
-        if env is not None:
-            try:
-                wait_for_registry(env, timeout=args.timeout)
-            except RegistrySetupError as exc:
-                raise RegistrySetupError(f"{ENV_URL} is set: {exc}") from None
-            print(env)
-            return 0
-        print(LocalRegistry(args.state_dir, port=args.port).start(timeout=args.timeout))
-    except (RegistrySetupError, OSError) as exc:
-        return _fail(exc)
-    return 0
+    registry = LocalRegistry(args.state_dir, port=args.port)
+    return COMMANDS.start(args.timeout, lambda: registry.start(timeout=args.timeout))
 
 
 def _status(args: argparse.Namespace) -> int:
-    env = url_from_env()
-    if env is not None:
-        try:
-            wait_for_registry(env, timeout=5.0)
-        except RegistrySetupError as exc:
-            print(f"not reachable: {ENV_URL}={env} ({exc})")
-            return 1
-        print(env)
-        return 0
-    url = LocalRegistry(args.state_dir).status()
-    if url is None:
-        print("the local schema registry is not running (start it with `ttxt registry start`)")
-        return 1
-    print(url)
-    return 0
+    found = COMMANDS.external_status()
+    return found if found is not None else COMMANDS.report(LocalRegistry(args.state_dir).status())
 
 
 def _stop(args: argparse.Namespace) -> int:
-    if url_from_env() is not None:
-        print(f"{ENV_URL} is in use: there is no local registry to stop")
+    if COMMANDS.external_stop():
         return 0
-    registry = LocalRegistry(args.state_dir)
-    try:
-        pid = registry.pid()
-        registry.stop()
-    except (RegistrySetupError, OSError) as exc:
-        return _fail(exc)
-    print(f"stopped (pid {pid})" if pid is not None
-          else "the local schema registry was not running")
-    return 0
+    return COMMANDS.stop(LocalRegistry(args.state_dir))

@@ -96,27 +96,11 @@ class SecuritySettings(_Strict):
     ssl_keyfile: str | None = None
 
 
-class SerializationSettings(_Strict):
-    """How records are framed (`ttxt_kafka.serialization`); unset keys: TTXT_SERIALIZATION,
-    TTXT_SCHEMA_REGISTRY_* and TTXT_SUBJECT_NAME_STRATEGY, else single-object."""
-
-    format: Literal["single-object", "confluent"] | None = None
-    schema_registry_url: str | None = None
-    username: str | None = None
-    password: str | None = Field(default=None, repr=False)
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    subject_name_strategy: Literal["topic", "record", "topic-record"] | None = None
-    auto_register: bool | None = None
-
-
 class PipelineKafka(KafkaSettings):
     """The connector config's `kafka:` plus what every service of the pipeline shares."""
 
     topics: TopicSettings = TopicSettings()
     security: SecuritySettings = SecuritySettings()
-    serialization: SerializationSettings = SerializationSettings()
 
 
 class SimulatorSpec(_Strict):
@@ -420,6 +404,13 @@ def parse_pipeline(data: Any, source: str = "pipeline", base_dir: Path | None = 
                 raise PipelineError(
                     f"{source}: connectors[{i}].config: {path} writes topic prefix "
                     f"{ref.topic_prefix!r}, the pipeline {pipeline.topic_prefix!r}")
+            ser = ref.kafka.serialization
+            if ser.model_fields_set and ser != pipeline.kafka.serialization:
+                # One setting per process: the pipeline's.
+                raise PipelineError(
+                    f"{source}: connectors[{i}].config: {path} sets kafka.serialization, "
+                    "which differs from the pipeline's: set it in the pipeline's "
+                    "kafka.serialization only")
             files[c.service_name] = ref
     pipeline._files = files
     return pipeline

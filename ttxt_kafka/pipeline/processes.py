@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import serialization
 from .config import Pipeline
 from .runner import STOP_ORDER, ServiceError
 
@@ -80,7 +81,8 @@ async def run_processes(path: Path, pipeline: Pipeline, bootstrap: str | None,
                 for name in (n for k, n in pipeline.service_names() if k == kind):
                     ready = Path(tmp) / f"{len(children)}.ready"
                     proc = await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", "ttxt_kafka.cli", "run", *common, "--service",
+                        sys.executable, "-m", "ttxt_kafka.cli",
+                        *serialization.command_line_args(), "run", *common, "--service",
                         name, "--ready-file", str(ready),
                         start_new_session=True)  # the terminal's Ctrl-C is ours to forward
                     child = Child(kind, name, proc)

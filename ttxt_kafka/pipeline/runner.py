@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import cluster, serialization
+from .. import cluster
 from .config import Pipeline
 from .services import Service, build_services
 
@@ -35,13 +35,7 @@ def configure_cluster(pipeline: Pipeline) -> None:
     security = k.security.model_dump() if k.security.model_fields_set else None
     cluster.configure(security=security, partitions=k.topics.partitions,
                       replication=k.topics.replication_factor)
-    ser = k.serialization
-    if ser.model_fields_set:
-        serialization.configure(
-            format=ser.format, registry_url=ser.schema_registry_url, username=ser.username,
-            password=ser.password, ca_file=ser.ca_file, cert_file=ser.cert_file,
-            key_file=ser.key_file, subject_strategy=ser.subject_name_strategy,
-            auto_register=ser.auto_register)
+    k.serialization.apply("pipeline")
 
 
 class PipelineRun:
