@@ -167,3 +167,25 @@ def test_the_captured_amounts_fit_gates_asset_precision() -> None:
     bad = books[0]
     bad.bids = [[bad.bids[0][0], "1.00000000001"]]  # 11 decimals
     assert "more than 10 decimals" in (check(bad) or "")
+
+
+TRADE = ('{"time":1606292218,"channel":"spot.trades","event":"update","result":{"id":309143071,'
+         '"create_time":1606292218,"create_time_ms":"MS","side":"sell",'
+         '"currency_pair":"GT_USDT","amount":"16.47","price":"0.4705"}}')
+
+
+@pytest.mark.parametrize("ms, us", [
+    ("1606292218213.4578", 1606292218213457), ("1606292218213.4", 1606292218213400),
+    ("1606292218213", 1606292218213000), ("1606292218213.123456", 1606292218213123),
+    ("160629221821.4", 160629221821400),  # fewer digits: the general reading
+])
+def test_trade_push_read_inline_as_the_general_path_reads_it(ms: str, us: int) -> None:
+    """The trade push's event is made inline in `__call__` (the busiest push); a decoded
+    message takes the general path (`trade`): both give the same event, the time exact."""
+    raw = TRADE.replace("MS", ms)
+    [inline] = norm()(raw, RECV)
+    [general] = norm()(json.loads(raw), RECV)
+    assert inline == general and isinstance(inline, Trades)
+    assert inline.exchange_ts == inline.trades[0].exchange_ts == us
+    with pytest.raises(MalformedMessage):
+        norm()(TRADE.replace("MS", "16062922182x3.4"), RECV)
