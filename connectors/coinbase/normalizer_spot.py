@@ -51,6 +51,7 @@ _SNAPSHOT = UpdateType.SNAPSHOT
 _DELTA = UpdateType.DELTA
 _BUY, _SELL = Side.BUY, Side.SELL
 _decode = msgspec.json.Decoder(m.PublicMessage).decode
+_TRADES = m.TradesMessage
 _CANDLE_US = ep.CANDLE_MS * 1000
 # A market_trades `snapshot` (up to 100 old trades) is recognized from its head and skipped
 # without decoding; any other key order takes the typed path, which skips it too.
@@ -106,7 +107,7 @@ class CoinbaseSpotNormalizer(ProductNames):
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         try:
             if isinstance(raw, str) and raw.startswith(_HISTORY) and \
-                    '"type":"snapshot"' in raw[:_HISTORY_HEAD]:
+                    raw.find('"type":"snapshot"', 0, _HISTORY_HEAD) >= 0:
                 return []  # the trades before subscribing: history, not republished
             if isinstance(raw, str | bytes | bytearray):
                 try:
@@ -117,6 +118,11 @@ class CoinbaseSpotNormalizer(ProductNames):
                     raise malformed(raw, exc) from None
             else:
                 return self._other(raw, raw, receive_ts)
+            if msg.__class__ is _TRADES:  # the usual push: one update event of one trade
+                events = msg.events
+                if len(events) == 1 and events[0].type == "update" and \
+                        len(trades := events[0].trades) == 1:
+                    return [self.one_trade(trades[0], msg.sequence_num, receive_ts)]
             return self._dispatch(msg, receive_ts)
         except (MalformedMessage, ExchangeMessageError):
             raise
@@ -170,6 +176,13 @@ class CoinbaseSpotNormalizer(ProductNames):
                                      None, None))
         return out
 
+    def one_trade(self, t: m.MarketTrade, seq: int, receive_ts: int) -> Event:
+        pid = t.product_id
+        ts = iso_us(t.time)
+        return new_trades(self.venue, self._names.get(pid) or self.symbol(pid), pid, ts,
+                          receive_ts, seq, [new_trade(t.trade_id, t.price, t.size,
+                                                      _SELL if t.side == "BUY" else _BUY, ts)])
+
     def trades(self, msg: m.TradesMessage, receive_ts: int) -> list[Event]:
         out: list[Event] = []
         seq = msg.sequence_num
@@ -178,13 +191,7 @@ class CoinbaseSpotNormalizer(ProductNames):
             if ev.type != "update" or not trades:
                 continue
             if len(trades) == 1:  # the usual push: one trade
-                t = trades[0]
-                pid = t.product_id
-                ts = iso_us(t.time)
-                out.append(new_trades(
-                    self.venue, self._names.get(pid) or self.symbol(pid), pid, ts, receive_ts,
-                    seq, [new_trade(t.trade_id, t.price, t.size,
-                                    _SELL if t.side == "BUY" else _BUY, ts)]))
+                out.append(self.one_trade(trades[0], seq, receive_ts))
                 continue
             pid = trades[0].product_id
             if all(t.product_id == pid for t in trades):  # one product
