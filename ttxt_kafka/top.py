@@ -10,12 +10,9 @@ Everything comes from the cluster, so it works for any deployment, whatever runs
   (stream `kafka`: ERROR with the reason while records cannot be delivered), and the book
   resyncs seen, from the `status` topics tailed the same way;
 * services (with `--pipeline`): each service's /health, on the metrics ports the file names;
-* warnings: a key (a symbol) seen on two partitions of a channel topic, which breaks "one
+* warnings: a key (a symbol) seen on two partitions of a tailed topic, which breaks "one
   symbol, one partition" (a producer that does not partition by murmur2, as Java and aiokafka
-  do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere). The book and status
-  topics' keys come from their tail; every other channel topic's keys from a sample: each
-  refresh reads what arrived since the last one, at most the last `key_scan` records of each
-  partition (keys only, nothing decoded), so top's cost stays bounded however busy a topic is.
+  do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere).
 """
 
 from __future__ import annotations
@@ -114,13 +111,11 @@ def split_key_warning(topic: str, key: bytes, partitions: set[int]) -> str:
 
 class Top:
     def __init__(self, bootstrap: str, prefix: str = DEFAULT_PREFIX, *, all_groups: bool = False,
-                 book_scan: int = 5000, key_scan: int = 200,
-                 services: dict[str, str] | None = None) -> None:
+                 book_scan: int = 5000, services: dict[str, str] | None = None) -> None:
         self.bootstrap = bootstrap
         self.prefix = prefix
         self.all_groups = all_groups
         self.book_scan = book_scan
-        self.key_scan = key_scan  # records per partition and refresh, at most, sampled for keys
         self.services = services or {}  # name -> base URL of its /health
         self._topic_rx = re.compile(rf"^{re.escape(prefix)}\.[a-z0-9][a-z0-9_-]*\.[a-z0-9_-]+$")
         self._admin: AIOKafkaAdminClient | None = None
@@ -132,8 +127,6 @@ class Top:
         self._resyncs: dict[str, int] = {}  # venue -> BOOK_RESYNC events seen
         self._tailed: set[TopicPartition] = set()
         self._key_partitions: dict[tuple[str, bytes], set[int]] = {}  # (topic, key) -> seen
-        self._keys: AIOKafkaConsumer | None = None  # samples the keys of the other topics
-        self._key_next: dict[TopicPartition, int] = {}  # next offset to sample
 
     async def start(self) -> Top:
         opts = client_options()
@@ -145,13 +138,10 @@ class Top:
         self._tail = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                       **opts)
         await self._tail.start()
-        self._keys = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                      **opts)
-        await self._keys.start()
         return self
 
     async def close(self) -> None:
-        for client in (self._keys, self._tail, self._offsets):
+        for client in (self._tail, self._offsets):
             if client is not None:
                 await client.stop()
         if self._admin is not None:
@@ -189,9 +179,8 @@ class Top:
             frame.topics.append(TopicRow(t, held.get(t, 0), rate))
         self._prev = (now, totals)
         frame.groups = await self._groups(set(topics), ends)
-        tailed = [tp for tp in tps if tp.topic.endswith((".book", ".status"))]
-        frame.books = await self._book_rows(tailed)
-        await self._sample_keys(sorted(set(tps) - set(tailed)), begins, ends)
+        frame.books = await self._book_rows([tp for tp in tps
+                                             if tp.topic.endswith((".book", ".status"))])
         frame.statuses = self._status_rows()
         frame.services = await self._health()
         frame.warnings = [split_key_warning(topic, key, parts)
@@ -267,41 +256,6 @@ class Top:
                     if r.key is not None:
                         self._note_key(r.topic, r.key, r.partition)
                     self._apply(r.topic, r.value)
-
-    async def _sample_keys(self, tps: list[TopicPartition], begins: dict[TopicPartition, int],
-                           ends: dict[TopicPartition, int], budget: float = 0.25) -> None:
-        """Note the keys of what arrived on `tps` since the last sample, at most the last
-        `key_scan` records of each partition (older ones are skipped: a bounded cost)."""
-        consumer = self._keys
-        assert consumer is not None
-        if any(tp not in self._key_next for tp in tps):
-            for tp in tps:
-                self._key_next.setdefault(tp, begins[tp])
-            consumer.assign(sorted(self._key_next))
-            for tp in tps:
-                consumer.seek(tp, self._key_next[tp])
-        pending = set()
-        for tp in tps:
-            start = max(self._key_next[tp], ends[tp] - self.key_scan)
-            if start > self._key_next[tp]:
-                consumer.seek(tp, start)
-                self._key_next[tp] = start
-            if start < ends[tp]:
-                pending.add(tp)
-        # Paused between samples: nothing is fetched while top only waits.
-        consumer.resume(*pending)
-        deadline = time.monotonic() + budget
-        while pending and time.monotonic() < deadline:
-            batches = await consumer.getmany(*pending, timeout_ms=50, max_records=5000)
-            for tp, records in batches.items():
-                for r in records:
-                    if r.key is not None:
-                        self._note_key(r.topic, r.key, r.partition)
-                if records:
-                    self._key_next[tp] = records[-1].offset + 1
-                if self._key_next[tp] >= ends[tp]:
-                    pending.discard(tp)
-        consumer.pause(*tps)
 
     def _note_key(self, topic: str, key: bytes, partition: int) -> None:
         seen = self._key_partitions.setdefault((topic, key), set())
