@@ -168,9 +168,11 @@ class VenueCapture:
                 if key in head:
                     return kind
             return "other"
-        if self.kraken:  # v1: `[id, {...}, "book-1000", pair]`, or the subscription event
+        if self.kraken:  # v1 data: `[id, {...}, "book-1000", pair]`; events (subscription
+            if not raw.startswith("["):  # status, heartbeat) are objects: "other", as for
+                return "other"  # every venue, so a stream's frames are its data pushes
             for key, kind in (('"book-', "book"), ('"trade"', "trades"), ('"ticker"', "bbo")):
-                if key in raw[-40:] or key in head:
+                if key in raw[-40:]:
                     return kind
             return "other"
         if self.venue.startswith("binance"):
