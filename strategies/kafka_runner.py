@@ -38,7 +38,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ttxt_kafka.admin import cluster_metadata
-from ttxt_kafka.bus.kafka_queue import decode_record, start_with_retry
+from ttxt_kafka.bus.kafka_queue import decode_record, fetch_writer_schema, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.confluent import REGISTRY_ERRORS
@@ -193,6 +193,7 @@ class KafkaRunner:
                             records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         origin = (tp.topic, tp.partition)
         for record in records:
+            await fetch_writer_schema(self.codec, record.value)
             async with self._lock:
                 if generation != self._generation or self._stop or tp in self._pending:
                     # A rebalance happened during the fetch (these records may be stale, or
@@ -245,6 +246,7 @@ class KafkaRunner:
         batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=1000)
         for tp, records in batches.items():
             for record in records:
+                await fetch_writer_schema(self.codec, record.value)
                 try:
                     event = decode_record(self.codec, record)
                 except CodecError as exc:

@@ -40,7 +40,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.partitioner import murmur2
 
 from ttxt_kafka.bus import KafkaQueue
-from ttxt_kafka.bus.kafka_queue import decode_record, start_with_retry
+from ttxt_kafka.bus.kafka_queue import decode_record, fetch_writer_schema, start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.codec import Codec, CodecError
 from ttxt_kafka.events import Event, OrderBook
@@ -128,7 +128,7 @@ class BookRebuilder:
                 symbol = (r.key or b"").decode(errors="replace")
                 if symbol in found or not self.wants_symbol(symbol) or not self._is_book(r):
                     continue
-                event = self._decode(r)
+                event = await self._decode(r)
                 if isinstance(event, OrderBook) and event.is_snapshot:
                     latest_here[symbol] = r.offset  # records ascend: the last one wins
             found.update(latest_here)  # earlier chunks never override a later snapshot
@@ -164,7 +164,7 @@ class BookRebuilder:
         count, step = 0, 10_000
         for lo in range(max(begin, first), start, step):
             for r in await self._read(tp, lo, min(lo + step, start)):
-                event = self._decode(r)
+                event = await self._decode(r)
                 if event is not None:
                     await apply(event)
                     count += 1
@@ -179,7 +179,7 @@ class BookRebuilder:
                 since = found.get(symbol)
                 if since is None or r.offset < since:
                     continue
-                event = self._decode(r)
+                event = await self._decode(r)
                 if event is not None:
                     await apply(event)
                     report.replayed += 1
@@ -190,7 +190,8 @@ class BookRebuilder:
                 return value == _BOOK_TYPE
         return True  # no type header: decode to find out
 
-    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Event | None:
+    async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Event | None:
+        await fetch_writer_schema(self.codec, record.value)
         try:
             return decode_record(self.codec, record)
         except CodecError:  # undecodable, or not of the book topic's channel

@@ -254,3 +254,55 @@ async def test_a_producer_without_its_registry_gets_a_codec_error(kafka_bootstra
                                                  "unreachable"):
                 await queue.publish(event)
         assert queue.stats.published == 0  # nothing half-sent
+
+
+@pytest.fixture()
+def hung_registry() -> Iterator[str]:
+    """A registry that accepts connections and never answers (a stuck or overloaded one): the
+    kernel completes the handshake, nothing reads the request."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        serialization.configure(registry_url=url, format="single-object")
+        try:
+            yield url
+        finally:
+            serialization.reset()
+
+
+async def test_a_hung_registry_does_not_stall_a_strategy(kafka_bootstrap: str,
+                                                         hung_registry: str) -> None:
+    """The strategy asks the registry about an unknown id in a worker thread: its event loop
+    (timers, order acks, other tasks) keeps running while the registry does not answer, and
+    when the client gives up the record is counted and skipped."""
+    prefix = fresh()
+    good = next(e for e in all_samples() if isinstance(e, Trades))
+    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
+        await queue.publish_raw(topic_for(good, prefix),
+                                b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:],
+                                b"BTC/USDT")
+        await queue.publish(good)
+        await queue.flush()
+
+    loop = asyncio.get_running_loop()
+    longest = 0.0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = loop.time()
+        while not done:
+            await asyncio.sleep(0.02)
+            now = loop.time()
+            longest, last = max(longest, now - last), now
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        strategy, runner = await collect_trades(kafka_bootstrap, prefix, 1)
+    finally:
+        done = True
+        await ticking
+    assert strategy.seen == [good]  # after the client's 10 s timeout
+    assert (runner.malformed, runner.schema_registry_errors) == (1, 1)
+    assert longest < 1.0, f"the event loop stalled for {longest:.1f}s"

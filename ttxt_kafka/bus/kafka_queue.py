@@ -154,6 +154,19 @@ class WrongTopicError(CodecError):
     """A record that decodes, to an event whose type does not belong to its topic's channel."""
 
 
+async def fetch_writer_schema(codec: Codec, value: bytes | None) -> None:
+    """A Confluent record's writer schema, fetched from the registry off the event loop the
+    first time its id is seen (a registry that hangs would otherwise stall every task of the
+    process for the client's timeout). A failure is remembered by the framing: the decode that
+    follows reports it, so it is not raised here."""
+    if not value or value[:1] != b"\x00":
+        return
+    with contextlib.suppress(CodecError):
+        reader = codec.confluent_reader()
+        if not reader.knows(value):
+            await asyncio.to_thread(reader.writer, reader.schema_id_of(value))
+
+
 def decode_record(codec: Codec, record: ConsumerRecord[bytes, bytes]) -> Event:
     """The record's event; CodecError if it does not decode or is on the wrong topic."""
     event = codec.decode(record.value or b"")
@@ -672,21 +685,12 @@ class KafkaQueue(IQueue):
         try:
             if record.value is None:
                 raise CodecError("empty record value (tombstone)")
-            if record.value[:1] == b"\x00":
-                await self._resolve_schema_id(record.value)
+            await fetch_writer_schema(self.codec, record.value)
             event = decode_record(self.codec, record)
         except CodecError as exc:
             await self._malformed(record, exc)
             return
         self._buffer.append((record, event))
-
-    async def _resolve_schema_id(self, value: bytes) -> None:
-        """A Confluent record's schema id, fetched from the registry off the event loop the
-        first time (a failure is remembered: the decode that follows reports it)."""
-        reader = self.codec.confluent_reader()
-        if not reader.knows(value):
-            with contextlib.suppress(CodecError):
-                await asyncio.to_thread(reader.writer, reader.schema_id_of(value))
 
     async def _malformed(self, record: ConsumerRecord[bytes, bytes], exc: CodecError) -> None:
         self.stats.malformed += 1
