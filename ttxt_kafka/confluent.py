@@ -25,7 +25,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .codec import HEADER_LEN, CodecError, NoSchemaRegistryError, UnknownSchemaError
 from .fingerprint import schema_fingerprint
@@ -36,6 +37,7 @@ CONFLUENT_MAGIC = b"\x00"
 CONFLUENT_HEADER_LEN = 5
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 RETRY_AFTER = 5.0  # seconds an unreachable registry (or unknown id) is not asked again
+V = TypeVar("V")
 
 
 class SchemaRegistryError(CodecError):
@@ -191,7 +193,7 @@ class ConfluentFraming:
         self.auto_register = auto_register
         self._ids: dict[tuple[str, str], int] = {}  # (topic, type) -> schema id
         self._writers: dict[int, tuple[bytes, dict[str, Any]]] = {}  # id -> (fp, schema)
-        self._failed: dict[Any, tuple[float, SchemaRegistryError]] = {}  # key -> (until, error)
+        self._failed: dict[Any, tuple[float, CodecError]] = {}  # key -> (until, error)
         self._lock = threading.Lock()  # lookups may run in worker threads (asyncio.to_thread)
         self.registry_errors = 0  # records that failed because of the registry
 
@@ -216,34 +218,26 @@ class ConfluentFraming:
     def schema_id(self, topic: str, et: EventType) -> int:
         """The id of the event type's schema under the topic's subject (registered or looked
         up once); SchemaRegistryError if the registry refuses or cannot be reached."""
-        key = (topic, et.name)
-        found = self._ids.get(key)
+        found = self._ids.get((topic, et.name))
         if found is not None:
             return found
-        with self._lock:
-            found = self._ids.get(key)
-            if found is not None:
-                return found
-            self._raise_if_failed_recently(key)
-            subject = self.subject(topic, et)
-            schema = expanded_schema(et)
-            try:
-                if self.auto_register:
-                    found = self.client.register(subject, schema)
-                else:
-                    found = self.client.lookup(subject, schema)
-                    if found is None:
-                        raise SchemaRegistryError(
-                            f"{et.name}'s schema is not registered under subject {subject!r} "
-                            f"at {self.client.url} (TTXT_SCHEMA_AUTO_REGISTER=false: register "
-                            "it first)")
-            except SchemaRegistryError as exc:
-                self._remember_failure(key, exc)
-                raise
-            self._ids[key] = found
-            # What this process writes under the id, it reads without asking again.
-            self._writers.setdefault(found, (schema_fingerprint(schema), schema))
-            return found
+        return self._once(self._ids, (topic, et.name), lambda: self._register(topic, et))
+
+    def _register(self, topic: str, et: EventType) -> int:
+        subject = self.subject(topic, et)
+        schema = expanded_schema(et)
+        if self.auto_register:
+            found = self.client.register(subject, schema)
+        else:
+            looked_up = self.client.lookup(subject, schema)
+            if looked_up is None:
+                raise SchemaRegistryError(
+                    f"{et.name}'s schema is not registered under subject {subject!r} at "
+                    f"{self.client.url} (TTXT_SCHEMA_AUTO_REGISTER=false: register it first)")
+            found = looked_up
+        # What this process writes under the id, it reads without asking again.
+        self._writers.setdefault(found, (schema_fingerprint(schema), schema))
+        return found
 
     def frame(self, single_object: bytes, schema_id: int) -> bytes:
         """A single-object record re-framed with a Confluent schema id (same Avro body)."""
@@ -267,22 +261,17 @@ class ConfluentFraming:
         found = self._writers.get(schema_id)
         if found is not None:
             return found
-        with self._lock:
-            found = self._writers.get(schema_id)
-            if found is not None:
-                return found
-            self._raise_if_failed_recently(schema_id)
-            try:
-                schema = self.client.schema(schema_id)
-            except SchemaRegistryError as exc:
-                if exc.status == 404:
-                    exc = UnknownSchemaIdError(  # type: ignore[assignment]
-                        f"schema id {schema_id} is not in the schema registry {self.client.url}")
-                self._remember_failure(schema_id, exc)
-                raise exc from None
-            found = (schema_fingerprint(schema), schema)
-            self._writers[schema_id] = found
-            return found
+        return self._once(self._writers, schema_id, lambda: self._fetch_writer(schema_id))
+
+    def _fetch_writer(self, schema_id: int) -> tuple[bytes, dict[str, Any]]:
+        try:
+            schema = self.client.schema(schema_id)
+        except SchemaRegistryError as exc:
+            if exc.status == 404:
+                raise UnknownSchemaIdError(f"schema id {schema_id} is not in the schema "
+                                           f"registry {self.client.url}") from None
+            raise
+        return schema_fingerprint(schema), schema
 
     def to_single_object(self, data: bytes, registry: Registry) -> bytes:
         """The same record as single-object bytes, its writer schema known to `registry` (added
@@ -301,14 +290,31 @@ class ConfluentFraming:
                     f"event type this process knows: {exc}") from None
         return MAGIC + fp + data[CONFLUENT_HEADER_LEN:]
 
-    # ------------------------------------------------------------ failures
+    # ------------------------------------------------------------ caching, failures
+
+    def _once(self, cache: dict[Any, V], key: Any, fetch: Callable[[], V]) -> V:
+        """`cache[key]`, fetched once under the lock (threads may ask together); a failure is
+        remembered for RETRY_AFTER seconds and raised again meanwhile without asking."""
+        with self._lock:
+            found = cache.get(key)
+            if found is not None:
+                return found
+            self._raise_if_failed_recently(key)
+            try:
+                found = fetch()
+            except (SchemaRegistryError, UnknownSchemaIdError) as exc:
+                self._remember_failure(key, exc)
+                raise
+            cache[key] = found
+            return found
 
     def _raise_if_failed_recently(self, key: Any) -> None:
         failed = self._failed.get(key) or self._failed.get("*")
         if failed is not None and time.monotonic() < failed[0]:
             raise failed[1]
 
-    def _remember_failure(self, key: Any, exc: SchemaRegistryError) -> None:
+    def _remember_failure(self, key: Any,
+                          exc: SchemaRegistryError | UnknownSchemaIdError) -> None:
         until = time.monotonic() + RETRY_AFTER
         if len(self._failed) > 10_000:  # garbage naming random ids: keep the memory bounded
             self._failed.clear()
