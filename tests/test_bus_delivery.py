@@ -70,6 +70,37 @@ async def test_a_refused_record_is_declared_lost_and_breaks_its_chain(
     assert on_topic == [1, 2, 5, 6]  # no delta after the hole until the next snapshot
 
 
+@pytest.mark.kafka
+async def test_a_publish_cancelled_while_aiokafka_waits_is_still_delivered(
+    kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A publishing task cancelled inside aiokafka's send (a connector's snapshot task when
+    its connection closes): the record was the queue's, so it reaches the topic, once, and
+    stop() declares nothing lost. The topic is created after the producer started, so on
+    every aiokafka its first send waits for the topic's metadata (0.13+ waits so for every
+    topic: its producer starts knowing none), which is where the cancellation lands."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    book = topic("sim", "book", prefix)
+    queue = KafkaQueue(kafka_bootstrap, prefix=prefix)
+    await queue.start()
+    try:
+        await ensure_topics(kafka_bootstrap, [book], partitions=1)
+        publisher = asyncio.ensure_future(queue.publish(_book(1, UpdateType.SNAPSHOT)))
+        await asyncio.sleep(0)  # the publish is now waiting inside aiokafka
+        assert not publisher.done()
+        publisher.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await publisher
+        await queue.publish(_book(2, UpdateType.DELTA))  # the chain goes on behind it
+        await queue.flush(timeout=30)
+        assert (queue.stats.acknowledged, queue.stats.lost, queue.pending) == (2, 0, 0)
+    finally:
+        await queue.stop(flush_timeout=30)
+    assert "declared lost" not in caplog.text
+    on_topic = [decode(v).sequence for _, v in await read_topics(kafka_bootstrap, [book])]
+    assert on_topic == [1, 2]
+
+
 def test_the_log_filter_passes_a_few_lines_per_kind_and_counts_the_rest() -> None:
     filt = RateLimitFilter(burst=3, window=60.0)
     records = [logging.LogRecord("aiokafka.client", logging.ERROR, "x", 1,

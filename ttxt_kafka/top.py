@@ -10,9 +10,14 @@ Everything comes from the cluster, so it works for any deployment, whatever runs
   (stream `kafka`: ERROR with the reason while records cannot be delivered), and the book
   resyncs seen, from the `status` topics tailed the same way;
 * services (with `--pipeline`): each service's /health, on the metrics ports the file names;
-* warnings: a key (a symbol) seen on two partitions of a tailed topic, which breaks "one
+* warnings: a key (a symbol) seen on two partitions of a channel topic, which breaks "one
   symbol, one partition" (a producer that does not partition by murmur2, as Java and aiokafka
-  do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere).
+  do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere). One consumer tails
+  every channel topic: the book and status records are decoded and applied, every record's
+  key is noted; of the other topics (trades, bbo, klines, orders...) only keys are read, and at
+  most the last `key_scan` records of a partition per refresh (an older backlog is skipped),
+  so top's cost stays bounded however busy a topic is. No partition is paused: one consumer,
+  assigned once, seeks forward where it fell behind.
 """
 
 from __future__ import annotations
@@ -99,6 +104,11 @@ class Frame:
     warnings: list[str] = field(default_factory=list)
 
 
+def _applied(topic: str) -> bool:
+    """Topics whose records `ttxt top` decodes (the others it reads for their keys only)."""
+    return topic.endswith((".book", ".status"))
+
+
 def split_key_warning(topic: str, key: bytes, partitions: set[int]) -> str:
     """What `ttxt top` says when one key's records are on more than one partition."""
     shown = key.decode("utf-8", "backslashreplace")
@@ -111,11 +121,13 @@ def split_key_warning(topic: str, key: bytes, partitions: set[int]) -> str:
 
 class Top:
     def __init__(self, bootstrap: str, prefix: str = DEFAULT_PREFIX, *, all_groups: bool = False,
-                 book_scan: int = 5000, services: dict[str, str] | None = None) -> None:
+                 book_scan: int = 5000, key_scan: int = 200,
+                 services: dict[str, str] | None = None) -> None:
         self.bootstrap = bootstrap
         self.prefix = prefix
         self.all_groups = all_groups
         self.book_scan = book_scan
+        self.key_scan = key_scan  # records per partition and refresh, at most, read for keys
         self.services = services or {}  # name -> base URL of its /health
         self._topic_rx = re.compile(rf"^{re.escape(prefix)}\.[a-z0-9][a-z0-9_-]*\.[a-z0-9_-]+$")
         self._admin: AIOKafkaAdminClient | None = None
@@ -125,7 +137,7 @@ class Top:
         self._books: dict[tuple[str, str], Book] = {}
         self._statuses: dict[tuple[str, str], ConnectorStatus] = {}  # (venue, stream) -> last
         self._resyncs: dict[str, int] = {}  # venue -> BOOK_RESYNC events seen
-        self._tailed: set[TopicPartition] = set()
+        self._next: dict[TopicPartition, int] = {}  # tailed partitions: the next offset to read
         self._key_partitions: dict[tuple[str, bytes], set[int]] = {}  # (topic, key) -> seen
 
     async def start(self) -> Top:
@@ -179,8 +191,8 @@ class Top:
             frame.topics.append(TopicRow(t, held.get(t, 0), rate))
         self._prev = (now, totals)
         frame.groups = await self._groups(set(topics), ends)
-        frame.books = await self._book_rows([tp for tp in tps
-                                             if tp.topic.endswith((".book", ".status"))])
+        await self._tail_topics(tps, begins, ends)
+        frame.books = self._book_rows()
         frame.statuses = self._status_rows()
         frame.services = await self._health()
         frame.warnings = [split_key_warning(topic, key, parts)
@@ -208,8 +220,7 @@ class Top:
             rows.append(GroupRow(name, state, members, lag, len({tp.topic for tp in mine})))
         return rows
 
-    async def _book_rows(self, tps: list[TopicPartition]) -> list[BookRow]:
-        await self._tail_books(tps)
+    def _book_rows(self) -> list[BookRow]:
         now = now_us()
         rows = []
         for (venue, symbol), book in sorted(self._books.items()):
@@ -232,30 +243,43 @@ class Top:
                                   max(0.0, (now - ev.exchange_ts) / 1e6), resyncs))
         return rows
 
-    async def _tail_books(self, tps: list[TopicPartition], budget: float = 0.5) -> None:
-        """Start tailing new book partitions a little back; apply what arrived since."""
+    async def _tail_topics(self, tps: list[TopicPartition], begins: dict[TopicPartition, int],
+                           ends: dict[TopicPartition, int], budget: float = 0.5) -> None:
+        """Read what arrived since the last refresh on every channel partition (until each is
+        read up to `ends`, or `budget` seconds): book and status records are applied (a new
+        partition is started `book_scan` records back, so a snapshot is usually found at once);
+        of the others only keys are noted, from at most their last `key_scan` records (a
+        partition further behind is moved forward: a bounded read however busy the topic)."""
         consumer = self._tail
         assert consumer is not None
-        new = [tp for tp in tps if tp not in self._tailed]
+        new = {tp for tp in tps if tp not in self._next}
+        for tp in new:
+            back = self.book_scan if _applied(tp.topic) else self.key_scan
+            self._next[tp] = max(begins[tp], ends[tp] - back)
         if new:
-            self._tailed.update(new)
-            consumer.assign(sorted(self._tailed))
-            ends = await consumer.end_offsets(new)
-            begins = await consumer.beginning_offsets(new)
-            for tp in new:
-                consumer.seek(tp, max(begins[tp], ends[tp] - self.book_scan))
-        if not self._tailed:
-            return
+            consumer.assign(sorted(self._next))
+        for tp, next_offset in self._next.items():
+            start = next_offset
+            if not _applied(tp.topic):
+                start = max(next_offset, ends.get(tp, 0) - self.key_scan)
+            if tp in new or start > next_offset:
+                consumer.seek(tp, start)
+                self._next[tp] = start
+        pending = {tp for tp, end in ends.items() if tp in self._next and self._next[tp] < end}
         deadline = time.monotonic() + budget
-        while time.monotonic() < deadline:
+        while pending and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=50, max_records=5000)
-            if not batches:
-                break
-            for records in batches.values():
+            for tp, records in batches.items():
+                apply = _applied(tp.topic)
                 for r in records:
                     if r.key is not None:
                         self._note_key(r.topic, r.key, r.partition)
-                    self._apply(r.topic, r.value)
+                    if apply:
+                        self._apply(r.topic, r.value)
+                if records:
+                    self._next[tp] = records[-1].offset + 1
+                    if self._next[tp] >= ends.get(tp, 0):
+                        pending.discard(tp)
 
     def _note_key(self, topic: str, key: bytes, partition: int) -> None:
         seen = self._key_partitions.setdefault((topic, key), set())

@@ -188,6 +188,13 @@ class BookKeeper:
     async def _synced(self, state: SymbolState) -> None:
         """The sync machine has a snapshot plus the deltas that bridge it: build the book and
         publish it as one SNAPSHOT, so every DELTA after it continues it strictly."""
+        state.announcing = True
+        try:
+            await self._announce_sync(state)
+        finally:
+            state.announcing = False
+
+    async def _announce_sync(self, state: SymbolState) -> None:
         ready = state.sync.take()
         book = state.book
         try:

@@ -562,9 +562,10 @@ class Connector(BookKeeper, ABC):
 
     async def wait_synced(self, timeout: float = 30.0,
                           predicate: Callable[[Connector], bool] | None = None) -> None:
-        """Wait until every book is synced (or `predicate(self)` holds)."""
-        check = predicate or (lambda c: bool(c.states)
-                              and all(s.sync.synced for s in c.states.values()))
+        """Wait until every book is synced, its snapshot and BOOK_SYNCED status handed to the
+        queue (or until `predicate(self)` holds)."""
+        check = predicate or (lambda c: bool(c.states) and all(
+            s.sync.synced and not s.announcing for s in c.states.values()))
         deadline = time.monotonic() + timeout
         while not check(self):
             if time.monotonic() > deadline:

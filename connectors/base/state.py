@@ -66,3 +66,6 @@ class SymbolState:
     fetching: bool = False  # a snapshot request is in flight
     snapshot_attempts: int = 0
     gate: asyncio.Event | None = None  # set while a snapshot is being published
+    # True while a sync's snapshot and BOOK_SYNCED status are being handed to the queue (it
+    # may wait, e.g. for a new topic's metadata): `wait_synced` waits for the announcement too
+    announcing: bool = False

@@ -276,6 +276,7 @@ class KafkaQueue(IQueue):
         self._room.set()
         self._closing = False
         self._started = False
+        self._handovers: set[asyncio.Task[None]] = set()  # sends whose publisher was cancelled
         self.last_delivery_error = ""
         self._log = RateLimitedLog(log)
         # Called with (topic, value) of every record the broker acknowledged (tests, audits).
@@ -389,6 +390,8 @@ class KafkaQueue(IQueue):
         finally:
             self._closing = True
             self._started = False
+            for task in list(self._handovers):
+                task.cancel()
             recovery, self._recovery = self._recovery, None
             if recovery is not None:
                 recovery.task.cancel()
@@ -472,6 +475,15 @@ class KafkaQueue(IQueue):
         try:
             fut = await producer.send(out.topic, value=out.value, key=out.key,
                                       headers=out.headers, timestamp_ms=out.timestamp_ms)
+        except asyncio.CancelledError:
+            # The publishing task was cancelled (a connector's REST snapshot task when its
+            # connection closes) while aiokafka waited — for a topic's first metadata (aiokafka
+            # 0.13+ starts knowing no topic, so every topic's first send waits a round trip),
+            # for room in a full batch. aiokafka had not taken the record then, yet the queue
+            # has: it is sent from a task of its own, not left to be declared lost at stop().
+            out.generation = -1  # not sent: a recovery meanwhile sends it, as never sent
+            self._hand_over(rid)
+            raise
         except RECORD_ERRORS as exc:
             self._lose(rid, exc)
             return
@@ -481,6 +493,22 @@ class KafkaQueue(IQueue):
                 self._failed(exc)
             return
         fut.add_done_callback(lambda f: self._delivered(rid, generation, f))
+
+    def _hand_over(self, rid: int) -> None:
+        """Send record `rid` from a task of the queue's own (its publisher was cancelled)."""
+        if self._closing:
+            return  # stop() gave up on it: it is counted lost there
+
+        async def send() -> None:
+            out = self._unacked.get(rid)
+            # A recovery under way sends every held record itself, in order.
+            if (out is not None and out.generation < 0 and self._recovery is None
+                    and self._producer is not None and not self._closing):
+                await self._send(rid, out)
+
+        task = asyncio.ensure_future(send())
+        self._handovers.add(task)
+        task.add_done_callback(self._handovers.discard)
 
     def _delivered(self, rid: int, generation: int, fut: asyncio.Future[Any]) -> None:
         if fut.cancelled():
