@@ -202,7 +202,8 @@ class Compactor:
                 except (IndexError, FormatError):
                     end = -1
             if end < 0 or not check(value, body):
-                # Not an event after all (cut short, or bytes after its end): stored raw.
+                # Not an event after all (cut short, or bytes after its end: stored raw), or
+                # one the regular expression cannot tell: the old way decides.
                 flush()
                 cur = buf = None
                 unparsed += self._ingest_slow(tp, (r,), now)[1]
@@ -318,6 +319,10 @@ class Compactor:
         except TypeError:
             return
         check, body = self.peeker.body_check(value)
+        # The body check's regular expression alone where it has one: a body it rejects (a
+        # string over 63 bytes, a block of over 63 levels, or a broken one) goes the old way,
+        # whose full check decides.
+        check = getattr(check, "fullmatch", check)
         enc = self.encoder
         routes[record.key] = (value[:ts_at], record.headers, ts_at, check, body, bkey, const_a,
                               enc.key_bytes(record.key) + enc.headers_bytes(record.headers)
