@@ -7,6 +7,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -452,6 +453,19 @@ def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
         core.close()
 
 
+def _routed(records: list[Any]) -> dict[str, list[FileRecord]]:
+    """What the recorder must store for the records, per stream, read the slow and sure way
+    (`Router.route`: every header peeked, every body checked)."""
+    from ttxt_kafka.archive.router import Router
+
+    router = Router()
+    expected: dict[str, list[FileRecord]] = {}
+    for r in records:
+        stream, _, stored = router.route(r)
+        expected.setdefault(stream, []).append(stored)
+    return expected
+
+
 @pytest.mark.parametrize("block_size", [1, 7, 150])
 def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
                                                            block_size: int) -> None:
@@ -462,7 +476,6 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
     from aiokafka import TopicPartition
     from aiokafka.structs import ConsumerRecord
 
-    from ttxt_kafka.archive.router import Router
     from ttxt_kafka.recorder.buffers import FlushPolicy
     from ttxt_kafka.recorder.compactor import Compactor
 
@@ -483,11 +496,7 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
         core.write_ready(everything=True)
     finally:
         core.close()
-    router = Router()
-    expected: dict[str, list[FileRecord]] = {}
-    for r in records:
-        stream, _, stored = router.route(r)
-        expected.setdefault(stream, []).append(stored)
+    expected = _routed(records)
     for path in list_files(tmp_path):
         info = scan_file(path)
         assert info is not None and not info.damage
@@ -515,7 +524,6 @@ def test_the_fast_way_by_key_gives_the_same_bytes_as_reading_every_header(
     from aiokafka import TopicPartition
     from aiokafka.structs import ConsumerRecord
 
-    from ttxt_kafka.archive.router import Router
     from ttxt_kafka.recorder.buffers import FlushPolicy
     from ttxt_kafka.recorder.compactor import Compactor
 
@@ -555,11 +563,7 @@ def test_the_fast_way_by_key_gives_the_same_bytes_as_reading_every_header(
         assert core.stats.duplicates == 30 and core.stats.unparsed == 3
     finally:
         core.close()
-    router = Router()
-    expected: dict[str, list[FileRecord]] = {}
-    for r in records:
-        stream, _, stored = router.route(r)
-        expected.setdefault(stream, []).append(stored)
+    expected = _routed(records)
     assert set(expected) == {"BINANCE_BTC_USDT", "BINANCE_ETH_USDT", "BINANCE_SOL_USDT"}
     got: dict[str, bytes] = {}
     for path in list_files(tmp_path):
