@@ -14,13 +14,21 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from ttxt_kafka.archive.encoder import RecordEncoder, symbol_from_key, zz_long
+from ttxt_kafka.archive.encoder import _SMALL, RecordEncoder, symbol_from_key, zz_long
+from ttxt_kafka.archive.ocf import FormatError, decode_long
 from ttxt_kafka.archive.router import Router
 
 from .buffers import BlockBuffer, Buffers, FlushPolicy
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)
+
+# What the fast way knows of a ticker, by record key: the value's bytes up to the exchange
+# time (fingerprint, venue, symbol, native symbol), the Kafka headers, where the exchange time
+# starts, the body check and where the body starts, the buffer key, and the file record's
+# constant parts (type, topic, partition; key, headers and the value's union branch).
+_Route = tuple[bytes, Any, int, Any, int, tuple[str, str, int], bytes, bytes]
+_MAX_ROUTES = 100_000  # keys per partition (a partition's tickers)
 
 
 @dataclass
@@ -48,7 +56,8 @@ class Compactor:
         self.writer = writer
         self.router = router or Router()
         self.encoder = RecordEncoder(self.router.venue_of)
-        self.peek_raw = self.router.peeker.peek_raw
+        self.peeker = self.router.peeker
+        self.peek_raw = self.peeker.peek_raw
         self.unparsed = 0
         self.buffers = Buffers(flush or FlushPolicy())
         self.stats = RecorderStats()
@@ -61,11 +70,16 @@ class Compactor:
         # repairs the files and re-reads from the last commit.
         self.failed: BaseException | None = None
         self._in_flight: list[BlockBuffer] = []  # taken by take_ready, not done() yet
+        # Per partition: the highest offset written or buffered in any stream (a batch that
+        # starts above it holds no duplicate), and the fast way's routes by record key.
+        self._floor: dict[TopicPartition, int] = {}
+        self._routes: dict[TopicPartition, dict[Any, _Route]] = {}
 
     def open(self) -> Compactor:
         """Lock the directory, repair it, learn what it already holds."""
         self.writer.open()
         self._seen = dict(self.writer.high_water)
+        self._floor.clear()
         return self
 
     def close(self) -> None:
@@ -75,11 +89,159 @@ class Compactor:
         """Route a partition's fetched records (aiokafka ConsumerRecords, offset order) into
         their buffers, dropping the ones the files already hold.
 
-        The hot path of the recorder: each record is read (type, symbol and time from its
-        value's header, `peek_raw`) and encoded to its file bytes (`archive.encoder`) right here,
-        with the per-topic, per-key and per-type parts cached, and appended to its block."""
+        The hot path of the recorder. A record of a ticker seen before (same key, same value
+        header — fingerprint, venue, symbol, native symbol — same Kafka headers) goes the fast
+        way (`_ingest_fast`): one dict lookup by key gives its stream and the encoded constant
+        parts of its file record. Anything else — the first record of a ticker, records that
+        may already be in the files (re-read after a restart or a rebalance), records that are
+        not events — goes through `_ingest_slow`, which reads each record's header (`peek_raw`)
+        and teaches the fast way its ticker."""
         if not records:
             return
+        first = records[0].offset
+        floor = self._floor.get(tp)
+        if floor is None:
+            floor = self._floor[tp] = max(
+                (off for (_, topic, part), off in self._seen.items()
+                 if topic == tp.topic and part == tp.partition), default=-1)
+        if first > floor:
+            # Every record of the batch is past everything written or buffered for this
+            # partition, in any stream: none can be a duplicate.
+            duplicates, unparsed = 0, self._ingest_fast(tp, records, now)
+        else:
+            duplicates, unparsed = self._ingest_slow(tp, records, now)
+        last = records[-1].offset
+        if last > floor:
+            self._floor[tp] = last
+        prev = self.next_offsets.get(tp)
+        if prev is not None and first > prev:
+            # Not ours to fix, but worth saying: the topic no longer holds them (retention
+            # ran first: its clock is the record timestamp), or compaction/transactions.
+            log.info("%s[%d]: offsets %d..%d are not in the topic (deleted by retention "
+                     "before they were read?)", tp.topic, tp.partition, prev, first - 1)
+        stats = self.stats
+        stats.consumed += len(records)
+        by_topic = stats.consumed_by_topic
+        by_topic[tp.topic] = by_topic.get(tp.topic, 0) + len(records)
+        stats.duplicates += duplicates
+        self.unparsed += unparsed
+        stats.unparsed = self.unparsed
+        self.next_offsets[tp] = last + 1
+
+    def _ingest_fast(self, tp: TopicPartition, records: Sequence[Any], now: float) -> int:
+        """Records known not to be duplicates. Per record: the route by key, a prefix and a
+        headers comparison, the exchange time's varint, the body check, seven byte strings
+        appended to the block. The buffer's counters live in locals while consecutive records
+        go to the same buffer (the usual case: one ticker per partition). Returns how many
+        records were not ttxt events."""
+        routes = self._routes.get(tp)
+        if routes is None:
+            routes = self._routes[tp] = {}
+        get_route = routes.get
+        buffers = self.buffers
+        open_buffers = buffers.open
+        block_size = buffers.policy.block_size
+        block_bytes = buffers.policy.block_bytes
+        seen = self._seen
+        from_le = int.from_bytes
+        small = _SMALL
+        unparsed = added = 0
+        cur: _Route | None = None
+        buf: BlockBuffer | None = None
+        # The current buffer's state, in locals (stored back in `flush`).
+        prefix = b""
+        headers: Any = None
+        p = body = count = nbytes = lo = hi = last = 0
+        check: Any = None
+        bkey: tuple[str, str, int] = ("", "", 0)
+        const_a = const_b = b""
+        extend: Any = None
+        last_ms: int | None = None
+        ms_bytes = b""
+
+        def flush() -> None:
+            if buf is not None:
+                buf.count, buf.nbytes, buf.min_ts, buf.max_ts, buf.last_offset = (
+                    count, nbytes, lo, hi, last)
+                seen[bkey] = last
+
+        for r in records:
+            value = r.value
+            route = get_route(r.key)
+            if route is not cur:
+                flush()
+                if route is None:
+                    cur = buf = None
+                else:
+                    cur = route
+                    prefix, headers, p, check, body, bkey, const_a, const_b = route
+                    buf = open_buffers.get(bkey)
+                    if buf is not None:
+                        count, nbytes, lo, hi, last = (buf.count, buf.nbytes, buf.min_ts,
+                                                       buf.max_ts, buf.last_offset)
+                        extend = buf.parts.extend
+            if (cur is None or value is None or not value.startswith(prefix)
+                    or r.headers != headers):
+                flush()
+                cur = buf = None
+                unparsed += self._ingest_slow(tp, (r,), now)[1]
+                continue
+            # The exchange time: the usual 8-byte varint (microseconds, years 1978-2541)
+            # unpacked in one go, anything else by the general decoder.
+            x = from_le(value[p:p + 8], "little")
+            if x & 0x8080808080808080 == 0x0080808080808080:
+                x &= 0x7F7F7F7F7F7F7F7F
+                x = (x & 0x007F007F007F007F) | ((x >> 1) & 0x3F803F803F803F80)
+                x = (x & 0x00003FFF00003FFF) | ((x >> 2) & 0x0FFFC0000FFFC000)
+                x = (x & 0x000000000FFFFFFF) | ((x >> 4) & 0x00FFFFFFF0000000)
+                ts = (x >> 1) ^ -(x & 1)
+                end = p + 8
+            else:
+                try:
+                    ts, end = decode_long(value, p)
+                except (IndexError, FormatError):
+                    end = -1
+            if end < 0 or not check(value, body):
+                # Not an event after all (cut short, or bytes after its end: stored raw), or
+                # one the regular expression cannot tell: the old way decides.
+                flush()
+                cur = buf = None
+                unparsed += self._ingest_slow(tp, (r,), now)[1]
+                continue
+            offset = r.offset
+            if buf is None:
+                buf = open_buffers[bkey] = BlockBuffer(bkey[0], tp, now, offset, ts, ts, ts)
+                count = nbytes = 0
+                lo = hi = ts
+                extend = buf.parts.extend
+            timestamp = r.timestamp or 0
+            if timestamp != last_ms:
+                last_ms, ms_bytes = timestamp, zz_long(timestamp)
+            n = len(value)
+            extend((value[p:end], const_a, zz_long(offset), ms_bytes, const_b,
+                    small[n << 1] if n < 0x2000 else zz_long(n), value))
+            count += 1
+            last = offset
+            if ts < lo:
+                lo = ts
+            elif ts > hi:
+                hi = ts
+            n += 64
+            nbytes += n
+            added += n
+            if count >= block_size or nbytes >= block_bytes:
+                flush()
+                buffers.seal(bkey)
+                buf = None
+        flush()
+        buffers.nbytes += added
+        return unparsed
+
+    def _ingest_slow(self, tp: TopicPartition, records: Sequence[Any], now: float
+                     ) -> tuple[int, int]:
+        """Record by record, each one's header read (`peek_raw`) and checked against what
+        the files hold; teaches `_ingest_fast` the tickers it meets. Returns (duplicates,
+        records that are not ttxt events)."""
         enc = self.encoder
         peek_raw = self.peek_raw
         buffers = self.buffers
@@ -93,6 +255,9 @@ class Compactor:
         headers_bytes = enc.headers_bytes
         type_bytes = enc.type_bytes
         stream_of = enc.stream_of
+        routes = self._routes.get(tp)
+        if routes is None:
+            routes = self._routes[tp] = {}
         streams: dict[str, tuple[str, str, int]] = {}  # symbol -> buffer key, this batch
         duplicates = added = unparsed = 0
         for r in records:
@@ -112,6 +277,8 @@ class Compactor:
             key = streams.get(symbol)
             if key is None:
                 key = streams[symbol] = (stream_of(topic, symbol), topic, partition)
+            if peeked is not None and len(routes) < _MAX_ROUTES:
+                self._learn(routes, r, t0, key, type_bytes(kind) + tp_bytes)
             if offset <= seen.get(key, -1):
                 duplicates += 1
                 continue
@@ -120,19 +287,11 @@ class Compactor:
             buf = open_buffers.get(key)
             if buf is None:
                 buf = open_buffers[key] = BlockBuffer(key[0], tp, now, offset, ts, ts, ts)
-            parts = buf.parts
-            parts.append(ts_bytes)
-            parts.append(type_bytes(kind))
-            parts.append(tp_bytes)
-            parts.append(zz_long(offset))
-            parts.append(zz_long(timestamp))
-            parts.append(key_bytes(r.key))
-            parts.append(headers_bytes(r.headers))
-            if value is None:
-                parts.append(b"\x00")
-            else:
-                parts.append(b"\x02" + zz_long(len(value)))
-                parts.append(value)
+            # Seven parts per record, as `_ingest_fast` appends them.
+            buf.parts.extend((ts_bytes, type_bytes(kind), tp_bytes, zz_long(offset),
+                              zz_long(timestamp), key_bytes(r.key) + headers_bytes(r.headers),
+                              b"\x00" if value is None else b"\x02" + zz_long(len(value)),
+                              value or b""))
             buf.count += 1
             buf.last_offset = offset
             if ts < buf.min_ts:
@@ -144,21 +303,30 @@ class Compactor:
             if buf.count >= block_size or buf.nbytes >= block_bytes:
                 buffers.seal(key)
         buffers.nbytes += added
-        prev = self.next_offsets.get(tp)
-        if prev is not None and records[0].offset > prev:
-            # Not ours to fix, but worth saying: the topic no longer holds them (retention
-            # ran first: its clock is the record timestamp), or compaction/transactions.
-            log.info("%s[%d]: offsets %d..%d are not in the topic (deleted by retention "
-                     "before they were read?)", tp.topic, tp.partition, prev,
-                     records[0].offset - 1)
-        stats = self.stats
-        stats.consumed += len(records)
-        by_topic = stats.consumed_by_topic
-        by_topic[topic] = by_topic.get(topic, 0) + len(records)
-        stats.duplicates += duplicates
-        self.unparsed += unparsed
-        stats.unparsed = self.unparsed
-        self.next_offsets[tp] = records[-1].offset + 1
+        return duplicates, unparsed
+
+    def _learn(self, routes: dict[Any, _Route], record: Any, ts_at: int,
+               bkey: tuple[str, str, int], const_a: bytes) -> None:
+        """Remember, for the record's key, what the fast way needs to file the next records
+        of the same ticker without reading their header again."""
+        value = record.value
+        known = routes.get(record.key)
+        if known is not None and value.startswith(known[0]) and known[1] == record.headers:
+            return
+        try:
+            hash(record.key)
+            hash(record.headers)
+        except TypeError:
+            return
+        check, body = self.peeker.body_check(value)
+        # The body check's regular expression alone where it has one: a body it rejects (a
+        # string over 63 bytes, a block of over 63 levels, or a broken one) goes the old way,
+        # whose full check decides.
+        check = getattr(check, "fullmatch", check)
+        enc = self.encoder
+        routes[record.key] = (value[:ts_at], record.headers, ts_at, check, body, bkey, const_a,
+                              enc.key_bytes(record.key) + enc.headers_bytes(record.headers)
+                              + b"\x02")
 
     def _say_unparsed(self, record: Any) -> None:
         n = self.unparsed + 1

@@ -135,6 +135,7 @@ class Recorder:
         self.rebalances = 0
         self._write_lock = asyncio.Lock()
         self._writing: asyncio.Future[int] | None = None  # the worker thread's current write
+        self._ready: list[Any] = []  # the buffers it writes
 
     @property
     def stats(self) -> RecorderStats:
@@ -243,8 +244,11 @@ class Recorder:
                     self._first_seen[tp] = (records[0].offset, records[0].timestamp)
                     self._say_first(tp)
                 self.core.ingest(tp, records, now)
+            if self._writing is not None and self._writing.done():
+                async with self._write_lock:  # the write is over: its buffers are durable
+                    await self._finish_write()
             if self.core.buffers.sealed or self.core.buffers.open:
-                await self.checkpoint()
+                await self.checkpoint(wait=False)
             elif now - self._last_commit >= self.config.commit_interval:
                 await self._commit()
             if targets is not None and await self._reached(targets):
@@ -252,28 +256,53 @@ class Recorder:
                           self.core.next_offsets)
                 return
 
-    async def checkpoint(self, everything: bool = False) -> None:
+    async def checkpoint(self, everything: bool = False, wait: bool = True) -> None:
         """Write the ready buffers (all of them with `everything`), fsync, then commit.
 
         The writing and the fsync run in a worker thread (zlib, zstd, write and fsync release
         the GIL): meanwhile the event loop keeps fetching and, above all, heartbeating — an
         fsync that takes seconds on a busy disk must not get this member thrown out of its
         group (its partitions would go to another member before it commits, and be recorded
-        twice). One checkpoint at a time (the loop's and a rebalance's)."""
+        twice). One write at a time (the loop's and a rebalance's): a checkpoint first waits
+        for the one still running. With `wait=False` (the loop) it returns once the new write
+        is started, so that the next fetch and its routing overlap the compression and the
+        fsync; the commit then covers what the previous writes made durable (buffers being
+        written count as not durable: `Compactor.commit_positions`)."""
         async with self._write_lock:
+            await self._finish_write()
             ready = self.core.take_ready(everything)
             if ready:
-                self._writing = asyncio.ensure_future(
-                    asyncio.to_thread(self.core.write_blocks, ready))
-                try:
-                    # Shielded: a cancelled caller does not stop the thread; run() waits for
-                    # it before closing the files.
-                    await asyncio.shield(self._writing)
-                finally:
-                    if self._writing.done():
-                        self.core.done(ready)
+                self._writing = asyncio.ensure_future(asyncio.to_thread(self._write, ready))
+                self._ready = ready
+                if wait or everything:
+                    await self._finish_write()
             if everything or time.monotonic() - self._last_commit >= self.config.commit_interval:
                 await self._commit()
+
+    async def _finish_write(self) -> None:
+        """Wait for the write in progress, if any (its error, if it failed, is raised)."""
+        writing = self._writing
+        if writing is None:
+            return
+        try:
+            # Shielded: a cancelled caller does not stop the thread; run() waits for it
+            # before closing the files.
+            await asyncio.shield(writing)
+        finally:
+            if writing.done():
+                self.core.done(self._ready)
+                self._ready = []
+                self._writing = None
+
+    def _write(self, ready: list[Any]) -> int:
+        """In the worker thread: write the blocks, fsync."""
+        t0 = time.perf_counter()
+        written = self.core.write_blocks(ready)
+        self._wrote(time.perf_counter() - t0)
+        return written
+
+    def _wrote(self, seconds: float) -> None:
+        """A write of blocks took `seconds`, write and fsync (for the metrics)."""
 
     async def _commit(self) -> None:
         self._last_commit = time.monotonic()

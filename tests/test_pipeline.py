@@ -252,6 +252,7 @@ def test_offline_pipeline_metrics_top_and_clean_sigterm(kafka_bootstrap: str,
                 assert metric(texts["binance"], "ttxt_events_out_total",
                               topic=f"{prefix}.binance.book") > 0
                 assert metric(texts["recorder"], "ttxt_recorder_records_written_total") > 0
+                assert metric(texts["recorder"], "ttxt_recorder_checkpoint_ms_count") > 0
                 assert metric(texts["monitor"], "ttxt_strategy_events_in_total",
                               topic=f"{prefix}.binance.book") > 0
                 break

@@ -7,6 +7,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -452,6 +453,19 @@ def test_after_a_failed_write_nothing_more_is_committed(tmp_path: Path,
         core.close()
 
 
+def _routed(records: list[Any]) -> dict[str, list[FileRecord]]:
+    """What the recorder must store for the records, per stream, read the slow and sure way
+    (`Router.route`: every header peeked, every body checked)."""
+    from ttxt_kafka.archive.router import Router
+
+    router = Router()
+    expected: dict[str, list[FileRecord]] = {}
+    for r in records:
+        stream, _, stored = router.route(r)
+        expected.setdefault(stream, []).append(stored)
+    return expected
+
+
 @pytest.mark.parametrize("block_size", [1, 7, 150])
 def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
                                                            block_size: int) -> None:
@@ -462,7 +476,6 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
     from aiokafka import TopicPartition
     from aiokafka.structs import ConsumerRecord
 
-    from ttxt_kafka.archive.router import Router
     from ttxt_kafka.recorder.buffers import FlushPolicy
     from ttxt_kafka.recorder.compactor import Compactor
 
@@ -483,11 +496,7 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
         core.write_ready(everything=True)
     finally:
         core.close()
-    router = Router()
-    expected: dict[str, list[FileRecord]] = {}
-    for r in records:
-        stream, _, stored = router.route(r)
-        expected.setdefault(stream, []).append(stored)
+    expected = _routed(records)
     for path in list_files(tmp_path):
         info = scan_file(path)
         assert info is not None and not info.damage
@@ -498,6 +507,77 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
         assert raw == b"".join(encode_block(b, "null") + sync for b in blocks), info.stream
         assert [(e.min_ts, e.max_ts) for e in info.entries] == [
             (min(r["ts"] for r in b), max(r["ts"] for r in b)) for b in blocks]
+    assert sum(len(v) for v in expected.values()) == len(records)
+
+
+def test_the_fast_way_by_key_gives_the_same_bytes_as_reading_every_header(
+        tmp_path: Path) -> None:
+    """Records of a ticker seen before take the fast way (route by key, no header read):
+    runs of two tickers interleaved, and in the runs what must leave it — a cut event with
+    the ticker's own header, garbage and a missing value under the ticker's key, other
+    headers, another symbol under the same key, an event whose body only the skipper can
+    check (a 70-byte string), exchange times of every varint length (negative, zero, 8 bytes,
+    more) — split over several fetches, one of them re-read (the
+    duplicates dropped). The files hold what fastavro writes for the records, once each."""
+    import dataclasses
+
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    book = next(e for e in all_samples() if type(e).__name__ == "OrderBook")
+    times = [T0, T0 + 1, -7, 0, 2**62, 5, T0 + 3, T0 - 9]
+    ticks: list[tuple[bytes, bytes | None, tuple[tuple[str, bytes], ...]]] = []
+    hdr = (("ttxt-type", b"OrderBook"),)
+    for i in range(120):
+        sym = "BTC/USDT" if (i // 10) % 2 == 0 else "ETH/USDT"
+        value: bytes | None = encode(dataclasses.replace(
+            book, symbol=sym, exchange_ts=times[i % len(times)] if i % 9 == 0 else T0 + i))
+        headers = hdr
+        key = sym.encode()
+        if i == 33:
+            value = value[:-1]  # type: ignore[index]
+        elif i == 47:
+            value = b"garbage"
+        elif i == 51:
+            value = None
+        elif i == 64:
+            headers = (("ttxt-type", b"Other"),)
+        elif i == 77:
+            value = encode(dataclasses.replace(book, symbol="SOL/USDT", exchange_ts=T0))
+        elif i in (86, 87):  # an event the regular expression cannot tell (70-byte price)
+            value = encode(dataclasses.replace(book, symbol=sym, exchange_ts=T0 + i,
+                                               bids=[["1" * 70, "2"]]))
+        ticks.append((key, value, headers))
+    topic = "ttxt.binance.book"
+    records = [ConsumerRecord(topic, 1, 5000 + i, 1_700_000_000_000 + i // 3, 0, k, v, None,
+                              0, 0, h) for i, (k, v, h) in enumerate(ticks)]
+    core = Compactor(ArchiveWriter(tmp_path, "null"), FlushPolicy(block_size=7)).open()
+    tp = TopicPartition(topic, 1)
+    try:
+        for lo, hi in ((0, 40), (40, 90), (60, 100), (100, 120)):  # 60..89 read twice
+            core.ingest(tp, records[lo:hi], 0.0)
+        core.write_ready(everything=True)
+        assert core.stats.duplicates == 30 and core.stats.unparsed == 3
+    finally:
+        core.close()
+    expected = _routed(records)
+    assert set(expected) == {"BINANCE_BTC_USDT", "BINANCE_ETH_USDT", "BINANCE_SOL_USDT"}
+    got: dict[str, bytes] = {}
+    for path in list_files(tmp_path):
+        info = scan_file(path)
+        assert info is not None and not info.damage and info.header is not None
+        mine = expected[info.stream]
+        blocks = [[r for r in mine if e.first_offset <= r["offset"] <= e.last_offset]
+                  for e in info.entries]
+        assert sum(len(b) for b in blocks) == len(mine)
+        assert [(e.min_ts, e.max_ts) for e in info.entries] == [
+            (min(r["ts"] for r in b), max(r["ts"] for r in b)) for b in blocks]
+        got[info.stream] = path.read_bytes()[info.header.size:]
+        assert got[info.stream] == b"".join(encode_block(b, "null") + info.header.sync
+                                            for b in blocks), info.stream
     assert sum(len(v) for v in expected.values()) == len(records)
 
 

@@ -417,7 +417,7 @@ def _listener_port(props: dict[str, str], name: str) -> int | None:
 
 def _server_properties(data_dir: Path, port: int, controller_port: int,
                        node_id: int = NODE_ID, voters: str | None = None,
-                       replication: int = 1) -> str:
+                       replication: int = 1, initial_rebalance_delay_ms: int = 0) -> str:
     voters = voters or f"{node_id}@{HOST}:{controller_port}"
     min_isr = 2 if replication >= 3 else 1
     return f"""\
@@ -446,8 +446,9 @@ share.coordinator.state.topic.min.isr={min_isr}
 default.replication.factor={replication}
 min.insync.replicas={min_isr}
 
-# Consumer groups form at once instead of waiting 3 s for more members (tests, the demo).
-group.initial.rebalance.delay.ms=0
+# Consumer groups form at once instead of waiting 3 s for more members (tests, the demo);
+# Kafka's default (3000) where members that start together should share from the start.
+group.initial.rebalance.delay.ms={initial_rebalance_delay_ms}
 auto.create.topics.enable=true
 # Three partitions for auto-created topics: more than one, so per-key ordering and
 # consumer-group balancing are exercised locally as on a real cluster; few, for 2 cores.
@@ -517,8 +518,11 @@ class LocalKafka(LocalProcess):
         cluster_id: str | None = None,
         replication: int = 1,
         jvm_opts: list[str] | None = None,
+        initial_rebalance_delay_ms: int = 0,
     ) -> None:
         super().__init__(state_dir if state_dir is not None else default_state_dir(), port)
+        # How long a new consumer group waits for more members before its first assignment.
+        self.initial_rebalance_delay_ms = initial_rebalance_delay_ms
         self.controller_port = controller_port
         # A node of a LocalCluster: its id, the cluster's voters and id, its replication.
         self.node_id = node_id
@@ -610,7 +614,8 @@ class LocalKafka(LocalProcess):
         log4j_file = self.state_dir / "log4j2.properties"
         log4j_file.write_text(_log4j2_properties(self.log_file))
         self.config_file.write_text(_server_properties(
-            self.data_dir, port, controller_port, self.node_id, self.voters, self.replication))
+            self.data_dir, port, controller_port, self.node_id, self.voters, self.replication,
+            self.initial_rebalance_delay_ms))
         java_cmd = [java, *self.jvm_opts, f"-Dlog4j2.configurationFile={log4j_file}",
                     "-cp", classpath]
 

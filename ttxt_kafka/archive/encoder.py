@@ -31,6 +31,10 @@ def zz_long(n: int) -> bytes:
     z = (n << 1) ^ (n >> 63)
     if z < 0x4000:
         return _SMALL[z]
+    if z < 0x10000000:  # offsets below 2**27
+        return _GROUP[z & 0x3FFF] + _SMALL[z >> 14]
+    if z < 0x40000000000:  # timestamps in ms until 2109
+        return _GROUP[z & 0x3FFF] + _GROUP[(z >> 14) & 0x3FFF] + _SMALL[z >> 28]
     out = [_GROUP[z & 0x3FFF]]
     z >>= 14
     while z >= 0x4000:

