@@ -4,7 +4,8 @@ Producing: idempotent, `acks=all`, batched (linger) and compressed; `publish` ap
 producer's batch and returns — delivery is confirmed in the background, never one awaited round
 trip per event; `flush()` waits for everything.
 
-The bus never fails silently. Every record is kept until the broker acknowledges it. A delivery
+The bus never fails silently. Every record is kept until the broker acknowledges it (and sent,
+even if the task that published it is cancelled while aiokafka's send waits). A delivery
 failure (batches expired while the broker was away, an out-of-order sequence or unknown producer
 id after that — aiokafka#1017 —, a fenced producer, a sender that died) leaves an idempotent
 producer in a state it cannot leave, so the queue replaces it: the old one is abandoned, a new
