@@ -70,10 +70,11 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
             n, start = _varint(body, pos)
         if n & 1:
             raise _GiveUp
-        pos = start + (n >> 1)
-        raw = body[start:pos]
-        if raw != last_raw:
-            topic, last_raw = raw.decode(), raw
+        n >>= 1
+        if n != len(last_raw) or not body.startswith(last_raw, start):  # compared in place
+            last_raw = body[start:start + n]
+            topic = last_raw.decode()
+        pos = start + n
         partition = body[pos]  # int
         if partition < 0x80:
             pos += 1
@@ -101,9 +102,15 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
                     else:
                         offset, pos = _varint(body, pos)
         offset = (offset >> 1) ^ -(offset & 1)
-        while body[pos] & 0x80:  # Kafka timestamp: long, stepped over
+        if pos + 8 <= end:  # Kafka timestamp: long (ms: 6 bytes), stepped over as one word
+            stops = ~u64(body, pos)[0] & 0x8080808080808080
+            if not stops:
+                raise _GiveUp
+            pos += (stops & -stops).bit_length() >> 3
+        else:
+            while body[pos] & 0x80:
+                pos += 1
             pos += 1
-        pos += 1
         b = body[pos]  # key: ["null", "bytes"]
         if b == 2:
             n = body[pos + 1]
