@@ -366,15 +366,19 @@ class KafkaRunner:
     # ------------------------------------------------------------------ offsets and lag
 
     async def _maybe_commit(self) -> None:
-        """Every `commit_interval`: commit in the background (the offsets are taken now, from
-        records whose handlers ran and whose commands were handed to the sink; `_commit`
-        delivers those commands before committing). One at a time; a rebalance and `stop`
-        wait for it before their own commit."""
+        """Every `commit_interval`: the commands of the handled records are delivered (as
+        before, with the loop held), then the offsets are committed in the background — the
+        loop does not wait for that round trip. One at a time; a rebalance and `stop` wait
+        for it before their own commit."""
         if time.monotonic() - self._last_commit < self.commit_interval:
             return
         if self._commit_task is not None and not self._commit_task.done():
             return
-        self._commit_task = asyncio.ensure_future(self._logged(self._commit(), "commit"))
+        async with self._lock:
+            todo = await self._deliver_commands()
+        if todo:
+            self._commit_task = asyncio.ensure_future(
+                self._logged(self._send_commit(todo), "commit"))
 
     async def _logged(self, work: Coroutine[Any, Any, None], what: str) -> None:
         try:
@@ -391,15 +395,26 @@ class KafkaRunner:
 
     async def _commit(self) -> None:
         """Deliver the commands sent so far, then commit the handled offsets we still own."""
+        todo = await self._deliver_commands()
+        if todo:
+            await self._send_commit(todo)
+
+    async def _deliver_commands(self) -> dict[TopicPartition, int]:
+        """The handled offsets to commit (of partitions still owned), once the commands their
+        handlers sent are delivered (the sink flushed)."""
         self._last_commit = time.monotonic()
+        if self._consumer is None:
+            return {}
+        todo = {tp: off for tp, off in self._handled.items()
+                if tp in self._owned and self._committed.get(tp) != off}
+        if todo:
+            await self.runtime.flush()
+        return todo
+
+    async def _send_commit(self, todo: dict[TopicPartition, int]) -> None:
         consumer = self._consumer
         if consumer is None:
             return
-        todo = {tp: off for tp, off in self._handled.items()
-                if tp in self._owned and self._committed.get(tp) != off}
-        if not todo:
-            return
-        await self.runtime.flush()
         try:
             await consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in todo.items()})
         except KafkaError as exc:
