@@ -23,10 +23,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from itertools import chain as chain_records
 from pathlib import Path
+from typing import Any
 
 from ttxt_kafka.archive.files import FileInfo, list_files, scan_file
 from ttxt_kafka.archive.index import BlockEntry
 from ttxt_kafka.archive.ocf import FileHeader, FileRecord, FormatError, decode_records, parse_block
+from ttxt_kafka.archive.values import Lean, decode_lean
 
 from .merge import merge_runs
 from .selection import Selection
@@ -150,6 +152,11 @@ class FileSource:
         """The merged records as slices of decoded blocks (see `merge.merge_runs`)."""
         return merge_runs([self.iter_chain_blocks(c) for c in self._chains])
 
+    def lean_runs(self) -> Iterator[list[Lean]]:
+        """`runs()` as `Lean` tuples (ts, value, offset, topic, partition): the same records
+        in the same order, read without building the fields a typed replay never looks at."""
+        return merge_runs([self.iter_chain_blocks(c, lean=True) for c in self._chains], ts=0)
+
     async def open(self) -> None:
         """Nothing to do: the selection is made in the constructor (same API as KafkaSource)."""
 
@@ -170,9 +177,15 @@ class FileSource:
             yield chunk
             await asyncio.sleep(0)
 
-    def _lists(self, size: int) -> Iterator[list[FileRecord]]:
-        chunk: list[FileRecord] = []
-        for run in self.runs():
+    async def lean_chunks(self, size: int = CHUNK_RECORDS) -> AsyncIterator[list[Lean]]:
+        """`chunks()` as `Lean` tuples (see `lean_runs`)."""
+        for chunk in self._lists(size, lean=True):
+            yield chunk
+            await asyncio.sleep(0)
+
+    def _lists(self, size: int, lean: bool = False) -> Iterator[list[Any]]:
+        chunk: list[Any] = []
+        for run in self.lean_runs() if lean else self.runs():
             if not chunk and len(run) >= size:
                 yield run  # a whole block: no copy
                 continue
@@ -226,20 +239,22 @@ class FileSource:
         """The selected records of a chain, in offset order."""
         return chain_records.from_iterable(self.iter_chain_blocks(chain))
 
-    def iter_chain_blocks(self, chain: Chain) -> Iterator[list[FileRecord]]:
-        """The selected records of a chain, block by block (no empty lists)."""
+    def iter_chain_blocks(self, chain: Chain, lean: bool = False) -> Iterator[list[Any]]:
+        """The selected records of a chain, block by block (no empty lists): FileRecords, or
+        with `lean` `Lean` tuples."""
         since, until = self.selection.since, self.selection.until
-        for block, records in self._blocks(chain):
+        ts: Any = 0 if lean else "ts"
+        for block, records in self._blocks(chain, lean):
             if self._in_range(block.entry):
                 yield records  # the whole block is in range
             else:
                 kept = [r for r in records
-                        if (since is None or r["ts"] >= since)
-                        and (until is None or r["ts"] < until)]
+                        if (since is None or r[ts] >= since)
+                        and (until is None or r[ts] < until)]
                 if kept:
                     yield kept
 
-    def _blocks(self, chain: Chain) -> Iterator[tuple[_Block, list[FileRecord]]]:
+    def _blocks(self, chain: Chain, lean: bool = False) -> Iterator[tuple[_Block, list[Any]]]:
         limit = self.chunk_bytes()
         blocks = chain.blocks
         i = 0
@@ -261,7 +276,7 @@ class FileSource:
                 start = first.entry.pos
                 chunk = os.pread(fd, blocks[j - 1].entry.end - start, start)
                 for b in blocks[i:j]:
-                    records = self._decode(b, chunk, b.entry.pos - start)
+                    records = self._decode(b, chunk, b.entry.pos - start, lean)
                     if records is not None:
                         self.stats.records_read += len(records)
                         yield b, records
@@ -270,15 +285,21 @@ class FileSource:
             if fd is not None:
                 os.close(fd)
 
-    def _decode(self, b: _Block, chunk: bytes, at: int) -> list[FileRecord] | None:
+    def _decode(self, b: _Block, chunk: bytes, at: int, lean: bool = False) -> list[Any] | None:
         e = b.entry
         try:
             raw = parse_block(memoryview(chunk), at, b.header.sync)
             if raw.end - at != e.end - e.pos:
                 raise FormatError(f"block is {raw.end - at} bytes, the index says "
                                   f"{e.end - e.pos}")
-            records = decode_records(raw, b.header.codec)
-            if records[0]["offset"] != e.first_offset or records[-1]["offset"] != e.last_offset:
+            records: list[Any]
+            if lean:
+                records = decode_lean(raw, b.header.codec)
+                first, last = records[0][2], records[-1][2]
+            else:
+                records = decode_records(raw, b.header.codec)
+                first, last = records[0]["offset"], records[-1]["offset"]
+            if first != e.first_offset or last != e.last_offset:
                 raise FormatError("records do not match the index (offsets differ)")
         except (FormatError, IndexError) as exc:
             self._problem(b.path, e.pos, f"{type(exc).__name__}: {exc}", None)

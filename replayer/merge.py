@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from ttxt_kafka.archive.ocf import FileRecord
+
+# A record: a FileRecord, or the typed replay's lean tuple (`archive.values.Lean`).
+R = TypeVar("R", bound=Any)
 
 
 def merge_by_time(inputs: Iterable[Iterator[FileRecord]]) -> Iterator[FileRecord]:
@@ -43,16 +47,17 @@ def merge_by_time(inputs: Iterable[Iterator[FileRecord]]) -> Iterator[FileRecord
         yield from heap[0][3]
 
 
-def merge_runs(inputs: Iterable[Iterator[list[FileRecord]]]) -> Iterator[list[FileRecord]]:
+def merge_runs(inputs: Iterable[Iterator[list[R]]], ts: Any = "ts") -> Iterator[list[R]]:
     """`merge_by_time` over inputs that come in lists (decoded blocks), giving lists back:
     the longest slice of the leading input's block that goes before every other head. The
     order is exactly `merge_by_time`'s; the work per record is a comparison, and a block that
-    needs no interleaving is passed on whole."""
-    heap: list[tuple[int, int, list[FileRecord], int, Iterator[list[FileRecord]]]] = []
+    needs no interleaving is passed on whole. `ts`: where a record holds its exchange time
+    (`record[ts]`: "ts" for a FileRecord, 0 for the replay's lean tuples)."""
+    heap: list[tuple[int, int, list[R], int, Iterator[list[R]]]] = []
     for i, it in enumerate(inputs):
         block = next(it, None)
         if block:
-            heap.append((block[0]["ts"], i, block, 0, it))
+            heap.append((block[0][ts], i, block, 0, it))
     heapq.heapify(heap)
     while len(heap) > 1:
         _, i, block, pos, it = heapq.heappop(heap)
@@ -60,17 +65,17 @@ def merge_runs(inputs: Iterable[Iterator[list[FileRecord]]]) -> Iterator[list[Fi
         end = pos + 1  # the head itself is the smallest
         n = len(block)
         while end < n:
-            ts = block[end]["ts"]
-            if ts > nts or (ts == nts and i > ni):
+            t = block[end][ts]
+            if t > nts or (t == nts and i > ni):
                 break
             end += 1
         yield block if pos == 0 and end == n else block[pos:end]
         if end < n:
-            heapq.heappush(heap, (block[end]["ts"], i, block, end, it))
+            heapq.heappush(heap, (block[end][ts], i, block, end, it))
         else:
             nxt = next(it, None)
             if nxt:
-                heapq.heappush(heap, (nxt[0]["ts"], i, nxt, 0, it))
+                heapq.heappush(heap, (nxt[0][ts], i, nxt, 0, it))
     if heap:
         _, _, block, pos, it = heap[0]
         yield block[pos:] if pos else block

@@ -51,11 +51,15 @@ class Decoder:
         try:
             return self.codec.decode(record["value"] or b"")
         except CodecError as exc:
-            self.undecodable += 1
-            if self.undecodable <= 10 or self.undecodable % 1000 == 0:
-                log.warning("%s[%d]@%d skipped (%d so far): %s", record["topic"],
-                            record["partition"], record["offset"], self.undecodable, exc)
+            self.failed(record["topic"], record["partition"], record["offset"], exc)
             return None
+
+    def failed(self, topic: str, partition: int, offset: int, exc: CodecError) -> None:
+        """Count and log (rate-limited) a record that is not a ttxt event."""
+        self.undecodable += 1
+        if self.undecodable <= 10 or self.undecodable % 1000 == 0:
+            log.warning("%s[%d]@%d skipped (%d so far): %s", topic, partition, offset,
+                        self.undecodable, exc)
 
 
 class KafkaSink:

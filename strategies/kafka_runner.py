@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -99,6 +99,11 @@ class KafkaRunner:
         self._committed: dict[TopicPartition, int] = {}
         self._last_commit = time.monotonic()
         self._last_lag = 0.0
+        # The periodic commit and lag reading run beside the loop, not in it: each is a round
+        # trip to the broker (milliseconds, more under load) that every record fetched
+        # meanwhile would wait for (issue 18: the latency's tail).
+        self._commit_task: asyncio.Future[None] | None = None
+        self._lag_task: asyncio.Future[None] | None = None
         self._stop = False
         self._loop_done: asyncio.Event | None = None
 
@@ -166,6 +171,7 @@ class KafkaRunner:
         self._stop = True
         if self._loop_done is not None:
             await self._loop_done.wait()
+        await self._background_done()
         try:
             async with self._lock:
                 await self.runtime.stop()
@@ -258,6 +264,7 @@ class KafkaRunner:
 
     async def _revoked(self) -> None:
         self._generation += 1
+        await self._background_done()
         async with self._lock:  # the handler in flight finishes and is committed
             await self._commit()
             self._owned = set()  # act on nothing until the new assignment
@@ -361,21 +368,55 @@ class KafkaRunner:
     # ------------------------------------------------------------------ offsets and lag
 
     async def _maybe_commit(self) -> None:
-        if time.monotonic() - self._last_commit >= self.commit_interval:
-            async with self._lock:
-                await self._commit()
+        """Every `commit_interval`: the commands of the handled records are delivered (as
+        before, with the loop held), then the offsets are committed in the background — the
+        loop does not wait for that round trip. One at a time; a rebalance and `stop` wait
+        for it before their own commit."""
+        if time.monotonic() - self._last_commit < self.commit_interval:
+            return
+        if self._commit_task is not None and not self._commit_task.done():
+            return
+        async with self._lock:
+            todo = await self._deliver_commands()
+        if todo:
+            self._commit_task = asyncio.ensure_future(
+                self._logged(self._send_commit(todo), "commit"))
+
+    async def _logged(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("%s: background %s failed", self.runtime.group, what)
+
+    async def _background_done(self) -> None:
+        """Wait for the background commit and lag reading (a rebalance, stop)."""
+        for task in (self._commit_task, self._lag_task):
+            if task is not None and not task.done():
+                with contextlib.suppress(Exception):
+                    await task
 
     async def _commit(self) -> None:
         """Deliver the commands sent so far, then commit the handled offsets we still own."""
+        todo = await self._deliver_commands()
+        if todo:
+            await self._send_commit(todo)
+
+    async def _deliver_commands(self) -> dict[TopicPartition, int]:
+        """The handled offsets to commit (of partitions still owned), once the commands their
+        handlers sent are delivered (the sink flushed)."""
         self._last_commit = time.monotonic()
+        if self._consumer is None:
+            return {}
+        todo = {tp: off for tp, off in self._handled.items()
+                if tp in self._owned and self._committed.get(tp) != off}
+        if todo:
+            await self.runtime.flush()
+        return todo
+
+    async def _send_commit(self, todo: dict[TopicPartition, int]) -> None:
         consumer = self._consumer
         if consumer is None:
             return
-        todo = {tp: off for tp, off in self._handled.items()
-                if tp in self._owned and self._committed.get(tp) != off}
-        if not todo:
-            return
-        await self.runtime.flush()
         try:
             await consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in todo.items()})
         except KafkaError as exc:
@@ -387,7 +428,12 @@ class KafkaRunner:
     async def _maybe_update_lag(self, every: float = 1.0) -> None:
         if time.monotonic() - self._last_lag < every or self._consumer is None:
             return
+        if self._lag_task is not None and not self._lag_task.done():
+            return
         self._last_lag = time.monotonic()
+        self._lag_task = asyncio.ensure_future(self._logged(self._update_lag(), "lag reading"))
+
+    async def _update_lag(self) -> None:
         lag = await self.lag()
         gauge = self.runtime.metrics.consumer_lag
         for tp, n in lag.items():

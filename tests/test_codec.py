@@ -472,3 +472,18 @@ def test_old_writer_schemas_still_resolve_through_fastavro() -> None:
     old_bytes = old.encode(PriceTickV1(**hdr, price="60000.1"))
     assert old_bytes[2:10] not in new.registry.fast_decoders  # not the reader's schema
     assert new.decode(old_bytes) == PriceTickV2(**hdr, price="60000.1", source="exchange")
+
+
+def test_fast_decoder_is_the_compiled_function_for_the_records_header() -> None:
+    from ttxt_kafka.codec import DEFAULT_CODEC
+
+    for event in SAMPLES:
+        data = encode(event)
+        fast = DEFAULT_CODEC.fast_decoder(data)
+        assert fast is not None, event.SCHEMA
+        assert fast(data) == event
+    book = encode(next(e for e in SAMPLES if isinstance(e, OrderBook)))
+    assert DEFAULT_CODEC.fast_decoder(b"\x00\x00\x00\x00\x01" + book[10:]) is None  # Confluent
+    assert DEFAULT_CODEC.fast_decoder(b"garbage") is None
+    assert DEFAULT_CODEC.fast_decoder(book[:2] + b"\x00" * 8 + book[10:]) is None  # unknown
+    assert Codec(fast=False).fast_decoder(book) is None

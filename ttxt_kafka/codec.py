@@ -18,6 +18,7 @@ as anything else, so a consuming loop can catch one exception type, count it and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +157,15 @@ class Codec:
         if found is None:
             raise UnknownSchemaError(self._unknown(data))
         return found[1]
+
+    def fast_decoder(self, data: bytes) -> Callable[[bytes], Event] | None:
+        """The function compiled for records with `data`'s header (single-object encoding, a
+        registered schema), or None. For loops over many records of one type (a typed
+        replay): they check the header with `startswith`, call it, and call `decode` when it
+        raises (the general path then gives the same event or the error)."""
+        if self.fast and type(data) is bytes and data[:2] == MAGIC:
+            return self.registry.fast_decoders.get(data[2:HEADER_LEN])
+        return None
 
     def decode(self, data: bytes) -> Event:
         # Fast path: a record written with a registered schema, decoded by the function

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ttxt_kafka.connectors.base.errors import ConnectorError
     from ttxt_kafka.connectors.config import ConfigError, load_config
     from ttxt_kafka.connectors.runner import run_to_kafka, topics_of
+    from ttxt_kafka.gcpause import freeze_startup_heap
 
     try:
         config = load_config(args.config)
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from aiokafka.errors import KafkaError
 
     bootstrap = args.bootstrap or config.kafka.bootstrap_servers or resolve_bootstrap(None)
+    freeze_startup_heap()  # a long-running service: full collections skip the modules
     try:
         asyncio.run(run_to_kafka(config, bootstrap, stats_interval=args.stats_interval,
                                  on_stopped=_final))

@@ -52,6 +52,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ttxt_kafka.gcpause import freeze_startup_heap
     from ttxt_kafka.strategies.app import run_strategy
     from ttxt_kafka.strategies.loader import LoadError, build, parse_params
     from ttxt_kafka.strategies.strategy import ParamError
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
                            metrics_port=args.metrics_port, metrics_host=args.metrics_host,
                            stop=stop)
 
+    freeze_startup_heap()  # a long-running service: full collections skip the modules
     try:
         asyncio.run(main())
     except (SubscriptionError, ValueError) as exc:
