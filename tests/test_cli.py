@@ -3,8 +3,10 @@ test_demo.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -57,6 +59,39 @@ async def test_tail_prints_decoded_json_lines_and_reports_garbage(kafka_bootstra
     assert topics.returncode == 0
     name, count = topics.stdout.split()
     assert name == topic and int(count) == len(events) + 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_tail_following_a_busy_topic_stops_cleanly_on_a_signal(
+        kafka_bootstrap: str, sig: signal.Signals) -> None:
+    """Ctrl-C or SIGTERM while records flow: the consumer is closed, no traceback (asyncio's own
+    Ctrl-C could cancel a request mid-answer inside aiokafka), the shell's code for the signal
+    (SIGTERM used to end the process at once: returncode -15, the consumer never closed)."""
+    topic = f"cli{uuid.uuid4().hex[:8]}.binance.trades"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    event = encode(all_samples()[0])
+    proc = subprocess.Popen([sys.executable, "-m", "ttxt_kafka.cli", "tail", topic,
+                             "--bootstrap", kafka_bootstrap], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        assert proc.stdout is not None
+        first = asyncio.create_task(asyncio.to_thread(proc.stdout.readline))
+        while not first.done():  # records keep flowing until tail has printed one
+            await producer.send(topic, event, partition=int(len(event)) % 3)
+            await asyncio.sleep(0.01)
+        assert first.result(), "tail printed nothing"
+        for _ in range(50):  # and while the signal arrives
+            await producer.send(topic, event)
+        proc.send_signal(sig)
+        out, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    finally:
+        await producer.stop()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, (proc.returncode, err)
+    assert "Traceback" not in err and "Error" not in err, err
 
 
 def test_tail_of_a_missing_topic_is_a_one_line_error(kafka_bootstrap: str) -> None:

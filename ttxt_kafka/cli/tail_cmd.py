@@ -17,7 +17,7 @@ from ..admin import cluster_metadata
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..render import event_to_dict
-from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap, until_stopped
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,9 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     bootstrap = resolve_bootstrap(args.bootstrap)
     try:
-        printed, bad = asyncio.run(_tail(bootstrap, args))
-    except KeyboardInterrupt:
+        result, stopped = asyncio.run(until_stopped(_tail(bootstrap, args)))
+    except KeyboardInterrupt:  # before the loop took the signal over
         return 130
+    if stopped or result is None:
+        return 128 + (stopped or 2)  # the consumer closed cleanly; the shell's code for the signal
+    printed, bad = result
     if bad:
         print(f"ttxt tail: {bad} undecodable record(s) skipped", file=sys.stderr)
     return 0

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap, until_stopped
 
 
 def register(sub: Any) -> None:
@@ -57,25 +54,8 @@ def run(args: argparse.Namespace) -> int:
               services=services)
     color = not args.no_color and not args.once and sys.stdout.isatty()
     try:
-        asyncio.run(_until_stopped(run_top(top, args.interval, args.once, color)))
+        asyncio.run(until_stopped(run_top(top, args.interval, args.once, color)))
     except KeyboardInterrupt:
         return 0
     return 0
 
-
-async def _until_stopped(view: Coroutine[Any, Any, None]) -> None:
-    """Run `view` until it ends or Ctrl-C (SIGINT) / SIGTERM, which end it cleanly.
-
-    The signal cancels the view from the event loop, between two callbacks. asyncio.run's own
-    SIGINT handler cancels the main task from inside whatever Python code is running, e.g.
-    aiokafka decoding the answer to a request the task awaits (offsets, metadata): the request's
-    future is cancelled between aiokafka's done() check and its set_result, which then raises
-    InvalidStateError, logged with a traceback by aiokafka.conn (0.12 to 0.14)."""
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    assert task is not None
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await view
