@@ -170,21 +170,28 @@ async def test_a_ttxt_strategy_consumes_what_confluent_kafka_produces(
     assert runner.malformed == 0
 
 
+async def unknown_id_then_a_trade(bootstrap: str) -> tuple[str, Trades]:
+    """A fresh prefix whose trades topic holds a Confluent record naming schema id 7 (unknown
+    to any registry here), then a good single-object Trades event: (prefix, that event)."""
+    prefix = fresh()
+    good = next(e for e in all_samples() if isinstance(e, Trades))
+    assert isinstance(good, Trades)
+    async with KafkaQueue(bootstrap, prefix=prefix) as queue:
+        await queue.publish_raw(topic_for(good, prefix),
+                                b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:],
+                                b"BTC/USDT")
+        await queue.publish(good)
+        await queue.flush()
+    return prefix, good
+
+
 async def test_a_strategy_without_a_registry_counts_a_confluent_record(
         kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A strategy (KafkaRunner, its own consuming loop) counts it the same way, and goes on."""
     monkeypatch.delenv("TTXT_SCHEMA_REGISTRY_URL", raising=False)
     monkeypatch.delenv("TTXT_SERIALIZATION", raising=False)
     serialization.reset()
-    prefix = fresh()
-    good = next(e for e in all_samples() if isinstance(e, Trades))
-    assert isinstance(good, Trades)
-    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
-        await queue.publish_raw(topic_for(good, prefix),
-                                b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:],
-                                b"BTC/USDT")
-        await queue.publish(good)
-        await queue.flush()
+    prefix, good = await unknown_id_then_a_trade(kafka_bootstrap)
     strategy, runner = await collect_trades(kafka_bootstrap, prefix, 1)
     assert strategy.seen == [good]
     assert (runner.malformed, runner.schema_registry_errors) == (1, 1)
@@ -276,14 +283,7 @@ async def test_a_hung_registry_does_not_stall_a_strategy(kafka_bootstrap: str,
     """The strategy asks the registry about an unknown id in a worker thread: its event loop
     (timers, order acks, other tasks) keeps running while the registry does not answer, and
     when the client gives up the record is counted and skipped."""
-    prefix = fresh()
-    good = next(e for e in all_samples() if isinstance(e, Trades))
-    async with KafkaQueue(kafka_bootstrap, prefix=prefix) as queue:
-        await queue.publish_raw(topic_for(good, prefix),
-                                b"\x00" + (7).to_bytes(4, "big") + Codec().encode(good)[10:],
-                                b"BTC/USDT")
-        await queue.publish(good)
-        await queue.flush()
+    prefix, good = await unknown_id_then_a_trade(kafka_bootstrap)
 
     loop = asyncio.get_running_loop()
     longest = 0.0
