@@ -67,6 +67,29 @@ def test_the_usual_block_takes_the_lean_walk() -> None:
     assert lean == _expected(raw, "null")
 
 
+def test_runs_that_repeat_then_change_are_read_as_walked() -> None:
+    """The walk keeps the bytes of (type, topic, partition) and of (key, headers) and steps
+    over a later record's identical bytes whole: records switching between a few of each, in
+    runs and alone, still read exactly as the general reader reads them."""
+    rng = random.Random(11)
+    for n in (2, 5, 40, 300):
+        records = []
+        kinds = [rng.randrange(16) for _ in range(4)]
+        for i in range(n):
+            kind = kinds[i * 4 // n] if rng.random() < 0.8 else rng.randrange(16)
+            records.append(FileRecord(
+                ts=1_714_521_600_000_000 + i, type=["OrderBook", "Trades"][kind & 1],
+                topic=["ttxt.binance.book", "ttxt.binance.bookk"][kind >> 1 & 1],
+                partition=[3, 4][kind >> 2 & 1], offset=1000 + i, timestamp=1_714_521_600_000,
+                key=[b"BTC/USDT", None][kind >> 3 & 1],
+                headers=[[{"key": "ttxt-type", "value": b"OrderBook"}],
+                         [{"key": "ttxt-type", "value": b"Trades"}]][kind & 1],
+                value=b"\xc3\x01" + bytes(rng.randrange(300))))
+        raw = _raw(records, "null")
+        lean = values.lean_records(decompress("null", raw.body), raw.count)  # no fallback
+        assert lean == _expected(raw, "null")
+
+
 def test_damaged_blocks_give_the_general_readers_error() -> None:
     rng = random.Random(3)
     raw = _raw([_record(rng, i) for i in range(20)], "null")

@@ -42,7 +42,13 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
     pos = 0
     end = len(body)
     u64 = _U64
-    last_raw, topic = b"", ""  # a block holds one partition's records: decode its name once
+    last_raw, topic, partition = b"", "", 0
+    # A block holds one partition's records, mostly of one type, one key and the same headers:
+    # the bytes of (type, topic, partition) and of (key, headers) repeat from record to record.
+    # Once walked, each run is kept; a later record holding the same bytes there steps over
+    # them whole (identical bytes parse identically: the result is the walk's). Anything else
+    # is walked field by field and becomes the run compared next.
+    same1, len1, same2, len2 = b"", 0, b"", 0
     for _ in range(count):
         # ts: a µs timestamp, an 8-byte varint, read as one word (see avro_fastpath._varint)
         if pos + 8 <= end:
@@ -59,28 +65,34 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
         else:
             q, pos = _varint(body, pos)
         ts = (q >> 1) ^ -(q & 1)
-        n = body[pos]  # the event type (a string), stepped over
-        if n & 0x81:
-            raise _GiveUp  # a length of 64 or more, or negative
-        pos += 1 + (n >> 1)
-        n = body[pos]  # topic: string
-        if n < 0x80:
-            start = pos + 1
+        if len1 and body.startswith(same1, pos):
+            pos += len1
         else:
-            n, start = _varint(body, pos)
-        if n & 1:
-            raise _GiveUp
-        n >>= 1
-        if n != len(last_raw) or not body.startswith(last_raw, start):  # compared in place
-            last_raw = body[start:start + n]
-            topic = last_raw.decode()
-        pos = start + n
-        partition = body[pos]  # int
-        if partition < 0x80:
-            pos += 1
-        else:
-            partition, pos = _varint(body, pos)
-        partition = (partition >> 1) ^ -(partition & 1)
+            first = pos
+            n = body[pos]  # the event type (a string), stepped over
+            if n & 0x81:
+                raise _GiveUp  # a length of 64 or more, or negative
+            pos += 1 + (n >> 1)
+            n = body[pos]  # topic: string
+            if n < 0x80:
+                start = pos + 1
+            else:
+                n, start = _varint(body, pos)
+            if n & 1:
+                raise _GiveUp
+            n >>= 1
+            if n != len(last_raw) or not body.startswith(last_raw, start):  # compared in place
+                last_raw = body[start:start + n]
+                topic = last_raw.decode()
+            pos = start + n
+            partition = body[pos]  # int
+            if partition < 0x80:
+                pos += 1
+            else:
+                partition, pos = _varint(body, pos)
+            partition = (partition >> 1) ^ -(partition & 1)
+            same1 = body[first:pos]
+            len1 = pos - first
         offset = body[pos]  # long: 1-4 bytes written out (offsets below 2^27)
         if offset < 0x80:
             pos += 1
@@ -111,38 +123,44 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
             while body[pos] & 0x80:
                 pos += 1
             pos += 1
-        b = body[pos]  # key: ["null", "bytes"]
-        if b == 2:
-            n = body[pos + 1]
-            if n & 0x81:
-                raise _GiveUp
-            pos += 2 + (n >> 1)
-        elif b == 0:
-            pos += 1
+        if len2 and body.startswith(same2, pos):
+            pos += len2
         else:
-            raise _GiveUp
-        while True:  # headers: array of {key: string, value: ["null", "bytes"]}
-            n = body[pos]
-            pos += 1
-            if n == 0:
-                break
-            if n & 0x81:
-                raise _GiveUp  # a sized (negative) block or a long count: not ours
-            for _ in range(n >> 1):
-                k = body[pos]
-                if k & 0x81:
+            first = pos
+            b = body[pos]  # key: ["null", "bytes"]
+            if b == 2:
+                n = body[pos + 1]
+                if n & 0x81:
                     raise _GiveUp
-                pos += 1 + (k >> 1)
-                b = body[pos]
-                if b == 2:
-                    k = body[pos + 1]
+                pos += 2 + (n >> 1)
+            elif b == 0:
+                pos += 1
+            else:
+                raise _GiveUp
+            while True:  # headers: array of {key: string, value: ["null", "bytes"]}
+                n = body[pos]
+                pos += 1
+                if n == 0:
+                    break
+                if n & 0x81:
+                    raise _GiveUp  # a sized (negative) block or a long count: not ours
+                for _ in range(n >> 1):
+                    k = body[pos]
                     if k & 0x81:
                         raise _GiveUp
-                    pos += 2 + (k >> 1)
-                elif b == 0:
-                    pos += 1
-                else:
-                    raise _GiveUp
+                    pos += 1 + (k >> 1)
+                    b = body[pos]
+                    if b == 2:
+                        k = body[pos + 1]
+                        if k & 0x81:
+                            raise _GiveUp
+                        pos += 2 + (k >> 1)
+                    elif b == 0:
+                        pos += 1
+                    else:
+                        raise _GiveUp
+            same2 = body[first:pos]
+            len2 = pos - first
         b = body[pos]  # value: ["null", "bytes"]
         if b == 2:
             n = body[pos + 1]
