@@ -68,19 +68,26 @@ def test_the_usual_block_takes_the_lean_walk() -> None:
 
 
 def test_runs_that_repeat_then_change_are_read_as_walked() -> None:
-    """The walk keeps the bytes of (type, topic, partition) and of (key, headers) and steps
-    over a later record's identical bytes whole: records switching between a few of each, in
-    runs and alone, still read exactly as the general reader reads them."""
+    """The walk keeps the bytes of (type, topic, partition), of (key, headers) and the last
+    bytes of both times, and steps over a later record's identical bytes whole: records
+    switching between a few of each, in runs and alone, still read exactly as the general
+    reader reads them."""
     rng = random.Random(11)
-    for n in (2, 5, 40, 300):
+    # times mostly of one size (8-byte µs, 6-byte ms varints) whose last bytes repeat, and
+    # now and then another size or sign
+    times = [1_714_521_600_000_000] * 8 + [-1_714_521_600_000_000, 1 << 40, 5]
+    stamps = [1_714_521_600_000] * 8 + [-7, 1 << 33, 1 << 42]
+    for n in (2, 5, 40, 300, 2000):
         records = []
         kinds = [rng.randrange(16) for _ in range(4)]
         for i in range(n):
             kind = kinds[i * 4 // n] if rng.random() < 0.8 else rng.randrange(16)
             records.append(FileRecord(
-                ts=1_714_521_600_000_000 + i, type=["OrderBook", "Trades"][kind & 1],
+                ts=rng.choice(times) + i * rng.choice([1, 999, 1 << 21]),
+                type=["OrderBook", "Trades"][kind & 1],
                 topic=["ttxt.binance.book", "ttxt.binance.bookk"][kind >> 1 & 1],
-                partition=[3, 4][kind >> 2 & 1], offset=1000 + i, timestamp=1_714_521_600_000,
+                partition=[3, 4][kind >> 2 & 1], offset=1000 + i,
+                timestamp=rng.choice(stamps) + i * rng.choice([1, 1 << 14]),
                 key=[b"BTC/USDT", None][kind >> 3 & 1],
                 headers=[[{"key": "ttxt-type", "value": b"OrderBook"}],
                          [{"key": "ttxt-type", "value": b"Trades"}]][kind & 1],

@@ -49,22 +49,35 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
     # them whole (identical bytes parse identically: the result is the walk's). Anything else
     # is walked field by field and becomes the run compared next.
     same1, len1, same2, len2 = b"", 0, b"", 0
+    ts_hi, ts_half, kts_hi = b"", 0, b""  # see the times below
     for _ in range(count):
-        # ts: a µs timestamp, an 8-byte varint, read as one word (see avro_fastpath._varint)
-        if pos + 8 <= end:
-            q = u64(body, pos)[0]
-            stops = ~q & 0x8080808080808080
-            if not stops:
-                raise _GiveUp
-            last = stops & -stops
-            q &= (last - 1) & 0x7F7F7F7F7F7F7F7F
-            q = (q & 0x007F007F007F007F) | ((q & 0x7F007F007F007F00) >> 1)
-            q = (q & 0x00003FFF00003FFF) | ((q & 0x3FFF00003FFF0000) >> 2)
-            q = (q & 0x000000000FFFFFFF) | ((q & 0x0FFFFFFF00000000) >> 4)
-            pos += last.bit_length() >> 3
+        # ts: a µs timestamp, an 8-byte varint. Records of a block are close in time: the
+        # varint's last 5 bytes (bits 21 and up) mostly repeat the previous one's, and then
+        # only the first 3 bytes are read (a positive time: the zigzag bit is clear).
+        b0 = body[pos]
+        if (b0 & body[pos + 1] & body[pos + 2] & 0x80 and not b0 & 1 and ts_hi
+                and body.startswith(ts_hi, pos + 3)):
+            ts = ts_half + (((b0 & 0x7F) | (body[pos + 1] & 0x7F) << 7
+                             | (body[pos + 2] & 0x7F) << 14) >> 1)
+            pos += 8
         else:
-            q, pos = _varint(body, pos)
-        ts = (q >> 1) ^ -(q & 1)
+            if pos + 8 <= end:  # read as one word (see avro_fastpath._varint)
+                q = u64(body, pos)[0]
+                stops = ~q & 0x8080808080808080
+                if not stops:
+                    raise _GiveUp
+                last = stops & -stops
+                q &= (last - 1) & 0x7F7F7F7F7F7F7F7F
+                q = (q & 0x007F007F007F007F) | ((q & 0x7F007F007F007F00) >> 1)
+                q = (q & 0x00003FFF00003FFF) | ((q & 0x3FFF00003FFF0000) >> 2)
+                q = (q & 0x000000000FFFFFFF) | ((q & 0x0FFFFFFF00000000) >> 4)
+                n = last.bit_length() >> 3
+                pos += n
+                if n == 8 and not q & 1:  # kept for the next records
+                    ts_hi, ts_half = body[pos - 5:pos], (q & ~0x1FFFFF) >> 1
+            else:
+                q, pos = _varint(body, pos)
+            ts = (q >> 1) ^ -(q & 1)
         if len1 and body.startswith(same1, pos):
             pos += len1
         else:
@@ -114,11 +127,18 @@ def lean_records(body: bytes, count: int) -> list[Lean]:
                     else:
                         offset, pos = _varint(body, pos)
         offset = (offset >> 1) ^ -(offset & 1)
-        if pos + 8 <= end:  # Kafka timestamp: long (ms: 6 bytes), stepped over as one word
+        # Kafka timestamp: long (ms: 6 bytes), stepped over; its last 4 bytes mostly repeat
+        # the previous one's (as the exchange time's do), else it is read as one word
+        if body[pos] & body[pos + 1] & 0x80 and kts_hi and body.startswith(kts_hi, pos + 2):
+            pos += 6
+        elif pos + 8 <= end:
             stops = ~u64(body, pos)[0] & 0x8080808080808080
             if not stops:
                 raise _GiveUp
-            pos += (stops & -stops).bit_length() >> 3
+            n = (stops & -stops).bit_length() >> 3
+            pos += n
+            if n == 6:
+                kts_hi = body[pos - 4:pos]
         else:
             while body[pos] & 0x80:
                 pos += 1
