@@ -142,6 +142,23 @@ class Connector(BookKeeper, ABC):
     def stream_names(self, native: str) -> list[str]:
         """The exchange's stream/topic names for one symbol, per the configured streams."""
 
+    def configured_streams(self, book: str, trades: str, bbo: str,
+                           kline: Callable[[str], str]) -> list[str]:
+        """`stream_names` of the exchanges with one stream per kind: the symbol's names for the
+        book, trades and BBO, and `kline(interval)`, kept for the configured streams, in the
+        order book, trades, klines, BBO."""
+        streams = self.config.streams
+        names = []
+        if streams.book:
+            names.append(book)
+        if streams.trades:
+            names.append(trades)
+        if streams.klines:
+            names += [kline(i) for i in streams.klines.intervals]
+        if streams.bbo:
+            names.append(bbo)
+        return names
+
     @abstractmethod
     def ws_url(self, conn: Connection) -> str: ...
 
@@ -163,6 +180,19 @@ class Connector(BookKeeper, ABC):
     @abstractmethod
     async def rebuild(self, state: SymbolState) -> None:
         """Start rebuilding a broken book (fetch a snapshot, or resubscribe)."""
+
+    async def resubscribe_book(self, state: SymbolState, request: Callable[[str], Any]) -> None:
+        """A rebuild by resubscribing (exchanges that answer a subscription with a snapshot):
+        `request("unsubscribe")`, then `request("subscribe")`, each message sent as JSON on the
+        symbol's connection."""
+        conn = state.conn
+        if conn is None or conn.ws is None:
+            return  # not connected: the next connection subscribes afresh
+        try:
+            for op in ("unsubscribe", "subscribe"):
+                await conn.ws.send_json(request(op))
+        except WS_ERRORS:
+            return  # the reader sees the broken connection and reconnects
 
     def fetch_snapshot(self, state: SymbolState, get: Callable[[], Awaitable[OrderBook]]
                        ) -> None:

@@ -89,17 +89,9 @@ class BinanceSpotConnector(RestSnapshotConnector):
     # ------------------------------------------------------------------ streams
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(ep.depth_stream(native))
-        if streams.trades:
-            names.append(ep.trade_stream(native))
-        if streams.klines:
-            names += [ep.kline_stream(native, i) for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(ep.bbo_stream(native))
-        return names
+        return self.configured_streams(
+            ep.depth_stream(native), ep.trade_stream(native),
+            ep.bbo_stream(native), lambda i: ep.kline_stream(native, i))
 
     def ws_url(self, conn: Connection) -> str:
         names = [name for native in conn.symbols for name in self.stream_names(native)]

@@ -25,7 +25,6 @@ from ..base.connector import Connection, Connector, SymbolState
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..base.ws import WS_ERRORS
 from . import endpoints as ep
 from .book_sync import OkxBookSync, book_checksum
 from .normalizer_spot import OkxSpotNormalizer
@@ -149,15 +148,8 @@ class OkxSpotConnector(Connector):
 
     async def rebuild(self, state: SymbolState) -> None:
         """Unsubscribe and subscribe `books`: OKX answers a subscription with a snapshot."""
-        conn = state.conn
-        if conn is None or conn.ws is None:
-            return  # not connected: the next connection subscribes afresh
         books = [ep.arg("books", state.native)]
-        try:
-            await conn.ws.send_json(ep.requests("unsubscribe", books)[0])
-            await conn.ws.send_json(ep.requests("subscribe", books)[0])
-        except WS_ERRORS:
-            return  # the reader sees the broken connection and reconnects
+        await self.resubscribe_book(state, lambda op: ep.requests(op, books)[0])
 
 
 class OkxSwapConnector(OkxSpotConnector):
