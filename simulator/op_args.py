@@ -1,0 +1,90 @@
+"""The public socket of the exchanges whose subscriptions are `{"op", "args": [...]}` requests of
+(channel, instrument) args (Bitget, OKX; their keys: `keys.py`).
+
+What they share: the text `ping` is their keepalive (answered `pong`); a request is a JSON object
+whose `op` is `subscribe` or `unsubscribe` and whose `args` is a non-empty list; each arg is
+checked and acknowledged `{"event": op, "arg": arg}`, and the feed learns the streams that were
+new or dropped. The exchange module says how it words its errors (`refuse`, and `check` for an
+arg), what an ack carries besides, and whether one bad arg refuses the whole request.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+from ttxt_kafka.simulator.feeds import Feed
+from ttxt_kafka.simulator.publication import Publication
+from ttxt_kafka.simulator.session import Renderer, Session
+
+Problem = Literal["json", "op", "args"]
+
+
+class OpArgsConnection(ABC):
+    # True: one bad arg refuses the whole request (OKX); False: each arg is answered on its own
+    all_or_nothing = False
+
+    def __init__(self, feed: Feed) -> None:
+        self.feed = feed
+
+    @abstractmethod
+    def refuse(self, session: Session, problem: Problem, text: str) -> None:
+        """Answer a request that is not one: not a JSON object (`json`), an `op` other than
+        subscribe/unsubscribe (`op`), `args` not a non-empty list (`args`)."""
+
+    @abstractmethod
+    def check(self, session: Session, arg: Any) -> tuple[str, str] | None:
+        """(name, key) of a valid arg; None after answering the error."""
+
+    def ack(self, session: Session, op: str, arg: Any) -> None:
+        session.send_json({"event": op, "arg": arg})
+
+    def renderer(self, session: Session) -> Renderer:
+        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
+            return [pub.payload]  # one arg per key: the push already names it
+
+        return render
+
+    def opened(self, session: Session) -> None:  # noqa: B027 - nothing said on open
+        pass
+
+    def on_text(self, session: Session, text: str) -> None:
+        if text == "ping":
+            session.pings_received += 1  # the keepalive is this text, not a WS ping
+            session.send_text("pong")
+            return
+        try:
+            req = json.loads(text)
+            if not isinstance(req, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            self.refuse(session, "json", text)
+            return
+        op, args = req.get("op"), req.get("args")
+        if op not in ("subscribe", "unsubscribe"):
+            self.refuse(session, "op", text)
+            return
+        if not isinstance(args, list) or not args:
+            self.refuse(session, "args", text)
+            return
+        checked = [self.check(session, arg) for arg in args] if self.all_or_nothing else None
+        if checked is not None and any(c is None for c in checked):
+            return
+        changed: list[str] = []  # subscribe: the names new here; unsubscribe: the keys dropped
+        for i, arg in enumerate(args):
+            valid = checked[i] if checked is not None else self.check(session, arg)
+            if valid is None:
+                continue
+            name, key = valid
+            if op == "unsubscribe":
+                if dropped := session.unsubscribe(name):
+                    changed.append(dropped)
+            elif name not in session.subs:
+                session.subscribe(name, key)
+                changed.append(name)
+            self.ack(session, op, arg)
+        if changed and op == "subscribe":
+            self.feed.subscribed(session, changed)
+        elif changed:
+            self.feed.unsubscribed(session, changed)
