@@ -1,7 +1,9 @@
 """A private WebSocket of the simulator that pushes the matching engine's events (Bitget's and
-OKX's `op` sockets): the exchange module says how events are shaped (`pushes`) and answers the
-client's requests (`on_text`, which sets `authed` and `channels`); this keeps the session and
-pushes each engine call's messages on the channels the client subscribed to, once logged in."""
+OKX's `op` sockets, which log in on the socket; KuCoin's and MEXC's, authorized by the URL's token
+or listen key, which start `authed`): the exchange module says how events are shaped (`pushes`),
+how a message is sent (`send`: JSON unless told) and answers the client's requests (`on_text`,
+which sets `authed` and `channels`); this keeps the session and pushes each engine call's
+messages on the channels the client subscribed to, once authorized."""
 
 from __future__ import annotations
 
@@ -18,14 +20,14 @@ if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import ConnectionHandler, Simulator
     from ttxt_kafka.simulator.trading.exchange import SimExchange
 
-Pushes = Callable[[list[EngineEvent]], list[tuple[str, dict[str, Any]]]]
+Pushes = Callable[[list[EngineEvent]], list[tuple[str, Any]]]  # (channel, message)
 
 
 class PushSocket:
-    def __init__(self, pushes: Pushes) -> None:
+    def __init__(self, pushes: Pushes, authed: bool = False) -> None:
         self.pushes = pushes
         self.session: Session | None = None
-        self.authed = False
+        self.authed = authed
         self.channels: set[str] = set()
 
     def opened(self, session: Session) -> None:
@@ -43,7 +45,10 @@ class PushSocket:
             return
         for channel, message in self.pushes(events):
             if channel in self.channels:
-                session.send_json(message)
+                self.send(session, message)
+
+    def send(self, session: Session, message: Any) -> None:
+        session.send_json(message)
 
 
 async def serve_push_socket(sim: Simulator, exchange: SimExchange, request: web.Request,

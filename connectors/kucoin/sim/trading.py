@@ -36,11 +36,11 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
+from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 if TYPE_CHECKING:
@@ -311,37 +311,20 @@ class KucoinTrading:
         if request.query.get("token") not in self.tokens:
             return self._reply({"code": "401", "msg": "token is invalid"}, 401)
         conn = _PrivateWs(self, request.query.get("connectId") or uuid.uuid4().hex)
-        self.exchange.listeners.append(conn.on_events)
-        try:
-            return await self.sim.run_ws(request, conn)
-        finally:
-            self.exchange.listeners.remove(conn.on_events)
+        return await serve_push_socket(self.sim, self.exchange, request, conn)
 
 
-class _PrivateWs:
+class _PrivateWs(PushSocket):
+    """Authorized by the URL's token; `channels` are the subscribed topics."""
+
     def __init__(self, owner: KucoinTrading, connect_id: str) -> None:
+        super().__init__(owner.pushes, authed=True)
         self.owner = owner
         self.connect_id = connect_id
-        self.session: Session | None = None
-        self.topics: set[str] = set()
 
     def opened(self, session: Session) -> None:
-        self.session = session
+        super().opened(session)
         session.send_json({"id": self.connect_id, "type": "welcome"})
-
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
-            return []
-
-        return render
-
-    def on_events(self, events: list[EngineEvent]) -> None:
-        session = self.session
-        if session is None or session.closed:
-            return
-        for topic, message in self.owner.pushes(events):
-            if topic in self.topics:
-                session.send_json(message)
 
     def on_text(self, session: Session, text: str) -> None:
         try:
@@ -361,11 +344,11 @@ class _PrivateWs:
                 session.send_json({"id": msg_id, "type": "error", "code": 401,
                                    "data": f"topic {topic} needs privateChannel true"})
                 return
-            self.topics.add(topic)
+            self.channels.add(topic)
             if req.get("response"):
                 session.send_json({"id": msg_id, "type": "ack"})
         elif kind == "unsubscribe" and isinstance(topic, str):
-            self.topics.discard(topic)
+            self.channels.discard(topic)
             if req.get("response"):
                 session.send_json({"id": msg_id, "type": "ack"})
         else:

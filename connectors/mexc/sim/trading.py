@@ -33,10 +33,10 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import BalanceChanged, EngineEvent, OrderRequest, OrderUpdated, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
+from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 if TYPE_CHECKING:
@@ -294,36 +294,18 @@ class MexcTrading:
     async def ws(self, request: web.Request) -> web.StreamResponse:
         if request.query.get("listenKey") not in self.listen_keys:
             return web.Response(status=401, text="invalid listenKey")
-        conn = _PrivateWs(self)
-        self.exchange.listeners.append(conn.on_events)
-        try:
-            return await self.sim.run_ws(request, conn)
-        finally:
-            self.exchange.listeners.remove(conn.on_events)
+        return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs:
+class _PrivateWs(PushSocket):
+    """Authorized by the URL's listen key; pushes are protobuf frames."""
+
     def __init__(self, owner: MexcTrading) -> None:
+        super().__init__(owner.pushes, authed=True)
         self.owner = owner
-        self.session: Session | None = None
-        self.channels: set[str] = set()
 
-    def opened(self, session: Session) -> None:
-        self.session = session
-
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
-            return []
-
-        return render
-
-    def on_events(self, events: list[EngineEvent]) -> None:
-        session = self.session
-        if session is None or session.closed:
-            return
-        for channel, frame in self.owner.pushes(events):
-            if channel in self.channels:
-                session.send_binary(frame)
+    def send(self, session: Session, message: bytes) -> None:
+        session.send_binary(message)
 
     def on_text(self, session: Session, text: str) -> None:
         try:
