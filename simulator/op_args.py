@@ -10,13 +10,12 @@ arg), what an ack carries besides, and whether one bad arg refuses the whole req
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
 from ttxt_kafka.simulator.feeds import Feed
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 Problem = Literal["json", "op", "args"]
 
@@ -54,11 +53,8 @@ class OpArgsConnection(ABC):
             session.pings_received += 1  # the keepalive is this text, not a WS ping
             session.send_text("pong")
             return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self.refuse(session, "json", text)
             return
         op, args = req.get("op"), req.get("args")

@@ -41,7 +41,7 @@ from ttxt_kafka.matching import (
 )
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, integer, text
 
@@ -442,11 +442,8 @@ class _WsApi(_PrivateSession):
         return {"subscriptionId": self.subscription, "event": event}
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": None, "status": 400,
                                "error": {"code": -1100, "msg": "Malformed request."}})
             return

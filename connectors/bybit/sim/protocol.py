@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -138,11 +138,8 @@ class _Connection:
         session.send_json(reply)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             found = text.strip()[:1] or "EOF"
             msg = (
                 f"Failed to decode incoming data:readObjectStart: expect {{ or n, but found {found}"

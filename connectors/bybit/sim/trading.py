@@ -42,7 +42,7 @@ from ttxt_kafka.matching import (
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 
@@ -334,11 +334,8 @@ class _BybitWs:
                 session.send_json(message)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self.reply(session, "", False, "Failed to decode incoming data")
             return
         op = req.get("op")

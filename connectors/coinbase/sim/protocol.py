@@ -25,7 +25,7 @@ from aiohttp import web
 from ttxt_kafka.connectors.coinbase import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 from .streams import PRODUCT_CHANNELS, Stamp, key_of
 
@@ -170,11 +170,8 @@ class _Connection:
             self._error(session, "rate limit exceeded: too many messages")
             session.start_task(session.drop(graceful=True, code=1008))
             return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self._error(session, "Failed to parse message")
             return
         kind, channel, products = req.get("type"), req.get("channel"), req.get("product_ids")

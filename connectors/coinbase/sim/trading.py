@@ -38,7 +38,7 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.render import plain, regroup
@@ -386,11 +386,8 @@ class _UserWs:
 
     def on_text(self, session: Session, text: str) -> None:
         exchange = self.owner.exchange
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"type": "error", "message": "Failed to parse message"})
             return
         channel = req.get("channel")

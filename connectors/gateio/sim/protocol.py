@@ -21,7 +21,7 @@ from aiohttp import web
 from ttxt_kafka.connectors.gateio import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 from .streams import names_for
 
@@ -108,11 +108,8 @@ class _Connection:
                            "result": {"status": "fail" if error else "success"}})
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self._answer(session, "", "", None, {"code": 1, "message": "invalid request body"})
             return
         channel, event, payload = req.get("channel"), req.get("event"), req.get("payload")

@@ -26,7 +26,7 @@ from ttxt_kafka.connectors.kucoin import endpoints as ep
 from ttxt_kafka.credentials import AuthError
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 from .streams import names_for
 
@@ -144,11 +144,8 @@ class _Connection:
         session.send_json({"id": self.connect_id, "type": "welcome"})
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": "", "type": "error", "code": 400,
                                "data": "the request is not JSON"})
             return

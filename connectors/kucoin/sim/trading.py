@@ -36,7 +36,7 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.session import Session, json_object
 from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
@@ -327,11 +327,8 @@ class _PrivateWs(PushSocket):
         session.send_json({"id": self.connect_id, "type": "welcome"})
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": "", "type": "error", "code": 400, "data": "not JSON"})
             return
         msg_id, kind, topic = str(req.get("id", "")), req.get("type"), req.get("topic")

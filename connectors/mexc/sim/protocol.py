@@ -21,7 +21,7 @@ from aiohttp import web
 from ttxt_kafka.connectors.mexc import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -102,11 +102,8 @@ class _Connection:
         pass
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": 0, "code": 0, "msg": "wrong method"})
             return
         method, params, rid = req.get("method"), req.get("params"), req.get("id", 0)

@@ -33,7 +33,7 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import BalanceChanged, EngineEvent, OrderRequest, OrderUpdated, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.session import Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
@@ -308,11 +308,8 @@ class _PrivateWs(PushSocket):
         session.send_binary(message)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": 0, "code": 0, "msg": "wrong method"})
             return
         method, params, rid = req.get("method"), req.get("params"), req.get("id", 0)

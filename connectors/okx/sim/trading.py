@@ -36,7 +36,7 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, PositionChanged, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.session import Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
@@ -353,11 +353,8 @@ class _PrivateWs(PushSocket):
         if text == "ping":
             session.send_text("pong")
             return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"event": "error", "code": "60012",
                                "msg": f"Invalid request: {text[:100]}",
                                "connId": self._conn_id(session)})
