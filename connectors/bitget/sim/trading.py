@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -36,10 +36,10 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, PositionChanged, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.session import Session, json_object
+from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
-from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
+from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 from .topics import INST_TYPES
@@ -339,48 +339,38 @@ class BitgetTrading:
         return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs(PushSocket):
+class _PrivateWs(OpLoginSocket):
     def __init__(self, owner: BitgetTrading) -> None:
-        super().__init__(owner.pushes)
+        super().__init__(owner.pushes, owner.exchange)
         self.owner = owner
 
-    def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.send_text("pong")
-            return
-        req = json_object(text)
-        if req is None:
-            session.send_json({"event": "error", "code": 30002, "msg": "illegal request"})
-            return
-        op = req.get("op")
-        exchange = self.owner.exchange
-        exchange.requests[f"WS {op}"] += 1
-        if op == "login":
-            try:
-                if exchange.take_fault(FaultKind.BAD_SIGNATURE):
-                    raise AuthError(auth.WS_ERR_SIGN, "Invalid sign")
-                auth.verify_ws_login(exchange.credentials, req, now_ms=now_ms())
-            except AuthError as exc:
-                session.send_json({"event": "error", "code": exc.code, "msg": exc.message})
-                return
-            self.authed = True
-            session.send_json({"event": "login", "code": 0, "msg": ""})
-        elif op == "subscribe":
-            for arg in req.get("args") or []:
-                if not self.authed:
-                    session.send_json({"event": "error", "arg": arg, "code": 30004,
-                                       "msg": "User not logged in"})
-                elif (not isinstance(arg, dict) or arg.get("instType") != self.owner.inst_type
-                      or arg.get("channel") not in ("orders", "account", "positions")):
-                    session.send_json({"event": "error", "arg": arg, "code": 30001,
-                                       "msg": "channel doesn't exist"})
-                else:
-                    self.channels.add(arg["channel"])
-                    session.send_json({"event": "subscribe", "arg": arg})
-        elif op == "unsubscribe":
-            for arg in req.get("args") or []:
-                if isinstance(arg, dict):
-                    self.channels.discard(str(arg.get("channel")))
-                    session.send_json({"event": "unsubscribe", "arg": arg})
+    def refuse(self, session: Session, problem: Literal["json", "op"], text: str) -> None:
+        code, msg = (30002, "illegal request") if problem == "json" else (30003, "invalid op")
+        session.send_json({"event": "error", "code": code, "msg": msg})
+
+    def bad_signature(self) -> AuthError:
+        return AuthError(auth.WS_ERR_SIGN, "Invalid sign")
+
+    def verify_login(self, req: dict[str, Any]) -> None:
+        auth.verify_ws_login(self.exchange.credentials, req, now_ms=now_ms())
+
+    def login_answer(self, session: Session, error: AuthError | None) -> None:
+        if error is not None:
+            session.send_json({"event": "error", "code": error.code, "msg": error.message})
         else:
-            session.send_json({"event": "error", "code": 30003, "msg": "invalid op"})
+            session.send_json({"event": "login", "code": 0, "msg": ""})
+
+    def subscribable(self, session: Session, arg: Any) -> str | None:
+        if not self.authed:
+            session.send_json({"event": "error", "arg": arg, "code": 30004,
+                               "msg": "User not logged in"})
+        elif (not isinstance(arg, dict) or arg.get("instType") != self.owner.inst_type
+              or arg.get("channel") not in ("orders", "account", "positions")):
+            session.send_json({"event": "error", "arg": arg, "code": 30001,
+                               "msg": "channel doesn't exist"})
+        else:
+            return str(arg["channel"])
+        return None
+
+    def ack(self, session: Session, op: str, arg: Any) -> None:
+        session.send_json({"event": op, "arg": arg})

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -36,10 +36,10 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, PositionChanged, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.session import Session, json_object
+from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
-from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
+from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
 
 from .topics import INST_TYPES
@@ -341,59 +341,43 @@ class OkxTrading:
         return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs(PushSocket):
+class _PrivateWs(OpLoginSocket):
     def __init__(self, owner: OkxTrading) -> None:
-        super().__init__(owner.pushes)
+        super().__init__(owner.pushes, owner.exchange)
         self.owner = owner
 
-    def _conn_id(self, session: Session) -> str:
-        return f"{session.id:08x}"  # OKX names each connection in its answers
+    def _send(self, session: Session, message: dict[str, Any]) -> None:
+        session.send_json({**message, "connId": f"{session.id:08x}"})  # OKX names each connection
 
-    def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.send_text("pong")
-            return
-        req = json_object(text)
-        if req is None:
-            session.send_json({"event": "error", "code": "60012",
-                               "msg": f"Invalid request: {text[:100]}",
-                               "connId": self._conn_id(session)})
-            return
-        op = req.get("op")
-        exchange = self.owner.exchange
-        exchange.requests[f"WS {op}"] += 1
-        conn_id = self._conn_id(session)
-        if op == "login":
-            try:
-                if exchange.take_fault(FaultKind.BAD_SIGNATURE):
-                    raise AuthError(int(auth.WS_ERR_SIGN), "Invalid sign")
-                auth.verify_ws_login(exchange.credentials, req, now_ms=now_ms())
-            except AuthError as exc:
-                session.send_json({"event": "error", "code": str(exc.code), "msg": exc.message,
-                                   "connId": conn_id})
-                return
-            self.authed = True
-            session.send_json({"event": "login", "code": "0", "msg": "", "connId": conn_id})
-        elif op == "subscribe":
-            for arg in req.get("args") or []:
-                channel = arg.get("channel") if isinstance(arg, dict) else None
-                if not self.authed:
-                    session.send_json({"event": "error", "code": "60011",
-                                       "msg": "Please log in", "connId": conn_id})
-                elif channel not in ("orders", "account", "positions") or (
-                        channel != "account" and arg.get("instType") not in
-                        (self.owner.inst_type, "ANY")):
-                    session.send_json({"event": "error", "code": "60018",
-                                       "msg": f"Wrong URL or channel:{channel} doesn't exist",
-                                       "connId": conn_id})
-                else:
-                    self.channels.add(channel)
-                    session.send_json({"event": "subscribe", "arg": arg, "connId": conn_id})
-        elif op == "unsubscribe":
-            for arg in req.get("args") or []:
-                if isinstance(arg, dict):
-                    self.channels.discard(str(arg.get("channel")))
-                    session.send_json({"event": "unsubscribe", "arg": arg, "connId": conn_id})
+    def refuse(self, session: Session, problem: Literal["json", "op"], text: str) -> None:
+        self._send(session, {"event": "error", "code": "60012",
+                             "msg": f"Invalid request: {text[:100]}"})
+
+    def bad_signature(self) -> AuthError:
+        return AuthError(int(auth.WS_ERR_SIGN), "Invalid sign")
+
+    def verify_login(self, req: dict[str, Any]) -> None:
+        auth.verify_ws_login(self.exchange.credentials, req, now_ms=now_ms())
+
+    def login_answer(self, session: Session, error: AuthError | None) -> None:
+        if error is not None:
+            self._send(session, {"event": "error", "code": str(error.code),
+                                 "msg": error.message})
         else:
-            session.send_json({"event": "error", "code": "60012",
-                               "msg": f"Invalid request: {text[:100]}", "connId": conn_id})
+            self._send(session, {"event": "login", "code": "0", "msg": ""})
+
+    def subscribable(self, session: Session, arg: Any) -> str | None:
+        channel = arg.get("channel") if isinstance(arg, dict) else None
+        if not self.authed:
+            self._send(session, {"event": "error", "code": "60011", "msg": "Please log in"})
+        elif channel not in ("orders", "account", "positions") or (
+                channel != "account" and arg.get("instType") not in
+                (self.owner.inst_type, "ANY")):
+            self._send(session, {"event": "error", "code": "60018",
+                                 "msg": f"Wrong URL or channel:{channel} doesn't exist"})
+        else:
+            return str(channel)
+        return None
+
+    def ack(self, session: Session, op: str, arg: Any) -> None:
+        self._send(session, {"event": op, "arg": arg})
