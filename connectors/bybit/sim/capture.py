@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ttxt_kafka.connectors.bybit.sim.topics import parse_topic
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
-from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
+from ttxt_kafka.simulator.feeds import UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
 from ttxt_kafka.venues import VenueSpec
@@ -65,12 +65,7 @@ class BybitCaptureDialect(CaptureDialect):
         return self._instrument_symbols | self._frame_symbols
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        topic = parse_topic(name, self.category)
-        if topic.symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse_topic(n, self.category).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         if symbol not in self._books:

@@ -100,11 +100,7 @@ class KucoinCaptureDialect(CaptureDialect):
         return self._listed | self._frame_symbols | set(self._snapshots)
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        if parse(name).symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse(n).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         snaps = self._snapshots.get(symbol)

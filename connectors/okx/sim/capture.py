@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
-from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
+from ttxt_kafka.simulator.feeds import UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
 from ttxt_kafka.venues import VenueSpec
@@ -108,12 +108,7 @@ class OkxCaptureDialect(CaptureDialect):
         return self._instrument_symbols | self._frame_symbols
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        key = parse_key(name)
-        if key.symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse_key(n).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         """GET /api/v5/market/books shaped: the symbol's first captured snapshot."""
