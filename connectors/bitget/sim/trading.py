@@ -37,7 +37,7 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, Positio
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
@@ -77,7 +77,7 @@ class BitgetTrading:
         self.exchange = exchange
         self.spot = sim.spec.category == "spot"
         self.inst_type = INST_TYPES[sim.spec.category]
-        self.rejects = SPOT_REJECTS if self.spot else MIX_REJECTS
+        self.refusals = Refusals(SPOT_REJECTS if self.spot else MIX_REJECTS, ERR_PARAMS)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         if self.spot:
@@ -141,22 +141,14 @@ class BitgetTrading:
         return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
                             status=status)
 
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = self.rejects.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
     def _answer(self, events: list[EngineEvent]) -> dict[str, Any]:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
+        state = self.refusals.done(events)
         return {"orderId": str(state.order_id), "clientOid": state.client_order_id}
 
     def _symbol(self, args: Mapping[str, Any]) -> str:
         symbol = args.get("symbol")
         if not isinstance(symbol, str) or symbol not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return symbol
 
     def _ref(self, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
@@ -164,7 +156,7 @@ class BitgetTrading:
         if order_id is None and cid is None:
             raise _params("orderId or clientOid is required")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _create(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -187,10 +179,7 @@ class BitgetTrading:
         if qty is None:
             raise _params("size")
         cid = scalar(args.get("clientOid")) or uuid.uuid4().hex
-        if self.exchange.order(symbol, client_order_id=cid) is not None:
-            raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
-        if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
-            raise self._refusal("INSUFFICIENT_BALANCE")
+        self.refusals.check_new(self.exchange, symbol, cid)
         request = OrderRequest(
             symbol=symbol, side=side, order_type=OrderType.LIMIT if kind == "limit"
             else OrderType.MARKET, qty=qty, price=price, time_in_force=_FORCES[force],
@@ -248,7 +237,7 @@ class BitgetTrading:
     def _query(self, args: Mapping[str, Any]) -> Any:
         found = self._find(args)
         if found is None:
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return [self.order(found)] if self.spot else self.order(found)
 
     def _open(self, args: Mapping[str, Any]) -> Any:

@@ -38,7 +38,7 @@ from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session, json_object
 from ttxt_kafka.simulator.synthetic import now_ms
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
@@ -64,6 +64,7 @@ class KucoinTrading:
         exchange.credentials.require_passphrase("KuCoin")  # the account's third credential
         self.sim = sim
         self.exchange = exchange
+        self.refusals = Refusals(REJECTS, ERR_PARAMS)
         self.tokens: set[str] = set()
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
@@ -122,16 +123,8 @@ class KucoinTrading:
         return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
                             status=status)
 
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = REJECTS.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
     def _answer(self, events: list[EngineEvent], new_id: bool = False) -> dict[str, Any]:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
+        state = self.refusals.done(events)
         return {"newOrderId" if new_id else "orderId": str(state.order_id),
                 "clientOid": state.client_order_id}
 
@@ -140,7 +133,7 @@ class KucoinTrading:
         if not isinstance(symbol, str) or not symbol:
             raise _params("symbol is required")
         if symbol not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return symbol
 
     def _ref(self, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
@@ -149,7 +142,7 @@ class KucoinTrading:
         if order_id is None and cid is None:
             raise _params("orderId or clientOid is required")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _bullet(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,10 +170,7 @@ class KucoinTrading:
         if qty is None:
             raise _params("size")
         cid = scalar(args.get("clientOid")) or uuid.uuid4().hex
-        if self.exchange.order(symbol, client_order_id=cid) is not None:
-            raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
-        if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
-            raise self._refusal("INSUFFICIENT_BALANCE")
+        self.refusals.check_new(self.exchange, symbol, cid)
         request = OrderRequest(
             symbol=symbol, side=side, order_type=OrderType.LIMIT if kind == "limit"
             else OrderType.MARKET, qty=qty, price=price, time_in_force=tif,
@@ -224,7 +214,7 @@ class KucoinTrading:
         found = self.exchange.order(symbol, order_id=order_id,
                                     client_order_id=None if order_id else cid)
         if found is None:
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return self.order(found)
 
     def _open(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:

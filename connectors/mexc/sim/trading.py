@@ -34,7 +34,7 @@ from ttxt_kafka.matching import BalanceChanged, EngineEvent, OrderRequest, Order
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session, json_object
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
@@ -81,6 +81,7 @@ class MexcTrading:
     def __init__(self, sim: Simulator, exchange: SimExchange) -> None:
         self.sim = sim
         self.exchange = exchange
+        self.refusals = Refusals(REJECTS, ERR_PARAMS)
         self.listen_keys: set[str] = set()
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
@@ -127,24 +128,12 @@ class MexcTrading:
         return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
                             status=status)
 
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = REJECTS.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
-    def _done(self, events: list[EngineEvent]) -> EngineOrder:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
-        return state
-
     def _symbol(self, params: Mapping[str, str]) -> str:
         symbol = params.get("symbol")
         if not symbol:
             raise Refusal(700004, "Mandatory parameter 'symbol' was not sent")
         if symbol not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return symbol
 
     def _ref(self, params: Mapping[str, str]) -> tuple[int | None, str | None]:
@@ -153,7 +142,7 @@ class MexcTrading:
             raise Refusal(700004, "Param 'origClientOrderId' or 'orderId' must be sent, but "
                                   "both were empty/null!")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _create(self, params: Mapping[str, str]) -> dict[str, Any]:
@@ -173,8 +162,8 @@ class MexcTrading:
             price = None
         cid = params.get("newClientOrderId") or uuid.uuid4().hex
         if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
-            raise self._refusal("INSUFFICIENT_BALANCE")
-        state = self._done(self.exchange.submit(OrderRequest(
+            raise self.refusals.refusal("INSUFFICIENT_BALANCE")
+        state = self.refusals.done(self.exchange.submit(OrderRequest(
             symbol=symbol, side=side, order_type=order_type, qty=qty, price=price,
             time_in_force=tif, post_only=post_only, client_order_id=cid)))
         return {"symbol": symbol, "orderId": str(state.order_id), "orderListId": -1,
@@ -185,7 +174,7 @@ class MexcTrading:
     def _cancel(self, params: Mapping[str, str]) -> dict[str, Any]:
         symbol = self._symbol(params)
         order_id, cid = self._ref(params)
-        state = self._done(self.exchange.cancel(symbol, order_id=order_id,
+        state = self.refusals.done(self.exchange.cancel(symbol, order_id=order_id,
                                                 client_order_id=None if order_id else cid))
         return {**self.order(state), "origClientOrderId": state.client_order_id}
 
@@ -200,7 +189,7 @@ class MexcTrading:
         found = self.exchange.order(symbol, order_id=order_id,
                                     client_order_id=None if order_id else cid)
         if found is None:
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return self.order(found)
 
     def _open(self, params: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, PositionChanged, Trad
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
@@ -75,6 +75,7 @@ class OkxTrading:
         exchange.credentials.require_passphrase("OKX")  # the account's third credential
         self.sim = sim
         self.exchange = exchange
+        self.refusals = Refusals(REJECTS, ERR_PARAMS)
         self.inst_type = INST_TYPES[sim.spec.category]
         self.spot = self.inst_type == "SPOT"
 
@@ -136,23 +137,15 @@ class OkxTrading:
         return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
                             status=status)
 
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = REJECTS.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
     def _answer(self, events: list[EngineEvent], verb: str) -> list[dict[str, Any]]:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
+        state = self.refusals.done(events)
         return [{"ordId": str(state.order_id), "clOrdId": state.client_order_id, "tag": "",
                  "ts": str(now_ms()), "sCode": "0", "sMsg": f"Order {verb}"}]
 
     def _inst(self, args: Mapping[str, Any]) -> str:
         inst = args.get("instId")
         if not isinstance(inst, str) or inst not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return inst
 
     def _ct(self, inst: str) -> Decimal:
@@ -170,7 +163,7 @@ class OkxTrading:
         if order_id is None and cid is None:
             raise _params("ordId or clOrdId")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _create(self, args: Any) -> list[dict[str, Any]]:
@@ -199,10 +192,7 @@ class OkxTrading:
         cid = _str(args.get("clOrdId")) or uuid.uuid4().hex[:32]
         if not _CL_ORD_ID.fullmatch(cid):
             raise _params("clOrdId")
-        if self.exchange.order(inst, client_order_id=cid) is not None:
-            raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
-        if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, inst):
-            raise self._refusal("INSUFFICIENT_BALANCE")
+        self.refusals.check_new(self.exchange, inst, cid)
         reduce_only = args.get("reduceOnly") in (True, "true")
         qty = self._base(inst, sz)
         assert qty is not None
@@ -229,7 +219,7 @@ class OkxTrading:
         sz = decimal(_str(args.get("newSz")), _params("newSz"))
         px = decimal(_str(args.get("newPx")), _params("newPx"))
         if sz is None and px is None:
-            raise self._refusal("AMEND_NO_CHANGE")
+            raise self.refusals.refusal("AMEND_NO_CHANGE")
         return self._answer(self.exchange.amend(inst, order_id=order_id,
                                                 client_order_id=None if order_id else cid,
                                                 new_qty=self._base(inst, sz), new_price=px),
@@ -256,8 +246,7 @@ class OkxTrading:
         found = self.exchange.order(inst, order_id=order_id,
                                     client_order_id=None if order_id else cid)
         if found is None:
-            code, msg = REJECTS["UNKNOWN_ORDER"]
-            raise Refusal(int(code), msg)
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return [self.order(found)]
 
     def _open(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
