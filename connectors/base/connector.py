@@ -27,7 +27,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ttxt_kafka import venues
 from ttxt_kafka.book import Book
@@ -57,6 +57,8 @@ from .symbols import SymbolMap, UnknownSymbolError
 from .ws import WS_ERRORS, WsClient
 
 log = logging.getLogger(__name__)
+
+_N = TypeVar("_N", bound=BaseNormalizer)
 
 __all__ = ["Connection", "Connector", "ConnectorStats", "SymbolState"]
 
@@ -137,6 +139,13 @@ class Connector(BookKeeper, ABC):
 
     @abstractmethod
     async def fetch_server_time_us(self) -> int: ...
+
+    def normalizer_as(self, kind: type[_N]) -> _N:
+        """The connector's normalizer as the exchange's own class, which also reads its REST
+        bodies (instruments, book snapshots)."""
+        normalizer = self.normalizer
+        assert isinstance(normalizer, kind)
+        return normalizer
 
     @abstractmethod
     def stream_names(self, native: str) -> list[str]:

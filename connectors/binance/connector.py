@@ -72,9 +72,7 @@ class BinanceSpotConnector(RestSnapshotConnector):
         return self.normalizer_for_rest().instruments(body, now_us())
 
     def normalizer_for_rest(self) -> BinanceSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, BinanceSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(BinanceSpotNormalizer)
 
     async def fetch_server_time_us(self) -> int:
         body = await self.rest.get(self.endpoints.time_path())

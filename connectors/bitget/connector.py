@@ -67,9 +67,7 @@ class BitgetSpotConnector(Connector):
         return BitgetBookSync()
 
     def _rest_normalizer(self) -> BitgetSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, BitgetSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(BitgetSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

@@ -58,9 +58,7 @@ class BybitSpotConnector(Connector):
         return BybitBookSync()
 
     def _rest_normalizer(self) -> BybitSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, BybitSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(BybitSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

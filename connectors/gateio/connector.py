@@ -54,9 +54,7 @@ class GateSpotConnector(Connector):
         return GateObuSync()
 
     def _rest_normalizer(self) -> GateSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, GateSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(GateSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

@@ -62,9 +62,7 @@ class KrakenSpotConnector(Connector):
         return self.config.book_depth  # Kraken's rule: truncate after every update
 
     def _rest_normalizer(self) -> KrakenSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, KrakenSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(KrakenSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

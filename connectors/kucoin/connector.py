@@ -118,9 +118,7 @@ class KucoinSpotConnector(Connector):
         return KucoinBookSync()
 
     def _rest_normalizer(self) -> KucoinSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, KucoinSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(KucoinSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

@@ -60,9 +60,7 @@ class MexcSpotConnector(RestSnapshotConnector):
         return MexcBookSync()
 
     def _rest_normalizer(self) -> MexcSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, MexcSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(MexcSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

@@ -77,9 +77,7 @@ class OkxSpotConnector(Connector):
         return OkxBookSync()
 
     def _rest_normalizer(self) -> OkxSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, OkxSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(OkxSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
