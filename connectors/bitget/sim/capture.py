@@ -36,6 +36,7 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .topics import INST_TYPES, parse_key
@@ -43,10 +44,6 @@ from .topics import INST_TYPES, parse_key
 V1_INST_TYPES = {"sp": "SPOT", "mc": "USDT-FUTURES"}
 _V1_PATHS = {"spot": "/spot/v1/stream", "usdt-futures": "/mix/v1/stream"}
 _CHANNELS = {"trade": Channel.TRADES, "ticker": Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class V1Mapper:
@@ -128,7 +125,7 @@ class BitgetCaptureDialect(CaptureDialect):
             return None
         if arg["instType"] in V1_INST_TYPES:
             obj = self._mapper.frame(obj, frame.ts)
-            payload = _dumps(obj)
+            payload = dumps(obj)
         else:
             payload = frame.payload
             if arg["instType"] != self.inst_type:
@@ -177,7 +174,7 @@ class BitgetCaptureDialect(CaptureDialect):
             raise UnknownSymbol(symbol)
         d = self._books[symbol]["data"][0]
         data = {"asks": d["asks"][:limit], "bids": d["bids"][:limit], "ts": d["ts"]}
-        return _dumps({"code": "00000", "msg": "success",
+        return dumps({"code": "00000", "msg": "success",
                        "requestTime": int(time.time() * 1000), "data": data})
 
     def instruments_body(self, symbols: list[str] | None) -> str:
@@ -194,4 +191,4 @@ class BitgetCaptureDialect(CaptureDialect):
             if not set(symbols) <= self.symbols():
                 raise UnknownSymbol(symbols[0])
             body["data"] = [s for s in body["data"] if s["symbol"] in symbols]
-        return _dumps(body)
+        return dumps(body)

@@ -11,7 +11,6 @@ REST: `/api/v2/spot/public/symbols` (spot), `/api/v2/mix/market/contracts` (USDT
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.op_args import OpArgsConnection, Problem
-from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.session import Session, dumps
 
 from .topics import INST_TYPES, key_of
 
@@ -29,19 +28,15 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _ok(data: Any) -> web.Response:
     body = {"code": "00000", "msg": "success", "requestTime": int(time.time() * 1000),
             "data": data}
-    return web.Response(text=_dumps(body), content_type=_JSON)
+    return web.Response(text=dumps(body), content_type=_JSON)
 
 
 def _error(code: str, msg: str, status: int = 400) -> web.Response:
     body = {"code": code, "msg": msg, "requestTime": int(time.time() * 1000), "data": None}
-    return web.Response(text=_dumps(body), content_type=_JSON, status=status)
+    return web.Response(text=dumps(body), content_type=_JSON, status=status)
 
 
 class BitgetProtocol:

@@ -10,7 +10,6 @@ with the instrument's fixed decimals, as Bitget does.
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from decimal import Decimal
@@ -20,6 +19,7 @@ from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import CandleChannels, MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
@@ -31,10 +31,6 @@ CANDLE_MS = {"candle1m": _MIN, "candle5m": 5 * _MIN, "candle15m": 15 * _MIN,
              "candle30m": 30 * _MIN, "candle1H": 60 * _MIN, "candle4H": 240 * _MIN,
              "candle6Hutc": 360 * _MIN, "candle12Hutc": 720 * _MIN, "candle1Dutc": 1440 * _MIN,
              "candle1Wutc": 7 * 1440 * _MIN}
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class BitgetFormatter(MarketFormatter):
@@ -62,7 +58,7 @@ class BitgetFormatter(MarketFormatter):
         return {"instType": self.inst_type, "channel": channel, "instId": sym}
 
     def _push(self, action: str, channel: str, sym: str, data: list[Any], ts: int) -> str:
-        return _dumps({"action": action, "arg": self._arg(channel, sym), "data": data, "ts": ts})
+        return dumps({"action": action, "arg": self._arg(channel, sym), "data": data, "ts": ts})
 
     # -- subscriptions -------------------------------------------------------------------
 
@@ -156,11 +152,11 @@ class BitgetFormatter(MarketFormatter):
         book, inst, ts = m.flow.book, m.inst, now_ms()
         data = {"asks": self._levels(inst, book.asks.top(limit)),
                 "bids": self._levels(inst, book.bids.top(limit)), "ts": str(ts)}
-        return _dumps({"code": "00000", "msg": "success", "requestTime": ts, "data": data})
+        return dumps({"code": "00000", "msg": "success", "requestTime": ts, "data": data})
 
     def instruments_body(self, symbols: list[str]) -> str:
         listing = [self._instrument(self.markets[s].inst) for s in symbols]
-        return _dumps({"code": "00000", "msg": "success", "requestTime": now_ms(),
+        return dumps({"code": "00000", "msg": "success", "requestTime": now_ms(),
                        "data": listing})
 
     def _instrument(self, inst: Instrument) -> dict[str, Any]:

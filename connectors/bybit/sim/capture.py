@@ -12,13 +12,10 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 _CHANNELS = {"publicTrade": Channel.TRADES, "kline": Channel.KLINE, "tickers": Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class BybitCaptureDialect(CaptureDialect):
@@ -83,7 +80,7 @@ class BybitCaptureDialect(CaptureDialect):
             "cts": msg.get("cts", msg["ts"]),
         }
         now = int(time.time() * 1000)
-        return _dumps(
+        return dumps(
             {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now}
         )
 
@@ -105,4 +102,4 @@ class BybitCaptureDialect(CaptureDialect):
             if not set(symbols) <= self.symbols():
                 raise UnknownSymbol(symbols[0])
             body["result"]["list"] = [s for s in body["result"]["list"] if s["symbol"] in symbols]
-        return _dumps(body)
+        return dumps(body)

@@ -27,16 +27,13 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .topics import INST_TYPES, inst_type_of, parse_key
 
 _WS_PATHS = ("/ws/v5/public", "/ws/v5/business")
 _CHANNELS = {"trades": Channel.TRADES, "tickers": Channel.TICKER, "bbo-tbt": Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class SeqIds:
@@ -87,7 +84,7 @@ class OkxCaptureDialect(CaptureDialect):
             snapshot = obj["action"] == "snapshot"
             kind = Channel.BOOK_SNAPSHOT if snapshot else Channel.BOOK
             if obj["data"] and "seqId" not in obj["data"][0]:
-                payload = _dumps(self._seq.frame(obj))
+                payload = dumps(self._seq.frame(obj))
             if snapshot and symbol not in self._books:
                 self._books[symbol] = obj["data"][0]
         self._frame_symbols.add(symbol)
@@ -116,7 +113,7 @@ class OkxCaptureDialect(CaptureDialect):
             raise UnknownSymbol(symbol)
         d = self._books[symbol]
         data = {"asks": d["asks"][:limit], "bids": d["bids"][:limit], "ts": d["ts"]}
-        return _dumps({"code": "0", "msg": "", "data": [data]})
+        return dumps({"code": "0", "msg": "", "data": [data]})
 
     def instruments_body(self, symbols: list[str] | None) -> str:
         if self._instruments is not None:
@@ -132,4 +129,4 @@ class OkxCaptureDialect(CaptureDialect):
                 raise UnknownSymbol(symbols[0])
             body["data"] = [s for s in body["data"] if s["instId"] in symbols]
         body.setdefault("msg", "")
-        return _dumps(body)
+        return dumps(body)

@@ -12,7 +12,6 @@ instType lists nothing here), `/api/v5/market/books?instId=..&sz=..`, `/api/v5/p
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.op_args import OpArgsConnection, Problem
-from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.session import Session, dumps
 
 from .topics import CANDLES, INST_TYPES, key_of
 
@@ -30,16 +29,12 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def rest_ok(data: Any) -> web.Response:
-    return web.Response(text=_dumps({"code": "0", "msg": "", "data": data}), content_type=_JSON)
+    return web.Response(text=dumps({"code": "0", "msg": "", "data": data}), content_type=_JSON)
 
 
 def rest_error(code: str, msg: str, status: int = 400) -> web.Response:
-    return web.Response(text=_dumps({"code": code, "msg": msg, "data": []}),
+    return web.Response(text=dumps({"code": code, "msg": msg, "data": []}),
                         content_type=_JSON, status=status)
 
 
@@ -131,7 +126,7 @@ class _Connection(OpArgsConnection):
     def check(self, session: Session, arg: Any) -> tuple[str, str] | None:
         if not isinstance(arg, dict) or not all(
                 isinstance(arg.get(k), str) for k in ("channel", "instId")):
-            self._error(session, "60012", f"Invalid request: {_dumps(arg)[:100]}")
+            self._error(session, "60012", f"Invalid request: {dumps(arg)[:100]}")
             return None
         channel, inst_id = arg["channel"], arg["instId"]
         wrong_url = (channel in CANDLES) != self.business

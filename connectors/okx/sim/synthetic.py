@@ -13,7 +13,6 @@ contracts: one contract is one lot of the market (`ctVal` = the lot size, `lotSz
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from typing import Any
@@ -22,6 +21,7 @@ from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import CandleChannels, MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
@@ -32,10 +32,6 @@ from .topics import INST_TYPES, key_of, parse_key
 BOOK_LEVELS = 400
 # The simulated candles: those whose periods are fixed (months and UTC+8 days are not).
 CANDLE_MS = {c: ms for c, (name, ms) in INTERVALS.items() if ms and not name.endswith("+8")}
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def inst_id(inst: Instrument, swap: bool) -> str:
@@ -74,7 +70,7 @@ class OkxFormatter(MarketFormatter):
         if action is not None:
             frame["action"] = action
         frame["data"] = data
-        return _dumps(frame)
+        return dumps(frame)
 
     # -- subscriptions -------------------------------------------------------------------
 
@@ -186,11 +182,11 @@ class OkxFormatter(MarketFormatter):
         book, inst, ts = m.flow.book, m.inst, now_ms()
         data = {"asks": self._levels(inst, book.asks.top(limit)),
                 "bids": self._levels(inst, book.bids.top(limit)), "ts": str(ts)}
-        return _dumps({"code": "0", "msg": "", "data": [data]})
+        return dumps({"code": "0", "msg": "", "data": [data]})
 
     def instruments_body(self, symbols: list[str]) -> str:
         listing = [self._instrument(self.markets[s].inst) for s in symbols]
-        return _dumps({"code": "0", "msg": "", "data": listing})
+        return dumps({"code": "0", "msg": "", "data": listing})
 
     def _instrument(self, inst: Instrument) -> dict[str, Any]:
         common = {"instType": self.inst_type, "instId": inst.symbol, "tickSz": inst.tick_size,
