@@ -6,10 +6,12 @@ whose `op` is `subscribe` or `unsubscribe` and whose `args` is a non-empty list;
 checked and acknowledged `{"event": op, "arg": arg}`, and the feed learns the streams that were
 new or dropped. The exchange module says how it words its errors (`refuse`, and `check` for an
 arg), what an ack carries besides, and whether one bad arg refuses the whole request.
+`captured_push` reads their captured frames: the pushes, without the acks and errors.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
@@ -18,6 +20,18 @@ from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 Problem = Literal["json", "op", "args"]
+
+
+def captured_push(payload: str) -> dict[str, Any] | None:
+    """A captured frame of these exchanges as a push (it has `arg` and `data`, and no `event`);
+    None for pongs, acks and errors: the protocol's to generate, not replayed."""
+    try:
+        obj = json.loads(payload)
+        obj["arg"]  # noqa: B018 - a push names its arg and has data; acks and errors do not
+        obj["data"]  # noqa: B018
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None if obj.get("event") is not None else obj  # type: ignore[no-any-return]
 
 
 class OpArgsConnection(ABC):

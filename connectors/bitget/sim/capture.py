@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownSymbol
+from ttxt_kafka.simulator.op_args import captured_push
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
 from ttxt_kafka.simulator.session import dumps
@@ -115,14 +116,10 @@ class BitgetCaptureDialect(CaptureDialect):
         return path.endswith(_V1_PATHS[self.category]) or path.endswith("/v2/ws/public")
 
     def classify(self, frame: Frame) -> Publication | None:
-        try:
-            obj = json.loads(frame.payload)
-            arg = obj["arg"]
-            obj["data"]  # noqa: B018 - a push has data; acks and errors do not
-        except (ValueError, KeyError, TypeError):
+        obj = captured_push(frame.payload)
+        if obj is None:
             return None  # pongs, acks: the protocol's to generate, not replayed
-        if obj.get("event") is not None:
-            return None
+        arg = obj["arg"]
         if arg["instType"] in V1_INST_TYPES:
             obj = self._mapper.frame(obj, frame.ts)
             payload = dumps(obj)

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownSymbol
+from ttxt_kafka.simulator.op_args import captured_push
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
 from ttxt_kafka.simulator.session import dumps
@@ -66,14 +67,10 @@ class OkxCaptureDialect(CaptureDialect):
         return urlsplit(url).path.rstrip("/").endswith(_WS_PATHS)
 
     def classify(self, frame: Frame) -> Publication | None:
-        try:
-            obj = json.loads(frame.payload)
-            arg = obj["arg"]
-            obj["data"]  # noqa: B018 - a push has data; acks and errors do not
-        except (ValueError, KeyError, TypeError):
+        obj = captured_push(frame.payload)
+        if obj is None:
             return None  # pongs, acks: the protocol's to generate, not replayed
-        if obj.get("event") is not None:
-            return None
+        arg = obj["arg"]
         channel, symbol = arg["channel"], arg["instId"]
         if inst_type_of(symbol) != self.inst_type:
             return None
