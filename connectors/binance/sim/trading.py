@@ -44,6 +44,7 @@ from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, integer, text
+from ttxt_kafka.simulator.trading.rest import private_call
 
 from .trading_render import BinanceRender
 
@@ -123,10 +124,7 @@ class BinanceTrading:
 
     def _signed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
                 return _error(-1003, "Too many requests; current limit of IP is 6000 requests "
                                      "per minute.", 429)

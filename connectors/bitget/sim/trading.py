@@ -41,13 +41,13 @@ from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 from .topics import INST_TYPES
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
 _FORCES = {"gtc": TimeInForce.GTC, "ioc": TimeInForce.IOC, "fok": TimeInForce.FOK,
@@ -106,19 +106,16 @@ class BitgetTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(auth.ERR_SIGN, auth.MSG_SIGN)
                 auth.verify_rest(self.exchange.credentials, dict(request.headers),
                                  request.method, request.path, query, body, now_ms=now_ms())
             except AuthError as exc:
-                return self._reply(_body(None, str(exc.code), exc.message), 400)
+                return json_reply(_body(None, str(exc.code), exc.message), 400)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply(_body(None, "429", "Too Many Requests"), 429)
+                return json_reply(_body(None, "429", "Too Many Requests"), 429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" else dict(
                     parse_qsl(query, keep_blank_values=True))
@@ -129,17 +126,12 @@ class BitgetTrading:
                     raise Refusal(40020, "Parameter productType error")
                 result = handler(args)
             except ValueError:
-                return self._reply(_body(None, str(ERR_PARAMS), "invalid JSON"), 400)
+                return json_reply(_body(None, str(ERR_PARAMS), "invalid JSON"), 400)
             except Refusal as exc:
-                return self._reply(_body(None, str(exc.code), exc.message), 400)
-            return self._reply(_body(result))
+                return json_reply(_body(None, str(exc.code), exc.message), 400)
+            return json_reply(_body(result))
 
         return serve
-
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
 
     def _answer(self, events: list[EngineEvent]) -> dict[str, Any]:
         state = self.refusals.done(events)

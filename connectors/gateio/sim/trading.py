@@ -42,6 +42,7 @@ from ttxt_kafka.simulator.session import Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -111,10 +112,7 @@ class GateTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any], dict[str, str], str], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise auth.GateAuthError(auth.INVALID_SIGNATURE)

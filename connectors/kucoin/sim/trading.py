@@ -42,11 +42,11 @@ from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 PRIVATE_WS_PATH = "/private-endpoint"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
@@ -87,12 +87,9 @@ class KucoinTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
             route = request.match_info.route.resource
-            name = route.canonical if route is not None else request.path
-            self.exchange.requests[f"{request.method} {name}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request,
+                                             route.canonical if route is not None else None)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(auth.ERR_SIGN, "Signature error. Please check your signature.")
@@ -100,9 +97,9 @@ class KucoinTrading:
                                  request.method, request.raw_path.partition("?")[0], query, body,
                                  now_ms=now_ms())
             except AuthError as exc:
-                return self._reply({"code": str(exc.code), "msg": exc.message}, 401)
+                return json_reply({"code": str(exc.code), "msg": exc.message}, 401)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"code": "429000", "msg": "Too Many Requests"}, 429)
+                return json_reply({"code": "429000", "msg": "Too Many Requests"}, 429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" and body else {}
                 if not isinstance(args, dict):
@@ -111,17 +108,12 @@ class KucoinTrading:
                         **request.match_info}
                 result = handler(args)
             except ValueError:
-                return self._reply({"code": str(ERR_PARAMS), "msg": "invalid JSON"}, 400)
+                return json_reply({"code": str(ERR_PARAMS), "msg": "invalid JSON"}, 400)
             except Refusal as exc:
-                return self._reply({"code": str(exc.code), "msg": exc.message})
-            return self._reply({"code": ep.OK, "data": result})
+                return json_reply({"code": str(exc.code), "msg": exc.message})
+            return json_reply({"code": ep.OK, "data": result})
 
         return serve
-
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
 
     def _answer(self, events: list[EngineEvent], new_id: bool = False) -> dict[str, Any]:
         state = self.refusals.done(events)
@@ -299,7 +291,7 @@ class KucoinTrading:
         if not web.WebSocketResponse().can_prepare(request).ok:
             return web.Response(status=400, text="WebSocket upgrade required")
         if request.query.get("token") not in self.tokens:
-            return self._reply({"code": "401", "msg": "token is invalid"}, 401)
+            return json_reply({"code": "401", "msg": "token is invalid"}, 401)
         conn = _PrivateWs(self, request.query.get("connectId") or uuid.uuid4().hex)
         return await serve_push_socket(self.sim, self.exchange, request, conn)
 

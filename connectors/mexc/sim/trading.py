@@ -16,7 +16,6 @@ cancel-replace relies on it; MEXC does not document whether it allows that).
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,11 +37,11 @@ from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "BUY", Side.SELL: "SELL"}
 # MEXC order type -> (engine type, time in force, post-only)
@@ -103,30 +102,22 @@ class MexcTrading:
     def _rest(self, handler: Callable[[Mapping[str, str]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(auth.ERR_SIGN, auth.MSG_SIGN)
                 params = auth.verify(self.exchange.credentials, dict(request.headers), query,
                                      body, now_ms=now_ms())
             except AuthError as exc:
-                return self._reply({"code": exc.code, "msg": exc.message}, 400)
+                return json_reply({"code": exc.code, "msg": exc.message}, 400)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"code": 429, "msg": "Too Many Requests"}, 429)
+                return json_reply({"code": 429, "msg": "Too Many Requests"}, 429)
             try:
-                return self._reply(handler(params))
+                return json_reply(handler(params))
             except Refusal as exc:
-                return self._reply({"code": exc.code, "msg": exc.message}, exc.status)
+                return json_reply({"code": exc.code, "msg": exc.message}, exc.status)
 
         return serve
-
-    @staticmethod
-    def _reply(body: Any, status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
 
     def _symbol(self, params: Mapping[str, str]) -> str:
         symbol = params.get("symbol")

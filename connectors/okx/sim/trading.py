@@ -41,13 +41,13 @@ from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 from .topics import INST_TYPES
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
 _ORD_TYPES = {"limit": TimeInForce.GTC, "post_only": TimeInForce.GTC, "ioc": TimeInForce.IOC,
@@ -97,19 +97,16 @@ class OkxTrading:
     def _rest(self, handler: Callable[[Any], list[dict[str, Any]]]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(int(auth.ERR_SIGN), auth.MSG[auth.ERR_SIGN])
                 auth.verify_rest(self.exchange.credentials, dict(request.headers),
                                  request.method, request.path, query, body, now_ms=now_ms())
             except AuthError as exc:
-                return self._reply({"code": str(exc.code), "msg": exc.message, "data": []}, 401)
+                return json_reply({"code": str(exc.code), "msg": exc.message, "data": []}, 401)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"code": "50011", "msg": "Too Many Requests", "data": []},
+                return json_reply({"code": "50011", "msg": "Too Many Requests", "data": []},
                                    429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" else dict(
@@ -118,24 +115,19 @@ class OkxTrading:
                     raise _params("body")
                 data = handler(args)
             except ValueError:
-                return self._reply({"code": "50002", "msg": "Invalid JSON", "data": []}, 400)
+                return json_reply({"code": "50002", "msg": "Invalid JSON", "data": []}, 400)
             except Refusal as exc:
                 item = {"sCode": str(exc.code), "sMsg": exc.message, "ordId": "", "clOrdId": ""}
                 if request.method == "POST":  # an order call: refused per item, HTTP 200
-                    return self._reply({"code": "1", "msg": "Operation failed.",
+                    return json_reply({"code": "1", "msg": "Operation failed.",
                                         "data": [item]})
-                return self._reply({"code": str(exc.code), "msg": exc.message, "data": []})
+                return json_reply({"code": str(exc.code), "msg": exc.message, "data": []})
             failed = [d for d in data if d.get("sCode", "0") != "0"]
             code = "0" if not failed else "1" if len(failed) == len(data) else "2"
-            return self._reply({"code": code, "msg": "" if code == "0" else "Operation failed.",
+            return json_reply({"code": code, "msg": "" if code == "0" else "Operation failed.",
                                 "data": data})
 
         return serve
-
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
 
     def _answer(self, events: list[EngineEvent], verb: str) -> list[dict[str, Any]]:
         state = self.refusals.done(events)
