@@ -42,6 +42,7 @@ from ttxt_kafka.matching import (
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session, json_object
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, integer, text
 from ttxt_kafka.simulator.trading.rest import private_call
@@ -54,10 +55,6 @@ if TYPE_CHECKING:
 Handler = Callable[[Mapping[str, str]], Any]
 LISTEN_KEY_TTL = 3600.0  # seconds a listen key lives without a keepalive
 _JSON = "application/json"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _missing(name: str) -> Refusal:

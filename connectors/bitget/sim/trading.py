@@ -20,7 +20,6 @@ place (same orderId; Bitget gives the replacement a new orderId); one-way positi
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -37,6 +36,7 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, Positio
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
@@ -56,10 +56,6 @@ _STATUS = {OrderStatus.NEW: "live", OrderStatus.PARTIALLY_FILLED: "partially_fil
            OrderStatus.FILLED: "filled", OrderStatus.CANCELED: "cancelled",
            OrderStatus.EXPIRED: "cancelled", OrderStatus.REJECTED: "cancelled"}
 ERR_PARAMS = 40017
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _body(data: Any, code: str = "00000", msg: str = "success") -> dict[str, Any]:

@@ -43,6 +43,7 @@ from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session, json_object
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.rest import json_reply, private_call
@@ -57,10 +58,6 @@ _TOPICS = frozenset({"order", "execution", "wallet", "position"})
 ERR_PARAMS = 10001
 ERR_RATE = 10006
 ERR_NOT_AUTHORIZED = 10003
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _envelope(result: Any, code: int = 0, msg: str = "OK") -> dict[str, Any]:

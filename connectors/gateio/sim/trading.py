@@ -39,6 +39,7 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
@@ -65,10 +66,6 @@ class GateRefusal(Refusal):
 
 def _param(msg: str) -> GateRefusal:
     return GateRefusal("INVALID_PARAM_VALUE", msg)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _status(o: EngineOrder) -> str:

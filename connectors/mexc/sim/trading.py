@@ -16,7 +16,6 @@ cancel-replace relies on it; MEXC does not document whether it allows that).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ from ttxt_kafka.matching import BalanceChanged, EngineEvent, OrderRequest, Order
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session, json_object
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
@@ -57,10 +57,6 @@ _STATUS_NUMBERS = {"NEW": 1, "FILLED": 2, "PARTIALLY_FILLED": 3, "CANCELED": 4}
 _TYPE_NUMBERS = {"LIMIT": 1, "LIMIT_MAKER": 2, "IMMEDIATE_OR_CANCEL": 3, "FILL_OR_KILL": 4,
                  "MARKET": 5}
 ERR_PARAMS = 33333
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _params(msg: str) -> Refusal:

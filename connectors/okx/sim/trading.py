@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -37,6 +36,7 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, PositionChanged, Trad
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
 from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
@@ -57,10 +57,6 @@ _STATE = {OrderStatus.NEW: "live", OrderStatus.PARTIALLY_FILLED: "partially_fill
           OrderStatus.EXPIRED: "canceled", OrderStatus.REJECTED: "canceled"}
 _CL_ORD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 ERR_PARAMS = 51000
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _params(name: str) -> Refusal:
