@@ -106,8 +106,7 @@ class BitgetSpotConnector(Connector):
     async def on_open(self, conn: Connection) -> None:
         args = [a for native in conn.symbols for a in self._args(native)]
         for request in ep.requests("subscribe", args):
-            assert conn.ws is not None
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:

@@ -96,8 +96,7 @@ class BybitSpotConnector(Connector):
     async def on_open(self, conn: Connection) -> None:
         topics = [name for native in conn.symbols for name in self.stream_names(native)]
         for request in ep.requests("subscribe", topics):
-            assert conn.ws is not None
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:

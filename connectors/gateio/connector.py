@@ -92,9 +92,8 @@ class GateSpotConnector(Connector):
         return ep.ws_url(self.ws_base)
 
     async def on_open(self, conn: Connection) -> None:
-        assert conn.ws is not None
         for request in self._requests(conn.symbols, "subscribe"):
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:

@@ -136,8 +136,7 @@ class OkxSpotConnector(Connector):
         else:
             args = [ep.arg(c, native) for native in conn.symbols for c in self._public_channels()]
         for request in ep.requests("subscribe", args):
-            assert conn.ws is not None
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         """The text `ping`, once the socket has been silent for `ping_after` seconds."""
