@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Literal
 
 from ttxt_kafka.simulator.feeds import Feed
@@ -20,6 +21,22 @@ from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 Problem = Literal["json", "op", "args"]
+
+
+def op_request(session: Session, text: str, refuse: Callable[[], None],
+               count_ping: bool = True) -> dict[str, Any] | None:
+    """The request a client sent on one of these sockets, public or private; None once the text
+    `ping` is answered `pong` (counted as a keepalive unless `count_ping` is False), or once
+    `refuse()` has answered text that is no JSON object."""
+    if text == "ping":
+        if count_ping:
+            session.pings_received += 1  # the keepalive is this text, not a WS ping
+        session.send_text("pong")
+        return None
+    req = json_object(text)
+    if req is None:
+        refuse()
+    return req
 
 
 def captured_push(payload: str) -> dict[str, Any] | None:
@@ -63,13 +80,8 @@ class OpArgsConnection(ABC):
         pass
 
     def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.pings_received += 1  # the keepalive is this text, not a WS ping
-            session.send_text("pong")
-            return
-        req = json_object(text)
+        req = op_request(session, text, lambda: self.refuse(session, "json", text))
         if req is None:
-            self.refuse(session, "json", text)
             return
         op, args = req.get("op"), req.get("args")
         if op not in ("subscribe", "unsubscribe"):

@@ -16,8 +16,9 @@ from aiohttp import web
 from ttxt_kafka.credentials import AuthError
 from ttxt_kafka.matching import EngineEvent
 from ttxt_kafka.simulator.faults import FaultKind
+from ttxt_kafka.simulator.op_args import op_request
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session, json_object
+from ttxt_kafka.simulator.session import Renderer, Session
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import ConnectionHandler, Simulator
@@ -89,12 +90,9 @@ class OpLoginSocket(PushSocket, ABC):
     def ack(self, session: Session, op: str, arg: Any) -> None: ...
 
     def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.send_text("pong")
-            return
-        req = json_object(text)
+        req = op_request(session, text, lambda: self.refuse(session, "json", text),
+                         count_ping=False)  # pings_received: the public keepalives only
         if req is None:
-            self.refuse(session, "json", text)
             return
         op = req.get("op")
         self.exchange.requests[f"WS {op}"] += 1
