@@ -14,12 +14,12 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from ttxt_kafka.simulator.captures import Capture, Frame, HttpRecord, read_capture
-from ttxt_kafka.simulator.feeds import Feed, Source
+from ttxt_kafka.simulator.feeds import Feed, Source, UnknownStream
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import HIGH_WATER, Session
 from ttxt_kafka.venues import Part, VenueSpec
@@ -50,6 +50,17 @@ class CaptureDialect(ABC):
 
     @abstractmethod
     def resolve(self, name: str, captured: set[str]) -> str: ...
+
+    def resolve_known(self, name: str, captured: set[str], symbol_of: Callable[[str], str]
+                      ) -> str:
+        """`resolve` of the venues whose stream names are the capture's keys: a captured name
+        as it is, else the name of a symbol the capture knows (`symbol_of` parses it, refusing a
+        malformed name) that it happens not to hold; UnknownStream otherwise."""
+        if name in captured:
+            return name
+        if symbol_of(name) not in self.symbols():
+            raise UnknownStream(name)
+        return name
 
     @abstractmethod
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:

@@ -36,6 +36,21 @@ _ESSENTIAL = ("U", "u", "pu", "seq", "b", "a", "p", "q", "v", "k", "s", "lastUpd
               "price", "size", "events")  # events: Coinbase's messages
 
 
+def dumps(obj: Any) -> str:
+    """JSON as the exchanges send it: compact, no spaces."""
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def json_object(text: str) -> dict[str, Any] | None:
+    """A client's request: the JSON object `text` holds; None when it holds none (not JSON, or
+    JSON that is not an object), for the venue to answer in its own words."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 @dataclass(slots=True)
 class Outgoing:
     text: str | bytes  # bytes: a binary frame

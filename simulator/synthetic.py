@@ -16,13 +16,14 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ttxt_kafka.simulator.feeds import Feed, Source, UnknownSymbol, wait_writable
-from ttxt_kafka.simulator.market.candles import CandleSeries, Stats
-from ttxt_kafka.simulator.market.flow import FlowStep, OrderFlow
+from ttxt_kafka.simulator.feeds import Feed, Source, UnknownStream, UnknownSymbol, wait_writable
+from ttxt_kafka.simulator.keys import Key
+from ttxt_kafka.simulator.market.candles import Candle, CandleSeries, Stats
+from ttxt_kafka.simulator.market.flow import FlowStep, OrderFlow, Trade
 from ttxt_kafka.simulator.market.instruments import Instrument, default_instrument
 from ttxt_kafka.simulator.publication import Publication
 from ttxt_kafka.simulator.session import HIGH_WATER, Session
@@ -49,6 +50,45 @@ class SymbolMarket:
         if series is None:
             series = self.candles[interval_ms] = CandleSeries(interval_ms, self.stats.last)
         return series
+
+
+class CandleChannels:
+    """The candle streams subscribed, per symbol, of a formatter whose keys are
+    `<channel>:<symbol>` (keys.py: Bitget, OKX) and whose candle channels each name one
+    interval (`interval_ms`; a `candle*` channel not in it is not simulated)."""
+
+    def __init__(self, markets: dict[str, SymbolMarket], interval_ms: Mapping[str, int]) -> None:
+        self.markets = markets
+        self.interval_ms = interval_ms
+        self._keys: dict[str, dict[str, str]] = {}  # symbol -> {key: channel}
+
+    def check(self, key: Key) -> None:
+        """Refuse (UnknownStream) a key of another symbol or of a candle not simulated."""
+        if key.symbol not in self.markets:
+            raise UnknownStream(key.name)
+        if key.channel.startswith("candle") and key.channel not in self.interval_ms:
+            raise UnknownStream(key.name)
+
+    def activate(self, key: Key) -> None:
+        ms = self.interval_ms.get(key.channel)
+        if ms is not None:
+            self.markets[key.symbol].candle_series(ms)
+            self._keys.setdefault(key.symbol, {})[key.name] = key.channel
+
+    def current(self, key: Key) -> Candle | None:
+        """The candle a new subscriber of `key` gets at once (None: not a candle, none yet)."""
+        ms = self.interval_ms.get(key.channel)
+        return None if ms is None else self.markets[key.symbol].candles[ms].current
+
+    def updated(self, m: SymbolMarket, ts: int, trade: Trade, active: Counter[str]
+                ) -> list[tuple[str, Candle]]:
+        """A trade folded into the symbol's candles: (channel, candle) of the subscribed ones."""
+        out = []
+        for key, channel in self._keys.get(m.symbol, {}).items():
+            for candle in m.candles[self.interval_ms[channel]].update(ts, trade):
+                if key in active:
+                    out.append((channel, candle))
+        return out
 
 
 class MarketFormatter(ABC):

@@ -27,7 +27,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ttxt_kafka import venues
 from ttxt_kafka.book import Book
@@ -57,6 +57,8 @@ from .symbols import SymbolMap, UnknownSymbolError
 from .ws import WS_ERRORS, WsClient
 
 log = logging.getLogger(__name__)
+
+_N = TypeVar("_N", bound=BaseNormalizer)
 
 __all__ = ["Connection", "Connector", "ConnectorStats", "SymbolState"]
 
@@ -138,9 +140,33 @@ class Connector(BookKeeper, ABC):
     @abstractmethod
     async def fetch_server_time_us(self) -> int: ...
 
+    def normalizer_as(self, kind: type[_N]) -> _N:
+        """The connector's normalizer as the exchange's own class, which also reads its REST
+        bodies (instruments, book snapshots)."""
+        normalizer = self.normalizer
+        assert isinstance(normalizer, kind)
+        return normalizer
+
     @abstractmethod
     def stream_names(self, native: str) -> list[str]:
         """The exchange's stream/topic names for one symbol, per the configured streams."""
+
+    def configured_streams(self, book: str, trades: str, bbo: str,
+                           kline: Callable[[str], str]) -> list[str]:
+        """`stream_names` of the exchanges with one stream per kind: the symbol's names for the
+        book, trades and BBO, and `kline(interval)`, kept for the configured streams, in the
+        order book, trades, klines, BBO."""
+        streams = self.config.streams
+        names = []
+        if streams.book:
+            names.append(book)
+        if streams.trades:
+            names.append(trades)
+        if streams.klines:
+            names += [kline(i) for i in streams.klines.intervals]
+        if streams.bbo:
+            names.append(bbo)
+        return names
 
     @abstractmethod
     def ws_url(self, conn: Connection) -> str: ...
@@ -163,6 +189,19 @@ class Connector(BookKeeper, ABC):
     @abstractmethod
     async def rebuild(self, state: SymbolState) -> None:
         """Start rebuilding a broken book (fetch a snapshot, or resubscribe)."""
+
+    async def resubscribe_book(self, state: SymbolState, request: Callable[[str], Any]) -> None:
+        """A rebuild by resubscribing (exchanges that answer a subscription with a snapshot):
+        `request("unsubscribe")`, then `request("subscribe")`, each message sent as JSON on the
+        symbol's connection."""
+        conn = state.conn
+        if conn is None or conn.ws is None:
+            return  # not connected: the next connection subscribes afresh
+        try:
+            for op in ("unsubscribe", "subscribe"):
+                await conn.ws.send_json(request(op))
+        except WS_ERRORS:
+            return  # the reader sees the broken connection and reconnects
 
     def fetch_snapshot(self, state: SymbolState, get: Callable[[], Awaitable[OrderBook]]
                        ) -> None:

@@ -72,9 +72,7 @@ class BinanceSpotConnector(RestSnapshotConnector):
         return self.normalizer_for_rest().instruments(body, now_us())
 
     def normalizer_for_rest(self) -> BinanceSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, BinanceSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(BinanceSpotNormalizer)
 
     async def fetch_server_time_us(self) -> int:
         body = await self.rest.get(self.endpoints.time_path())
@@ -89,17 +87,9 @@ class BinanceSpotConnector(RestSnapshotConnector):
     # ------------------------------------------------------------------ streams
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(ep.depth_stream(native))
-        if streams.trades:
-            names.append(ep.trade_stream(native))
-        if streams.klines:
-            names += [ep.kline_stream(native, i) for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(ep.bbo_stream(native))
-        return names
+        return self.configured_streams(
+            ep.depth_stream(native), ep.trade_stream(native),
+            ep.bbo_stream(native), lambda i: ep.kline_stream(native, i))
 
     def ws_url(self, conn: Connection) -> str:
         names = [name for native in conn.symbols for name in self.stream_names(native)]

@@ -20,7 +20,6 @@ from ..base.connector import Connection, Connector, SymbolState
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..base.ws import WS_ERRORS
 from . import endpoints as ep
 from .book_sync import BitgetBookSync, book_checksum
 from .normalizer_spot import BitgetSpotNormalizer
@@ -68,9 +67,7 @@ class BitgetSpotConnector(Connector):
         return BitgetBookSync()
 
     def _rest_normalizer(self) -> BitgetSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, BitgetSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(BitgetSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -109,8 +106,7 @@ class BitgetSpotConnector(Connector):
     async def on_open(self, conn: Connection) -> None:
         args = [a for native in conn.symbols for a in self._args(native)]
         for request in ep.requests("subscribe", args):
-            assert conn.ws is not None
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:
@@ -118,15 +114,8 @@ class BitgetSpotConnector(Connector):
 
     async def rebuild(self, state: SymbolState) -> None:
         """Resubscribe `books`: Bitget answers a subscription with a snapshot."""
-        conn = state.conn
-        if conn is None or conn.ws is None:
-            return  # not connected: the next connection subscribes afresh
         books = [ep.arg(self.inst_type, "books", state.native)]
-        try:
-            await conn.ws.send_json(ep.requests("unsubscribe", books)[0])
-            await conn.ws.send_json(ep.requests("subscribe", books)[0])
-        except WS_ERRORS:
-            return  # the reader sees the broken connection and reconnects
+        await self.resubscribe_book(state, lambda op: ep.requests(op, books)[0])
 
 
 class BitgetUsdtmConnector(BitgetSpotConnector):

@@ -16,7 +16,6 @@ from ..base.connector import Connection, Connector, SymbolState
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..base.ws import WS_ERRORS
 from . import endpoints as ep
 from .book_sync import BybitBookSync
 from .normalizer_linear import BybitLinearNormalizer
@@ -59,9 +58,7 @@ class BybitSpotConnector(Connector):
         return BybitBookSync()
 
     def _rest_normalizer(self) -> BybitSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, BybitSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(BybitSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -89,17 +86,9 @@ class BybitSpotConnector(Connector):
         return ep.book_topic(native, self.config.book_depth)
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(self.book_topic(native))
-        if streams.trades:
-            names.append(ep.trade_topic(native))
-        if streams.klines:
-            names += [ep.kline_topic(native, i) for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(ep.bbo_topic(native))
-        return names
+        return self.configured_streams(
+            self.book_topic(native), ep.trade_topic(native),
+            ep.bbo_topic(native), lambda i: ep.kline_topic(native, i))
 
     def ws_url(self, conn: Connection) -> str:
         return ep.ws_url(self.ws_base, self.category)
@@ -107,8 +96,7 @@ class BybitSpotConnector(Connector):
     async def on_open(self, conn: Connection) -> None:
         topics = [name for native in conn.symbols for name in self.stream_names(native)]
         for request in ep.requests("subscribe", topics):
-            assert conn.ws is not None
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:
@@ -116,15 +104,8 @@ class BybitSpotConnector(Connector):
 
     async def rebuild(self, state: SymbolState) -> None:
         """Resubscribe the book topic: Bybit answers a subscription with a snapshot."""
-        conn = state.conn
-        if conn is None or conn.ws is None:
-            return  # not connected: the next connection subscribes afresh
         topic = [self.book_topic(state.native)]
-        try:
-            await conn.ws.send_json(ep.requests("unsubscribe", topic)[0])
-            await conn.ws.send_json(ep.requests("subscribe", topic)[0])
-        except WS_ERRORS:
-            return  # the reader sees the broken connection and reconnects
+        await self.resubscribe_book(state, lambda op: ep.requests(op, topic)[0])
 
 
 class BybitLinearConnector(BybitSpotConnector):

@@ -86,9 +86,7 @@ class CoinbaseSpotConnector(Connector):
         return CoinbaseL2Sync()
 
     def _rest_normalizer(self) -> CoinbaseSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, CoinbaseSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(CoinbaseSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 

@@ -17,7 +17,6 @@ from ..base.connector import Connection, Connector, SymbolState
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..base.ws import WS_ERRORS
 from . import endpoints as ep
 from .book_sync import GateObuSync
 from .normalizer_spot import GateSpotNormalizer
@@ -55,9 +54,7 @@ class GateSpotConnector(Connector):
         return GateObuSync()
 
     def _rest_normalizer(self) -> GateSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, GateSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(GateSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -87,25 +84,16 @@ class GateSpotConnector(Connector):
         return out
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(ep.book_stream(native, self.config.book_depth))
-        if streams.trades:
-            names.append(f"{ep.TRADES}.{native}")
-        if streams.klines:
-            names += [f"{ep.CANDLES}.{i}.{native}" for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(f"{ep.BBO}.{native}")
-        return names
+        return self.configured_streams(
+            ep.book_stream(native, self.config.book_depth), f"{ep.TRADES}.{native}",
+            f"{ep.BBO}.{native}", lambda i: f"{ep.CANDLES}.{i}.{native}")
 
     def ws_url(self, conn: Connection) -> str:
         return ep.ws_url(self.ws_base)
 
     async def on_open(self, conn: Connection) -> None:
-        assert conn.ws is not None
         for request in self._requests(conn.symbols, "subscribe"):
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:
@@ -113,12 +101,5 @@ class GateSpotConnector(Connector):
 
     async def rebuild(self, state: SymbolState) -> None:
         """Subscribe the book stream again: Gate answers with a `full` push."""
-        conn = state.conn
-        if conn is None or conn.ws is None:
-            return  # not connected: the next connection subscribes afresh
         payload = [ep.book_stream(state.native, self.config.book_depth)]
-        try:
-            await conn.ws.send_json(ep.request(ep.BOOK, "unsubscribe", payload))
-            await conn.ws.send_json(ep.request(ep.BOOK, "subscribe", payload))
-        except WS_ERRORS:
-            return  # the reader sees the broken connection and reconnects
+        await self.resubscribe_book(state, lambda op: ep.request(ep.BOOK, op, payload))

@@ -20,7 +20,6 @@ from ..base.connector import Connection, Connector, SymbolState
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..base.ws import WS_ERRORS
 from . import endpoints as ep
 from .book_sync import KrakenBookSync, book_checksum
 from .normalizer_spot import KrakenSpotNormalizer
@@ -63,9 +62,7 @@ class KrakenSpotConnector(Connector):
         return self.config.book_depth  # Kraken's rule: truncate after every update
 
     def _rest_normalizer(self) -> KrakenSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, KrakenSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(KrakenSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -99,25 +96,16 @@ class KrakenSpotConnector(Connector):
         return out
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(f"{ep.BOOK}:{native}")
-        if streams.trades:
-            names.append(f"{ep.TRADE}:{native}")
-        if streams.klines:
-            names += [f"{ep.OHLC}:{native}:{i}" for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(f"{ep.TICKER}:{native}")
-        return names
+        return self.configured_streams(
+            f"{ep.BOOK}:{native}", f"{ep.TRADE}:{native}",
+            f"{ep.TICKER}:{native}", lambda i: f"{ep.OHLC}:{native}:{i}")
 
     def ws_url(self, conn: Connection) -> str:
         return ep.ws_url(self.ws_base)
 
     async def on_open(self, conn: Connection) -> None:
-        assert conn.ws is not None
         for request in self._requests(conn.symbols, "subscribe"):
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         if conn.ws is not None:
@@ -125,16 +113,11 @@ class KrakenSpotConnector(Connector):
 
     async def rebuild(self, state: SymbolState) -> None:
         """Subscribe the book again: Kraken answers with a new snapshot."""
-        conn = state.conn
-        if conn is None or conn.ws is None:
-            return  # not connected: the next connection subscribes afresh
-        try:
-            for method in ("unsubscribe", "subscribe"):
-                self._req_id += 1
-                extra = {"depth": self.config.book_depth}
-                if method == "subscribe":
-                    extra["snapshot"] = True
-                await conn.ws.send_json(ep.subscribe(ep.BOOK, [state.native], self._req_id,
-                                                     method, **extra))
-        except WS_ERRORS:
-            return  # the reader sees the broken connection and reconnects
+        await self.resubscribe_book(state, lambda op: self._book_request(state.native, op))
+
+    def _book_request(self, native: str, method: str) -> dict[str, Any]:
+        self._req_id += 1
+        extra = {"depth": self.config.book_depth}
+        if method == "subscribe":
+            extra["snapshot"] = True
+        return ep.subscribe(ep.BOOK, [native], self._req_id, method, **extra)

@@ -118,9 +118,7 @@ class KucoinSpotConnector(Connector):
         return KucoinBookSync()
 
     def _rest_normalizer(self) -> KucoinSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, KucoinSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(KucoinSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -150,17 +148,9 @@ class KucoinSpotConnector(Connector):
     # ------------------------------------------------------------------ streams
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(ep.topic(ep.BOOK, [native]))
-        if streams.trades:
-            names.append(ep.topic(ep.TRADES, [native]))
-        if streams.klines:
-            names += [ep.candle_topic(native, i) for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(ep.topic(ep.TICKER, [native]))
-        return names
+        return self.configured_streams(
+            ep.topic(ep.BOOK, [native]), ep.topic(ep.TRADES, [native]), ep.topic(ep.TICKER,
+            [native]), lambda i: ep.candle_topic(native, i))
 
     def subscriptions(self, natives: list[str]) -> list[str]:
         """The topics to subscribe for `natives`: up to 100 symbols per topic message."""

@@ -60,9 +60,7 @@ class MexcSpotConnector(RestSnapshotConnector):
         return MexcBookSync()
 
     def _rest_normalizer(self) -> MexcSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, MexcSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(MexcSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -81,17 +79,9 @@ class MexcSpotConnector(RestSnapshotConnector):
     # ------------------------------------------------------------------ streams
 
     def stream_names(self, native: str) -> list[str]:
-        streams = self.config.streams
-        names = []
-        if streams.book:
-            names.append(ep.depth_stream(native))
-        if streams.trades:
-            names.append(ep.deals_stream(native))
-        if streams.klines:
-            names += [ep.kline_stream(native, i) for i in streams.klines.intervals]
-        if streams.bbo:
-            names.append(ep.book_ticker_stream(native))
-        return names
+        return self.configured_streams(
+            ep.depth_stream(native), ep.deals_stream(native),
+            ep.book_ticker_stream(native), lambda i: ep.kline_stream(native, i))
 
     def ws_url(self, conn: Connection) -> str:
         return ep.ws_url(self.ws_base)

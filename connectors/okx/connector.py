@@ -25,7 +25,6 @@ from ..base.connector import Connection, Connector, SymbolState
 from ..base.ratelimit import WeightLimiter
 from ..base.rest import RestClient
 from ..base.symbols import SymbolMap
-from ..base.ws import WS_ERRORS
 from . import endpoints as ep
 from .book_sync import OkxBookSync, book_checksum
 from .normalizer_spot import OkxSpotNormalizer
@@ -78,9 +77,7 @@ class OkxSpotConnector(Connector):
         return OkxBookSync()
 
     def _rest_normalizer(self) -> OkxSpotNormalizer:
-        normalizer = self.normalizer
-        assert isinstance(normalizer, OkxSpotNormalizer)
-        return normalizer
+        return self.normalizer_as(OkxSpotNormalizer)
 
     # ------------------------------------------------------------------ REST
 
@@ -139,8 +136,7 @@ class OkxSpotConnector(Connector):
         else:
             args = [ep.arg(c, native) for native in conn.symbols for c in self._public_channels()]
         for request in ep.requests("subscribe", args):
-            assert conn.ws is not None
-            await conn.ws.send_json(request)
+            await self.send_request(conn, request)
 
     async def heartbeat(self, conn: Connection) -> None:
         """The text `ping`, once the socket has been silent for `ping_after` seconds."""
@@ -149,15 +145,8 @@ class OkxSpotConnector(Connector):
 
     async def rebuild(self, state: SymbolState) -> None:
         """Unsubscribe and subscribe `books`: OKX answers a subscription with a snapshot."""
-        conn = state.conn
-        if conn is None or conn.ws is None:
-            return  # not connected: the next connection subscribes afresh
         books = [ep.arg("books", state.native)]
-        try:
-            await conn.ws.send_json(ep.requests("unsubscribe", books)[0])
-            await conn.ws.send_json(ep.requests("subscribe", books)[0])
-        except WS_ERRORS:
-            return  # the reader sees the broken connection and reconnects
+        await self.resubscribe_book(state, lambda op: ep.requests(op, books)[0])
 
 
 class OkxSwapConnector(OkxSpotConnector):

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +40,7 @@ from ttxt_kafka.simulator.feeds import Feed
 from ttxt_kafka.venues import Part, VenueSpec
 
 from .liquidity import reader_for
+from .params import Refusal
 from .settings import TradingSettings
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,38 @@ def final_state(events: list[EngineEvent], order_id: int | None = None) -> Order
 
 def rejection(events: list[EngineEvent]) -> OrderRejected | None:
     return events[0] if events and isinstance(events[0], OrderRejected) else None
+
+
+class Refusals:
+    """An exchange's refusals, for its simulated endpoints: `table` maps a reason (a
+    RejectReason value, or a simulator check such as DUPLICATE_CLIENT_ORDER_ID) to the
+    exchange's (code, message); a reason not in it is refused with `fallback` and the engine's
+    message."""
+
+    def __init__(self, table: Mapping[str, tuple[str, str]], fallback: int) -> None:
+        self.table = table
+        self.fallback = fallback
+
+    def refusal(self, reason: str, message: str = "") -> Refusal:
+        code, msg = self.table.get(reason, (str(self.fallback), message))
+        return Refusal(int(code), msg)
+
+    def done(self, events: list[EngineEvent]) -> OrderState:
+        """The order an engine call created or touched; its rejection refused."""
+        rejected = rejection(events)
+        if rejected is not None:
+            raise self.refusal(rejected.reason.value, rejected.message)
+        state = final_state(events)
+        assert state is not None
+        return state
+
+    def check_new(self, exchange: SimExchange, symbol: str, client_order_id: str) -> None:
+        """Before a new order reaches the engine: a client id in use, the INSUFFICIENT_BALANCE
+        fault."""
+        if exchange.order(symbol, client_order_id=client_order_id) is not None:
+            raise self.refusal("DUPLICATE_CLIENT_ORDER_ID")
+        if exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
+            raise self.refusal("INSUFFICIENT_BALANCE")
 
 
 class SimExchange:

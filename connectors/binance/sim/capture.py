@@ -13,6 +13,7 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,6 @@ _CHANNELS = {
     "kline": Channel.KLINE,
     "bookTicker": Channel.TICKER,
 }
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +59,7 @@ class BinanceCaptureDialect(CaptureDialect):
         if raw.startswith(prefix) and raw.endswith("}"):
             payload = raw[len(prefix) : -1]  # the data exactly as captured, for raw-stream clients
         else:
-            payload = _dumps(data)
+            payload = dumps(data)
         symbol = data.get("s") if isinstance(data, dict) else None
         symbol = symbol or stream.split("@", 1)[0].upper()
         event = data.get("e") if isinstance(data, dict) else None
@@ -119,7 +116,7 @@ class BinanceCaptureDialect(CaptureDialect):
             first = self._first_update.get(symbol, chosen.last_update_id)
             obj["lastUpdateId"] = max(0, min(first, chosen.last_update_id) - stale_behind)
         obj["bids"], obj["asks"] = obj["bids"][:limit], obj["asks"][:limit]
-        return _dumps(obj)
+        return dumps(obj)
 
     def instruments_body(self, symbols: list[str] | None) -> str:
         if self._exchange_info is None:
@@ -140,4 +137,4 @@ class BinanceCaptureDialect(CaptureDialect):
             entries = info["symbols"]
             assert isinstance(entries, list)
             info["symbols"] = [s for s in entries if s["symbol"] in set(symbols)]
-        return _dumps(info)
+        return dumps(info)

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, dumps
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -27,12 +27,8 @@ _USDM_DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 _JSON = "application/json"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _rest_error(code: int, msg: str, status: int = 400) -> web.Response:
-    return web.Response(status=status, text=_dumps({"code": code, "msg": msg}), content_type=_JSON)
+    return web.Response(status=status, text=dumps({"code": code, "msg": msg}), content_type=_JSON)
 
 
 class BinanceProtocol:
@@ -123,7 +119,7 @@ class BinanceProtocol:
     async def _time(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1
         return web.Response(
-            text=_dumps({"serverTime": int(time.time() * 1000)}), content_type=_JSON
+            text=dumps({"serverTime": int(time.time() * 1000)}), content_type=_JSON
         )
 
     async def _ping(self, request: web.Request) -> web.Response:

@@ -9,7 +9,6 @@ venue-wide counter that other symbols also draw from, so they jump, and each upd
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from typing import Any
@@ -20,15 +19,12 @@ from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 KLINE_MS = {i: int(i[:-1]) * _UNIT_MS[i[-1]] for i in SPOT_KLINE_INTERVALS if i[-1] in _UNIT_MS}
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class BinanceFormatter(MarketFormatter):
@@ -145,7 +141,7 @@ class BinanceFormatter(MarketFormatter):
             "m": not taker_buy,
             "M": True,
         }
-        return Publication(f"{sym.lower()}@trade", _dumps(event), Channel.TRADES, sym)
+        return Publication(f"{sym.lower()}@trade", dumps(event), Channel.TRADES, sym)
 
     def _depth_update(
         self, inst: Instrument, step: FlowStep, first: int, last: int, prev: int
@@ -160,7 +156,7 @@ class BinanceFormatter(MarketFormatter):
         if self.futures:
             event["pu"] = prev
         event |= {"b": self._levels(inst, bids), "a": self._levels(inst, asks)}
-        return Publication(f"{sym.lower()}@depth", _dumps(event), Channel.BOOK, sym)
+        return Publication(f"{sym.lower()}@depth", dumps(event), Channel.BOOK, sym)
 
     def _agg_trade(
         self, inst: Instrument, ts: int, tid: int, price: int, qty: int, taker_buy: bool
@@ -194,7 +190,7 @@ class BinanceFormatter(MarketFormatter):
                 "m": not taker_buy,
                 "M": True,
             }
-        return Publication(f"{sym.lower()}@aggTrade", _dumps(event), Channel.TRADES, sym)
+        return Publication(f"{sym.lower()}@aggTrade", dumps(event), Channel.TRADES, sym)
 
     def _book_ticker(
         self, inst: Instrument, top: tuple[int, int, int, int], u: int, ts: int
@@ -212,7 +208,7 @@ class BinanceFormatter(MarketFormatter):
         if self.futures:
             body |= {"T": ts, "E": ts}
         sym = inst.symbol
-        return Publication(f"{sym.lower()}@bookTicker", _dumps(body), Channel.TICKER, sym)
+        return Publication(f"{sym.lower()}@bookTicker", dumps(body), Channel.TICKER, sym)
 
     def _partial(
         self, m: SymbolMarket, levels: int, first: int, last: int, prev: int, ts: int
@@ -235,7 +231,7 @@ class BinanceFormatter(MarketFormatter):
         else:
             body = {"lastUpdateId": last, "bids": bids, "asks": asks}
         key = f"{sym.lower()}@depth{levels}"
-        return Publication(key, _dumps(body), Channel.BOOK_SNAPSHOT, sym)
+        return Publication(key, dumps(body), Channel.BOOK_SNAPSHOT, sym)
 
     def _kline(self, inst: Instrument, key: str, c: Candle, ts: int) -> Publication:
         interval = key.rsplit("_", 1)[1]
@@ -259,7 +255,7 @@ class BinanceFormatter(MarketFormatter):
             "B": "0",
         }
         event = {"e": "kline", "E": ts, "s": inst.symbol, "k": k}
-        return Publication(key, _dumps(event), Channel.KLINE, inst.symbol)
+        return Publication(key, dumps(event), Channel.KLINE, inst.symbol)
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -274,7 +270,7 @@ class BinanceFormatter(MarketFormatter):
             body |= {"E": ts, "T": ts}
         body["bids"] = self._levels(m.inst, book.bids.top(limit))
         body["asks"] = self._levels(m.inst, book.asks.top(limit))
-        return _dumps(body)
+        return dumps(body)
 
     def instruments_body(self, symbols: list[str]) -> str:
         entries = [self._symbol_info(self.markets[s].inst) for s in symbols]
@@ -299,7 +295,7 @@ class BinanceFormatter(MarketFormatter):
                 "exchangeFilters": [],
                 "symbols": entries,
             }
-        return _dumps(body)
+        return dumps(body)
 
     def _symbol_info(self, inst: Instrument) -> dict[str, Any]:
         tick8, lot8 = inst.price(1, 8), inst.qty(1, 8)

@@ -41,9 +41,11 @@ from ttxt_kafka.matching import (
 )
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, integer, text
+from ttxt_kafka.simulator.trading.rest import private_call
 
 from .trading_render import BinanceRender
 
@@ -53,10 +55,6 @@ if TYPE_CHECKING:
 Handler = Callable[[Mapping[str, str]], Any]
 LISTEN_KEY_TTL = 3600.0  # seconds a listen key lives without a keepalive
 _JSON = "application/json"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _missing(name: str) -> Refusal:
@@ -123,10 +121,7 @@ class BinanceTrading:
 
     def _signed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
                 return _error(-1003, "Too many requests; current limit of IP is 6000 requests "
                                      "per minute.", 429)
@@ -442,11 +437,8 @@ class _WsApi(_PrivateSession):
         return {"subscriptionId": self.subscription, "event": event}
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": None, "status": 400,
                                "error": {"code": -1100, "msg": "Malformed request."}})
             return

@@ -33,9 +33,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
-from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
+from ttxt_kafka.simulator.feeds import UnknownSymbol
+from ttxt_kafka.simulator.op_args import captured_push
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .topics import INST_TYPES, parse_key
@@ -43,10 +45,6 @@ from .topics import INST_TYPES, parse_key
 V1_INST_TYPES = {"sp": "SPOT", "mc": "USDT-FUTURES"}
 _V1_PATHS = {"spot": "/spot/v1/stream", "usdt-futures": "/mix/v1/stream"}
 _CHANNELS = {"trade": Channel.TRADES, "ticker": Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class V1Mapper:
@@ -118,17 +116,13 @@ class BitgetCaptureDialect(CaptureDialect):
         return path.endswith(_V1_PATHS[self.category]) or path.endswith("/v2/ws/public")
 
     def classify(self, frame: Frame) -> Publication | None:
-        try:
-            obj = json.loads(frame.payload)
-            arg = obj["arg"]
-            obj["data"]  # noqa: B018 - a push has data; acks and errors do not
-        except (ValueError, KeyError, TypeError):
+        obj = captured_push(frame.payload)
+        if obj is None:
             return None  # pongs, acks: the protocol's to generate, not replayed
-        if obj.get("event") is not None:
-            return None
+        arg = obj["arg"]
         if arg["instType"] in V1_INST_TYPES:
             obj = self._mapper.frame(obj, frame.ts)
-            payload = _dumps(obj)
+            payload = dumps(obj)
         else:
             payload = frame.payload
             if arg["instType"] != self.inst_type:
@@ -169,12 +163,7 @@ class BitgetCaptureDialect(CaptureDialect):
         return self._instrument_symbols | self._frame_symbols
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        key = parse_key(name)
-        if key.symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse_key(n).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         """GET /api/v2/spot/market/orderbook shaped: the symbol's first captured snapshot."""
@@ -182,7 +171,7 @@ class BitgetCaptureDialect(CaptureDialect):
             raise UnknownSymbol(symbol)
         d = self._books[symbol]["data"][0]
         data = {"asks": d["asks"][:limit], "bids": d["bids"][:limit], "ts": d["ts"]}
-        return _dumps({"code": "00000", "msg": "success",
+        return dumps({"code": "00000", "msg": "success",
                        "requestTime": int(time.time() * 1000), "data": data})
 
     def instruments_body(self, symbols: list[str] | None) -> str:
@@ -199,4 +188,4 @@ class BitgetCaptureDialect(CaptureDialect):
             if not set(symbols) <= self.symbols():
                 raise UnknownSymbol(symbols[0])
             body["data"] = [s for s in body["data"] if s["symbol"] in symbols]
-        return _dumps(body)
+        return dumps(body)

@@ -11,15 +11,14 @@ REST: `/api/v2/spot/public/symbols` (spot), `/api/v2/mix/market/contracts` (USDT
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.op_args import OpArgsConnection, Problem
+from ttxt_kafka.simulator.session import Session, dumps
 
 from .topics import INST_TYPES, key_of
 
@@ -29,19 +28,15 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _ok(data: Any) -> web.Response:
     body = {"code": "00000", "msg": "success", "requestTime": int(time.time() * 1000),
             "data": data}
-    return web.Response(text=_dumps(body), content_type=_JSON)
+    return web.Response(text=dumps(body), content_type=_JSON)
 
 
 def _error(code: str, msg: str, status: int = 400) -> web.Response:
     body = {"code": code, "msg": msg, "requestTime": int(time.time() * 1000), "data": None}
-    return web.Response(text=_dumps(body), content_type=_JSON, status=status)
+    return web.Response(text=dumps(body), content_type=_JSON, status=status)
 
 
 class BitgetProtocol:
@@ -106,47 +101,18 @@ class BitgetProtocol:
         return _ok({"serverTime": str(time.time_ns() // 1_000_000)})
 
 
-class _Connection:
+class _Connection(OpArgsConnection):
     def __init__(self, proto: BitgetProtocol) -> None:
+        super().__init__(proto.feed)
         self.proto = proto
-        self.feed = proto.feed
         self.inst_type = proto.inst_type
 
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
-            return [pub.payload]  # one arg per key: the push already names it
+    def refuse(self, session: Session, problem: Problem, text: str) -> None:
+        code, msg = {"json": (30002, "illegal request"), "op": (30003, "invalid op"),
+                     "args": (30002, "args must be a list")}[problem]
+        session.send_json({"event": "error", "code": code, "msg": msg})
 
-        return render
-
-    def opened(self, session: Session) -> None:
-        pass
-
-    def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.pings_received += 1  # Bitget's keepalive is this text, not a WS ping
-            session.send_text("pong")
-            return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            session.send_json({"event": "error", "code": 30002, "msg": "illegal request"})
-            return
-        op, args = req.get("op"), req.get("args")
-        if op not in ("subscribe", "unsubscribe"):
-            session.send_json({"event": "error", "code": 30003, "msg": "invalid op"})
-            return
-        if not isinstance(args, list) or not args:
-            session.send_json({"event": "error", "code": 30002, "msg": "args must be a list"})
-            return
-        if op == "subscribe":
-            self._subscribe(session, args)
-        else:
-            self._unsubscribe(session, args)
-
-    def _check(self, session: Session, arg: Any) -> tuple[str, str] | None:
-        """(name, key) of a valid arg; None after answering the error."""
+    def check(self, session: Session, arg: Any) -> tuple[str, str] | None:
         if not isinstance(arg, dict) or not all(
                 isinstance(arg.get(k), str) for k in ("instType", "channel", "instId")):
             session.send_json({"event": "error", "arg": arg, "code": 30002,
@@ -163,29 +129,3 @@ class _Connection:
             session.send_json({"event": "error", "arg": arg, "code": 30001,
                                "msg": f"instId:{arg['instId']} doesn't exist"})
             return None
-
-    def _subscribe(self, session: Session, args: list[Any]) -> None:
-        fresh: list[str] = []
-        for arg in args:
-            checked = self._check(session, arg)
-            if checked is None:
-                continue  # Bitget answers each arg on its own
-            name, key = checked
-            if name not in session.subs:
-                session.subscribe(name, key)
-                fresh.append(name)
-            session.send_json({"event": "subscribe", "arg": arg})
-        if fresh:
-            self.feed.subscribed(session, fresh)
-
-    def _unsubscribe(self, session: Session, args: list[Any]) -> None:
-        keys = []
-        for arg in args:
-            checked = self._check(session, arg)
-            if checked is None:
-                continue
-            if key := session.unsubscribe(checked[0]):
-                keys.append(key)
-            session.send_json({"event": "unsubscribe", "arg": arg})
-        if keys:
-            self.feed.unsubscribed(session, keys)

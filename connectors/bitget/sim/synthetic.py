@@ -10,18 +10,17 @@ with the instrument's fixed decimals, as Bitget does.
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from ttxt_kafka.simulator.feeds import UnknownStream
 from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
-from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
+from ttxt_kafka.simulator.session import dumps
+from ttxt_kafka.simulator.synthetic import CandleChannels, MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
 from ..book_sync import CHECKSUM_LEVELS, checksum
@@ -34,10 +33,6 @@ CANDLE_MS = {"candle1m": _MIN, "candle5m": 5 * _MIN, "candle15m": 15 * _MIN,
              "candle1Wutc": 7 * 1440 * _MIN}
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 class BitgetFormatter(MarketFormatter):
     def __init__(self, spec: VenueSpec, markets: dict[str, SymbolMarket], seed: int) -> None:
         super().__init__(spec, markets, seed)
@@ -46,7 +41,7 @@ class BitgetFormatter(MarketFormatter):
         self._rng = random.Random(f"{seed}:bitget-ids:{spec.category}")
         self.seq = {sym: self._rng.randint(10**9, 10**10) for sym in markets}
         self.trade_id = {sym: self._rng.randint(10**17, 10**18) for sym in markets}
-        self._candles: dict[str, dict[str, str]] = {}  # symbol -> {key: channel}
+        self.candles = CandleChannels(self.markets, CANDLE_MS)
 
     # -- formatting helpers --------------------------------------------------------------
 
@@ -63,23 +58,16 @@ class BitgetFormatter(MarketFormatter):
         return {"instType": self.inst_type, "channel": channel, "instId": sym}
 
     def _push(self, action: str, channel: str, sym: str, data: list[Any], ts: int) -> str:
-        return _dumps({"action": action, "arg": self._arg(channel, sym), "data": data, "ts": ts})
+        return dumps({"action": action, "arg": self._arg(channel, sym), "data": data, "ts": ts})
 
     # -- subscriptions -------------------------------------------------------------------
 
     def resolve(self, name: str) -> str:
-        key = parse_key(name)
-        if key.symbol not in self.markets:
-            raise UnknownStream(name)
-        if key.channel.startswith("candle") and key.channel not in CANDLE_MS:
-            raise UnknownStream(name)  # UTC+8 and monthly candles are not simulated
+        self.candles.check(parse_key(name))  # UTC+8 and monthly candles are not simulated
         return name
 
     def activate(self, key: str) -> None:
-        k = parse_key(key)
-        if k.channel in CANDLE_MS:
-            self.markets[k.symbol].candle_series(CANDLE_MS[k.channel])
-            self._candles.setdefault(k.symbol, {})[key] = k.channel
+        self.candles.activate(parse_key(key))
 
     def on_subscribe(self, key: str) -> list[Publication]:
         k = parse_key(key)
@@ -92,10 +80,8 @@ class BitgetFormatter(MarketFormatter):
             return [self._book(m, "snapshot", bids, asks, ts)]
         if k.channel == "books1":
             return [self._bbo(m, ts)]
-        if k.channel in CANDLE_MS:
-            series = m.candles[CANDLE_MS[k.channel]]
-            if series.current is not None:
-                return [self._candle(m.inst, k.channel, series.current, "snapshot", ts)]
+        if (candle := self.candles.current(k)) is not None:
+            return [self._candle(m.inst, k.channel, candle, "snapshot", ts)]
         return []
 
     # -- market steps --------------------------------------------------------------------
@@ -115,10 +101,8 @@ class BitgetFormatter(MarketFormatter):
             if step.top_changed and key_of("books1", sym) in active:
                 out.append(self._bbo(m, ts))
         if trade is not None:
-            for key, channel in self._candles.get(sym, {}).items():
-                for candle in m.candles[CANDLE_MS[channel]].update(ts, trade):
-                    if key in active:
-                        out.append(self._candle(inst, channel, candle, "update", ts))
+            for channel, candle in self.candles.updated(m, ts, trade, active):
+                out.append(self._candle(inst, channel, candle, "update", ts))
         return out
 
     def _checksum(self, m: SymbolMarket) -> int:
@@ -168,11 +152,11 @@ class BitgetFormatter(MarketFormatter):
         book, inst, ts = m.flow.book, m.inst, now_ms()
         data = {"asks": self._levels(inst, book.asks.top(limit)),
                 "bids": self._levels(inst, book.bids.top(limit)), "ts": str(ts)}
-        return _dumps({"code": "00000", "msg": "success", "requestTime": ts, "data": data})
+        return dumps({"code": "00000", "msg": "success", "requestTime": ts, "data": data})
 
     def instruments_body(self, symbols: list[str]) -> str:
         listing = [self._instrument(self.markets[s].inst) for s in symbols]
-        return _dumps({"code": "00000", "msg": "success", "requestTime": now_ms(),
+        return dumps({"code": "00000", "msg": "success", "requestTime": now_ms(),
                        "data": listing})
 
     def _instrument(self, inst: Instrument) -> dict[str, Any]:

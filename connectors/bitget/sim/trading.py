@@ -20,11 +20,10 @@ place (same orderId; Bitget gives the replacement a new orderId); one-way positi
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -37,17 +36,18 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, Positio
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.synthetic import now_ms
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
-from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
+from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 from .topics import INST_TYPES
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
 _FORCES = {"gtc": TimeInForce.GTC, "ioc": TimeInForce.IOC, "fok": TimeInForce.FOK,
@@ -56,10 +56,6 @@ _STATUS = {OrderStatus.NEW: "live", OrderStatus.PARTIALLY_FILLED: "partially_fil
            OrderStatus.FILLED: "filled", OrderStatus.CANCELED: "cancelled",
            OrderStatus.EXPIRED: "cancelled", OrderStatus.REJECTED: "cancelled"}
 ERR_PARAMS = 40017
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _body(data: Any, code: str = "00000", msg: str = "success") -> dict[str, Any]:
@@ -77,7 +73,7 @@ class BitgetTrading:
         self.exchange = exchange
         self.spot = sim.spec.category == "spot"
         self.inst_type = INST_TYPES[sim.spec.category]
-        self.rejects = SPOT_REJECTS if self.spot else MIX_REJECTS
+        self.refusals = Refusals(SPOT_REJECTS if self.spot else MIX_REJECTS, ERR_PARAMS)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         if self.spot:
@@ -106,19 +102,16 @@ class BitgetTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(auth.ERR_SIGN, auth.MSG_SIGN)
                 auth.verify_rest(self.exchange.credentials, dict(request.headers),
                                  request.method, request.path, query, body, now_ms=now_ms())
             except AuthError as exc:
-                return self._reply(_body(None, str(exc.code), exc.message), 400)
+                return json_reply(_body(None, str(exc.code), exc.message), 400)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply(_body(None, "429", "Too Many Requests"), 429)
+                return json_reply(_body(None, "429", "Too Many Requests"), 429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" else dict(
                     parse_qsl(query, keep_blank_values=True))
@@ -129,34 +122,21 @@ class BitgetTrading:
                     raise Refusal(40020, "Parameter productType error")
                 result = handler(args)
             except ValueError:
-                return self._reply(_body(None, str(ERR_PARAMS), "invalid JSON"), 400)
+                return json_reply(_body(None, str(ERR_PARAMS), "invalid JSON"), 400)
             except Refusal as exc:
-                return self._reply(_body(None, str(exc.code), exc.message), 400)
-            return self._reply(_body(result))
+                return json_reply(_body(None, str(exc.code), exc.message), 400)
+            return json_reply(_body(result))
 
         return serve
 
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
-
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = self.rejects.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
     def _answer(self, events: list[EngineEvent]) -> dict[str, Any]:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
+        state = self.refusals.done(events)
         return {"orderId": str(state.order_id), "clientOid": state.client_order_id}
 
     def _symbol(self, args: Mapping[str, Any]) -> str:
         symbol = args.get("symbol")
         if not isinstance(symbol, str) or symbol not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return symbol
 
     def _ref(self, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
@@ -164,7 +144,7 @@ class BitgetTrading:
         if order_id is None and cid is None:
             raise _params("orderId or clientOid is required")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _create(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -187,10 +167,7 @@ class BitgetTrading:
         if qty is None:
             raise _params("size")
         cid = scalar(args.get("clientOid")) or uuid.uuid4().hex
-        if self.exchange.order(symbol, client_order_id=cid) is not None:
-            raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
-        if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
-            raise self._refusal("INSUFFICIENT_BALANCE")
+        self.refusals.check_new(self.exchange, symbol, cid)
         request = OrderRequest(
             symbol=symbol, side=side, order_type=OrderType.LIMIT if kind == "limit"
             else OrderType.MARKET, qty=qty, price=price, time_in_force=_FORCES[force],
@@ -248,7 +225,7 @@ class BitgetTrading:
     def _query(self, args: Mapping[str, Any]) -> Any:
         found = self._find(args)
         if found is None:
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return [self.order(found)] if self.spot else self.order(found)
 
     def _open(self, args: Mapping[str, Any]) -> Any:
@@ -339,51 +316,38 @@ class BitgetTrading:
         return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs(PushSocket):
+class _PrivateWs(OpLoginSocket):
     def __init__(self, owner: BitgetTrading) -> None:
-        super().__init__(owner.pushes)
+        super().__init__(owner.pushes, owner.exchange)
         self.owner = owner
 
-    def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.send_text("pong")
-            return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            session.send_json({"event": "error", "code": 30002, "msg": "illegal request"})
-            return
-        op = req.get("op")
-        exchange = self.owner.exchange
-        exchange.requests[f"WS {op}"] += 1
-        if op == "login":
-            try:
-                if exchange.take_fault(FaultKind.BAD_SIGNATURE):
-                    raise AuthError(auth.WS_ERR_SIGN, "Invalid sign")
-                auth.verify_ws_login(exchange.credentials, req, now_ms=now_ms())
-            except AuthError as exc:
-                session.send_json({"event": "error", "code": exc.code, "msg": exc.message})
-                return
-            self.authed = True
-            session.send_json({"event": "login", "code": 0, "msg": ""})
-        elif op == "subscribe":
-            for arg in req.get("args") or []:
-                if not self.authed:
-                    session.send_json({"event": "error", "arg": arg, "code": 30004,
-                                       "msg": "User not logged in"})
-                elif (not isinstance(arg, dict) or arg.get("instType") != self.owner.inst_type
-                      or arg.get("channel") not in ("orders", "account", "positions")):
-                    session.send_json({"event": "error", "arg": arg, "code": 30001,
-                                       "msg": "channel doesn't exist"})
-                else:
-                    self.channels.add(arg["channel"])
-                    session.send_json({"event": "subscribe", "arg": arg})
-        elif op == "unsubscribe":
-            for arg in req.get("args") or []:
-                if isinstance(arg, dict):
-                    self.channels.discard(str(arg.get("channel")))
-                    session.send_json({"event": "unsubscribe", "arg": arg})
+    def refuse(self, session: Session, problem: Literal["json", "op"], text: str) -> None:
+        code, msg = (30002, "illegal request") if problem == "json" else (30003, "invalid op")
+        session.send_json({"event": "error", "code": code, "msg": msg})
+
+    def bad_signature(self) -> AuthError:
+        return AuthError(auth.WS_ERR_SIGN, "Invalid sign")
+
+    def verify_login(self, req: dict[str, Any]) -> None:
+        auth.verify_ws_login(self.exchange.credentials, req, now_ms=now_ms())
+
+    def login_answer(self, session: Session, error: AuthError | None) -> None:
+        if error is not None:
+            session.send_json({"event": "error", "code": error.code, "msg": error.message})
         else:
-            session.send_json({"event": "error", "code": 30003, "msg": "invalid op"})
+            session.send_json({"event": "login", "code": 0, "msg": ""})
+
+    def subscribable(self, session: Session, arg: Any) -> str | None:
+        if not self.authed:
+            session.send_json({"event": "error", "arg": arg, "code": 30004,
+                               "msg": "User not logged in"})
+        elif (not isinstance(arg, dict) or arg.get("instType") != self.owner.inst_type
+              or arg.get("channel") not in ("orders", "account", "positions")):
+            session.send_json({"event": "error", "arg": arg, "code": 30001,
+                               "msg": "channel doesn't exist"})
+        else:
+            return str(arg["channel"])
+        return None
+
+    def ack(self, session: Session, op: str, arg: Any) -> None:
+        session.send_json({"event": op, "arg": arg})

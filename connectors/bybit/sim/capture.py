@@ -9,16 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from ttxt_kafka.connectors.bybit.sim.topics import parse_topic
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
-from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
+from ttxt_kafka.simulator.feeds import UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 _CHANNELS = {"publicTrade": Channel.TRADES, "kline": Channel.KLINE, "tickers": Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class BybitCaptureDialect(CaptureDialect):
@@ -65,12 +62,7 @@ class BybitCaptureDialect(CaptureDialect):
         return self._instrument_symbols | self._frame_symbols
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        topic = parse_topic(name, self.category)
-        if topic.symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse_topic(n, self.category).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         if symbol not in self._books:
@@ -88,7 +80,7 @@ class BybitCaptureDialect(CaptureDialect):
             "cts": msg.get("cts", msg["ts"]),
         }
         now = int(time.time() * 1000)
-        return _dumps(
+        return dumps(
             {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now}
         )
 
@@ -110,4 +102,4 @@ class BybitCaptureDialect(CaptureDialect):
             if not set(symbols) <= self.symbols():
                 raise UnknownSymbol(symbols[0])
             body["result"]["list"] = [s for s in body["result"]["list"] if s["symbol"] in symbols]
-        return _dumps(body)
+        return dumps(body)

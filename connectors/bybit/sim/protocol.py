@@ -10,7 +10,6 @@ REST: `/v5/market/instruments-info`, `/v5/market/orderbook`, `/v5/market/time`.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, dumps, json_object
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -27,10 +26,6 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 _SPOT_MAX_ARGS = 10
 _BOOK_LIMITS = {"spot": (1, 200, 1), "linear": (1, 500, 25)}  # min, max, default
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def _envelope(result: Any, code: int = 0, msg: str = "OK") -> web.Response:
@@ -41,7 +36,7 @@ def _envelope(result: Any, code: int = 0, msg: str = "OK") -> web.Response:
         "retExtInfo": {},
         "time": int(time.time() * 1000),
     }
-    return web.Response(text=_dumps(body), content_type=_JSON)
+    return web.Response(text=dumps(body), content_type=_JSON)
 
 
 def _params_error(msg: str) -> web.Response:
@@ -138,11 +133,8 @@ class _Connection:
         session.send_json(reply)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             found = text.strip()[:1] or "EOF"
             msg = (
                 f"Failed to decode incoming data:readObjectStart: expect {{ or n, but found {found}"

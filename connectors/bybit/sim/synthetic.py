@@ -9,7 +9,6 @@ Linear prints fixed decimals (priceScale, qtyStep); spot trims trailing zeros, a
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections import Counter
@@ -23,6 +22,7 @@ from ttxt_kafka.simulator.market.depth_view import DepthView
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
@@ -30,10 +30,6 @@ _KLINE_MS = {
     i: int(i) * 60_000 for i in ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720")
 }
 _KLINE_MS |= {"D": 86_400_000, "W": 604_800_000}
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class BybitFormatter(MarketFormatter):
@@ -170,7 +166,7 @@ class BybitFormatter(MarketFormatter):
         else:
             msg = {"topic": key, "ts": ts, "type": kind, "data": data, "cts": ts}
         channel = Channel.BOOK if kind == "delta" else Channel.BOOK_SNAPSHOT
-        return Publication(key, _dumps(msg), channel, m.symbol)
+        return Publication(key, dumps(msg), channel, m.symbol)
 
     def _public_trade(
         self, m: SymbolMarket, price: int, qty: int, taker_buy: bool, ts: int
@@ -213,7 +209,7 @@ class BybitFormatter(MarketFormatter):
                 "RPI": False,
             }
             msg = {"topic": f"publicTrade.{sym}", "ts": ts, "type": "snapshot", "data": [item]}
-        return Publication(f"publicTrade.{sym}", _dumps(msg), Channel.TRADES, sym)
+        return Publication(f"publicTrade.{sym}", dumps(msg), Channel.TRADES, sym)
 
     def _kline(self, inst: Instrument, key: str, interval: str, c: Candle, ts: int) -> Publication:
         item = {
@@ -233,7 +229,7 @@ class BybitFormatter(MarketFormatter):
             msg: dict[str, Any] = {"topic": key, "data": [item], "ts": ts, "type": "snapshot"}
         else:
             msg = {"type": "snapshot", "topic": key, "data": [item], "ts": ts}
-        return Publication(key, _dumps(msg), Channel.KLINE, inst.symbol)
+        return Publication(key, dumps(msg), Channel.KLINE, inst.symbol)
 
     # -- tickers -------------------------------------------------------------------------
 
@@ -289,7 +285,7 @@ class BybitFormatter(MarketFormatter):
             msg: dict[str, Any] = {"topic": key, "type": kind, "data": data, "cs": cs, "ts": ts}
         else:
             msg = {"topic": key, "ts": ts, "type": kind, "cs": cs, "data": data}
-        return Publication(key, _dumps(msg), Channel.TICKER, sym)
+        return Publication(key, dumps(msg), Channel.TICKER, sym)
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -307,7 +303,7 @@ class BybitFormatter(MarketFormatter):
             "seq": self.seq[m.symbol],
             "cts": ts,
         }
-        return _dumps(
+        return dumps(
             {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": ts}
         )
 
@@ -316,7 +312,7 @@ class BybitFormatter(MarketFormatter):
         result: dict[str, Any] = {"category": self.category, "list": listing}
         if self.linear:
             result["nextPageCursor"] = ""
-        return _dumps(
+        return dumps(
             {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now_ms()}
         )
 

@@ -42,25 +42,22 @@ from ttxt_kafka.matching import (
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 from .trading_render import BybitRender, envelope
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 _TOPICS = frozenset({"order", "execution", "wallet", "position"})
 ERR_PARAMS = 10001
 ERR_RATE = 10006
 ERR_NOT_AUTHORIZED = 10003
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _envelope(result: Any, code: int = 0, msg: str = "OK") -> dict[str, Any]:
@@ -96,10 +93,7 @@ class BybitTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             payload = body if request.method == "POST" else query
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
@@ -107,9 +101,9 @@ class BybitTrading:
                 auth.verify_rest(self.exchange.credentials, dict(request.headers), payload,
                                  now_ms=now_ms())
             except AuthError as exc:
-                return self._reply(_envelope({}, exc.code, exc.message))
+                return json_reply(_envelope({}, exc.code, exc.message))
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply(_envelope({}, ERR_RATE, "Too many visits!"))
+                return json_reply(_envelope({}, ERR_RATE, "Too many visits!"))
             try:
                 args: Any = json.loads(body) if request.method == "POST" else dict(
                     parse_qsl(query, keep_blank_values=True))
@@ -117,16 +111,12 @@ class BybitTrading:
                     raise _params("params error: the body must be a JSON object")
                 result = handler(args)
             except ValueError:
-                return self._reply(_envelope({}, ERR_PARAMS, "params error: invalid JSON"))
+                return json_reply(_envelope({}, ERR_PARAMS, "params error: invalid JSON"))
             except Refusal as exc:
-                return self._reply(_envelope({}, exc.code, exc.message))
-            return self._reply(_envelope(result))
+                return json_reply(_envelope({}, exc.code, exc.message))
+            return json_reply(_envelope(result))
 
         return serve
-
-    @staticmethod
-    def _reply(body: dict[str, Any]) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON)
 
     def _op_handler(self, op: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda args: self.op(f"order.{op}", args)
@@ -334,11 +324,8 @@ class _BybitWs:
                 session.send_json(message)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self.reply(session, "", False, "Failed to decode incoming data")
             return
         op = req.get("op")

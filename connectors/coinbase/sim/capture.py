@@ -22,15 +22,12 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .streams import key_of, parse
 
 _CHANNELS = {ep.TRADES: Channel.TRADES, ep.CANDLES: Channel.KLINE, ep.TICKER: Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def _product(channel: str, event: dict[str, Any]) -> str:
@@ -104,4 +101,4 @@ class CoinbaseCaptureDialect(CaptureDialect):
         if symbols is not None:
             body["products"] = [p for p in body["products"] if p["product_id"] in symbols]
             body["num_products"] = len(body["products"])
-        return _dumps(body)
+        return dumps(body)

@@ -15,7 +15,6 @@ messages a second get an error and the connection closed. REST:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from aiohttp import web
 from ttxt_kafka.connectors.coinbase import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, dumps, json_object
 
 from .streams import PRODUCT_CHANNELS, Stamp, key_of
 
@@ -36,10 +35,6 @@ _JSON = "application/json"
 PRODUCT_BOOK_PATH = "/api/v3/brokerage/market/product_book"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def iso_now() -> str:
     ns = time.time_ns()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
@@ -47,12 +42,12 @@ def iso_now() -> str:
 
 def message(channel: str, events: list[Any]) -> str:
     """A Coinbase WS message; `sequence_num` is stamped per connection when it is queued."""
-    return _dumps({"channel": channel, "client_id": "", "timestamp": iso_now(),
+    return dumps({"channel": channel, "client_id": "", "timestamp": iso_now(),
                    "sequence_num": 0, "events": events})
 
 
 def _error(message_: str, status: int = 400) -> web.Response:
-    return web.Response(text=_dumps({"error": "INVALID_ARGUMENT", "message": message_,
+    return web.Response(text=dumps({"error": "INVALID_ARGUMENT", "message": message_,
                                      "error_details": message_}), status=status,
                         content_type=_JSON)
 
@@ -102,7 +97,7 @@ class CoinbaseProtocol:
     async def _time(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1
         ms = int(time.time() * 1000)
-        return web.Response(text=_dumps({"iso": iso_now(), "epochSeconds": str(ms // 1000),
+        return web.Response(text=dumps({"iso": iso_now(), "epochSeconds": str(ms // 1000),
                                          "epochMillis": str(ms)}), content_type=_JSON)
 
     async def _product_book(self, request: web.Request) -> web.Response:
@@ -170,11 +165,8 @@ class _Connection:
             self._error(session, "rate limit exceeded: too many messages")
             session.start_task(session.drop(graceful=True, code=1008))
             return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self._error(session, "Failed to parse message")
             return
         kind, channel, products = req.get("type"), req.get("channel"), req.get("product_ids")

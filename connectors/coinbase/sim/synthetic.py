@@ -11,7 +11,6 @@ sizes print as Coinbase prints them: no trailing zeros.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import Counter
@@ -23,14 +22,11 @@ from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
 from .streams import key_of, parse
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def iso(ms: int) -> str:
@@ -38,7 +34,7 @@ def iso(ms: int) -> str:
 
 
 def _message(channel: str, events: list[Any], ms: int) -> str:
-    return _dumps({"channel": channel, "client_id": "", "timestamp": iso(ms), "sequence_num": 0,
+    return dumps({"channel": channel, "client_id": "", "timestamp": iso(ms), "sequence_num": 0,
                    "events": events})
 
 
@@ -164,13 +160,13 @@ class CoinbaseFormatter(MarketFormatter):
         def side(levels: list[tuple[int, int]]) -> list[dict[str, str]]:
             return [{"price": inst.price(p), "size": inst.qty(q)} for p, q in levels]
 
-        return _dumps({"pricebook": {"product_id": m.symbol, "bids": side(book.bids.top(limit)),
+        return dumps({"pricebook": {"product_id": m.symbol, "bids": side(book.bids.top(limit)),
                                      "asks": side(book.asks.top(limit)),
                                      "time": iso(now_ms())}})
 
     def instruments_body(self, symbols: list[str]) -> str:
         products = [self._product(self.markets[s].inst) for s in symbols]
-        return _dumps({"products": products, "num_products": len(products),
+        return dumps({"products": products, "num_products": len(products),
                        "pagination": {"has_next": False}})
 
     def _product(self, inst: Instrument) -> dict[str, Any]:

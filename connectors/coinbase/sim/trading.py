@@ -38,10 +38,11 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.render import plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 from .protocol import iso_now
 from .streams import Stamp
@@ -49,7 +50,6 @@ from .streams import Stamp
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 _STATUS = {OrderStatus.NEW: "OPEN", OrderStatus.PARTIALLY_FILLED: "OPEN",
            OrderStatus.FILLED: "FILLED", OrderStatus.CANCELED: "CANCELLED",
@@ -104,12 +104,10 @@ class CoinbaseTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any], web.Request], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
             path = request.path
             resource = request.match_info.route.resource
-            self.exchange.requests[f"{request.method} "
-                                   f"{resource.canonical if resource else path}"] += 1
-            body = await request.text()
+            _, body = await private_call(self.sim, self.exchange, request,
+                                         resource.canonical if resource else None)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(401, "invalid signature")
@@ -119,31 +117,26 @@ class CoinbaseTrading:
                 verify(auth[7:], self.public_key, self.key_name,
                        rest_uri(request.method, path, request.host))
             except AuthError as exc:
-                return self._reply({"error": "UNAUTHENTICATED", "message": exc.message,
+                return json_reply({"error": "UNAUTHENTICATED", "message": exc.message,
                                     "error_details": exc.message}, 401)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"error": "RATE_LIMIT_EXCEEDED",
+                return json_reply({"error": "RATE_LIMIT_EXCEEDED",
                                     "message": "Too many requests"}, 429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" else dict(
                     request.query)
                 if not isinstance(args, dict):
                     raise _Invalid("the body must be a JSON object")
-                return self._reply(handler(args, request))
+                return json_reply(handler(args, request))
             except ValueError:
-                return self._reply({"error": "INVALID_ARGUMENT", "message": "invalid JSON"}, 400)
+                return json_reply({"error": "INVALID_ARGUMENT", "message": "invalid JSON"}, 400)
             except Refusal as exc:
                 status = exc.code if exc.code in (400, 404) else 400
                 error = "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
-                return self._reply({"error": error, "message": exc.message,
+                return json_reply({"error": error, "message": exc.message,
                                     "error_details": exc.message}, status)
 
         return serve
-
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
 
     @staticmethod
     def _failed(reason: str, message: str = "") -> dict[str, Any]:
@@ -386,11 +379,8 @@ class _UserWs:
 
     def on_text(self, session: Session, text: str) -> None:
         exchange = self.owner.exchange
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"type": "error", "message": "Failed to parse message"})
             return
         channel = req.get("channel")

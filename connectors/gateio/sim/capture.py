@@ -23,16 +23,13 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .streams import parse
 
 _CHANNELS = {ep.TRADES: Channel.TRADES, ep.CANDLES: Channel.KLINE, ep.BBO: Channel.TICKER}
 DEPTH = 400  # the obu stream the captures are presented as
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class _Book:
@@ -117,7 +114,7 @@ class GateCaptureDialect(CaptureDialect):
                       "b": book.levels("b"), "a": book.levels("a")}
             self._bridged.add(pair)
             del self._bridging[pair]
-        payload = _dumps({"time": msg["time"], "time_ms": r["t"], "channel": ep.BOOK,
+        payload = dumps({"time": msg["time"], "time_ms": r["t"], "channel": ep.BOOK,
                           "event": "update", "result": update})
         kind = Channel.BOOK_SNAPSHOT if update.get("full") else Channel.BOOK
         return Publication(f"ob.{pair}", payload, kind, pair, ts)
@@ -139,7 +136,7 @@ class GateCaptureDialect(CaptureDialect):
         obj["bids"], obj["asks"] = obj["bids"][:limit], obj["asks"][:limit]
         if stale_behind is not None:
             obj["id"] = max(0, int(obj["id"]) - stale_behind)
-        return _dumps(obj)
+        return dumps(obj)
 
     def instruments_body(self, symbols: list[str] | None) -> str:
         if self._pairs_body is None:
@@ -151,4 +148,4 @@ class GateCaptureDialect(CaptureDialect):
             listing = json.loads(self._pairs_body)
         if symbols is not None:
             listing = [p for p in listing if p["id"] in symbols]
-        return _dumps(listing)
+        return dumps(listing)

@@ -21,7 +21,7 @@ from aiohttp import web
 from ttxt_kafka.connectors.gateio import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, dumps, json_object
 
 from .streams import names_for
 
@@ -32,12 +32,8 @@ _JSON = "application/json"
 _MAX_LIMIT = 1000  # order_book limit
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _error(label: str, message: str, status: int = 400) -> web.Response:
-    return web.Response(text=_dumps({"label": label, "message": message}), status=status,
+    return web.Response(text=dumps({"label": label, "message": message}), status=status,
                         content_type=_JSON)
 
 
@@ -77,12 +73,12 @@ class GateProtocol:
         if request.query.get("with_id") != "true":
             obj = json.loads(body)
             obj.pop("id", None)
-            body = _dumps(obj)
+            body = dumps(obj)
         return web.Response(text=body, content_type=_JSON)
 
     async def _time(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1
-        return web.Response(text=_dumps({"server_time": int(time.time() * 1000)}),
+        return web.Response(text=dumps({"server_time": int(time.time() * 1000)}),
                             content_type=_JSON)
 
 
@@ -108,11 +104,8 @@ class _Connection:
                            "result": {"status": "fail" if error else "success"}})
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             self._answer(session, "", "", None, {"code": 1, "message": "invalid request body"})
             return
         channel, event, payload = req.get("channel"), req.get("event"), req.get("payload")

@@ -11,7 +11,6 @@ with the symbol's last id. Prices and amounts print as Gate prints them: fixed d
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from typing import Any
@@ -23,18 +22,15 @@ from ttxt_kafka.simulator.market.depth_view import DepthView
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
 from .streams import parse
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _push(channel: str, result: dict[str, Any], ms: int) -> str:
-    return _dumps({"time": ms // 1000, "time_ms": ms, "channel": channel, "event": "update",
+    return dumps({"time": ms // 1000, "time_ms": ms, "channel": channel, "event": "update",
                    "result": result})
 
 
@@ -177,12 +173,12 @@ class GateFormatter(MarketFormatter):
         if stale_behind is not None:
             book_id = max(0, book_id - stale_behind)
         ms = now_ms()
-        return _dumps({"id": book_id, "current": ms, "update": ms,
+        return dumps({"id": book_id, "current": ms, "update": ms,
                        "asks": self._levels(inst, book.asks.top(limit)),
                        "bids": self._levels(inst, book.bids.top(limit))})
 
     def instruments_body(self, symbols: list[str]) -> str:
-        return _dumps([self._pair(self.markets[s].inst) for s in symbols])
+        return dumps([self._pair(self.markets[s].inst) for s in symbols])
 
     def _pair(self, inst: Instrument) -> dict[str, Any]:
         return {"id": inst.symbol, "base": inst.base, "quote": inst.quote, "fee": "0.2",

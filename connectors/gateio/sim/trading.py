@@ -39,9 +39,11 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
+from ttxt_kafka.simulator.synthetic import now_ms
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -64,10 +66,6 @@ class GateRefusal(Refusal):
 
 def _param(msg: str) -> GateRefusal:
     return GateRefusal("INVALID_PARAM_VALUE", msg)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _status(o: EngineOrder) -> str:
@@ -111,10 +109,7 @@ class GateTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any], dict[str, str], str], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise auth.GateAuthError(auth.INVALID_SIGNATURE)

@@ -20,7 +20,7 @@ from aiohttp import web
 from ttxt_kafka.connectors.kraken import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, json_object
 
 from .streams import names_for
 
@@ -95,11 +95,8 @@ class _Connection:
         session.send_json(msg)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"error": "Malformed request", "success": False})
             return
         method = req.get("method")

@@ -22,7 +22,6 @@ life; the REST asset codes are Kraken's legacy ones only for BTC/ETH/USD (XXBT, 
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 import uuid
@@ -55,11 +54,11 @@ from ttxt_kafka.simulator.session import Renderer, Session
 from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
 from ttxt_kafka.simulator.trading.render import plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
 _TIF = {"gtc": TimeInForce.GTC, "ioc": TimeInForce.IOC, "fok": TimeInForce.FOK}
@@ -125,27 +124,21 @@ class KrakenTrading:
     def _rest(self, handler: Callable[[Mapping[str, str]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            body = await request.text()
+            _, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(0, auth.ERR_SIGN)
                 params, nonce = auth.verify(self.exchange.credentials, dict(request.headers),
                                             request.path, body, last_nonce=self.last_nonce)
             except AuthError as exc:
-                return self._reply({"error": [exc.message]})
+                return json_reply({"error": [exc.message]})
             self.last_nonce = nonce
             try:
-                return self._reply({"error": [], "result": handler(params)})
+                return json_reply({"error": [], "result": handler(params)})
             except Refusal as exc:
-                return self._reply({"error": [exc.message]})
+                return json_reply({"error": [exc.message]})
 
         return serve
-
-    @staticmethod
-    def _reply(body: Any) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON)
 
     def _token(self, params: Mapping[str, str]) -> dict[str, Any]:
         token = secrets.token_urlsafe(32)

@@ -21,6 +21,7 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .streams import parse
@@ -30,10 +31,6 @@ log = logging.getLogger(__name__)
 _CHANNELS = {ep.SUBJECT_BOOK: Channel.BOOK, ep.SUBJECT_MATCH: Channel.TRADES,
              ep.SUBJECT_TICKER: Channel.TICKER, "trade.candles.update": Channel.KLINE,
              "trade.candles.add": Channel.KLINE}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +90,14 @@ class KucoinCaptureDialect(CaptureDialect):
                 snaps.sort(key=lambda s: s.ts)
             elif url.path.endswith(ep.SYMBOLS_V1_PATH) or url.path.endswith(ep.SYMBOLS_PATH):
                 data = body.get("data") or []
-                self._symbols_data = _dumps(data)
+                self._symbols_data = dumps(data)
                 self._listed = {s["symbol"] for s in data}
 
     def symbols(self) -> set[str]:
         return self._listed | self._frame_symbols | set(self._snapshots)
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        if parse(name).symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse(n).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         snaps = self._snapshots.get(symbol)
@@ -118,7 +111,7 @@ class KucoinCaptureDialect(CaptureDialect):
         if stale_behind is not None:
             first = self._first_update.get(symbol, chosen.sequence)
             data["sequence"] = str(max(0, min(first, chosen.sequence) - stale_behind))
-        return _dumps(data)
+        return dumps(data)
 
     def instruments_body(self, symbols: list[str] | None) -> str:
         if self._symbols_data is None:
@@ -134,4 +127,4 @@ class KucoinCaptureDialect(CaptureDialect):
             listing = json.loads(self._symbols_data)
         if symbols is not None:
             listing = [s for s in listing if s["symbol"] in set(symbols)]
-        return _dumps(listing)
+        return dumps(listing)

@@ -14,7 +14,6 @@ WS `/endpoint?token=..&connectId=..`: a `welcome` with the connectId first; `{"t
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from ttxt_kafka.connectors.kucoin import endpoints as ep
 from ttxt_kafka.credentials import AuthError
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, dumps, json_object
 
 from .streams import names_for
 
@@ -37,12 +36,8 @@ _JSON = "application/json"
 FULL_DEPTH = 10**6  # the v3 snapshot: every level
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def ok(data: Any) -> web.Response:
-    return web.Response(text=_dumps({"code": ep.OK, "data": data}), content_type=_JSON)
+    return web.Response(text=dumps({"code": ep.OK, "data": data}), content_type=_JSON)
 
 
 def ok_raw(data_json: str) -> web.Response:
@@ -51,7 +46,7 @@ def ok_raw(data_json: str) -> web.Response:
 
 
 def error(code: str, msg: str, status: int = 400) -> web.Response:
-    return web.Response(text=_dumps({"code": code, "msg": msg}), status=status,
+    return web.Response(text=dumps({"code": code, "msg": msg}), status=status,
                         content_type=_JSON)
 
 
@@ -144,11 +139,8 @@ class _Connection:
         session.send_json({"id": self.connect_id, "type": "welcome"})
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": "", "type": "error", "code": 400,
                                "data": "the request is not JSON"})
             return

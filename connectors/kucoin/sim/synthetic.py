@@ -11,7 +11,6 @@ Prices and sizes print with the instrument's decimals.
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from typing import Any
@@ -22,18 +21,15 @@ from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
 from .streams import parse
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _push(topic: str, subject: str, data: dict[str, Any]) -> str:
-    return _dumps({"type": "message", "topic": topic, "subject": subject, "data": data})
+    return dumps({"type": "message", "topic": topic, "subject": subject, "data": data})
 
 
 class KucoinFormatter(MarketFormatter):
@@ -156,14 +152,14 @@ class KucoinFormatter(MarketFormatter):
         seq = self.sequence[sym]
         if stale_behind is not None:
             seq = max(0, min(self.first_seq.get(sym, seq), seq) - stale_behind)
-        return _dumps({"sequence": str(seq), "time": now_ms(),
+        return dumps({"sequence": str(seq), "time": now_ms(),
                        "bids": [[self._px(inst, p), self._size(inst, q)]
                                 for p, q in book.bids.top(limit)],
                        "asks": [[self._px(inst, p), self._size(inst, q)]
                                 for p, q in book.asks.top(limit)]})
 
     def instruments_body(self, symbols: list[str]) -> str:
-        return _dumps([self._symbol(self.markets[s].inst) for s in symbols])
+        return dumps([self._symbol(self.markets[s].inst) for s in symbols])
 
     def _symbol(self, inst: Instrument) -> dict[str, Any]:
         return {"symbol": inst.symbol, "name": inst.symbol, "baseCurrency": inst.base,

@@ -36,17 +36,17 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import EngineEvent, OrderRequest, OrderUpdated, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Session, json_object
 from ttxt_kafka.simulator.synthetic import now_ms
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
+from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 PRIVATE_WS_PATH = "/private-endpoint"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
@@ -64,6 +64,7 @@ class KucoinTrading:
         exchange.credentials.require_passphrase("KuCoin")  # the account's third credential
         self.sim = sim
         self.exchange = exchange
+        self.refusals = Refusals(REJECTS, ERR_PARAMS)
         self.tokens: set[str] = set()
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
@@ -86,12 +87,9 @@ class KucoinTrading:
     def _rest(self, handler: Callable[[Mapping[str, Any]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
             route = request.match_info.route.resource
-            name = route.canonical if route is not None else request.path
-            self.exchange.requests[f"{request.method} {name}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request,
+                                             route.canonical if route is not None else None)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(auth.ERR_SIGN, "Signature error. Please check your signature.")
@@ -99,9 +97,9 @@ class KucoinTrading:
                                  request.method, request.raw_path.partition("?")[0], query, body,
                                  now_ms=now_ms())
             except AuthError as exc:
-                return self._reply({"code": str(exc.code), "msg": exc.message}, 401)
+                return json_reply({"code": str(exc.code), "msg": exc.message}, 401)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"code": "429000", "msg": "Too Many Requests"}, 429)
+                return json_reply({"code": "429000", "msg": "Too Many Requests"}, 429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" and body else {}
                 if not isinstance(args, dict):
@@ -110,28 +108,15 @@ class KucoinTrading:
                         **request.match_info}
                 result = handler(args)
             except ValueError:
-                return self._reply({"code": str(ERR_PARAMS), "msg": "invalid JSON"}, 400)
+                return json_reply({"code": str(ERR_PARAMS), "msg": "invalid JSON"}, 400)
             except Refusal as exc:
-                return self._reply({"code": str(exc.code), "msg": exc.message})
-            return self._reply({"code": ep.OK, "data": result})
+                return json_reply({"code": str(exc.code), "msg": exc.message})
+            return json_reply({"code": ep.OK, "data": result})
 
         return serve
 
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
-
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = REJECTS.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
     def _answer(self, events: list[EngineEvent], new_id: bool = False) -> dict[str, Any]:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
+        state = self.refusals.done(events)
         return {"newOrderId" if new_id else "orderId": str(state.order_id),
                 "clientOid": state.client_order_id}
 
@@ -140,7 +125,7 @@ class KucoinTrading:
         if not isinstance(symbol, str) or not symbol:
             raise _params("symbol is required")
         if symbol not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return symbol
 
     def _ref(self, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
@@ -149,7 +134,7 @@ class KucoinTrading:
         if order_id is None and cid is None:
             raise _params("orderId or clientOid is required")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _bullet(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,10 +162,7 @@ class KucoinTrading:
         if qty is None:
             raise _params("size")
         cid = scalar(args.get("clientOid")) or uuid.uuid4().hex
-        if self.exchange.order(symbol, client_order_id=cid) is not None:
-            raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
-        if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
-            raise self._refusal("INSUFFICIENT_BALANCE")
+        self.refusals.check_new(self.exchange, symbol, cid)
         request = OrderRequest(
             symbol=symbol, side=side, order_type=OrderType.LIMIT if kind == "limit"
             else OrderType.MARKET, qty=qty, price=price, time_in_force=tif,
@@ -224,7 +206,7 @@ class KucoinTrading:
         found = self.exchange.order(symbol, order_id=order_id,
                                     client_order_id=None if order_id else cid)
         if found is None:
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return self.order(found)
 
     def _open(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -309,46 +291,26 @@ class KucoinTrading:
         if not web.WebSocketResponse().can_prepare(request).ok:
             return web.Response(status=400, text="WebSocket upgrade required")
         if request.query.get("token") not in self.tokens:
-            return self._reply({"code": "401", "msg": "token is invalid"}, 401)
+            return json_reply({"code": "401", "msg": "token is invalid"}, 401)
         conn = _PrivateWs(self, request.query.get("connectId") or uuid.uuid4().hex)
-        self.exchange.listeners.append(conn.on_events)
-        try:
-            return await self.sim.run_ws(request, conn)
-        finally:
-            self.exchange.listeners.remove(conn.on_events)
+        return await serve_push_socket(self.sim, self.exchange, request, conn)
 
 
-class _PrivateWs:
+class _PrivateWs(PushSocket):
+    """Authorized by the URL's token; `channels` are the subscribed topics."""
+
     def __init__(self, owner: KucoinTrading, connect_id: str) -> None:
+        super().__init__(owner.pushes, authed=True)
         self.owner = owner
         self.connect_id = connect_id
-        self.session: Session | None = None
-        self.topics: set[str] = set()
 
     def opened(self, session: Session) -> None:
-        self.session = session
+        super().opened(session)
         session.send_json({"id": self.connect_id, "type": "welcome"})
 
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str]:
-            return []
-
-        return render
-
-    def on_events(self, events: list[EngineEvent]) -> None:
-        session = self.session
-        if session is None or session.closed:
-            return
-        for topic, message in self.owner.pushes(events):
-            if topic in self.topics:
-                session.send_json(message)
-
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": "", "type": "error", "code": 400, "data": "not JSON"})
             return
         msg_id, kind, topic = str(req.get("id", "")), req.get("type"), req.get("topic")
@@ -361,11 +323,11 @@ class _PrivateWs:
                 session.send_json({"id": msg_id, "type": "error", "code": 401,
                                    "data": f"topic {topic} needs privateChannel true"})
                 return
-            self.topics.add(topic)
+            self.channels.add(topic)
             if req.get("response"):
                 session.send_json({"id": msg_id, "type": "ack"})
         elif kind == "unsubscribe" and isinstance(topic, str):
-            self.topics.discard(topic)
+            self.channels.discard(topic)
             if req.get("response"):
                 session.send_json({"id": msg_id, "type": "ack"})
         else:

@@ -21,6 +21,7 @@ from ttxt_kafka.simulator.captures import Frame, HttpRecord
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from . import frames
@@ -28,10 +29,6 @@ from .streams import key_of, parse
 
 LEGACY_INCREASE = "spot@public.increase.depth.v3.api"
 LEGACY_LIMIT = "spot@public.limit.depth.v3.api"
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def _levels(side: list[dict[str, str]] | None) -> list[tuple[str, str]]:
@@ -98,7 +95,7 @@ class MexcCaptureDialect(CaptureDialect):
         body = dict(snap, bids=snap["bids"][:limit], asks=snap["asks"][:limit])
         if stale_behind is not None:
             body["lastUpdateId"] = max(0, body["lastUpdateId"] - stale_behind)
-        return _dumps(body)
+        return dumps(body)
 
     def instruments_body(self, symbols: list[str] | None) -> str:
         listing = []
@@ -111,4 +108,4 @@ class MexcCaptureDialect(CaptureDialect):
                             "quotePrecision": price, "quoteAssetPrecision": price,
                             "isSpotTradingAllowed": True, "quoteAmountPrecision": "1",
                             "baseSizePrecision": lot, "permissions": ["SPOT"], "filters": []})
-        return _dumps({"timezone": "CST", "serverTime": 0, "symbols": listing})
+        return dumps({"timezone": "CST", "serverTime": 0, "symbols": listing})

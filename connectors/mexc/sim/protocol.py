@@ -12,16 +12,15 @@ REST: `/api/v3/exchangeInfo`, `/api/v3/depth` (limit <= 5000), `/api/v3/time`; e
 
 from __future__ import annotations
 
-import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from ttxt_kafka.connectors.mexc import endpoints as ep
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
 from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.session import Renderer, Session, dumps, json_object
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
@@ -29,12 +28,8 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def _error(code: int, msg: str, status: int = 400) -> web.Response:
-    return web.Response(text=_dumps({"code": code, "msg": msg}), status=status,
+    return web.Response(text=dumps({"code": code, "msg": msg}), status=status,
                         content_type=_JSON)
 
 
@@ -83,7 +78,7 @@ class MexcProtocol:
 
     async def _time(self, request: web.Request) -> web.Response:
         self.sim.rest_requests += 1
-        return web.Response(text=_dumps({"serverTime": int(time.time() * 1000)}),
+        return web.Response(text=dumps({"serverTime": int(time.time() * 1000)}),
                             content_type=_JSON)
 
 
@@ -102,11 +97,8 @@ class _Connection:
         pass
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": 0, "code": 0, "msg": "wrong method"})
             return
         method, params, rid = req.get("method"), req.get("params"), req.get("id", 0)

@@ -9,7 +9,6 @@ levels with the symbol's current version as `lastUpdateId`. Pushes are protobuf 
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from typing import Any
@@ -20,6 +19,7 @@ from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
@@ -29,10 +29,6 @@ from .streams import key_of, parse
 _INTERVAL_MS = {"Min1": 60_000, "Min5": 300_000, "Min15": 900_000, "Min30": 1_800_000,
                 "Min60": 3_600_000, "Hour4": 14_400_000, "Hour8": 28_800_000,
                 "Day1": 86_400_000, "Week1": 604_800_000}  # Month1: not simulated
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class MexcFormatter(MarketFormatter):
@@ -127,13 +123,13 @@ class MexcFormatter(MarketFormatter):
         version = self.version[sym]
         if stale_behind is not None:
             version = max(0, min(self.first_version.get(sym, version), version) - stale_behind)
-        return _dumps({"lastUpdateId": version,
+        return dumps({"lastUpdateId": version,
                        "bids": [list(lv) for lv in self._levels(m.inst, book.bids.top(limit))],
                        "asks": [list(lv) for lv in self._levels(m.inst, book.asks.top(limit))],
                        "timestamp": now_ms()})
 
     def instruments_body(self, symbols: list[str]) -> str:
-        return _dumps({"timezone": "CST", "serverTime": now_ms(), "rateLimits": [],
+        return dumps({"timezone": "CST", "serverTime": now_ms(), "rateLimits": [],
                        "exchangeFilters": [],
                        "symbols": [symbol_info(self.markets[s].inst) for s in symbols]})
 

@@ -16,8 +16,6 @@ cancel-replace relies on it; MEXC does not document whether it allows that).
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -33,16 +31,17 @@ from ttxt_kafka.events import OrderStatus, OrderType, Side, TimeInForce
 from ttxt_kafka.matching import BalanceChanged, EngineEvent, OrderRequest, OrderUpdated, TradeFill
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.session import Session, json_object
+from ttxt_kafka.simulator.synthetic import now_ms
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal
+from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "BUY", Side.SELL: "SELL"}
 # MEXC order type -> (engine type, time in force, post-only)
@@ -58,10 +57,6 @@ _STATUS_NUMBERS = {"NEW": 1, "FILLED": 2, "PARTIALLY_FILLED": 3, "CANCELED": 4}
 _TYPE_NUMBERS = {"LIMIT": 1, "LIMIT_MAKER": 2, "IMMEDIATE_OR_CANCEL": 3, "FILL_OR_KILL": 4,
                  "MARKET": 5}
 ERR_PARAMS = 33333
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _params(msg: str) -> Refusal:
@@ -81,6 +76,7 @@ class MexcTrading:
     def __init__(self, sim: Simulator, exchange: SimExchange) -> None:
         self.sim = sim
         self.exchange = exchange
+        self.refusals = Refusals(REJECTS, ERR_PARAMS)
         self.listen_keys: set[str] = set()
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
@@ -102,49 +98,29 @@ class MexcTrading:
     def _rest(self, handler: Callable[[Mapping[str, str]], Any]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(auth.ERR_SIGN, auth.MSG_SIGN)
                 params = auth.verify(self.exchange.credentials, dict(request.headers), query,
                                      body, now_ms=now_ms())
             except AuthError as exc:
-                return self._reply({"code": exc.code, "msg": exc.message}, 400)
+                return json_reply({"code": exc.code, "msg": exc.message}, 400)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"code": 429, "msg": "Too Many Requests"}, 429)
+                return json_reply({"code": 429, "msg": "Too Many Requests"}, 429)
             try:
-                return self._reply(handler(params))
+                return json_reply(handler(params))
             except Refusal as exc:
-                return self._reply({"code": exc.code, "msg": exc.message}, exc.status)
+                return json_reply({"code": exc.code, "msg": exc.message}, exc.status)
 
         return serve
-
-    @staticmethod
-    def _reply(body: Any, status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
-
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = REJECTS.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
-    def _done(self, events: list[EngineEvent]) -> EngineOrder:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
-        return state
 
     def _symbol(self, params: Mapping[str, str]) -> str:
         symbol = params.get("symbol")
         if not symbol:
             raise Refusal(700004, "Mandatory parameter 'symbol' was not sent")
         if symbol not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return symbol
 
     def _ref(self, params: Mapping[str, str]) -> tuple[int | None, str | None]:
@@ -153,7 +129,7 @@ class MexcTrading:
             raise Refusal(700004, "Param 'origClientOrderId' or 'orderId' must be sent, but "
                                   "both were empty/null!")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _create(self, params: Mapping[str, str]) -> dict[str, Any]:
@@ -173,8 +149,8 @@ class MexcTrading:
             price = None
         cid = params.get("newClientOrderId") or uuid.uuid4().hex
         if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, symbol):
-            raise self._refusal("INSUFFICIENT_BALANCE")
-        state = self._done(self.exchange.submit(OrderRequest(
+            raise self.refusals.refusal("INSUFFICIENT_BALANCE")
+        state = self.refusals.done(self.exchange.submit(OrderRequest(
             symbol=symbol, side=side, order_type=order_type, qty=qty, price=price,
             time_in_force=tif, post_only=post_only, client_order_id=cid)))
         return {"symbol": symbol, "orderId": str(state.order_id), "orderListId": -1,
@@ -185,7 +161,7 @@ class MexcTrading:
     def _cancel(self, params: Mapping[str, str]) -> dict[str, Any]:
         symbol = self._symbol(params)
         order_id, cid = self._ref(params)
-        state = self._done(self.exchange.cancel(symbol, order_id=order_id,
+        state = self.refusals.done(self.exchange.cancel(symbol, order_id=order_id,
                                                 client_order_id=None if order_id else cid))
         return {**self.order(state), "origClientOrderId": state.client_order_id}
 
@@ -200,7 +176,7 @@ class MexcTrading:
         found = self.exchange.order(symbol, order_id=order_id,
                                     client_order_id=None if order_id else cid)
         if found is None:
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return self.order(found)
 
     def _open(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -294,43 +270,22 @@ class MexcTrading:
     async def ws(self, request: web.Request) -> web.StreamResponse:
         if request.query.get("listenKey") not in self.listen_keys:
             return web.Response(status=401, text="invalid listenKey")
-        conn = _PrivateWs(self)
-        self.exchange.listeners.append(conn.on_events)
-        try:
-            return await self.sim.run_ws(request, conn)
-        finally:
-            self.exchange.listeners.remove(conn.on_events)
+        return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs:
+class _PrivateWs(PushSocket):
+    """Authorized by the URL's listen key; pushes are protobuf frames."""
+
     def __init__(self, owner: MexcTrading) -> None:
+        super().__init__(owner.pushes, authed=True)
         self.owner = owner
-        self.session: Session | None = None
-        self.channels: set[str] = set()
 
-    def opened(self, session: Session) -> None:
-        self.session = session
-
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
-            return []
-
-        return render
-
-    def on_events(self, events: list[EngineEvent]) -> None:
-        session = self.session
-        if session is None or session.closed:
-            return
-        for channel, frame in self.owner.pushes(events):
-            if channel in self.channels:
-                session.send_binary(frame)
+    def send(self, session: Session, message: bytes) -> None:
+        session.send_binary(message)
 
     def on_text(self, session: Session, text: str) -> None:
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
+        req = json_object(text)
+        if req is None:
             session.send_json({"id": 0, "code": 0, "msg": "wrong method"})
             return
         method, params, rid = req.get("method"), req.get("params"), req.get("id", 0)

@@ -24,19 +24,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ttxt_kafka.simulator.captures import Frame, HttpRecord
-from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
+from ttxt_kafka.simulator.feeds import UnknownSymbol
+from ttxt_kafka.simulator.op_args import captured_push
 from ttxt_kafka.simulator.publication import Channel, Publication
 from ttxt_kafka.simulator.replay import CaptureDialect
+from ttxt_kafka.simulator.session import dumps
 from ttxt_kafka.venues import VenueSpec
 
 from .topics import INST_TYPES, inst_type_of, parse_key
 
 _WS_PATHS = ("/ws/v5/public", "/ws/v5/business")
 _CHANNELS = {"trades": Channel.TRADES, "tickers": Channel.TICKER, "bbo-tbt": Channel.TICKER}
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class SeqIds:
@@ -69,14 +67,10 @@ class OkxCaptureDialect(CaptureDialect):
         return urlsplit(url).path.rstrip("/").endswith(_WS_PATHS)
 
     def classify(self, frame: Frame) -> Publication | None:
-        try:
-            obj = json.loads(frame.payload)
-            arg = obj["arg"]
-            obj["data"]  # noqa: B018 - a push has data; acks and errors do not
-        except (ValueError, KeyError, TypeError):
+        obj = captured_push(frame.payload)
+        if obj is None:
             return None  # pongs, acks: the protocol's to generate, not replayed
-        if obj.get("event") is not None:
-            return None
+        arg = obj["arg"]
         channel, symbol = arg["channel"], arg["instId"]
         if inst_type_of(symbol) != self.inst_type:
             return None
@@ -87,7 +81,7 @@ class OkxCaptureDialect(CaptureDialect):
             snapshot = obj["action"] == "snapshot"
             kind = Channel.BOOK_SNAPSHOT if snapshot else Channel.BOOK
             if obj["data"] and "seqId" not in obj["data"][0]:
-                payload = _dumps(self._seq.frame(obj))
+                payload = dumps(self._seq.frame(obj))
             if snapshot and symbol not in self._books:
                 self._books[symbol] = obj["data"][0]
         self._frame_symbols.add(symbol)
@@ -108,12 +102,7 @@ class OkxCaptureDialect(CaptureDialect):
         return self._instrument_symbols | self._frame_symbols
 
     def resolve(self, name: str, captured: set[str]) -> str:
-        if name in captured:
-            return name
-        key = parse_key(name)
-        if key.symbol not in self.symbols():
-            raise UnknownStream(name)
-        return name
+        return self.resolve_known(name, captured, lambda n: parse_key(n).symbol)
 
     def depth_body(self, symbol: str, limit: int, stale_behind: int | None, position: float) -> str:
         """GET /api/v5/market/books shaped: the symbol's first captured snapshot."""
@@ -121,7 +110,7 @@ class OkxCaptureDialect(CaptureDialect):
             raise UnknownSymbol(symbol)
         d = self._books[symbol]
         data = {"asks": d["asks"][:limit], "bids": d["bids"][:limit], "ts": d["ts"]}
-        return _dumps({"code": "0", "msg": "", "data": [data]})
+        return dumps({"code": "0", "msg": "", "data": [data]})
 
     def instruments_body(self, symbols: list[str] | None) -> str:
         if self._instruments is not None:
@@ -137,4 +126,4 @@ class OkxCaptureDialect(CaptureDialect):
                 raise UnknownSymbol(symbols[0])
             body["data"] = [s for s in body["data"] if s["instId"] in symbols]
         body.setdefault("msg", "")
-        return _dumps(body)
+        return dumps(body)

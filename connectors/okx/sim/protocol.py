@@ -12,15 +12,14 @@ instType lists nothing here), `/api/v5/market/books?instId=..&sz=..`, `/api/v5/p
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ttxt_kafka.simulator.feeds import UnknownStream, UnknownSymbol
-from ttxt_kafka.simulator.publication import Publication
-from ttxt_kafka.simulator.session import Renderer, Session
+from ttxt_kafka.simulator.op_args import OpArgsConnection, Problem
+from ttxt_kafka.simulator.session import Session, dumps
 
 from .topics import CANDLES, INST_TYPES, key_of
 
@@ -30,16 +29,12 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def rest_ok(data: Any) -> web.Response:
-    return web.Response(text=_dumps({"code": "0", "msg": "", "data": data}), content_type=_JSON)
+    return web.Response(text=dumps({"code": "0", "msg": "", "data": data}), content_type=_JSON)
 
 
 def rest_error(code: str, msg: str, status: int = 400) -> web.Response:
-    return web.Response(text=_dumps({"code": code, "msg": msg, "data": []}),
+    return web.Response(text=dumps({"code": code, "msg": msg, "data": []}),
                         content_type=_JSON, status=status)
 
 
@@ -107,72 +102,31 @@ def _conn_id(session: Session) -> str:
     return f"{session.id:08x}"  # OKX names each connection in its answers
 
 
-class _Connection:
+class _Connection(OpArgsConnection):
+    all_or_nothing = True  # OKX refuses the whole request
+
     def __init__(self, proto: OkxProtocol, business: bool) -> None:
+        super().__init__(proto.feed)
         self.proto = proto
-        self.feed = proto.feed
         self.business = business
-
-    def renderer(self, session: Session) -> Renderer:
-        def render(pub: Publication, names: list[str]) -> list[str | bytes]:
-            return [pub.payload]  # one arg per key: the push already names it
-
-        return render
-
-    def opened(self, session: Session) -> None:
-        pass
 
     def _error(self, session: Session, code: str, msg: str) -> None:
         session.send_json({"event": "error", "code": code, "msg": msg,
                            "connId": _conn_id(session)})
 
-    def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.pings_received += 1  # OKX's keepalive is this text, not a WS ping
-            session.send_text("pong")
-            return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            self._error(session, "60012", f"Invalid request: {text[:100]}")
-            return
-        op, args = req.get("op"), req.get("args")
-        if op not in ("subscribe", "unsubscribe"):
-            self._error(session, "60012", f"Invalid request: {text[:100]}")
-            return
-        if not isinstance(args, list) or not args:
+    def refuse(self, session: Session, problem: Problem, text: str) -> None:
+        if problem == "args":
             self._error(session, "60013", "Invalid args")
-            return
-        checked = [self._check(session, arg) for arg in args]
-        if any(c is None for c in checked):
-            return  # OKX refuses the whole request
-        if op == "subscribe":
-            fresh: list[str] = []
-            for arg, (name, key) in zip(args, checked, strict=True):  # type: ignore[misc]
-                if name not in session.subs:
-                    session.subscribe(name, key)
-                    fresh.append(name)
-                session.send_json({"event": "subscribe", "arg": arg,
-                                   "connId": _conn_id(session)})
-            if fresh:
-                self.feed.subscribed(session, fresh)
         else:
-            keys = []
-            for arg, (name, _) in zip(args, checked, strict=True):  # type: ignore[misc]
-                if key := session.unsubscribe(name):
-                    keys.append(key)
-                session.send_json({"event": "unsubscribe", "arg": arg,
-                                   "connId": _conn_id(session)})
-            if keys:
-                self.feed.unsubscribed(session, keys)
+            self._error(session, "60012", f"Invalid request: {text[:100]}")
 
-    def _check(self, session: Session, arg: Any) -> tuple[str, str] | None:
-        """(name, key) of a valid arg; None after answering the error."""
+    def ack(self, session: Session, op: str, arg: Any) -> None:
+        session.send_json({"event": op, "arg": arg, "connId": _conn_id(session)})
+
+    def check(self, session: Session, arg: Any) -> tuple[str, str] | None:
         if not isinstance(arg, dict) or not all(
                 isinstance(arg.get(k), str) for k in ("channel", "instId")):
-            self._error(session, "60012", f"Invalid request: {_dumps(arg)[:100]}")
+            self._error(session, "60012", f"Invalid request: {dumps(arg)[:100]}")
             return None
         channel, inst_id = arg["channel"], arg["instId"]
         wrong_url = (channel in CANDLES) != self.business

@@ -13,17 +13,16 @@ contracts: one contract is one lot of the market (`ctVal` = the lot size, `lotSz
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from typing import Any
 
-from ttxt_kafka.simulator.feeds import UnknownStream
 from ttxt_kafka.simulator.market.candles import Candle
 from ttxt_kafka.simulator.market.flow import FlowStep
 from ttxt_kafka.simulator.market.instruments import Instrument
 from ttxt_kafka.simulator.publication import Channel, Publication
-from ttxt_kafka.simulator.synthetic import MarketFormatter, SymbolMarket, now_ms
+from ttxt_kafka.simulator.session import dumps
+from ttxt_kafka.simulator.synthetic import CandleChannels, MarketFormatter, SymbolMarket, now_ms
 from ttxt_kafka.venues import VenueSpec
 
 from ...base.checksums import CHECKSUM_LEVELS, interleaved_crc32
@@ -33,10 +32,6 @@ from .topics import INST_TYPES, key_of, parse_key
 BOOK_LEVELS = 400
 # The simulated candles: those whose periods are fixed (months and UTC+8 days are not).
 CANDLE_MS = {c: ms for c, (name, ms) in INTERVALS.items() if ms and not name.endswith("+8")}
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 def inst_id(inst: Instrument, swap: bool) -> str:
@@ -51,7 +46,7 @@ class OkxFormatter(MarketFormatter):
         self._rng = random.Random(f"{seed}:okx-ids:{spec.category}")
         self.seq = {sym: self._rng.randint(10**9, 10**10) for sym in markets}
         self.trade_id = {sym: self._rng.randint(10**8, 10**9) for sym in markets}
-        self._candles: dict[str, dict[str, str]] = {}  # symbol -> {key: channel}
+        self.candles = CandleChannels(self.markets, CANDLE_MS)
 
     def native_name(self, inst: Instrument) -> str:
         return inst_id(inst, self.swap)
@@ -75,23 +70,16 @@ class OkxFormatter(MarketFormatter):
         if action is not None:
             frame["action"] = action
         frame["data"] = data
-        return _dumps(frame)
+        return dumps(frame)
 
     # -- subscriptions -------------------------------------------------------------------
 
     def resolve(self, name: str) -> str:
-        key = parse_key(name)
-        if key.symbol not in self.markets:
-            raise UnknownStream(name)
-        if key.channel.startswith("candle") and key.channel not in CANDLE_MS:
-            raise UnknownStream(name)  # UTC+8 and monthly candles are not simulated
+        self.candles.check(parse_key(name))  # UTC+8 and monthly candles are not simulated
         return name
 
     def activate(self, key: str) -> None:
-        k = parse_key(key)
-        if k.channel in CANDLE_MS:
-            self.markets[k.symbol].candle_series(CANDLE_MS[k.channel])
-            self._candles.setdefault(k.symbol, {})[key] = k.channel
+        self.candles.activate(parse_key(key))
 
     def on_subscribe(self, key: str) -> list[Publication]:
         k = parse_key(key)
@@ -106,10 +94,8 @@ class OkxFormatter(MarketFormatter):
             return [self._ticker(m, ts)]
         if k.channel == "bbo-tbt":
             return [self._bbo(m, ts)]
-        if k.channel in CANDLE_MS:
-            series = m.candles[CANDLE_MS[k.channel]]
-            if series.current is not None:
-                return [self._candle(m.inst, k.channel, series.current)]
+        if (candle := self.candles.current(k)) is not None:
+            return [self._candle(m.inst, k.channel, candle)]
         return []
 
     # -- market steps --------------------------------------------------------------------
@@ -132,10 +118,8 @@ class OkxFormatter(MarketFormatter):
         if (step.top_changed or trade is not None) and key_of("tickers", sym) in active:
             out.append(self._ticker(m, ts))
         if trade is not None:
-            for key, channel in self._candles.get(sym, {}).items():
-                for candle in m.candles[CANDLE_MS[channel]].update(ts, trade):
-                    if key in active:
-                        out.append(self._candle(inst, channel, candle))
+            for channel, candle in self.candles.updated(m, ts, trade, active):
+                out.append(self._candle(inst, channel, candle))
         return out
 
     def _checksum(self, m: SymbolMarket) -> int:
@@ -198,11 +182,11 @@ class OkxFormatter(MarketFormatter):
         book, inst, ts = m.flow.book, m.inst, now_ms()
         data = {"asks": self._levels(inst, book.asks.top(limit)),
                 "bids": self._levels(inst, book.bids.top(limit)), "ts": str(ts)}
-        return _dumps({"code": "0", "msg": "", "data": [data]})
+        return dumps({"code": "0", "msg": "", "data": [data]})
 
     def instruments_body(self, symbols: list[str]) -> str:
         listing = [self._instrument(self.markets[s].inst) for s in symbols]
-        return _dumps({"code": "0", "msg": "", "data": listing})
+        return dumps({"code": "0", "msg": "", "data": listing})
 
     def _instrument(self, inst: Instrument) -> dict[str, Any]:
         common = {"instType": self.inst_type, "instId": inst.symbol, "tickSz": inst.tick_size,

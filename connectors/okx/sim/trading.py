@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -37,17 +36,18 @@ from ttxt_kafka.matching import EngineEvent, OrderRequest, PositionChanged, Trad
 from ttxt_kafka.matching import OrderState as EngineOrder
 from ttxt_kafka.simulator.faults import FaultKind
 from ttxt_kafka.simulator.session import Session
-from ttxt_kafka.simulator.trading.exchange import SimExchange, final_state, rejection
+from ttxt_kafka.simulator.synthetic import now_ms
+from ttxt_kafka.simulator.trading.exchange import Refusals, SimExchange
 from ttxt_kafka.simulator.trading.params import Refusal, decimal, scalar
-from ttxt_kafka.simulator.trading.push_socket import PushSocket, serve_push_socket
+from ttxt_kafka.simulator.trading.push_socket import OpLoginSocket, serve_push_socket
 from ttxt_kafka.simulator.trading.render import ms, plain, regroup
+from ttxt_kafka.simulator.trading.rest import json_reply, private_call
 
 from .topics import INST_TYPES
 
 if TYPE_CHECKING:
     from ttxt_kafka.simulator.server import Simulator
 
-_JSON = "application/json"
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
 _ORD_TYPES = {"limit": TimeInForce.GTC, "post_only": TimeInForce.GTC, "ioc": TimeInForce.IOC,
@@ -57,10 +57,6 @@ _STATE = {OrderStatus.NEW: "live", OrderStatus.PARTIALLY_FILLED: "partially_fill
           OrderStatus.EXPIRED: "canceled", OrderStatus.REJECTED: "canceled"}
 _CL_ORD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 ERR_PARAMS = 51000
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _params(name: str) -> Refusal:
@@ -75,6 +71,7 @@ class OkxTrading:
         exchange.credentials.require_passphrase("OKX")  # the account's third credential
         self.sim = sim
         self.exchange = exchange
+        self.refusals = Refusals(REJECTS, ERR_PARAMS)
         self.inst_type = INST_TYPES[sim.spec.category]
         self.spot = self.inst_type == "SPOT"
 
@@ -96,19 +93,16 @@ class OkxTrading:
     def _rest(self, handler: Callable[[Any], list[dict[str, Any]]]
               ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def serve(request: web.Request) -> web.Response:
-            self.sim.rest_requests += 1
-            self.exchange.requests[f"{request.method} {request.path}"] += 1
-            query = request.raw_path.partition("?")[2]
-            body = await request.text()
+            query, body = await private_call(self.sim, self.exchange, request)
             try:
                 if self.exchange.take_fault(FaultKind.BAD_SIGNATURE):
                     raise AuthError(int(auth.ERR_SIGN), auth.MSG[auth.ERR_SIGN])
                 auth.verify_rest(self.exchange.credentials, dict(request.headers),
                                  request.method, request.path, query, body, now_ms=now_ms())
             except AuthError as exc:
-                return self._reply({"code": str(exc.code), "msg": exc.message, "data": []}, 401)
+                return json_reply({"code": str(exc.code), "msg": exc.message, "data": []}, 401)
             if self.exchange.take_fault(FaultKind.RATE_LIMIT):
-                return self._reply({"code": "50011", "msg": "Too Many Requests", "data": []},
+                return json_reply({"code": "50011", "msg": "Too Many Requests", "data": []},
                                    429)
             try:
                 args: Any = json.loads(body) if request.method == "POST" else dict(
@@ -117,42 +111,29 @@ class OkxTrading:
                     raise _params("body")
                 data = handler(args)
             except ValueError:
-                return self._reply({"code": "50002", "msg": "Invalid JSON", "data": []}, 400)
+                return json_reply({"code": "50002", "msg": "Invalid JSON", "data": []}, 400)
             except Refusal as exc:
                 item = {"sCode": str(exc.code), "sMsg": exc.message, "ordId": "", "clOrdId": ""}
                 if request.method == "POST":  # an order call: refused per item, HTTP 200
-                    return self._reply({"code": "1", "msg": "Operation failed.",
+                    return json_reply({"code": "1", "msg": "Operation failed.",
                                         "data": [item]})
-                return self._reply({"code": str(exc.code), "msg": exc.message, "data": []})
+                return json_reply({"code": str(exc.code), "msg": exc.message, "data": []})
             failed = [d for d in data if d.get("sCode", "0") != "0"]
             code = "0" if not failed else "1" if len(failed) == len(data) else "2"
-            return self._reply({"code": code, "msg": "" if code == "0" else "Operation failed.",
+            return json_reply({"code": code, "msg": "" if code == "0" else "Operation failed.",
                                 "data": data})
 
         return serve
 
-    @staticmethod
-    def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), content_type=_JSON,
-                            status=status)
-
-    def _refusal(self, reason: str, message: str = "") -> Refusal:
-        code, msg = REJECTS.get(reason, (str(ERR_PARAMS), message))
-        return Refusal(int(code), msg)
-
     def _answer(self, events: list[EngineEvent], verb: str) -> list[dict[str, Any]]:
-        rejected = rejection(events)
-        if rejected is not None:
-            raise self._refusal(rejected.reason.value, rejected.message)
-        state = final_state(events)
-        assert state is not None
+        state = self.refusals.done(events)
         return [{"ordId": str(state.order_id), "clOrdId": state.client_order_id, "tag": "",
                  "ts": str(now_ms()), "sCode": "0", "sMsg": f"Order {verb}"}]
 
     def _inst(self, args: Mapping[str, Any]) -> str:
         inst = args.get("instId")
         if not isinstance(inst, str) or inst not in self.exchange.instruments:
-            raise self._refusal("UNKNOWN_SYMBOL")
+            raise self.refusals.refusal("UNKNOWN_SYMBOL")
         return inst
 
     def _ct(self, inst: str) -> Decimal:
@@ -170,7 +151,7 @@ class OkxTrading:
         if order_id is None and cid is None:
             raise _params("ordId or clOrdId")
         if order_id is not None and not order_id.isdigit():
-            raise self._refusal("UNKNOWN_ORDER")
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return (int(order_id) if order_id else None), cid
 
     def _create(self, args: Any) -> list[dict[str, Any]]:
@@ -199,10 +180,7 @@ class OkxTrading:
         cid = _str(args.get("clOrdId")) or uuid.uuid4().hex[:32]
         if not _CL_ORD_ID.fullmatch(cid):
             raise _params("clOrdId")
-        if self.exchange.order(inst, client_order_id=cid) is not None:
-            raise self._refusal("DUPLICATE_CLIENT_ORDER_ID")
-        if self.exchange.take_fault(FaultKind.INSUFFICIENT_BALANCE, inst):
-            raise self._refusal("INSUFFICIENT_BALANCE")
+        self.refusals.check_new(self.exchange, inst, cid)
         reduce_only = args.get("reduceOnly") in (True, "true")
         qty = self._base(inst, sz)
         assert qty is not None
@@ -229,7 +207,7 @@ class OkxTrading:
         sz = decimal(_str(args.get("newSz")), _params("newSz"))
         px = decimal(_str(args.get("newPx")), _params("newPx"))
         if sz is None and px is None:
-            raise self._refusal("AMEND_NO_CHANGE")
+            raise self.refusals.refusal("AMEND_NO_CHANGE")
         return self._answer(self.exchange.amend(inst, order_id=order_id,
                                                 client_order_id=None if order_id else cid,
                                                 new_qty=self._base(inst, sz), new_price=px),
@@ -256,8 +234,7 @@ class OkxTrading:
         found = self.exchange.order(inst, order_id=order_id,
                                     client_order_id=None if order_id else cid)
         if found is None:
-            code, msg = REJECTS["UNKNOWN_ORDER"]
-            raise Refusal(int(code), msg)
+            raise self.refusals.refusal("UNKNOWN_ORDER")
         return [self.order(found)]
 
     def _open(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -341,62 +318,43 @@ class OkxTrading:
         return await serve_push_socket(self.sim, self.exchange, request, _PrivateWs(self))
 
 
-class _PrivateWs(PushSocket):
+class _PrivateWs(OpLoginSocket):
     def __init__(self, owner: OkxTrading) -> None:
-        super().__init__(owner.pushes)
+        super().__init__(owner.pushes, owner.exchange)
         self.owner = owner
 
-    def _conn_id(self, session: Session) -> str:
-        return f"{session.id:08x}"  # OKX names each connection in its answers
+    def _send(self, session: Session, message: dict[str, Any]) -> None:
+        session.send_json({**message, "connId": f"{session.id:08x}"})  # OKX names each connection
 
-    def on_text(self, session: Session, text: str) -> None:
-        if text == "ping":
-            session.send_text("pong")
-            return
-        try:
-            req = json.loads(text)
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            session.send_json({"event": "error", "code": "60012",
-                               "msg": f"Invalid request: {text[:100]}",
-                               "connId": self._conn_id(session)})
-            return
-        op = req.get("op")
-        exchange = self.owner.exchange
-        exchange.requests[f"WS {op}"] += 1
-        conn_id = self._conn_id(session)
-        if op == "login":
-            try:
-                if exchange.take_fault(FaultKind.BAD_SIGNATURE):
-                    raise AuthError(int(auth.WS_ERR_SIGN), "Invalid sign")
-                auth.verify_ws_login(exchange.credentials, req, now_ms=now_ms())
-            except AuthError as exc:
-                session.send_json({"event": "error", "code": str(exc.code), "msg": exc.message,
-                                   "connId": conn_id})
-                return
-            self.authed = True
-            session.send_json({"event": "login", "code": "0", "msg": "", "connId": conn_id})
-        elif op == "subscribe":
-            for arg in req.get("args") or []:
-                channel = arg.get("channel") if isinstance(arg, dict) else None
-                if not self.authed:
-                    session.send_json({"event": "error", "code": "60011",
-                                       "msg": "Please log in", "connId": conn_id})
-                elif channel not in ("orders", "account", "positions") or (
-                        channel != "account" and arg.get("instType") not in
-                        (self.owner.inst_type, "ANY")):
-                    session.send_json({"event": "error", "code": "60018",
-                                       "msg": f"Wrong URL or channel:{channel} doesn't exist",
-                                       "connId": conn_id})
-                else:
-                    self.channels.add(channel)
-                    session.send_json({"event": "subscribe", "arg": arg, "connId": conn_id})
-        elif op == "unsubscribe":
-            for arg in req.get("args") or []:
-                if isinstance(arg, dict):
-                    self.channels.discard(str(arg.get("channel")))
-                    session.send_json({"event": "unsubscribe", "arg": arg, "connId": conn_id})
+    def refuse(self, session: Session, problem: Literal["json", "op"], text: str) -> None:
+        self._send(session, {"event": "error", "code": "60012",
+                             "msg": f"Invalid request: {text[:100]}"})
+
+    def bad_signature(self) -> AuthError:
+        return AuthError(int(auth.WS_ERR_SIGN), "Invalid sign")
+
+    def verify_login(self, req: dict[str, Any]) -> None:
+        auth.verify_ws_login(self.exchange.credentials, req, now_ms=now_ms())
+
+    def login_answer(self, session: Session, error: AuthError | None) -> None:
+        if error is not None:
+            self._send(session, {"event": "error", "code": str(error.code),
+                                 "msg": error.message})
         else:
-            session.send_json({"event": "error", "code": "60012",
-                               "msg": f"Invalid request: {text[:100]}", "connId": conn_id})
+            self._send(session, {"event": "login", "code": "0", "msg": ""})
+
+    def subscribable(self, session: Session, arg: Any) -> str | None:
+        channel = arg.get("channel") if isinstance(arg, dict) else None
+        if not self.authed:
+            self._send(session, {"event": "error", "code": "60011", "msg": "Please log in"})
+        elif channel not in ("orders", "account", "positions") or (
+                channel != "account" and arg.get("instType") not in
+                (self.owner.inst_type, "ANY")):
+            self._send(session, {"event": "error", "code": "60018",
+                                 "msg": f"Wrong URL or channel:{channel} doesn't exist"})
+        else:
+            return str(channel)
+        return None
+
+    def ack(self, session: Session, op: str, arg: Any) -> None:
+        self._send(session, {"event": op, "arg": arg})
