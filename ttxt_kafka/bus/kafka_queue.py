@@ -61,6 +61,7 @@ from ..codec import DEFAULT_CODEC, Codec, CodecError
 from ..confluent import REGISTRY_ERRORS
 from ..events import Event, OrderBook, UpdateType
 from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
+from .handover import Handovers
 from .interfaces import IQueue
 from .logfilter import RateLimitedLog, limit_aiokafka_logs
 
@@ -277,7 +278,7 @@ class KafkaQueue(IQueue):
         self._room.set()
         self._closing = False
         self._started = False
-        self._handovers: set[asyncio.Task[None]] = set()  # sends whose publisher was cancelled
+        self._handovers = Handovers()  # sends whose publisher was cancelled, per topic
         self.last_delivery_error = ""
         self._log = RateLimitedLog(log)
         # Called with (topic, value) of every record the broker acknowledged (tests, audits).
@@ -391,8 +392,7 @@ class KafkaQueue(IQueue):
         finally:
             self._closing = True
             self._started = False
-            for task in list(self._handovers):
-                task.cancel()
+            self._handovers.cancel()
             recovery, self._recovery = self._recovery, None
             if recovery is not None:
                 recovery.task.cancel()
@@ -483,7 +483,7 @@ class KafkaQueue(IQueue):
             # for room in a full batch. aiokafka had not taken the record then, yet the queue
             # has: it is sent from a task of its own, not left to be declared lost at stop().
             out.generation = -1  # not sent: a recovery meanwhile sends it, as never sent
-            self._hand_over(rid)
+            self._hand_over(rid, out.topic)
             raise
         except RECORD_ERRORS as exc:
             self._lose(rid, exc)
@@ -495,8 +495,9 @@ class KafkaQueue(IQueue):
             return
         fut.add_done_callback(lambda f: self._delivered(rid, generation, f))
 
-    def _hand_over(self, rid: int) -> None:
-        """Send record `rid` from a task of the queue's own (its publisher was cancelled)."""
+    def _hand_over(self, rid: int, topic: str) -> None:
+        """Send record `rid` from a task of the queue's own (its publisher was cancelled),
+        after any record of its topic handed over before it."""
         if self._closing:
             return  # stop() gave up on it: it is counted lost there
 
@@ -507,9 +508,14 @@ class KafkaQueue(IQueue):
                     and self._producer is not None and not self._closing):
                 await self._send(rid, out)
 
-        task = asyncio.ensure_future(send())
-        self._handovers.add(task)
-        task.add_done_callback(self._handovers.discard)
+        def failed(exc: BaseException) -> None:
+            # Cancelled by stop(), which counts what is not acknowledged as lost; anything
+            # else leaves the record unacknowledged: flush() waits for it, stop() counts it.
+            if not isinstance(exc, asyncio.CancelledError):
+                log.error("sending a record handed over for %s failed: %s: %s", topic,
+                          type(exc).__name__, exc)
+
+        self._handovers.hand_over(topic, send, failed)
 
     def _delivered(self, rid: int, generation: int, fut: asyncio.Future[Any]) -> None:
         if fut.cancelled():
