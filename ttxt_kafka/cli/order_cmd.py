@@ -11,7 +11,8 @@ comes back on its executions and account topics.
 `order` writes one command (keyed by symbol) and prints, one JSON object per line, its ack and
 the order updates and fills of its order, until the order is finished or `--follow` seconds
 after the ack; exit 0 when accepted (or not sent: trading mode off), 1 when rejected, 2 when no
-ack came within `--timeout` (is a connector with `trading:` running for the venue?).
+ack came within `--timeout` (is a connector with `trading:` running for the venue?); 130 / 143
+when Ctrl-C / SIGTERM stops it, after saying whether the command was sent and what is known of it.
 Every command carries an expiry (`--expires`, default: the ack timeout): a connector never sends
 it after that (it acks it REJECTED `expired`), so a command reported unanswered cannot execute
 later. Quantities and prices are checked here first: positive plain decimals (0.01, 60000.5).
@@ -26,13 +27,15 @@ import asyncio
 import contextlib
 import json
 import re
+import signal
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -58,8 +61,11 @@ from ..events import (
     now_us,
 )
 from ..render import event_to_dict
-from ..topics import DEFAULT_PREFIX, topic
-from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+from ..topics import DEFAULT_PREFIX, topic, topic_for
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap, until_stopped
+
+if TYPE_CHECKING:
+    from ..bus import KafkaQueue
 
 FINISHED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED,
                       OrderStatus.EXPIRED})
@@ -190,10 +196,68 @@ def build_command(args: argparse.Namespace, command_id: str) -> Event:
 
 def run_order(args: argparse.Namespace) -> int:
     bootstrap = resolve_bootstrap(args.bootstrap)
+    command = build_command(args, f"cli-{uuid.uuid4().hex[:24]}")
+    run = _OrderRun(args, command, _client_order_id(command))
     try:
-        return asyncio.run(_order(bootstrap, args))
-    except KeyboardInterrupt:
-        return 130
+        code, stopped = asyncio.run(until_stopped(_order(bootstrap, run)))
+    except KeyboardInterrupt:  # before the loop took the signal over: nothing was sent
+        stopped, code = signal.SIGINT, None
+    if stopped or code is None:
+        print(run.stopped(stopped or signal.SIGINT), file=sys.stderr)
+        return 128 + (stopped or signal.SIGINT)
+    return code
+
+
+@dataclass
+class _OrderRun:
+    """What `ttxt order` knows of its command: told to the user when a signal stops it."""
+
+    args: argparse.Namespace
+    command: Event
+    cid: str | None
+    queue: KafkaQueue | None = None  # the queue that took the command (its counters)
+    ack: OrderAck | None = None
+    last: OrderUpdate | None = None  # the order's last update seen
+    fills: int = 0
+
+    def stopped(self, signum: int) -> str:
+        """Whether the command was sent, and what is known of it."""
+        args, command = self.args, self.command
+        command_id = command.command_id  # type: ignore[attr-defined]
+        head = f"ttxt order: stopped by {signal.Signals(signum).name}"
+        stats = self.queue.stats if self.queue is not None else None
+        where = topic_for(command, args.prefix)
+        if stats is None or not stats.published:
+            return f"{head} before the command was sent: nothing was sent."
+        if not stats.acknowledged:
+            if stats.lost:
+                return (f"{head}: the command {command_id} could not be delivered to Kafka "
+                        f"({where}): it will not execute.")
+            return "\n".join([f"{head} before Kafka confirmed the command {command_id}: it "
+                              f"may have reached {where}.",
+                              *_can_it_execute(args, command, self.cid)])
+        if self.ack is None:
+            return "\n".join([f"{head} while waiting for the ack: the command {command_id} was "
+                              f"sent to {where}; no ack seen yet.",
+                              *_can_it_execute(args, command, self.cid)])
+        ack = self.ack
+        line = f"{head}: the command {command_id} was sent and acked {ack.status.value}"
+        if ack.reason:
+            line += f" ({ack.reason})"
+        last = self.last
+        if last is not None:
+            line += (f"; its order {last.client_order_id} was last seen {last.status.value}, "
+                     f"filled {last.filled_qty} of {last.qty}")
+        if self.fills:
+            line += f" ({self.fills} fill(s) printed)"
+        lines = [line + "."]
+        finished = last is not None and last.status in FINISHED
+        if (ack.status is AckStatus.ACCEPTED and isinstance(command, CreateOrder)
+                and not finished and self.cid):
+            lines.append(f"  It may still be open: `ttxt orders {args.venue}` shows it; "
+                         f"`ttxt order cancel {args.venue} {args.symbol} --client-id "
+                         f"{self.cid}` cancels it.")
+        return "\n".join(lines)
 
 
 def _client_order_id(command: Event) -> str | None:
@@ -210,60 +274,73 @@ def _client_order_id(command: Event) -> str | None:
     return getattr(command, "client_order_id", None) or None
 
 
-async def _order(bootstrap: str, args: argparse.Namespace) -> int:
+async def _order(bootstrap: str, run: _OrderRun) -> int:
     from ..bus import KafkaQueue
 
-    command_id = f"cli-{uuid.uuid4().hex[:24]}"
-    command = build_command(args, command_id)
-    cid = _client_order_id(command)
+    args, command = run.args, run.command
+    command_id = command.command_id  # type: ignore[attr-defined]
     executions = topic(args.venue, "executions", args.prefix)
     async with _Watch(bootstrap, executions) as watch:
-        async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
+        queue = KafkaQueue(bootstrap, prefix=args.prefix)
+        await queue.start()
+        run.queue = queue
+        try:
             await queue.publish(command)
             await queue.flush()
-        ack: OrderAck | None = None
+        finally:  # stopped meanwhile: stop() still delivers the command (or declares it lost)
+            await queue.stop()
         deadline = [time.monotonic() + args.timeout]  # moved on once the ack is in
         async for event in watch.events(lambda: deadline[0]):
             if isinstance(event, OrderAck) and event.command_id == command_id:
-                ack = event
+                ack = run.ack = event
                 _print(event)
-                cid = cid or event.client_order_id
+                run.cid = run.cid or event.client_order_id
                 if ack.status is not AckStatus.ACCEPTED or isinstance(command, CancelAllOrders):
                     break
                 deadline[0] = time.monotonic() + args.follow
-            elif isinstance(event, OrderUpdate | Fill) and cid and event.client_order_id == cid:
+            elif (isinstance(event, OrderUpdate | Fill) and run.cid
+                  and event.client_order_id == run.cid):
                 _print(event)
-                if isinstance(event, OrderUpdate) and event.status in FINISHED and ack:
+                if isinstance(event, Fill):
+                    run.fills += 1
+                else:
+                    run.last = event
+                if isinstance(event, OrderUpdate) and event.status in FINISHED and run.ack:
                     # its last fill may follow the final update: a moment for it, then done
                     deadline[0] = min(deadline[0], time.monotonic() + 0.5)
-    if ack is None:
-        print(_no_ack(args, command, cid), file=sys.stderr)
+    if run.ack is None:
+        print(_no_ack(args, command, run.cid), file=sys.stderr)
         return 2
-    return 1 if ack.status is AckStatus.REJECTED else 0
+    return 1 if run.ack.status is AckStatus.REJECTED else 0
 
 
 def _no_ack(args: argparse.Namespace, command: Event, cid: str | None) -> str:
     """What a user needs after a timeout: can the command still execute, until when, and how
     to make sure it does not."""
+    head = (f"ttxt: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
+            f" within {args.timeout:g}s: is a connector with `trading:` running for "
+            f"{args.venue} (prefix {args.prefix})?")
+    return "\n".join([head, *_can_it_execute(args, command, cid)])
+
+
+def _can_it_execute(args: argparse.Namespace, command: Event, cid: str | None) -> list[str]:
+    """A command sent and not answered: can it still execute, until when, and how to make
+    sure it does not."""
     expires_ts = getattr(command, "expires_ts", None) or 0
     until = datetime.fromtimestamp(expires_ts / 1e6, UTC).strftime("%H:%M:%S UTC")
-    lines = [f"ttxt: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
-             f" within {args.timeout:g}s: is a connector with `trading:` running for "
-             f"{args.venue} (prefix {args.prefix})?"]
     left = expires_ts / 1e6 - time.time()
     if left <= 0:
-        lines.append(f"  It expired at {until}: a connector that gets it later will not send "
-                     "it (it acks it REJECTED expired). It will not execute; retrying is safe.")
+        return [f"  It expired at {until}: a connector that gets it later will not send "
+                "it (it acks it REJECTED expired). It will not execute; retrying is safe."]
+    lines = [f"  It can still execute until {until} (in {left:.0f}s, its --expires) "
+             "if a connector picks it up."]
+    if isinstance(command, CreateOrder) and cid:
+        lines.append(f"  To make sure it will not: ttxt order cancel {args.venue} "
+                     f"{args.symbol} --client-id {cid} --expires {int(left) + 60}  "
+                     f"(or wait until {until} before retrying)")
     else:
-        lines.append(f"  It can still execute until {until} (in {left:.0f}s, its --expires) "
-                     "if a connector picks it up.")
-        if isinstance(command, CreateOrder) and cid:
-            lines.append(f"  To make sure it will not: ttxt order cancel {args.venue} "
-                         f"{args.symbol} --client-id {cid} --expires {int(left) + 60}  "
-                         f"(or wait until {until} before retrying)")
-        else:
-            lines.append(f"  To make sure it will not, wait until {until} before retrying.")
-    return "\n".join(lines)
+        lines.append(f"  To make sure it will not, wait until {until} before retrying.")
+    return lines
 
 
 def _print(event: Event) -> None:
@@ -312,30 +389,39 @@ class _Watch:
 
 def run_orders(args: argparse.Namespace) -> int:
     bootstrap = resolve_bootstrap(args.bootstrap)
+    asked: list[str] = []  # the AccountSync command sent, if any
     try:
-        return asyncio.run(_orders(bootstrap, args))
-    except KeyboardInterrupt:
-        return 130
+        code, stopped = asyncio.run(until_stopped(_orders(bootstrap, args, asked)))
+    except KeyboardInterrupt:  # before the loop took the signal over
+        stopped, code = signal.SIGINT, None
+    if stopped or code is None:
+        sig = signal.Signals(stopped or signal.SIGINT)
+        what = (f"the AccountSync request {asked[0]} was sent (the connector answers it "
+                "anyway); nothing shown" if asked else "nothing shown")
+        print(f"ttxt orders: stopped by {sig.name}: {what}.", file=sys.stderr)
+        return 128 + sig
+    return code
 
 
-async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
+async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str]) -> int:
     account_topic = topic(args.venue, "account", args.prefix)
     if args.sync:
         from ttxt_kafka.connectors.trading.sync_command import AccountSync
 
         from ..bus import KafkaQueue
 
-        asked = now_us()
+        since = now_us()
         async with _Watch(bootstrap, account_topic) as watch:
+            command_id = f"cli-{uuid.uuid4().hex[:24]}"
             async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
-                await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=asked,
-                                                receive_ts=asked,
-                                                command_id=f"cli-{uuid.uuid4().hex[:24]}"))
+                await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=since,
+                                                receive_ts=since, command_id=command_id))
                 await queue.flush()
+            asked.append(command_id)
             until = time.monotonic() + args.timeout
             synced = False
             async for event in watch.events(lambda: until):
-                if isinstance(event, Wallet) and event.is_snapshot and event.receive_ts >= asked:
+                if isinstance(event, Wallet) and event.is_snapshot and event.receive_ts >= since:
                     synced = True
                     break
         if not synced:
