@@ -5,11 +5,17 @@ order, or counted in `errors` — never dropped silently."""
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from recorder_helpers import consume_all
+from test_recorder_format import T0, record, write
 
 from ttxt_kafka.admin import cluster_metadata
 from ttxt_kafka.archive.ocf import FileRecord
@@ -110,3 +116,39 @@ async def test_a_flush_cancelled_while_aiokafka_waits_delivers_every_batch(
     await sink.close()
     assert sink.errors == 0
     assert await _on_topic(kafka_bootstrap, target, len(records)) == _by_partition(records)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_ttxt_replay_stopped_by_a_signal_says_how_far_it_got_and_delivered_it(
+        kafka_bootstrap: str, tmp_path: Path, sig: signal.Signals) -> None:
+    """Ctrl-C / SIGTERM in a paced `ttxt replay` into Kafka: the sink's close delivers what it
+    took, the last line says how many records went (all delivered), and the replay topic holds
+    exactly those; exit 130 / 143, no traceback (SIGTERM used to end it at once: -15)."""
+    n = 1000
+    write(tmp_path, [[record(i, ts=T0 + i * 10_000) for i in range(n)]])  # 10 s, 10 ms apart
+    prefix, run_id = f"r{uuid.uuid4().hex[:10]}", "stop"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ttxt_kafka.cli", "replay", "--files", str(tmp_path), "--speed",
+         "1", "--to-prefix", prefix, "--run-id", run_id, "--no-progress", "--bootstrap",
+         kafka_bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        header = await asyncio.wait_for(asyncio.to_thread(proc.stderr.readline), 60)
+        assert header.startswith(f"ttxt replay: {n:,} records to 1 topics"), header
+        await asyncio.sleep(1.5)  # about 150 records replayed, the rest waiting for their time
+        proc.send_signal(sig)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, (proc.returncode, err)
+    assert "Traceback" not in err, err
+    target = f"{prefix}.replay.{run_id}.binance.book"
+    done = re.search(rf"^ttxt replay: stopped by {sig.name}: ([\d,]+) of {n:,} records "
+                     rf"replayed to 1 topics {prefix}\.replay\.{run_id}\.\*: all ([\d,]+) "
+                     r"delivered\.$", err, re.M)
+    assert done is not None, err
+    sent = int(done[1].replace(",", ""))
+    assert 0 < sent < n and int(done[2].replace(",", "")) == sent
+    got = await _on_topic(kafka_bootstrap, target, sent)
+    assert got == {0: [b"v%d" % i for i in range(sent)]}
