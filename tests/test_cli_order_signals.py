@@ -129,3 +129,23 @@ async def test_orders_sync_stopped_while_waiting_says_the_request_was_sent(
     assert err.strip().endswith(
         f"ttxt orders: stopped by SIGINT: the AccountSync request {request.command_id} was "
         "sent (the connector answers it anyway); nothing shown."), err
+
+
+async def test_a_record_that_does_not_decode_while_waiting_is_counted_and_said(
+        kafka_bootstrap: str) -> None:
+    """The ack waited for might be that record (a schema this ttxt does not know): `ttxt order`
+    says it skipped one, rather than only that no ack came."""
+    from aiokafka import AIOKafkaProducer
+
+    proc, prefix, _ = await _start(kafka_bootstrap, "--timeout", "4")
+    executions = topic("binance", "executions", prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(executions, b"\xc3\x01not an ack")
+    finally:
+        await producer.stop()
+    _, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    assert proc.returncode == 2, err
+    assert (f"ttxt order: 1 record(s) that did not decode were skipped (first: "
+            f"{executions}[0]@0: ") in err, err

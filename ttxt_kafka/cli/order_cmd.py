@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import re
 import signal
@@ -32,7 +31,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ..admin import TopicNotFound, cluster_metadata, records_since
+from ..bus.kafka_queue import fetch_writer_schema
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..events import (
@@ -202,6 +202,7 @@ def run_order(args: argparse.Namespace) -> int:
         code, stopped = asyncio.run(until_stopped(_order(bootstrap, run)))
     except KeyboardInterrupt:  # before the loop took the signal over: nothing was sent
         stopped, code = signal.SIGINT, None
+    run.skipped.note("order")
     if stopped or code is None:
         print(run.stopped(stopped or signal.SIGINT), file=sys.stderr)
         return 128 + (stopped or signal.SIGINT)
@@ -219,6 +220,7 @@ class _OrderRun:
     ack: OrderAck | None = None
     last: OrderUpdate | None = None  # the order's last update seen
     fills: int = 0
+    skipped: _Skipped = field(default_factory=lambda: _Skipped())
 
     def stopped(self, signum: int) -> str:
         """Whether the command was sent, and what is known of it."""
@@ -280,7 +282,7 @@ async def _order(bootstrap: str, run: _OrderRun) -> int:
     args, command = run.args, run.command
     command_id = command.command_id  # type: ignore[attr-defined]
     executions = topic(args.venue, "executions", args.prefix)
-    async with _Watch(bootstrap, executions) as watch:
+    async with _Watch(bootstrap, executions, run.skipped) as watch:
         queue = KafkaQueue(bootstrap, prefix=args.prefix)
         await queue.start()
         run.queue = queue
@@ -347,27 +349,56 @@ def _print(event: Event) -> None:
     print(json.dumps(event_to_dict(event), separators=(",", ":")), flush=True)
 
 
+class _Skipped:
+    """Records read back that did not decode (garbage, a schema this ttxt does not know, a
+    registry that cannot be asked): skipped, but counted and said — one of them may have
+    been the answer waited for."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first = ""
+
+    async def decode(self, topic_name: str, partition: int, offset: int,
+                     value: bytes | None) -> Event | None:
+        await fetch_writer_schema(DEFAULT_CODEC, value)  # a Confluent id: off the loop
+        try:
+            return DEFAULT_CODEC.decode(value or b"")
+        except CodecError as exc:
+            self.count += 1
+            self.first = self.first or f"{topic_name}[{partition}]@{offset}: {exc}"
+            return None
+
+    def note(self, command: str) -> None:
+        if self.count:
+            print(f"ttxt {command}: {self.count} record(s) that did not decode were skipped "
+                  f"(first: {self.first})", file=sys.stderr)
+
+
 class _Watch:
     """New records of a topic (all partitions, from its end when entered), decoded."""
 
-    def __init__(self, bootstrap: str, name: str) -> None:
+    def __init__(self, bootstrap: str, name: str, skipped: _Skipped) -> None:
         self.name = name
+        self.skipped = skipped
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                          **client_options())
 
     async def __aenter__(self) -> _Watch:
         await self.consumer.start()
-        metadata = await cluster_metadata(self.consumer)
-        partitions = metadata.partitions_for_topic(self.name)
-        if not partitions:
+        try:
+            metadata = await cluster_metadata(self.consumer)
+            partitions = metadata.partitions_for_topic(self.name)
+            if not partitions:
+                raise CliError(f"topic {self.name!r} does not exist: start the venue's "
+                               "connector with `trading:` first")
+            tps = [TopicPartition(self.name, p) for p in sorted(partitions)]
+            self.consumer.assign(tps)
+            await self.consumer.seek_to_end(*tps)
+            for tp in tps:
+                await self.consumer.position(tp)  # fixed now: what comes after is seen
+        except BaseException:  # a CliError, or stopped by a signal: closed all the same
             await self.consumer.stop()
-            raise CliError(f"topic {self.name!r} does not exist: start the venue's connector "
-                           "with `trading:` first")
-        tps = [TopicPartition(self.name, p) for p in sorted(partitions)]
-        self.consumer.assign(tps)
-        await self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            await self.consumer.position(tp)  # fixed now: what comes after is seen
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -378,10 +409,9 @@ class _Watch:
             batches = await self.consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for r in records:
-                    try:
-                        yield DEFAULT_CODEC.decode(r.value or b"")
-                    except CodecError:
-                        continue
+                    event = await self.skipped.decode(r.topic, r.partition, r.offset, r.value)
+                    if event is not None:
+                        yield event
 
 
 # ====================================================================== orders VENUE
@@ -390,10 +420,12 @@ class _Watch:
 def run_orders(args: argparse.Namespace) -> int:
     bootstrap = resolve_bootstrap(args.bootstrap)
     asked: list[str] = []  # the AccountSync command sent, if any
+    skipped = _Skipped()
     try:
-        code, stopped = asyncio.run(until_stopped(_orders(bootstrap, args, asked)))
+        code, stopped = asyncio.run(until_stopped(_orders(bootstrap, args, asked, skipped)))
     except KeyboardInterrupt:  # before the loop took the signal over
         stopped, code = signal.SIGINT, None
+    skipped.note("orders")
     if stopped or code is None:
         sig = signal.Signals(stopped or signal.SIGINT)
         what = (f"the AccountSync request {asked[0]} was sent (the connector answers it "
@@ -403,7 +435,8 @@ def run_orders(args: argparse.Namespace) -> int:
     return code
 
 
-async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str]) -> int:
+async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str],
+                  skipped: _Skipped) -> int:
     account_topic = topic(args.venue, "account", args.prefix)
     if args.sync:
         from ttxt_kafka.connectors.trading.sync_command import AccountSync
@@ -411,7 +444,7 @@ async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str]) ->
         from ..bus import KafkaQueue
 
         since = now_us()
-        async with _Watch(bootstrap, account_topic) as watch:
+        async with _Watch(bootstrap, account_topic, skipped) as watch:
             command_id = f"cli-{uuid.uuid4().hex[:24]}"
             async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
                 await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=since,
@@ -430,8 +463,8 @@ async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str]) ->
             return 2
     since_ms = int(time.time() * 1000 - args.since * 60_000)
     executions = await _read_back(bootstrap, topic(args.venue, "executions", args.prefix),
-                                  since_ms)
-    account = await _read_back(bootstrap, account_topic, since_ms)
+                                  since_ms, skipped)
+    account = await _read_back(bootstrap, account_topic, since_ms, skipped)
     state = _state(executions, account)
     if args.json:
         for event in [*state["open"], *state["wallets"], *state["positions"],
@@ -489,13 +522,15 @@ def _show(state: dict[str, list[Any]], recent: list[Event]) -> None:
         print("  " + json.dumps(event_to_dict(event), separators=(",", ":")))
 
 
-async def _read_back(bootstrap: str, name: str, since_ms: int) -> list[Event]:
+async def _read_back(bootstrap: str, name: str, since_ms: int,
+                     skipped: _Skipped) -> list[Event]:
     """The topic's records from `since_ms` to its current end, decoded, in time order."""
     out: list[tuple[int, int, Event]] = []
     try:
         async for r in records_since(bootstrap, name, since_ms):
-            with contextlib.suppress(CodecError):
-                out.append((r.timestamp, r.offset, DEFAULT_CODEC.decode(r.value or b"")))
+            event = await skipped.decode(r.topic, r.partition, r.offset, r.value)
+            if event is not None:
+                out.append((r.timestamp, r.offset, event))
     except TopicNotFound:
         raise CliError(f"topic {name!r} does not exist: start the venue's connector with "
                        "`trading:` first") from None
