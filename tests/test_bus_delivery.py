@@ -101,6 +101,35 @@ async def test_a_publish_cancelled_while_aiokafka_waits_is_still_delivered(
     assert on_topic == [1, 2]
 
 
+@pytest.mark.kafka
+async def test_a_record_handed_over_keeps_its_place_before_later_publishes(
+    kafka_bootstrap: str,
+) -> None:
+    """A publish cancelled inside aiokafka's send is sent from a task of the queue's own; a
+    publish of the same topic by another task, already scheduled when the hand-over task was
+    created, used to reach aiokafka's metadata wait first and overtake it (a delta before its
+    snapshot). While a hand-over of a topic is pending, that topic's publishes queue behind it."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    book = topic("sim", "book", prefix)
+    queue = KafkaQueue(kafka_bootstrap, prefix=prefix)
+    await queue.start()
+    try:
+        await ensure_topics(kafka_bootstrap, [book], partitions=1)
+        first = asyncio.ensure_future(queue.publish(_book(1, UpdateType.SNAPSHOT)))
+        await asyncio.sleep(0)  # waiting inside aiokafka for the topic's metadata
+        assert not first.done()
+        first.cancel()  # its hand-over task is created when `first` next runs...
+        second = asyncio.ensure_future(queue.publish(_book(2, UpdateType.DELTA)))  # ...after this
+        results = await asyncio.gather(first, second, return_exceptions=True)
+        assert isinstance(results[0], asyncio.CancelledError) and results[1] is None
+        await queue.flush(timeout=30)
+        assert (queue.stats.acknowledged, queue.stats.lost, queue.pending) == (2, 0, 0)
+    finally:
+        await queue.stop(flush_timeout=30)
+    on_topic = [decode(v).sequence for _, v in await read_topics(kafka_bootstrap, [book])]
+    assert on_topic == [1, 2]
+
+
 def test_the_log_filter_passes_a_few_lines_per_kind_and_counts_the_rest() -> None:
     filt = RateLimitFilter(burst=3, window=60.0)
     records = [logging.LogRecord("aiokafka.client", logging.ERROR, "x", 1,

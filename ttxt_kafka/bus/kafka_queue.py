@@ -5,7 +5,8 @@ producer's batch and returns — delivery is confirmed in the background, never 
 trip per event; `flush()` waits for everything.
 
 The bus never fails silently. Every record is kept until the broker acknowledges it (and sent,
-even if the task that published it is cancelled while aiokafka's send waits). A delivery
+even if the task that published it is cancelled while aiokafka's send waits; until that
+record is taken, later publishes of its topic queue behind it, so order holds). A delivery
 failure (batches expired while the broker was away, an out-of-order sequence or unknown producer
 id after that — aiokafka#1017 —, a fenced producer, a sender that died) leaves an idempotent
 producer in a state it cannot leave, so the queue replaces it: the old one is abandoned, a new
@@ -465,9 +466,14 @@ class KafkaQueue(IQueue):
         self._unacked[rid] = out
         if len(self._unacked) >= MAX_UNACKED:
             self._room.clear()
-        if self._recovery is None:
-            await self._send(rid, out)
-        # else: held until a new producer works; the recovery sends it in order
+        if self._recovery is not None:
+            return  # held until a new producer works; the recovery sends it in order
+        if self._handovers.pending(topic):
+            # A record of this topic handed over (its publisher was cancelled) is not sent
+            # yet: this one goes behind it, through the same chain, not past it.
+            self._hand_over(rid, topic)
+            return
+        await self._send(rid, out)
 
     async def _send(self, rid: int, out: _Out) -> None:
         producer = self._producer
@@ -496,8 +502,9 @@ class KafkaQueue(IQueue):
         fut.add_done_callback(lambda f: self._delivered(rid, generation, f))
 
     def _hand_over(self, rid: int, topic: str) -> None:
-        """Send record `rid` from a task of the queue's own (its publisher was cancelled),
-        after any record of its topic handed over before it."""
+        """Send record `rid` from a task of the queue's own (its publisher was cancelled, or
+        a record of its topic before it was), after any record of its topic handed over
+        before it."""
         if self._closing:
             return  # stop() gave up on it: it is counted lost there
 
