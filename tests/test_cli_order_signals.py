@@ -23,6 +23,7 @@ from ttxt_kafka.events import (
     AckStatus,
     CommandType,
     CreateOrder,
+    Event,
     OrderAck,
     OrderStatus,
     OrderType,
@@ -35,22 +36,28 @@ from ttxt_kafka.topics import topic
 pytestmark = pytest.mark.kafka
 
 
-async def _start(bootstrap: str, *args: str) -> tuple[subprocess.Popen[str], str, CreateOrder]:
-    """`ttxt order buy ...` running, and its command as it is on the orders topic."""
+async def _sent(bootstrap: str, *args: str, answers: str = "executions"
+                ) -> tuple[subprocess.Popen[str], str, Event]:
+    """`ttxt ARGS --prefix P` running (P fresh: its orders topic and the `answers` one made),
+    and the command it put on the orders topic."""
     prefix = f"o{uuid.uuid4().hex[:10]}"
     orders = topic("binance", "orders", prefix)
-    await ensure_topics(bootstrap, [orders, topic("binance", "executions", prefix)],
-                        partitions=1)
+    await ensure_topics(bootstrap, [orders, topic("binance", answers, prefix)], partitions=1)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ttxt_kafka.cli", "order", "buy", "binance", "BTC/USDT", "0.01",
-         "--limit", "100", "--timeout", "120", "--prefix", prefix, "--bootstrap", bootstrap,
-         *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "ttxt_kafka.cli", *args, "--prefix", prefix, "--bootstrap",
+         bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         [record] = await consume_all(bootstrap, [orders], 1, timeout=60)
     except BaseException:
         proc.kill()
         raise
-    command = decode(record.value)  # type: ignore[attr-defined]
+    return proc, prefix, decode(record.value)  # type: ignore[attr-defined]
+
+
+async def _start(bootstrap: str, *args: str) -> tuple[subprocess.Popen[str], str, CreateOrder]:
+    """`ttxt order buy ...` running, and its command as it is on the orders topic."""
+    proc, prefix, command = await _sent(bootstrap, "order", "buy", "binance", "BTC/USDT",
+                                        "0.01", "--limit", "100", "--timeout", "120", *args)
     assert isinstance(command, CreateOrder)
     return proc, prefix, command
 
@@ -109,20 +116,8 @@ async def test_orders_sync_stopped_while_waiting_says_the_request_was_sent(
         kafka_bootstrap: str) -> None:
     from ttxt_kafka.connectors.trading.sync_command import AccountSync
 
-    prefix = f"o{uuid.uuid4().hex[:10]}"
-    orders = topic("binance", "orders", prefix)
-    await ensure_topics(kafka_bootstrap, [orders, topic("binance", "account", prefix)],
-                        partitions=1)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ttxt_kafka.cli", "orders", "binance", "--sync", "--timeout",
-         "120", "--prefix", prefix, "--bootstrap", kafka_bootstrap],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        [record] = await consume_all(kafka_bootstrap, [orders], 1, timeout=60)
-    except BaseException:
-        proc.kill()
-        raise
-    request = decode(record.value)  # type: ignore[attr-defined]
+    proc, _, request = await _sent(kafka_bootstrap, "orders", "binance", "--sync", "--timeout",
+                                   "120", answers="account")
     assert isinstance(request, AccountSync)
     await asyncio.sleep(0.5)  # waiting for the account snapshot now
     _, err = await _stop(proc, signal.SIGINT)
