@@ -14,10 +14,7 @@ the order of a partition holds.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Hashable
-
-log = logging.getLogger(__name__)
 
 
 class Handovers:
@@ -44,7 +41,7 @@ class Handovers:
                 if before is not None:
                     await asyncio.wait([before])
                 await send()
-            except BaseException as exc:  # noqa: B036 - whatever it is, the owner is told
+            except BaseException as exc:  # whatever it is (a cancel too), the owner is told
                 failed(exc)
                 if not isinstance(exc, Exception):
                     raise
