@@ -144,3 +144,17 @@ async def test_a_record_that_does_not_decode_while_waiting_is_counted_and_said(
     assert proc.returncode == 2, err
     assert (f"ttxt order: 1 record(s) that did not decode were skipped (first: "
             f"{executions}[0]@0: ") in err, err
+
+
+def test_no_broker_is_a_one_line_error_that_says_nothing_was_sent() -> None:
+    """It used to be a traceback (aiokafka's KafkaConnectionError from the watcher's start)
+    and an unclosed consumer; now both clients retry up to --timeout, then one line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ttxt_kafka.cli", "order", "buy", "binance", "BTC/USDT", "0.01",
+         "--timeout", "1", "--bootstrap", "127.0.0.1:1"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ttxt: error: Kafka at 127.0.0.1:1 is not reachable after 1s"), last
+    assert last.endswith("Nothing was sent."), last

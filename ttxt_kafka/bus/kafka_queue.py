@@ -127,9 +127,9 @@ async def start_with_retry(
             await client.start()
             return
         except KafkaError as exc:
-            # A failed start leaves background tasks behind; close before retrying.
+            # A failed start leaves background tasks behind; close before retrying (and
+            # leave it closed when giving up: a reopened client warns "Unclosed" when freed).
             await client.stop()
-            _reopen(client)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise KafkaUnavailableError(
@@ -137,6 +137,7 @@ async def start_with_retry(
                     f"({attempt} attempts; last error: {type(exc).__name__}: {exc}). Start a local "
                     f"broker with `ttxt kafka start`, or set KAFKA_BOOTSTRAP_SERVERS."
                 ) from exc
+            _reopen(client)
             log.warning("Kafka at %s not reachable yet (attempt %d: %s); retrying",
                         bootstrap, attempt, exc)
             await asyncio.sleep(min(delay, remaining))

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ..admin import TopicNotFound, cluster_metadata, records_since
-from ..bus.kafka_queue import fetch_writer_schema
+from ..bus.kafka_queue import KafkaUnavailableError, fetch_writer_schema, start_with_retry
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..events import (
@@ -76,7 +76,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_bootstrap_arg(p)
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="topic prefix (default ttxt)")
     p.add_argument("--timeout", type=float, default=15.0, metavar="S",
-                   help="seconds to wait for the ack (default 15)")
+                   help="seconds to wait for the ack, and for Kafka to answer (default 15)")
     p.add_argument("--expires", type=_seconds, default=None, metavar="S",
                    help="seconds from now after which no connector may send the command "
                         "(default: --timeout, so an unanswered command never executes later)")
@@ -200,8 +200,10 @@ def run_order(args: argparse.Namespace) -> int:
     run = _OrderRun(args, command, _client_order_id(command))
     try:
         code, stopped = asyncio.run(until_stopped(_order(bootstrap, run)))
-    except KeyboardInterrupt:  # before the loop took the signal over: nothing was sent
+    except KeyboardInterrupt:  # before the loop took the signal over, or after it gave it back
         stopped, code = signal.SIGINT, None
+    except KafkaUnavailableError as exc:  # raised by a client's start: before any publish
+        raise CliError(f"{exc} Nothing was sent.") from None
     run.skipped.note("order")
     if stopped or code is None:
         print(run.stopped(stopped or signal.SIGINT), file=sys.stderr)
@@ -282,11 +284,11 @@ async def _order(bootstrap: str, run: _OrderRun) -> int:
     args, command = run.args, run.command
     command_id = command.command_id  # type: ignore[attr-defined]
     executions = topic(args.venue, "executions", args.prefix)
-    async with _Watch(bootstrap, executions, run.skipped) as watch:
-        queue = KafkaQueue(bootstrap, prefix=args.prefix)
-        await queue.start()
-        run.queue = queue
+    async with _Watch(bootstrap, executions, run.skipped, args.timeout) as watch:
+        queue = run.queue = KafkaQueue(bootstrap, prefix=args.prefix,
+                                       connect_timeout=args.timeout)
         try:
+            await queue.start()
             await queue.publish(command)
             await queue.flush()
         finally:  # stopped meanwhile: stop() still delivers the command (or declares it lost)
@@ -377,14 +379,18 @@ class _Skipped:
 class _Watch:
     """New records of a topic (all partitions, from its end when entered), decoded."""
 
-    def __init__(self, bootstrap: str, name: str, skipped: _Skipped) -> None:
+    def __init__(self, bootstrap: str, name: str, skipped: _Skipped,
+                 connect_timeout: float) -> None:
         self.name = name
         self.skipped = skipped
+        self.bootstrap = bootstrap
+        self.connect_timeout = connect_timeout
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                          **client_options())
 
     async def __aenter__(self) -> _Watch:
-        await self.consumer.start()
+        # KafkaUnavailableError after connect_timeout (the broker away): a one-line error
+        await start_with_retry(self.consumer, self.bootstrap, self.connect_timeout)
         try:
             metadata = await cluster_metadata(self.consumer)
             partitions = metadata.partitions_for_topic(self.name)
@@ -425,6 +431,8 @@ def run_orders(args: argparse.Namespace) -> int:
         code, stopped = asyncio.run(until_stopped(_orders(bootstrap, args, asked, skipped)))
     except KeyboardInterrupt:  # before the loop took the signal over
         stopped, code = signal.SIGINT, None
+    except KafkaUnavailableError as exc:
+        raise CliError(str(exc)) from None
     skipped.note("orders")
     if stopped or code is None:
         sig = signal.Signals(stopped or signal.SIGINT)
@@ -444,9 +452,10 @@ async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str],
         from ..bus import KafkaQueue
 
         since = now_us()
-        async with _Watch(bootstrap, account_topic, skipped) as watch:
+        async with _Watch(bootstrap, account_topic, skipped, args.timeout) as watch:
             command_id = f"cli-{uuid.uuid4().hex[:24]}"
-            async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
+            async with KafkaQueue(bootstrap, prefix=args.prefix,
+                                  connect_timeout=args.timeout) as queue:
                 await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=since,
                                                 receive_ts=since, command_id=command_id))
                 await queue.flush()
