@@ -22,6 +22,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.archive.ocf import FileRecord
+from ttxt_kafka.bus.handover import Handovers
 from ttxt_kafka.bus.interfaces import IQueue
 from ttxt_kafka.bus.kafka_queue import producer_defaults, start_with_retry
 from ttxt_kafka.cluster import client_options
@@ -71,6 +72,16 @@ class KafkaSink:
     accumulator lookup per record), which is most of what a replay costs; the producer settings
     (idempotence, acks=all, compression) are the platform's, and a batch waits while the
     previous one of its partition is still being delivered, so memory stays bounded.
+
+    Nothing is dropped silently, even when the replay is cancelled (Ctrl-C, a caller's timeout)
+    while aiokafka waits to take a batch (for room behind the partition's previous one, for a
+    topic's metadata): `sent` counts the records the sink took (a cancelled `put_many` took
+    those before the record it stopped at), and `close()` — which `run_replay` calls, cancelled
+    or not — delivers every one of them, in its partition's order: the open batches, and those
+    a cancelled `put_many`/`flush` was handing over (sent from a task of the sink's own,
+    `Handovers`, as the bus does). A record not delivered (the broker refused it, no room
+    within the request timeout, `close()` itself cancelled) is counted in `errors` and logged.
+    After `close()`: `sent` == records on the replay topics + `errors`.
     """
 
     def __init__(self, bootstrap: str, run_id: str, prefix: str = DEFAULT_PREFIX,
@@ -89,6 +100,7 @@ class KafkaSink:
         self._routes: dict[tuple[str, int], tuple[str, int | None]] = {}
         self._open: dict[tuple[str, int], Any] = {}  # (target, partition) -> BatchBuilder
         self._partitioner = DefaultPartitioner()
+        self._handovers = Handovers()  # batches whose put_many/flush was cancelled, per slot
 
     def target(self, source_topic: str) -> str:
         venue, channel = venue_channel(source_topic)
@@ -123,30 +135,39 @@ class KafkaSink:
         last: tuple[str, int] | None = None  # records come in runs of one source partition
         slot: tuple[str, int] = ("", 0)
         keyed = False
-        for record in records:
-            source = (record["topic"], record["partition"])
-            if source != last:
-                route = routes.get(source)
-                if route is None:
-                    route = routes[source] = self._route(*source)
-                last = source
-                keyed = route[1] is None
-                slot = (route[0], route[1] or 0)
-            if keyed:
-                parts = self._partitions[slot[0]]
-                slot = (slot[0], self._partitioner(record["key"], parts, parts))
-            batch = open_batches.get(slot)
-            if batch is None:
-                batch = open_batches[slot] = self._new_batch()
-            headers = [(h["key"], h["value"]) for h in record["headers"]]
-            if batch.append(timestamp=record["timestamp"], key=record["key"],
-                            value=record["value"], headers=headers) is None:
-                await self._submit(slot, batch)  # full: send it, start the next one
-                batch = open_batches[slot] = self._new_batch()
+        record: FileRecord | None = None
+        try:
+            for record in records:
+                source = (record["topic"], record["partition"])
+                if source != last:
+                    route = routes.get(source)
+                    if route is None:
+                        route = routes[source] = self._route(*source)
+                    last = source
+                    keyed = route[1] is None
+                    slot = (route[0], route[1] or 0)
+                if keyed:
+                    parts = self._partitions[slot[0]]
+                    slot = (slot[0], self._partitioner(record["key"], parts, parts))
+                batch = open_batches.get(slot)
+                if batch is None:
+                    batch = open_batches[slot] = self._new_batch()
+                headers = [(h["key"], h["value"]) for h in record["headers"]]
                 if batch.append(timestamp=record["timestamp"], key=record["key"],
                                 value=record["value"], headers=headers) is None:
-                    raise ValueError(f"record {record['topic']}[{record['partition']}]@"
-                                     f"{record['offset']} is larger than a producer batch")
+                    # Full: out of `_open` before it is handed over, then the next one.
+                    full, batch = batch, self._new_batch()
+                    open_batches[slot] = batch
+                    await self._submit(slot, full)
+                    if batch.append(timestamp=record["timestamp"], key=record["key"],
+                                    value=record["value"], headers=headers) is None:
+                        raise ValueError(f"record {record['topic']}[{record['partition']}]@"
+                                         f"{record['offset']} is larger than a producer batch")
+        except BaseException:
+            # Cancelled (or failed) at `record`: the records before it are the sink's (in
+            # batches it delivers or counts failed), that one and those after it are not.
+            self.sent += next(i for i, r in enumerate(records) if r is record)
+            raise
         self.sent += len(records)
 
     def _new_batch(self) -> Any:
@@ -154,31 +175,70 @@ class KafkaSink:
         return self._producer.create_batch()
 
     async def _submit(self, slot: tuple[str, int], batch: Any) -> None:
-        assert self._producer is not None
+        """Hand a batch to aiokafka, after any batch of its partition handed over before."""
+        try:
+            if self._handovers.pending(slot):
+                await self._handovers.ahead(slot)
+            await self._send(slot, batch)
+        except asyncio.CancelledError:
+            # Cancelled while aiokafka waited (for room behind the partition's previous batch,
+            # for a topic's metadata): aiokafka had not taken the batch, the sink had. It is
+            # sent from a task of the sink's own, in its partition's order; close() waits.
+            self._handovers.hand_over(slot, functools.partial(self._send, slot, batch),
+                                      functools.partial(self._not_sent, batch.record_count()))
+            raise
+        except Exception as exc:  # no room within request_timeout_ms, producer closed, ...
+            self._not_sent(batch.record_count(), exc)
+            raise
+
+    async def _send(self, slot: tuple[str, int], batch: Any) -> None:
+        if self._producer is None:
+            raise RuntimeError("the replay sink is closed")
         fut = await self._producer.send_batch(batch, slot[0], partition=slot[1])
         fut.add_done_callback(functools.partial(self._delivered, batch.record_count()))
 
     async def flush(self) -> None:
-        """Hand every open batch to the producer (the replay is about to wait)."""
-        open_batches, self._open = self._open, {}
-        for slot, batch in open_batches.items():
+        """Hand every open batch to the producer (the replay is about to wait). One at a time
+        out of `_open`: if the flush is cancelled, those not handed yet stay there."""
+        open_batches = self._open
+        for slot in list(open_batches):
+            batch = open_batches.pop(slot)
             if batch.record_count():
                 await self._submit(slot, batch)
 
     def _delivered(self, records: int, fut: asyncio.Future[Any]) -> None:
         if fut.cancelled() or fut.exception() is not None:
-            self.errors += records
-            log.error("replay delivery of %d records failed: %s", records,
-                      "cancelled" if fut.cancelled() else fut.exception())
+            self._not_sent(records, asyncio.CancelledError("delivery cancelled")
+                           if fut.cancelled() else fut.exception())
+
+    def _not_sent(self, records: int, exc: BaseException | None) -> None:
+        self.errors += records
+        log.error("replay delivery of %d records failed (%d so far): %s", records,
+                  self.errors, "cancelled" if isinstance(exc, asyncio.CancelledError) else exc)
 
     async def close(self) -> None:
-        if self._producer is not None:
+        """Deliver everything the sink took: the open batches, the batches handed over by a
+        cancelled put_many/flush, what the producer holds. If the close itself is cancelled or
+        fails, what was not delivered is counted in `errors`: every record counted in `sent`
+        is then either on its replay topic or in `errors`."""
+        if self._producer is None:
+            return
+        try:
+            await self.flush()
+            await self._handovers.wait()
+            await self._producer.flush()
+        finally:
+            self._handovers.cancel()
+            await self._handovers.wait()
+            left = sum(b.record_count() for b in self._open.values())
+            self._open.clear()
+            if left:
+                self._not_sent(left, RuntimeError("the replay stopped before they were sent"))
             try:
-                await self.flush()
-                await self._producer.flush()
+                await self._producer.stop()  # delivers (or fails) what aiokafka holds
             finally:
-                await self._producer.stop()
                 self._producer = None
+            await asyncio.sleep(0)  # delivery callbacks of the last batches run now
 
 
 class QueueSink:

@@ -71,14 +71,20 @@ async def test_a_refused_record_is_declared_lost_and_breaks_its_chain(
 
 
 @pytest.mark.kafka
-async def test_a_publish_cancelled_while_aiokafka_waits_is_still_delivered(
-    kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("then", ["awaited", "scheduled"])
+async def test_a_publish_cancelled_while_aiokafka_waits_is_still_delivered_in_order(
+    kafka_bootstrap: str, caplog: pytest.LogCaptureFixture, then: str
 ) -> None:
     """A publishing task cancelled inside aiokafka's send (a connector's snapshot task when
     its connection closes): the record was the queue's, so it reaches the topic, once, and
     stop() declares nothing lost. The topic is created after the producer started, so on
     every aiokafka its first send waits for the topic's metadata (0.13+ waits so for every
-    topic: its producer starts knowing none), which is where the cancellation lands."""
+    topic: its producer starts knowing none), which is where the cancellation lands.
+
+    The next publish of the topic comes after the cancelled one ended ("awaited"), or from
+    another task scheduled before the hand-over task was created ("scheduled"): that one
+    used to reach aiokafka's wait first and overtake it (a delta before its snapshot, [2, 1]);
+    while a hand-over of a topic is pending, that topic's publishes queue behind it."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
     book = topic("sim", "book", prefix)
     queue = KafkaQueue(kafka_bootstrap, prefix=prefix)
@@ -88,10 +94,15 @@ async def test_a_publish_cancelled_while_aiokafka_waits_is_still_delivered(
         publisher = asyncio.ensure_future(queue.publish(_book(1, UpdateType.SNAPSHOT)))
         await asyncio.sleep(0)  # the publish is now waiting inside aiokafka
         assert not publisher.done()
-        publisher.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await publisher
-        await queue.publish(_book(2, UpdateType.DELTA))  # the chain goes on behind it
+        publisher.cancel()  # its hand-over task is created when `publisher` next runs
+        if then == "awaited":
+            with pytest.raises(asyncio.CancelledError):
+                await publisher
+            await queue.publish(_book(2, UpdateType.DELTA))  # the chain goes on behind it
+        else:
+            second = asyncio.ensure_future(queue.publish(_book(2, UpdateType.DELTA)))
+            results = await asyncio.gather(publisher, second, return_exceptions=True)
+            assert isinstance(results[0], asyncio.CancelledError) and results[1] is None
         await queue.flush(timeout=30)
         assert (queue.stats.acknowledged, queue.stats.lost, queue.pending) == (2, 0, 0)
     finally:

@@ -107,3 +107,15 @@ def test_topics_with_a_pattern_that_matches_nothing_says_so(kafka_bootstrap: str
     assert result.stdout.strip() == (
         f"no topic matches 'no\\.such\\..*' on {kafka_bootstrap} (`ttxt topics` lists "
         "them all)")
+
+
+@pytest.mark.parametrize("command", [["tail", "x.binance.book"], ["topics"]])
+def test_no_broker_is_a_one_line_error(command: list[str]) -> None:
+    """aiokafka's KafkaConnectionError out of a client's start used to be a traceback, the
+    consumer unclosed."""
+    result = ttxt(*command, "--bootstrap", "127.0.0.1:1", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "ttxt: error: Kafka is not reachable (KafkaConnectionError: Unable to bootstrap from "
+        "[('127.0.0.1', 1"), result.stderr

@@ -71,7 +71,7 @@ async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]
     """Records currently held per topic (end offset - beginning offset, over its partitions)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 **client_options())
-    await consumer.start()
+    await start_or_close(consumer)
     try:
         metadata = await cluster_metadata(consumer)
         partitions = [
@@ -87,6 +87,16 @@ async def record_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]
     for tp in partitions:
         counts[tp.topic] = counts.get(tp.topic, 0) + end[tp] - begin[tp]
     return counts
+
+
+async def start_or_close(consumer: AIOKafkaConsumer) -> None:
+    """Start a consumer; if that fails (the broker away), close it before raising: one left
+    half-started warns "Unclosed AIOKafkaConsumer" when freed, after the command's error."""
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()
+        raise
 
 
 async def cluster_metadata(client: AIOKafkaConsumer) -> ClusterMetadata:
@@ -136,7 +146,7 @@ async def records_since(bootstrap: str, name: str, since_ms: int
     consumer group, nothing committed. Raises `TopicNotFound` when the topic does not exist."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 **client_options())
-    await consumer.start()
+    await start_or_close(consumer)
     try:
         metadata = await cluster_metadata(consumer)
         partitions = metadata.partitions_for_topic(name)

@@ -5,7 +5,9 @@ topic before the crash, it must not be acked (or sent) again. The connector reme
 it publishes, and for commands it may have handled before (see `CommandRecord.possibly_seen`)
 reads the executions topic back from a little before the command's time, once: every
 `OrderAck` there names its command id. Only the `ttxt-type` header is looked at for the other
-records, so the scan is cheap.
+records, so the scan is cheap. An ack that does not decode (a schema this connector does not
+know, a Confluent id its registry cannot resolve) names no command: it is counted
+(`undecodable`) and logged as an error, since a command it answered could be sent again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections import OrderedDict
 
 from ttxt_kafka.admin import TopicNotFound, records_since
+from ttxt_kafka.bus.kafka_queue import fetch_writer_schema
 from ttxt_kafka.codec import DEFAULT_CODEC, Codec, CodecError
 from ttxt_kafka.events import OrderAck
 from ttxt_kafka.topics import TYPE_HEADER
@@ -35,6 +38,7 @@ class AckJournal:
         self._acked: OrderedDict[str, None] = OrderedDict()
         self._scanned_since: int | None = None  # ms; the topic was read from here to its end
         self.scans = 0
+        self.undecodable = 0  # acks read back that did not decode (their command is unknown)
 
     def __contains__(self, command_id: object) -> bool:
         return command_id in self._acked
@@ -63,9 +67,15 @@ class AckJournal:
                 read += 1
                 if dict(r.headers).get(TYPE_HEADER) != _ACK_TYPE:
                     continue
+                await fetch_writer_schema(self.codec, r.value)  # a Confluent id: off the loop
                 try:
                     ack = self.codec.decode(r.value or b"")
-                except CodecError:
+                except CodecError as exc:
+                    self.undecodable += 1
+                    log.error("%s[%d]@%d: an ack that does not decode (%s; %d so far): its "
+                              "command, if it comes back, is not known as answered and may be "
+                              "sent again", self.topic, r.partition, r.offset, exc,
+                              self.undecodable)
                     continue
                 if isinstance(ack, OrderAck):
                     self.add(ack.command_id)

@@ -5,7 +5,8 @@ producer's batch and returns — delivery is confirmed in the background, never 
 trip per event; `flush()` waits for everything.
 
 The bus never fails silently. Every record is kept until the broker acknowledges it (and sent,
-even if the task that published it is cancelled while aiokafka's send waits). A delivery
+even if the task that published it is cancelled while aiokafka's send waits; until that
+record is taken, later publishes of its topic queue behind it, so order holds). A delivery
 failure (batches expired while the broker was away, an out-of-order sequence or unknown producer
 id after that — aiokafka#1017 —, a fenced producer, a sender that died) leaves an idempotent
 producer in a state it cannot leave, so the queue replaces it: the old one is abandoned, a new
@@ -61,6 +62,7 @@ from ..codec import DEFAULT_CODEC, Codec, CodecError
 from ..confluent import REGISTRY_ERRORS
 from ..events import Event, OrderBook, UpdateType
 from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
+from .handover import Handovers
 from .interfaces import IQueue
 from .logfilter import RateLimitedLog, limit_aiokafka_logs
 
@@ -125,9 +127,9 @@ async def start_with_retry(
             await client.start()
             return
         except KafkaError as exc:
-            # A failed start leaves background tasks behind; close before retrying.
+            # A failed start leaves background tasks behind; close before retrying (and
+            # leave it closed when giving up: a reopened client warns "Unclosed" when freed).
             await client.stop()
-            _reopen(client)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise KafkaUnavailableError(
@@ -135,6 +137,7 @@ async def start_with_retry(
                     f"({attempt} attempts; last error: {type(exc).__name__}: {exc}). Start a local "
                     f"broker with `ttxt kafka start`, or set KAFKA_BOOTSTRAP_SERVERS."
                 ) from exc
+            _reopen(client)
             log.warning("Kafka at %s not reachable yet (attempt %d: %s); retrying",
                         bootstrap, attempt, exc)
             await asyncio.sleep(min(delay, remaining))
@@ -277,7 +280,7 @@ class KafkaQueue(IQueue):
         self._room.set()
         self._closing = False
         self._started = False
-        self._handovers: set[asyncio.Task[None]] = set()  # sends whose publisher was cancelled
+        self._handovers = Handovers()  # sends whose publisher was cancelled, per topic
         self.last_delivery_error = ""
         self._log = RateLimitedLog(log)
         # Called with (topic, value) of every record the broker acknowledged (tests, audits).
@@ -391,8 +394,7 @@ class KafkaQueue(IQueue):
         finally:
             self._closing = True
             self._started = False
-            for task in list(self._handovers):
-                task.cancel()
+            self._handovers.cancel()
             recovery, self._recovery = self._recovery, None
             if recovery is not None:
                 recovery.task.cancel()
@@ -465,9 +467,14 @@ class KafkaQueue(IQueue):
         self._unacked[rid] = out
         if len(self._unacked) >= MAX_UNACKED:
             self._room.clear()
-        if self._recovery is None:
-            await self._send(rid, out)
-        # else: held until a new producer works; the recovery sends it in order
+        if self._recovery is not None:
+            return  # held until a new producer works; the recovery sends it in order
+        if self._handovers.pending(topic):
+            # A record of this topic handed over (its publisher was cancelled) is not sent
+            # yet: this one goes behind it, through the same chain, not past it.
+            self._hand_over(rid, topic)
+            return
+        await self._send(rid, out)
 
     async def _send(self, rid: int, out: _Out) -> None:
         producer = self._producer
@@ -483,7 +490,7 @@ class KafkaQueue(IQueue):
             # for room in a full batch. aiokafka had not taken the record then, yet the queue
             # has: it is sent from a task of its own, not left to be declared lost at stop().
             out.generation = -1  # not sent: a recovery meanwhile sends it, as never sent
-            self._hand_over(rid)
+            self._hand_over(rid, out.topic)
             raise
         except RECORD_ERRORS as exc:
             self._lose(rid, exc)
@@ -495,8 +502,10 @@ class KafkaQueue(IQueue):
             return
         fut.add_done_callback(lambda f: self._delivered(rid, generation, f))
 
-    def _hand_over(self, rid: int) -> None:
-        """Send record `rid` from a task of the queue's own (its publisher was cancelled)."""
+    def _hand_over(self, rid: int, topic: str) -> None:
+        """Send record `rid` from a task of the queue's own (its publisher was cancelled, or
+        a record of its topic before it was), after any record of its topic handed over
+        before it."""
         if self._closing:
             return  # stop() gave up on it: it is counted lost there
 
@@ -507,9 +516,14 @@ class KafkaQueue(IQueue):
                     and self._producer is not None and not self._closing):
                 await self._send(rid, out)
 
-        task = asyncio.ensure_future(send())
-        self._handovers.add(task)
-        task.add_done_callback(self._handovers.discard)
+        def failed(exc: BaseException) -> None:
+            # Cancelled by stop(), which counts what is not acknowledged as lost; anything
+            # else leaves the record unacknowledged: flush() waits for it, stop() counts it.
+            if not isinstance(exc, asyncio.CancelledError):
+                log.error("sending a record handed over for %s failed: %s: %s", topic,
+                          type(exc).__name__, exc)
+
+        self._handovers.hand_over(topic, send, failed)
 
     def _delivered(self, rid: int, generation: int, fut: asyncio.Future[Any]) -> None:
         if fut.cancelled():

@@ -71,6 +71,22 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        why = _unreachable(exc)
+        if why is None:
+            raise
+        return fail(why)
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """A command whose Kafka client could not reach the broker: one line, not a traceback
+    (aiokafka's KafkaConnectionError out of a bare `start()`; it names the address)."""
+    from aiokafka.errors import KafkaConnectionError
+
+    if not isinstance(exc, KafkaConnectionError):
+        return None
+    return (f"Kafka is not reachable ({exc}). Start a local broker with `ttxt kafka start`, "
+            "or set KAFKA_BOOTSTRAP_SERVERS.")
 
 
 def _configure_serialization(args: argparse.Namespace) -> None:

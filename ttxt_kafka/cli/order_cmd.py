@@ -11,7 +11,8 @@ comes back on its executions and account topics.
 `order` writes one command (keyed by symbol) and prints, one JSON object per line, its ack and
 the order updates and fills of its order, until the order is finished or `--follow` seconds
 after the ack; exit 0 when accepted (or not sent: trading mode off), 1 when rejected, 2 when no
-ack came within `--timeout` (is a connector with `trading:` running for the venue?).
+ack came within `--timeout` (is a connector with `trading:` running for the venue?); 130 / 143
+when Ctrl-C / SIGTERM stops it, after saying whether the command was sent and what is known of it.
 Every command carries an expiry (`--expires`, default: the ack timeout): a connector never sends
 it after that (it acks it REJECTED `expired`), so a command reported unanswered cannot execute
 later. Quantities and prices are checked here first: positive plain decimals (0.01, 60000.5).
@@ -23,20 +24,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import re
+import signal
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ..admin import TopicNotFound, cluster_metadata, records_since
+from ..bus.kafka_queue import KafkaUnavailableError, fetch_writer_schema, start_with_retry
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..events import (
@@ -58,8 +61,11 @@ from ..events import (
     now_us,
 )
 from ..render import event_to_dict
-from ..topics import DEFAULT_PREFIX, topic
-from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+from ..topics import DEFAULT_PREFIX, topic, topic_for
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap, until_stopped
+
+if TYPE_CHECKING:
+    from ..bus import KafkaQueue
 
 FINISHED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED,
                       OrderStatus.EXPIRED})
@@ -70,7 +76,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_bootstrap_arg(p)
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help="topic prefix (default ttxt)")
     p.add_argument("--timeout", type=float, default=15.0, metavar="S",
-                   help="seconds to wait for the ack (default 15)")
+                   help="seconds to wait for the ack, and for Kafka to answer (default 15)")
     p.add_argument("--expires", type=_seconds, default=None, metavar="S",
                    help="seconds from now after which no connector may send the command "
                         "(default: --timeout, so an unanswered command never executes later)")
@@ -190,10 +196,72 @@ def build_command(args: argparse.Namespace, command_id: str) -> Event:
 
 def run_order(args: argparse.Namespace) -> int:
     bootstrap = resolve_bootstrap(args.bootstrap)
+    command = build_command(args, f"cli-{uuid.uuid4().hex[:24]}")
+    run = _OrderRun(args, command, _client_order_id(command))
     try:
-        return asyncio.run(_order(bootstrap, args))
-    except KeyboardInterrupt:
-        return 130
+        code, stopped = asyncio.run(until_stopped(_order(bootstrap, run)))
+    except KeyboardInterrupt:  # before the loop took the signal over, or after it gave it back
+        stopped, code = signal.SIGINT, None
+    except KafkaUnavailableError as exc:  # raised by a client's start: before any publish
+        raise CliError(f"{exc} Nothing was sent.") from None
+    run.skipped.note("order")
+    if stopped or code is None:
+        print(run.stopped(stopped or signal.SIGINT), file=sys.stderr)
+        return 128 + (stopped or signal.SIGINT)
+    return code
+
+
+@dataclass
+class _OrderRun:
+    """What `ttxt order` knows of its command: told to the user when a signal stops it."""
+
+    args: argparse.Namespace
+    command: Event
+    cid: str | None
+    queue: KafkaQueue | None = None  # the queue that took the command (its counters)
+    ack: OrderAck | None = None
+    last: OrderUpdate | None = None  # the order's last update seen
+    fills: int = 0
+    skipped: _Skipped = field(default_factory=lambda: _Skipped())
+
+    def stopped(self, signum: int) -> str:
+        """Whether the command was sent, and what is known of it."""
+        args, command = self.args, self.command
+        command_id = command.command_id  # type: ignore[attr-defined]
+        head = f"ttxt order: stopped by {signal.Signals(signum).name}"
+        stats = self.queue.stats if self.queue is not None else None
+        where = topic_for(command, args.prefix)
+        if stats is None or not stats.published:
+            return f"{head} before the command was sent: nothing was sent."
+        if not stats.acknowledged:
+            if stats.lost:
+                return (f"{head}: the command {command_id} could not be delivered to Kafka "
+                        f"({where}): it will not execute.")
+            return "\n".join([f"{head} before Kafka confirmed the command {command_id}: it "
+                              f"may have reached {where}.",
+                              *_can_it_execute(args, command, self.cid)])
+        if self.ack is None:
+            return "\n".join([f"{head} while waiting for the ack: the command {command_id} was "
+                              f"sent to {where}; no ack seen yet.",
+                              *_can_it_execute(args, command, self.cid)])
+        ack = self.ack
+        line = f"{head}: the command {command_id} was sent and acked {ack.status.value}"
+        if ack.reason:
+            line += f" ({ack.reason})"
+        last = self.last
+        if last is not None:
+            line += (f"; its order {last.client_order_id} was last seen {last.status.value}, "
+                     f"filled {last.filled_qty} of {last.qty}")
+        if self.fills:
+            line += f" ({self.fills} fill(s) printed)"
+        lines = [line + "."]
+        finished = last is not None and last.status in FINISHED
+        if (ack.status is AckStatus.ACCEPTED and isinstance(command, CreateOrder)
+                and not finished and self.cid):
+            lines.append(f"  It may still be open: `ttxt orders {args.venue}` shows it; "
+                         f"`ttxt order cancel {args.venue} {args.symbol} --client-id "
+                         f"{self.cid}` cancels it.")
+        return "\n".join(lines)
 
 
 def _client_order_id(command: Event) -> str | None:
@@ -210,87 +278,133 @@ def _client_order_id(command: Event) -> str | None:
     return getattr(command, "client_order_id", None) or None
 
 
-async def _order(bootstrap: str, args: argparse.Namespace) -> int:
+async def _order(bootstrap: str, run: _OrderRun) -> int:
     from ..bus import KafkaQueue
 
-    command_id = f"cli-{uuid.uuid4().hex[:24]}"
-    command = build_command(args, command_id)
-    cid = _client_order_id(command)
+    args, command = run.args, run.command
+    command_id = command.command_id  # type: ignore[attr-defined]
     executions = topic(args.venue, "executions", args.prefix)
-    async with _Watch(bootstrap, executions) as watch:
-        async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
+    async with _Watch(bootstrap, executions, run.skipped, args.timeout) as watch:
+        queue = run.queue = KafkaQueue(bootstrap, prefix=args.prefix,
+                                       connect_timeout=args.timeout)
+        try:
+            await queue.start()
             await queue.publish(command)
             await queue.flush()
-        ack: OrderAck | None = None
+        finally:  # stopped meanwhile: stop() still delivers the command (or declares it lost)
+            await queue.stop()
         deadline = [time.monotonic() + args.timeout]  # moved on once the ack is in
         async for event in watch.events(lambda: deadline[0]):
             if isinstance(event, OrderAck) and event.command_id == command_id:
-                ack = event
+                ack = run.ack = event
                 _print(event)
-                cid = cid or event.client_order_id
+                run.cid = run.cid or event.client_order_id
                 if ack.status is not AckStatus.ACCEPTED or isinstance(command, CancelAllOrders):
                     break
                 deadline[0] = time.monotonic() + args.follow
-            elif isinstance(event, OrderUpdate | Fill) and cid and event.client_order_id == cid:
+            elif (isinstance(event, OrderUpdate | Fill) and run.cid
+                  and event.client_order_id == run.cid):
                 _print(event)
-                if isinstance(event, OrderUpdate) and event.status in FINISHED and ack:
+                if isinstance(event, Fill):
+                    run.fills += 1
+                else:
+                    run.last = event
+                if isinstance(event, OrderUpdate) and event.status in FINISHED and run.ack:
                     # its last fill may follow the final update: a moment for it, then done
                     deadline[0] = min(deadline[0], time.monotonic() + 0.5)
-    if ack is None:
-        print(_no_ack(args, command, cid), file=sys.stderr)
+    if run.ack is None:
+        print(_no_ack(args, command, run.cid), file=sys.stderr)
         return 2
-    return 1 if ack.status is AckStatus.REJECTED else 0
+    return 1 if run.ack.status is AckStatus.REJECTED else 0
 
 
 def _no_ack(args: argparse.Namespace, command: Event, cid: str | None) -> str:
     """What a user needs after a timeout: can the command still execute, until when, and how
     to make sure it does not."""
+    head = (f"ttxt: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
+            f" within {args.timeout:g}s: is a connector with `trading:` running for "
+            f"{args.venue} (prefix {args.prefix})?")
+    return "\n".join([head, *_can_it_execute(args, command, cid)])
+
+
+def _can_it_execute(args: argparse.Namespace, command: Event, cid: str | None) -> list[str]:
+    """A command sent and not answered: can it still execute, until when, and how to make
+    sure it does not."""
     expires_ts = getattr(command, "expires_ts", None) or 0
     until = datetime.fromtimestamp(expires_ts / 1e6, UTC).strftime("%H:%M:%S UTC")
-    lines = [f"ttxt: error: no ack for {command.command_id}"  # type: ignore[attr-defined]
-             f" within {args.timeout:g}s: is a connector with `trading:` running for "
-             f"{args.venue} (prefix {args.prefix})?"]
     left = expires_ts / 1e6 - time.time()
     if left <= 0:
-        lines.append(f"  It expired at {until}: a connector that gets it later will not send "
-                     "it (it acks it REJECTED expired). It will not execute; retrying is safe.")
+        return [f"  It expired at {until}: a connector that gets it later will not send "
+                "it (it acks it REJECTED expired). It will not execute; retrying is safe."]
+    lines = [f"  It can still execute until {until} (in {left:.0f}s, its --expires) "
+             "if a connector picks it up."]
+    if isinstance(command, CreateOrder) and cid:
+        lines.append(f"  To make sure it will not: ttxt order cancel {args.venue} "
+                     f"{args.symbol} --client-id {cid} --expires {int(left) + 60}  "
+                     f"(or wait until {until} before retrying)")
     else:
-        lines.append(f"  It can still execute until {until} (in {left:.0f}s, its --expires) "
-                     "if a connector picks it up.")
-        if isinstance(command, CreateOrder) and cid:
-            lines.append(f"  To make sure it will not: ttxt order cancel {args.venue} "
-                         f"{args.symbol} --client-id {cid} --expires {int(left) + 60}  "
-                         f"(or wait until {until} before retrying)")
-        else:
-            lines.append(f"  To make sure it will not, wait until {until} before retrying.")
-    return "\n".join(lines)
+        lines.append(f"  To make sure it will not, wait until {until} before retrying.")
+    return lines
 
 
 def _print(event: Event) -> None:
     print(json.dumps(event_to_dict(event), separators=(",", ":")), flush=True)
 
 
+class _Skipped:
+    """Records read back that did not decode (garbage, a schema this ttxt does not know, a
+    registry that cannot be asked): skipped, but counted and said — one of them may have
+    been the answer waited for."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first = ""
+
+    async def decode(self, topic_name: str, partition: int, offset: int,
+                     value: bytes | None) -> Event | None:
+        await fetch_writer_schema(DEFAULT_CODEC, value)  # a Confluent id: off the loop
+        try:
+            return DEFAULT_CODEC.decode(value or b"")
+        except CodecError as exc:
+            self.count += 1
+            self.first = self.first or f"{topic_name}[{partition}]@{offset}: {exc}"
+            return None
+
+    def note(self, command: str) -> None:
+        if self.count:
+            print(f"ttxt {command}: {self.count} record(s) that did not decode were skipped "
+                  f"(first: {self.first})", file=sys.stderr)
+
+
 class _Watch:
     """New records of a topic (all partitions, from its end when entered), decoded."""
 
-    def __init__(self, bootstrap: str, name: str) -> None:
+    def __init__(self, bootstrap: str, name: str, skipped: _Skipped,
+                 connect_timeout: float) -> None:
         self.name = name
+        self.skipped = skipped
+        self.bootstrap = bootstrap
+        self.connect_timeout = connect_timeout
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                          **client_options())
 
     async def __aenter__(self) -> _Watch:
-        await self.consumer.start()
-        metadata = await cluster_metadata(self.consumer)
-        partitions = metadata.partitions_for_topic(self.name)
-        if not partitions:
+        # KafkaUnavailableError after connect_timeout (the broker away): a one-line error
+        await start_with_retry(self.consumer, self.bootstrap, self.connect_timeout)
+        try:
+            metadata = await cluster_metadata(self.consumer)
+            partitions = metadata.partitions_for_topic(self.name)
+            if not partitions:
+                raise CliError(f"topic {self.name!r} does not exist: start the venue's "
+                               "connector with `trading:` first")
+            tps = [TopicPartition(self.name, p) for p in sorted(partitions)]
+            self.consumer.assign(tps)
+            await self.consumer.seek_to_end(*tps)
+            for tp in tps:
+                await self.consumer.position(tp)  # fixed now: what comes after is seen
+        except BaseException:  # a CliError, or stopped by a signal: closed all the same
             await self.consumer.stop()
-            raise CliError(f"topic {self.name!r} does not exist: start the venue's connector "
-                           "with `trading:` first")
-        tps = [TopicPartition(self.name, p) for p in sorted(partitions)]
-        self.consumer.assign(tps)
-        await self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            await self.consumer.position(tp)  # fixed now: what comes after is seen
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -301,10 +415,9 @@ class _Watch:
             batches = await self.consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for r in records:
-                    try:
-                        yield DEFAULT_CODEC.decode(r.value or b"")
-                    except CodecError:
-                        continue
+                    event = await self.skipped.decode(r.topic, r.partition, r.offset, r.value)
+                    if event is not None:
+                        yield event
 
 
 # ====================================================================== orders VENUE
@@ -312,30 +425,45 @@ class _Watch:
 
 def run_orders(args: argparse.Namespace) -> int:
     bootstrap = resolve_bootstrap(args.bootstrap)
+    asked: list[str] = []  # the AccountSync command sent, if any
+    skipped = _Skipped()
     try:
-        return asyncio.run(_orders(bootstrap, args))
-    except KeyboardInterrupt:
-        return 130
+        code, stopped = asyncio.run(until_stopped(_orders(bootstrap, args, asked, skipped)))
+    except KeyboardInterrupt:  # before the loop took the signal over
+        stopped, code = signal.SIGINT, None
+    except KafkaUnavailableError as exc:
+        raise CliError(str(exc)) from None
+    skipped.note("orders")
+    if stopped or code is None:
+        sig = signal.Signals(stopped or signal.SIGINT)
+        what = (f"the AccountSync request {asked[0]} was sent (the connector answers it "
+                "anyway); nothing shown" if asked else "nothing shown")
+        print(f"ttxt orders: stopped by {sig.name}: {what}.", file=sys.stderr)
+        return 128 + sig
+    return code
 
 
-async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
+async def _orders(bootstrap: str, args: argparse.Namespace, asked: list[str],
+                  skipped: _Skipped) -> int:
     account_topic = topic(args.venue, "account", args.prefix)
     if args.sync:
         from ttxt_kafka.connectors.trading.sync_command import AccountSync
 
         from ..bus import KafkaQueue
 
-        asked = now_us()
-        async with _Watch(bootstrap, account_topic) as watch:
-            async with KafkaQueue(bootstrap, prefix=args.prefix) as queue:
-                await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=asked,
-                                                receive_ts=asked,
-                                                command_id=f"cli-{uuid.uuid4().hex[:24]}"))
+        since = now_us()
+        async with _Watch(bootstrap, account_topic, skipped, args.timeout) as watch:
+            command_id = f"cli-{uuid.uuid4().hex[:24]}"
+            async with KafkaQueue(bootstrap, prefix=args.prefix,
+                                  connect_timeout=args.timeout) as queue:
+                await queue.publish(AccountSync(venue=args.venue, symbol="", exchange_ts=since,
+                                                receive_ts=since, command_id=command_id))
                 await queue.flush()
+            asked.append(command_id)
             until = time.monotonic() + args.timeout
             synced = False
             async for event in watch.events(lambda: until):
-                if isinstance(event, Wallet) and event.is_snapshot and event.receive_ts >= asked:
+                if isinstance(event, Wallet) and event.is_snapshot and event.receive_ts >= since:
                     synced = True
                     break
         if not synced:
@@ -344,8 +472,8 @@ async def _orders(bootstrap: str, args: argparse.Namespace) -> int:
             return 2
     since_ms = int(time.time() * 1000 - args.since * 60_000)
     executions = await _read_back(bootstrap, topic(args.venue, "executions", args.prefix),
-                                  since_ms)
-    account = await _read_back(bootstrap, account_topic, since_ms)
+                                  since_ms, skipped)
+    account = await _read_back(bootstrap, account_topic, since_ms, skipped)
     state = _state(executions, account)
     if args.json:
         for event in [*state["open"], *state["wallets"], *state["positions"],
@@ -403,13 +531,15 @@ def _show(state: dict[str, list[Any]], recent: list[Event]) -> None:
         print("  " + json.dumps(event_to_dict(event), separators=(",", ":")))
 
 
-async def _read_back(bootstrap: str, name: str, since_ms: int) -> list[Event]:
+async def _read_back(bootstrap: str, name: str, since_ms: int,
+                     skipped: _Skipped) -> list[Event]:
     """The topic's records from `since_ms` to its current end, decoded, in time order."""
     out: list[tuple[int, int, Event]] = []
     try:
         async for r in records_since(bootstrap, name, since_ms):
-            with contextlib.suppress(CodecError):
-                out.append((r.timestamp, r.offset, DEFAULT_CODEC.decode(r.value or b"")))
+            event = await skipped.decode(r.topic, r.partition, r.offset, r.value)
+            if event is not None:
+                out.append((r.timestamp, r.offset, event))
     except TopicNotFound:
         raise CliError(f"topic {name!r} does not exist: start the venue's connector with "
                        "`trading:` first") from None

@@ -6,15 +6,19 @@ import argparse
 import asyncio
 import re
 import secrets
+import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import CliError, add_bootstrap_arg, resolve_bootstrap
+from .common import CliError, add_bootstrap_arg, resolve_bootstrap, until_stopped
 
 if TYPE_CHECKING:
     from ttxt_kafka.replayer import FileSource
+    from ttxt_kafka.replayer.api import Sink
+    from ttxt_kafka.replayer.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         parse_time,
         run_replay,
     )
-    from ttxt_kafka.replayer.api import Sink, Source
+    from ttxt_kafka.replayer.api import Source
     from ttxt_kafka.replayer.progress import Progress
 
     try:
@@ -99,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if args.topics is not None and since is None:
         raise CliError("--topics needs --since (the time to rewind to)")
+
+    stopping = _Stopping()
 
     async def main() -> int:
         source: Source
@@ -124,8 +130,10 @@ def run(args: argparse.Namespace) -> int:
                 run_id = args.run_id or _run_id()
                 sink = KafkaSink(resolve_bootstrap(args.bootstrap), run_id,
                                  args.to_prefix or "ttxt")
+                stopping.sink = sink
                 topics = await sink.start(source.source_partitions())
                 where = f"{len(topics)} topics {args.to_prefix or 'ttxt'}.replay.{run_id}.*"
+            stopping.sink, stopping.where, stopping.total = sink, where, source.total
             # Records, not events: counted before the replay, so before any skip (a record that
             # is not a ttxt event, a corrupt block); the last line says how many of them went.
             # Files: exactly the records replayed. Kafka: the records in the time range; a
@@ -133,10 +141,14 @@ def run(args: argparse.Namespace) -> int:
             bound = "at most " if isinstance(source, KafkaSource) and selection.symbols else ""
             print(f"ttxt replay: {bound}{source.total:,} records to {where}", file=sys.stderr,
                   flush=True)
-            progress = None if args.no_progress else Progress(source.total)
+            progress = stopping.progress = None if args.no_progress else Progress(source.total)
             stats = await run_replay(source, sink, speed, progress)
         finally:
-            await source.close()
+            try:
+                if stopping.sink is not None:  # stopped before run_replay, which closes it
+                    await stopping.sink.close()
+            finally:
+                await source.close()
         notes = []
         if isinstance(source, FileSource) and source.stats.corrupt_blocks:
             notes.append(f"{source.stats.corrupt_blocks} corrupt block(s) skipped")
@@ -157,6 +169,42 @@ def run(args: argparse.Namespace) -> int:
         return 1 if isinstance(sink, KafkaSink) and sink.errors else 0
 
     try:
-        return asyncio.run(main())
+        code, stopped = asyncio.run(until_stopped(main()))
+    except KeyboardInterrupt:  # before the loop took the signal over: nothing replayed
+        code, stopped = None, signal.SIGINT
     except (CorruptBlockError, KafkaUnavailableError) as exc:
         raise CliError(str(exc)) from None
+    if stopped or code is None:
+        if stopping.progress is not None and stopping.progress.tty:
+            print(file=sys.stderr)
+        print(stopping.report(stopped or signal.SIGINT), file=sys.stderr)
+        return 128 + (stopped or signal.SIGINT)
+    return code
+
+
+@dataclass
+class _Stopping:
+    """What a replay stopped by Ctrl-C / SIGTERM says: how far it got, and (into Kafka) that
+    every record the sink took was delivered, or how many were not (the sink's close, which
+    runs on a stop too, delivers what it took: see KafkaSink)."""
+
+    sink: Sink | None = None
+    where: str = ""
+    total: int = 0
+    progress: Progress | None = None  # its line on a terminal is ended first
+
+    def report(self, signum: int) -> str:
+        from ttxt_kafka.replayer import KafkaSink
+
+        head = f"ttxt replay: stopped by {signal.Signals(signum).name}"
+        sink = self.sink
+        if sink is None or not self.where:
+            return f"{head} before anything was replayed" + (
+                f" (replay topics may have been created: {sink.prefix}.replay."
+                f"{sink.run_id}.*)." if isinstance(sink, KafkaSink) else ".")
+        sent = getattr(sink, "sent", 0)
+        if not isinstance(sink, KafkaSink):
+            return f"{head} after {sent:,} events printed (of {self.total:,} records)."
+        done = (f"all {sent - sink.errors:,} delivered" if not sink.errors else
+                f"{sent - sink.errors:,} delivered, {sink.errors:,} not (delivery errors)")
+        return f"{head}: {sent:,} of {self.total:,} records replayed to {self.where}: {done}."

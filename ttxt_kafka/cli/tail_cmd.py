@@ -13,7 +13,7 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ..admin import cluster_metadata
+from ..admin import cluster_metadata, start_or_close
 from ..cluster import client_options
 from ..codec import DEFAULT_CODEC, CodecError
 from ..render import event_to_dict
@@ -53,7 +53,7 @@ async def _tail(bootstrap: str, args: argparse.Namespace) -> tuple[int, int]:
         bootstrap_servers=bootstrap, enable_auto_commit=False,
         auto_offset_reset="earliest" if args.from_beginning else "latest", **client_options(),
     )
-    await consumer.start()
+    await start_or_close(consumer)
     printed = bad = 0
     try:
         metadata = await cluster_metadata(consumer)
