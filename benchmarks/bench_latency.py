@@ -9,6 +9,8 @@ latency``). On one host, every process on the same wall clock:
 * ours: ``ttxt connect`` (book stream only, into Kafka) and ``ttxt strategy run`` of
   ``benchmarks/latency_probe.py:LatencyProbe``, which notes when each update reaches its
   ``on_orderbook`` (after the runtime decoded it and applied it to its book), with its sequence;
+  twice: with the default settings (the book unbatched: linger per channel) and with the book
+  batched for 5 ms (``kafka.linger_ms: {book: 5}``, the default before lingers per channel);
 * cryptofeed (2.4.1, when installed — ``.bench-venv``): its Binance feed against the same
   simulator, L2_BOOK through its Kafka backend, and a plain aiokafka consumer noting when each
   record is decoded, with its ``sequence_number`` (``benchmarks/peers/cryptofeed_latency.py``).
@@ -123,8 +125,8 @@ def _stop(*procs: subprocess.Popen[bytes]) -> None:
 
 
 async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tmp: Path,
-                    linger_ms: int | None = None) -> Run:
-    """`linger_ms`: the connector's producer setting (None: the default, 5 ms of batching)."""
+                    book_linger_ms: int | None = None) -> Run:
+    """`book_linger_ms`: the connector's linger for the book channel (None: the default, 0)."""
     from ttxt_kafka.simulator import Simulator, SyntheticSource
 
     log = SendLog()
@@ -134,9 +136,9 @@ async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tm
     prefix = f"lat{uuid.uuid4().hex[:6]}"
     out = tmp / f"ours_{rate}.json"
     config = tmp / f"connect_{rate}.yaml"
-    producer = "{}" if linger_ms is None else f"{{linger_ms: {linger_ms}}}"
+    lingers = "{}" if book_linger_ms is None else f"{{book: {book_linger_ms}}}"
     config.write_text(
-        f"topic_prefix: {prefix}\nkafka: {{bootstrap_servers: '{bootstrap}', producer: {producer}}}"
+        f"topic_prefix: {prefix}\nkafka: {{bootstrap_servers: '{bootstrap}', linger_ms: {lingers}}}"
         "\nconnectors:\n"
         f"  - venue: binance\n    symbols: [BTC/USDT]\n    streams: {{book: true}}\n"
         f"    endpoints: {{ws: '{sim.ws_url}', rest: '{sim.rest_url}'}}\n")
@@ -149,7 +151,7 @@ async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tm
     await asyncio.sleep(2.0)  # its group joins before the first update
     connector = subprocess.Popen([PY, "-m", "ttxt_kafka.cli", "connect", str(config),
                                   "--stats-interval", "0"], env=_env(), **quiet)
-    name = "ours" if linger_ms is None else f"ours, linger_ms={linger_ms}"
+    name = "ours" if book_linger_ms is None else f"ours, book linger_ms={book_linger_ms}"
     run = await _measure(name, rate, warmup, seconds, log, [connector, strategy])
     await sim.stop()
     log.uninstall()
@@ -251,7 +253,7 @@ def main() -> None:
                 runs.append(loop.run_until_complete(
                     _run_ours(bootstrap, rate, warmup, seconds, Path(tmp))))
                 runs.append(loop.run_until_complete(
-                    _run_ours(bootstrap, rate, warmup, seconds, Path(tmp), linger_ms=0)))
+                    _run_ours(bootstrap, rate, warmup, seconds, Path(tmp), book_linger_ms=5)))
                 peer = loop.run_until_complete(
                     _run_cryptofeed(bootstrap, rate, warmup, seconds, Path(tmp)))
                 if peer is not None:

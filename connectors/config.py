@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from ttxt_kafka import serialization, venues
+from ttxt_kafka.bus.linger import LingerError, channel_lingers
 from ttxt_kafka.topics import DEFAULT_PREFIX, TopicNameError, topic
 from ttxt_kafka.venues import Part
 
@@ -319,6 +320,27 @@ class KafkaSettings(_Strict):
     bootstrap_servers: str | None = None
     producer: dict[str, Any] = Field(default_factory=dict,
                                      description="extra aiokafka producer settings")
+    linger_ms: dict[str, int] = Field(
+        default_factory=dict,
+        description="per channel: ms a record may wait to be batched (ttxt_kafka.bus.linger)")
+
+    @field_validator("producer")
+    @classmethod
+    def _producer_linger(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            channel_lingers(value)
+        except LingerError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("linger_ms")
+    @classmethod
+    def _lingers(cls, value: dict[str, int]) -> dict[str, int]:
+        try:
+            channel_lingers(None, value)
+        except LingerError as exc:
+            raise ValueError(str(exc)) from None
+        return value
     serialization: SerializationSettings = SerializationSettings()
 
 

@@ -7,11 +7,12 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ttxt_kafka.admin import ensure_topics
 from ttxt_kafka.bus import KafkaQueue
 from ttxt_kafka.bus.interfaces import IQueue
+from ttxt_kafka.bus.linger import topic_channel
 from ttxt_kafka.topics import topic
 
 from . import connector_for
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNELS = ("book", "trades", "klines", "bbo", "status", "instruments")
+
+
+def producer_settings(config: Config) -> dict[str, Any]:
+    """The KafkaQueue settings of the config's producer: its aiokafka options, the lingers per
+    channel, and the channels its connectors publish (only their linger classes get a
+    producer)."""
+    return {"producer_options": dict(config.kafka.producer),
+            "linger_ms": dict(config.kafka.linger_ms),
+            "channels": list(dict.fromkeys(topic_channel(t) for t in topics_of(config)))}
 
 
 def topics_of(config: Config) -> list[str]:
@@ -157,8 +167,7 @@ async def run_to_kafka(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     await ensure_topics(bootstrap, topics_of(config))
-    queue = KafkaQueue(bootstrap, prefix=config.topic_prefix,
-                       producer_options=dict(config.kafka.producer))
+    queue = KafkaQueue(bootstrap, prefix=config.topic_prefix, **producer_settings(config))
     await queue.start()
     try:
         return await run_connectors(config, queue, stop, stats_interval=stats_interval,

@@ -139,8 +139,10 @@ async def test_broker_restart_under_load_loses_nothing_acknowledged(
                              "consumers reading")
             senders = [t for t in asyncio.all_tasks()
                        if "_sender_routine" in repr(t.get_coro())]
-            # one producer per queue (the connector's, the two consumers'); none abandoned
-            assert len(senders) == 3, f"abandoned producers still run: {senders}"
+            # the connector's producers (one per linger class: book unbatched, trades
+            # batched), one per consumer queue (for dead letters); none abandoned
+            assert queue.linger_classes == (0, 5)
+            assert len(senders) == 2 + 2, f"abandoned producers still run: {senders}"
             connector.stop()
             await asyncio.wait_for(run.task, 30)
             await queue.stop()

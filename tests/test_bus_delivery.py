@@ -137,7 +137,7 @@ async def test_a_producer_whose_sender_died_is_replaced_and_nothing_is_lost(
         queue.add_listener(listener)
         await queue.publish(_book(1, UpdateType.SNAPSHOT))
         await queue.flush(timeout=30)
-        queue._producer._sender.sender_task.cancel()  # type: ignore[union-attr]  # the fault
+        queue.producer_for(book)._sender.sender_task.cancel()  # type: ignore[union-attr]
         await asyncio.sleep(0.05)
         for seq in range(2, 12):
             await queue.publish(_book(seq, UpdateType.DELTA))

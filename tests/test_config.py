@@ -57,6 +57,18 @@ def test_defaults_and_switches() -> None:
     ({}, "connectors: required key is missing"),
     ({**minimal(), "topic_prefix": "bad prefix"}, "topic_prefix: Value error, invalid prefix"),
     ({**minimal(), "kafka": {"bootstrap": "x"}}, "kafka.bootstrap: unknown key"),
+    ({**minimal(), "kafka": {"linger_ms": {"books": 0}}},
+     "kafka.linger_ms: Value error, linger_ms: unknown channel 'books' (channels: book, trades"),
+    ({**minimal(), "kafka": {"linger_ms": {"trades": -1}}},
+     "kafka.linger_ms: Value error, linger_ms.trades: linger must be a whole number of "
+     "milliseconds >= 0, got -1"),
+    ({**minimal(), "kafka": {"linger_ms": {"trades": "soon"}}},
+     "kafka.linger_ms.trades: Input should be a valid integer"),
+    ({**minimal(), "kafka": {"linger_ms": 0}}, "kafka.linger_ms: Input should be a valid "
+     "dictionary"),
+    ({**minimal(), "kafka": {"producer": {"linger_ms": "5ms"}}},
+     "kafka.producer: Value error, producer.linger_ms: linger must be a whole number of "
+     "milliseconds >= 0, got '5ms'"),
     ([1, 2], "expected a mapping"),
 ])
 def test_errors_name_the_bad_key(data: object, expected: str) -> None:
@@ -80,3 +92,19 @@ def test_file_errors(tmp_path: Path) -> None:
     text = str(err.value)
     assert "connectors[0].symbol: unknown key" in text
     assert "connectors[0].symbols: required key is missing" in text
+
+
+def test_lingers_per_channel() -> None:
+    """`kafka.linger_ms` per channel over the defaults; `kafka.producer.linger_ms` (the one
+    linger there was before) sets every channel the map does not name."""
+    from ttxt_kafka.bus.linger import channel_lingers
+
+    config = parse_config({**minimal(), "kafka": {"linger_ms": {"trades": 200, "book": 1}}})
+    lingers, other = channel_lingers(config.kafka.producer, config.kafka.linger_ms)
+    assert (lingers["book"], lingers["trades"], lingers["bbo"], lingers["klines"]) == (1, 200, 0, 5)
+    assert other == 5
+    config = parse_config({**minimal(), "kafka": {"producer": {"linger_ms": 0},
+                                                   "linger_ms": {"trades": 5}}})
+    lingers, other = channel_lingers(config.kafka.producer, config.kafka.linger_ms)
+    assert set(lingers.values()) == {0, 5} and lingers["trades"] == 5 and lingers["klines"] == 0
+    assert other == 0

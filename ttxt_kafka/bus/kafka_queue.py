@@ -2,7 +2,10 @@
 
 Producing: idempotent, `acks=all`, batched (linger) and compressed; `publish` appends to the
 producer's batch and returns — delivery is confirmed in the background, never one awaited round
-trip per event; `flush()` waits for everything.
+trip per event; `flush()` waits for everything. Lingers are per channel (`linger.py`): the queue
+runs one producer per linger class its channels need (book/BBO unbatched, trades/klines
+batched by default), every record of a topic through the same one, so each partition's order
+holds; they start, stop and are replaced together.
 
 The bus never fails silently. Every record is kept until the broker acknowledges it (and sent,
 even if the task that published it is cancelled while aiokafka's send waits; until that
@@ -64,6 +67,7 @@ from ..events import Event, OrderBook, UpdateType
 from ..topics import DEFAULT_PREFIX, TYPE_HEADER, key_for, topic_for, wrong_channel
 from .handover import Handovers
 from .interfaces import IQueue
+from .linger import channel_lingers, linger_classes, topic_channel
 from .logfilter import RateLimitedLog, limit_aiokafka_logs
 
 log = logging.getLogger(__name__)
@@ -246,7 +250,14 @@ class KafkaQueue(IQueue):
         connect_timeout: float = 30.0,
         producer_options: dict[str, Any] | None = None,
         consumer_options: dict[str, Any] | None = None,
+        linger_ms: dict[str, int] | None = None,
+        channels: Iterable[str] | None = None,
     ) -> None:
+        """`linger_ms`: per-channel lingers over the defaults (`linger.py`; a `linger_ms` in
+        `producer_options` sets every channel not named here). `channels`: the channels this
+        queue publishes, so only their linger classes get a producer (None: every channel's;
+        a queue that consumes, none but the one its dead letters need). LingerError on a
+        linger that cannot work."""
         self.bootstrap_servers = bootstrap_servers
         self.topics = tuple(topics)
         self.pattern = pattern
@@ -261,8 +272,15 @@ class KafkaQueue(IQueue):
         self._producer_options = {**producer_defaults(), **(producer_options or {})}
         for key in client_options():  # security comes from the cluster settings, not twice
             self._producer_options.pop(key, None)
+        self._lingers, self._other_linger = channel_lingers(producer_options, linger_ms)
+        if channels is None and self.consumes:
+            channels = ()
+        # One producer per class, lowest linger first; topic -> its producer's index.
+        self.linger_classes = linger_classes(self._lingers, self._other_linger, channels)
+        self._routes: dict[str, int] = {}
         self._consumer_options = consumer_options or {}
-        self._producer: AIOKafkaProducer | None = None
+        # The producers, one per linger class (None: not started, or being replaced).
+        self._producers: list[AIOKafkaProducer] | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._buffer: deque[tuple[ConsumerRecord[bytes, bytes], Event]] = deque()
         self._current: ConsumerRecord[bytes, bytes] | None = None
@@ -292,10 +310,53 @@ class KafkaQueue(IQueue):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _new_producer(self) -> AIOKafkaProducer:
-        return AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers, **client_options(), **self._producer_options
-        )
+    def _new_producer(self, linger: int) -> AIOKafkaProducer:
+        return AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, **client_options(),
+                                **{**self._producer_options, "linger_ms": linger})
+
+    def _route(self, topic: str) -> int:
+        """The index of the producer `topic`'s records go through (always the same one)."""
+        index = self._routes.get(topic)
+        if index is None:
+            linger = self._lingers.get(topic_channel(topic), self._other_linger)
+            # A class this queue has no producer for (a channel it was not told of): the
+            # lowest linger, so no record waits longer than its channel asks.
+            index = self._routes[topic] = (self.linger_classes.index(linger)
+                                           if linger in self.linger_classes else 0)
+        return index
+
+    def producer_for(self, topic: str) -> AIOKafkaProducer | None:
+        """The producer `topic`'s records go through now (None: not started, or replaced)."""
+        producers = self._producers
+        return None if producers is None else producers[self._route(topic)]
+
+    async def _start_producers(self, since: float | None = None) -> list[AIOKafkaProducer]:
+        """One started producer per linger class. `since` (a recovery: when the failure
+        was): keep trying while the broker is away; else fail with KafkaUnavailableError after
+        the connect timeout, the ones started already stopped."""
+        started: list[AIOKafkaProducer] = []
+        producer: AIOKafkaProducer | None = None
+        try:
+            for linger in self.linger_classes:
+                producer = self._new_producer(linger)
+                while True:
+                    try:
+                        await start_with_retry(producer, self.bootstrap_servers,
+                                               self.connect_timeout)
+                        break
+                    except KafkaUnavailableError as exc:
+                        if since is None:
+                            raise
+                        self._log.error("recover", "Kafka still unavailable (%.0fs since the "
+                                        "failure): %s", time.monotonic() - since, exc)
+                        producer = self._new_producer(linger)
+                started.append(producer)
+                producer = None
+        except BaseException:  # a failed start, or a stop() meanwhile: nothing left running
+            for p in [*started, *([producer] if producer is not None else [])]:
+                await _abandon(p)
+            raise
+        return started
 
     def add_listener(self, listener: DeliveryListener) -> None:
         """Be told about delivery failures, broken chains and recoveries."""
@@ -319,9 +380,9 @@ class KafkaQueue(IQueue):
     async def start(self) -> KafkaQueue:
         limit_aiokafka_logs()
         self._closing = False
-        self._producer = self._new_producer()
-        await start_with_retry(self._producer, self.bootstrap_servers, self.connect_timeout)
-        self._watch_sender(self._producer)
+        self._producers = await self._start_producers()
+        for producer in self._producers:
+            self._watch_sender(producer)
         self._started = True
         if self.consumes:
             self._consumer = AIOKafkaConsumer(
@@ -380,7 +441,7 @@ class KafkaQueue(IQueue):
         what is still not acknowledged then is declared lost, loudly), commit what was
         handled, close both clients."""
         try:
-            if self._producer is not None:
+            if self._producers is not None or self._recovery is not None:
                 try:
                     await self.flush(timeout=flush_timeout)
                 except TimeoutError:
@@ -403,8 +464,8 @@ class KafkaQueue(IQueue):
             if self._consumer is not None:
                 await self._consumer.stop()
                 self._consumer = None
-            if self._producer is not None:
-                producer, self._producer = self._producer, None
+            producers, self._producers = self._producers or [], None
+            for producer in producers:  # together: what is left unacknowledged is lost
                 if self._unacked:
                     await _abandon(producer)
                 else:
@@ -477,7 +538,7 @@ class KafkaQueue(IQueue):
         await self._send(rid, out)
 
     async def _send(self, rid: int, out: _Out) -> None:
-        producer = self._producer
+        producer = self.producer_for(out.topic)
         assert producer is not None
         generation = out.generation = self._generation
         try:
@@ -513,7 +574,7 @@ class KafkaQueue(IQueue):
             out = self._unacked.get(rid)
             # A recovery under way sends every held record itself, in order.
             if (out is not None and out.generation < 0 and self._recovery is None
-                    and self._producer is not None and not self._closing):
+                    and self._producers is not None and not self._closing):
                 await self._send(rid, out)
 
         def failed(exc: BaseException) -> None:
@@ -595,7 +656,8 @@ class KafkaQueue(IQueue):
         generation = self._generation
 
         def ended(t: asyncio.Future[Any]) -> None:
-            if self._closing or generation != self._generation or self._producer is not producer:
+            if (self._closing or generation != self._generation
+                    or producer not in (self._producers or ())):
                 return
             exc = None if t.cancelled() else t.exception()
             self.stats.delivery_errors += 1
@@ -611,16 +673,19 @@ class KafkaQueue(IQueue):
                 log.exception("a delivery listener failed")
 
     async def _recover(self) -> None:
-        """Replace the producer until one works and every held record went out through it."""
+        """Replace the producers until new ones work and every held record went out through
+        them. All of them, whichever failed: they share the broker (a failure is nearly always
+        the broker's), and one recovery keeps one generation, one publish order to resend in
+        and one set of counters."""
         recovery = self._recovery
         assert recovery is not None
         started = time.monotonic()
         while True:
             recovery.again = False
-            old, self._producer = self._producer, None
+            old, self._producers = self._producers or [], None
             self._generation += 1
-            if old is not None:
-                await _abandon(old)
+            for producer in old:
+                await _abandon(producer)
             await asyncio.sleep(0)  # callbacks of deliveries done before the abandon run now
             # Records of a chain sent and not acknowledged may or may not be on the topic:
             # declared lost, their chains broken; held deltas of a broken chain are dropped up
@@ -648,18 +713,11 @@ class KafkaQueue(IQueue):
                 log.error("Kafka: %d book chain(s) broken by the failure (their unacknowledged "
                           "records declared lost; %d lost so far)", len(lost), self.stats.lost)
                 self._break_chains(lost, broken)
-            producer = self._new_producer()
-            self._producer = producer  # publishes keep being held: the recovery is not over
-            while True:
-                try:
-                    await start_with_retry(producer, self.bootstrap_servers, self.connect_timeout)
-                    break
-                except KafkaUnavailableError as exc:
-                    self._log.error("recover", "Kafka still unavailable (%.0fs since the "
-                                    "failure): %s", time.monotonic() - started, exc)
-                    producer = self._producer = self._new_producer()
+            # publishes keep being held meanwhile: the recovery is not over
+            self._producers = await self._start_producers(since=started)
             self.stats.producer_replacements += 1
-            self._watch_sender(producer)
+            for producer in self._producers:
+                self._watch_sender(producer)
             generation = self._generation
             resent = 0
             while not recovery.again:
@@ -692,11 +750,12 @@ class KafkaQueue(IQueue):
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"{len(self._unacked)} record(s) not acknowledged after "
                                    f"{timeout}s")
-            producer = self._producer
-            if self._recovery is None and producer is not None:
+            producers = self._producers
+            if self._recovery is None and producers is not None:
                 # bounded, so a recovery starting meanwhile is noticed; our own loop waits
                 with contextlib.suppress(KafkaError, TimeoutError):
-                    await asyncio.wait_for(producer.flush(), 1.0)
+                    await asyncio.wait_for(
+                        asyncio.gather(*(p.flush() for p in producers)), 1.0)
             if self._unacked or self._recovery is not None:
                 await asyncio.sleep(0.01)
 
@@ -743,7 +802,7 @@ class KafkaQueue(IQueue):
         if self.stats.malformed <= 10 or self.stats.malformed % 1000 == 0:
             log.warning("skipping undecodable record %s[%d]@%d (%d so far): %s",
                         record.topic, record.partition, record.offset, self.stats.malformed, exc)
-        if self.dead_letter_topic and self._producer is not None:
+        if self.dead_letter_topic and self._started:
             headers = [
                 ("ttxt-error", str(exc)[:500].encode()),
                 ("ttxt-source", f"{record.topic}:{record.partition}:{record.offset}".encode()),

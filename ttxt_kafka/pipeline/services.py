@@ -162,13 +162,12 @@ class ConnectorsService(Service):
         from ttxt_kafka.admin import ensure_topics
         from ttxt_kafka.bus.metered import MeteredKafkaQueue, PublishMetrics
         from ttxt_kafka.connectors.metrics import ConnectorMetrics
-        from ttxt_kafka.connectors.runner import topics_of
+        from ttxt_kafka.connectors.runner import producer_settings, topics_of
 
         await ensure_topics(self.bootstrap, topics_of(self.config))
         self.queue = MeteredKafkaQueue(
             self.bootstrap, prefix=self.config.topic_prefix,
-            producer_options=dict(self.config.kafka.producer),
-            metrics=PublishMetrics(self.registry))
+            **producer_settings(self.config), metrics=PublishMetrics(self.registry))
         await self.queue.start()
         queue = self.queue
 
@@ -461,4 +460,5 @@ def _connector_kafka(pipeline: Pipeline) -> Any:
     from ttxt_kafka.connectors.config import KafkaSettings
 
     k = pipeline.kafka
-    return KafkaSettings(bootstrap_servers=k.bootstrap_servers, producer=k.producer)
+    return KafkaSettings(bootstrap_servers=k.bootstrap_servers, producer=k.producer,
+                         linger_ms=k.linger_ms)
