@@ -146,3 +146,29 @@ async def test_every_channel_topic_is_checked_within_a_bounded_read(
     assert [w.split(" is on partitions ")[0] for w in frame.warnings] == [
         f"key 'BTC/USDT' on {executions}", f"key 'BTC/USDT' on {trades}"]
     assert all(f"is on partitions {parts}:" in w for w in frame.warnings)
+
+
+async def test_top_counts_and_names_records_that_do_not_decode(kafka_bootstrap: str) -> None:
+    """Garbage on a book topic is not skipped silently: top counts it and names the first."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    book = topic("binance", "book", prefix)
+    await ensure_topics(kafka_bootstrap, [book], partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(book, _book("BTC/USDT", 0), key=b"BTC/USDT")
+        first = await producer.send_and_wait(book, b"\x00garbage", key=b"BTC/USDT")
+        await producer.send_and_wait(book, b"not avro", key=b"BTC/USDT")
+        await producer.send_and_wait(book, _book("BTC/USDT", 1), key=b"BTC/USDT")
+        async with Top(kafka_bootstrap, prefix) as top:
+            for _ in range(40):
+                frame = await top.sample()
+                if frame.warnings and frame.books:
+                    break
+    finally:
+        await producer.stop()
+    assert len(frame.warnings) == 1, frame.warnings
+    assert frame.warnings[0].startswith(f"2 records on {book} did not decode")
+    assert f"partition 0, offset {first.offset}" in frame.warnings[0]
+    assert [(b.symbol, b.bid) for b in frame.books] == [("BTC/USDT", ("100", "1"))]
+    assert "did not decode" in render(frame, color=False)

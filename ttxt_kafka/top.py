@@ -10,7 +10,8 @@ Everything comes from the cluster, so it works for any deployment, whatever runs
   (stream `kafka`: ERROR with the reason while records cannot be delivered), and the book
   resyncs seen, from the `status` topics tailed the same way;
 * services (with `--pipeline`): each service's /health, on the metrics ports the file names;
-* warnings: a key (a symbol) seen on two partitions of a channel topic, which breaks "one
+* warnings: records of the decoded topics that do not decode (counted, the first named), and
+  a key (a symbol) seen on two partitions of a channel topic, which breaks "one
   symbol, one partition" (a producer that does not partition by murmur2, as Java and aiokafka
   do: librdkafka's default, consistent_random, puts `BTC/USDT` elsewhere). One consumer tails
   every channel topic: the book and status records are decoded and applied, every record's
@@ -109,6 +110,12 @@ def _applied(topic: str) -> bool:
     return topic.endswith((".book", ".status"))
 
 
+def undecodable_warning(topic: str, count: int, partition: int, offset: int,
+                        reason: str) -> str:
+    return (f"{count} record{'s' if count > 1 else ''} on {topic} did not decode (skipped "
+            f"here; the first at partition {partition}, offset {offset}: {reason[:160]})")
+
+
 def split_key_warning(topic: str, key: bytes, partitions: set[int]) -> str:
     """What `ttxt top` says when one key's records are on more than one partition."""
     shown = key.decode("utf-8", "backslashreplace")
@@ -137,6 +144,8 @@ class Top:
         self._books: dict[tuple[str, str], Book] = {}
         self._statuses: dict[tuple[str, str], ConnectorStatus] = {}  # (venue, stream) -> last
         self._resyncs: dict[str, int] = {}  # venue -> BOOK_RESYNC events seen
+        # topic -> (records that did not decode, the first one's partition, offset, reason)
+        self._undecodable: dict[str, tuple[int, int, int, str]] = {}
         self._next: dict[TopicPartition, int] = {}  # tailed partitions: the next offset to read
         self._key_partitions: dict[tuple[str, bytes], set[int]] = {}  # (topic, key) -> seen
 
@@ -198,6 +207,8 @@ class Top:
         frame.warnings = [split_key_warning(topic, key, parts)
                           for (topic, key), parts in sorted(self._key_partitions.items())
                           if len(parts) > 1]
+        frame.warnings += [undecodable_warning(topic, *seen)
+                           for topic, seen in sorted(self._undecodable.items())]
         return frame
 
     async def _groups(self, topics: set[str], ends: dict[TopicPartition, int]) -> list[GroupRow]:
@@ -275,7 +286,7 @@ class Top:
                     if r.key is not None:
                         self._note_key(r.topic, r.key, r.partition)
                     if apply:
-                        self._apply(r.topic, r.value)
+                        self._apply(r.topic, r.partition, r.offset, r.value)
                 if records:
                     self._next[tp] = records[-1].offset + 1
                     if self._next[tp] >= ends.get(tp, 0):
@@ -288,10 +299,16 @@ class Top:
             if len(seen) > 1:
                 log.warning("%s", split_key_warning(topic, key, seen))
 
-    def _apply(self, topic: str, value: bytes | None) -> None:
+    def _apply(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         try:
             event = DEFAULT_CODEC.decode(value or b"")
-        except CodecError:
+        except CodecError as exc:  # counted and shown as a warning, never skipped silently
+            seen = self._undecodable.get(topic)
+            if seen is None:
+                log.warning("%s[%d]@%d does not decode: %s", topic, partition, offset, exc)
+                self._undecodable[topic] = (1, partition, offset, str(exc))
+            else:
+                self._undecodable[topic] = (seen[0] + 1, *seen[1:])
             return
         if isinstance(event, ConnectorStatus):
             self._status(topic, event)
