@@ -127,7 +127,7 @@ class KrakenSpotNormalizer(BaseNormalizer):
                                                     places_of(info.lot_size))
         # trade pushes in the documented shape, read from the text (the busiest channel)
         self._read_trades = trade_fastpath.TradeReader(self.venue, self._places,
-                                                       _DEFAULT_PLACES, self._name)
+                                                       _DEFAULT_PLACES, self._name).read
 
     def __call__(self, raw: Raw, receive_ts: int) -> list[Event]:
         if type(raw) is str and raw.startswith(_TRADE_PUSH):
