@@ -24,6 +24,7 @@ catch up on the account topic without replaying decisions already taken.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
@@ -74,6 +75,13 @@ class RuntimeStats:
     bad_books: int = 0
     sent: int = 0
     muted: int = 0  # sent by handlers during a warm-up replay, dropped
+    unsent: int = 0  # queued by handlers, not handed on: the runtime was stopped at once
+
+
+def _described(event: Event) -> str:
+    """"CreateOrder BTC/USDT id=…" for a log line (commands carry no secrets)."""
+    cid = getattr(event, "client_order_id", None)
+    return f"{event.SCHEMA} {event.symbol}" + (f" id={cid}" if cid else "")
 
 
 def default_group(strategy: Strategy) -> str:
@@ -250,7 +258,23 @@ class StrategyRuntime:
             return
         while self._outbox:
             batch, self._outbox = self._outbox, []
-            for event, topic in batch:
-                await self.sink.send(event, topic)
+            for i, (event, topic) in enumerate(batch):
+                try:
+                    await self.sink.send(event, topic)
+                except asyncio.CancelledError:
+                    # Stopped at once (a second Ctrl-C): what the strategy queued after this
+                    # one was never handed on. It stays in the outbox (nothing re-sends it:
+                    # that could place an order the user chose to stop) and is said by name.
+                    self._outbox[:0] = batch[i + 1:]
+                    self._report_unsent(event)
+                    raise
                 self.stats.sent += 1
                 self.metrics.commands.labels(self.group, event.SCHEMA).inc()
+
+    def _report_unsent(self, cut: Event) -> None:
+        self.stats.unsent = len(self._outbox)
+        names = ", ".join(_described(e) for e, _ in self._outbox[:10])
+        more = f" and {len(self._outbox) - 10} more" if len(self._outbox) > 10 else ""
+        log.warning("%s: stopped while sending %s (it may or may not have been handed on); "
+                    "%d queued after it not sent%s", self.group, _described(cut),
+                    len(self._outbox), f": {names}{more}" if self._outbox else "")

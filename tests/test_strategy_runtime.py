@@ -234,6 +234,43 @@ async def test_commands_carry_exact_decimals_ids_and_event_time() -> None:
     assert all(o.cancel_sent for o in ctx.open_orders("A/USDT"))
 
 
+class StallingSink(ListSink):
+    """Hands on the first command, then waits for ever on the second (a broker gone away)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = asyncio.Event()
+
+    async def send(self, event: Event, topic: str) -> None:
+        if self.sent:
+            self.stalled.set()
+            await asyncio.Event().wait()
+        await super().send(event, topic)
+
+
+async def test_a_forced_stop_while_sending_names_what_was_not_sent(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Cancelled in the middle of the outbox (the second Ctrl-C): the commands queued after the
+    one being sent stay in the outbox, are counted, and the log names each of them."""
+    sink = StallingSink()
+    rec = Recorder()
+    rt = runtime_of(rec, sink)
+    await rt.start()
+    ctx = rec.ctx
+    first, cut, *rest = [ctx.buy("A/USDT", "1", str(p)) for p in range(10, 14)]
+    task = asyncio.create_task(rt._send_outbox())
+    await sink.stalled.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [e.client_order_id for e in sink.events()] == [first.client_order_id]  # type: ignore[attr-defined]
+    assert [e.client_order_id for e, _ in rt._outbox] == [o.client_order_id for o in rest]  # type: ignore[attr-defined]
+    assert rt.stats.sent == 1 and rt.stats.unsent == 2
+    [line] = [r.getMessage() for r in caplog.records if "not sent" in r.getMessage()]
+    assert f"CreateOrder A/USDT id={cut.client_order_id} (it may or may not" in line
+    assert all(f"id={o.client_order_id}" in line for o in rest) and "2 queued after it" in line
+
+
 async def test_open_orders_follow_acks_and_updates_of_this_strategy_only() -> None:
     rec = Recorder()
     rt = runtime_of(rec)
