@@ -1,8 +1,8 @@
 # The platform's services — connectors, recorder, strategies — as `ttxt` in a slim Python image.
 # docker-compose.yml builds it once (`build: .`) and runs one service of a pipeline file per
 # container. The broker is the `kafka` service (apache/kafka): no Java in this image.
-# Stage 1 builds the wheel with a C compiler (hatch_build.py compiles the C readers, e.g.
-# connectors/kraken/_trades.c); the image itself stays slim, without one.
+# Stage 1 builds the wheel with a C compiler (hatch_build.py compiles the C readers: Kraken's
+# trade pushes, the replay's block walk); the image itself stays slim, without one.
 FROM python:3.11-slim AS wheel
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*

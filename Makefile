@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup test demo bench bench-env lint clean
 
-$(STAMP): pyproject.toml hatch_build.py connectors/kraken/_trades.c
+$(STAMP): pyproject.toml hatch_build.py connectors/kraken/_trades.c ttxt_kafka/archive/_values.c
 	@echo "==> setup 1/3: checking Python (3.11+ needed)"
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ttxt-kafka needs Python 3.11+ (found %s)" % sys.version.split()[0])'
 	@echo "==> setup 2/3: creating the environment $(VENV)"

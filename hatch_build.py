@@ -17,7 +17,10 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 # dotted name (as built in the source tree) -> its C sources
-EXTENSIONS = {"connectors.kraken._trades": ["connectors/kraken/_trades.c"]}
+EXTENSIONS = {
+    "connectors.kraken._trades": ["connectors/kraken/_trades.c"],
+    "ttxt_kafka.archive._values": ["ttxt_kafka/archive/_values.c"],
+}
 
 
 class NativeExtensions(BuildHookInterface):  # type: ignore[type-arg]
@@ -34,7 +37,9 @@ class NativeExtensions(BuildHookInterface):  # type: ignore[type-arg]
         if version != "editable":  # the wheel's package is ttxt_kafka (connectors is linked in)
             for path in built:
                 rel = path.relative_to(self.root).as_posix()
-                build_data["force_include"][str(path)] = f"ttxt_kafka/{rel}"
+                if not rel.startswith("ttxt_kafka/"):
+                    rel = f"ttxt_kafka/{rel}"
+                build_data["force_include"][str(path)] = rel
 
 
 def _build_in_place(root: Path) -> list[Path]:

@@ -1,9 +1,13 @@
 """The typed replay's lean block reader (`archive.values`) against the general one (fastavro):
-the same (ts, value, offset, topic, partition) for every block, or the same FormatError."""
+the same (ts, value, offset, topic, partition) for every block, or the same FormatError. Both
+walks are tested: the compiled one (`_values.c`, what runs) and the Python one (where no C
+compiler was found); the compiled one also on damaged and mutated bodies."""
 
 from __future__ import annotations
 
 import random
+import tracemalloc
+from collections.abc import Callable
 
 import pytest
 
@@ -48,6 +52,27 @@ def _expected(raw: RawBlock, codec: str) -> list[values.Lean]:
             for r in decode_records(raw, codec)]
 
 
+def _python_walk(body: bytes, count: int) -> list[values.Lean] | None:
+    try:
+        return values.lean_records(body, count)
+    except Exception:
+        return None
+
+
+def _compiled_walk(body: bytes, count: int) -> list[values.Lean] | None:
+    assert values._lean_native is not None, "ttxt_kafka/archive/_values.c was not compiled"
+    return values._lean_native(body, count)
+
+
+Walk = Callable[[bytes, int], "list[values.Lean] | None"]
+WALKS = pytest.mark.parametrize("walk", [_compiled_walk, _python_walk], ids=["c", "python"])
+
+
+def test_the_install_built_the_compiled_walk() -> None:
+    assert values.NATIVE, ("ttxt_kafka/archive/_values.c was not compiled: `pip install -e .` "
+                           "needs a C compiler and Python's headers")
+
+
 @pytest.mark.parametrize("codec", ["null", "deflate"])
 def test_lean_equals_the_general_reader(codec: str) -> None:
     rng = random.Random(7)
@@ -56,18 +81,20 @@ def test_lean_equals_the_general_reader(codec: str) -> None:
         assert values.decode_lean(raw, codec) == _expected(raw, codec)
 
 
-def test_the_usual_block_takes_the_lean_walk() -> None:
+@WALKS
+def test_the_usual_block_takes_the_lean_walk(walk: Walk) -> None:
     records = [FileRecord(ts=1_714_521_600_000_000 + i, type="OrderBook",
                           topic="ttxt.binance.book", partition=3, offset=100_000 + i,
                           timestamp=1_714_521_600_000, key=b"BTC/USDT",
                           headers=[{"key": "ttxt-type", "value": b"OrderBook"}],
                           value=b"\xc3\x01" + bytes(300)) for i in range(150)]
     raw = _raw(records, "null")
-    lean = values.lean_records(decompress("null", raw.body), raw.count)  # no fallback
+    lean = walk(decompress("null", raw.body), raw.count)  # no fallback
     assert lean == _expected(raw, "null")
 
 
-def test_runs_that_repeat_then_change_are_read_as_walked() -> None:
+@WALKS
+def test_runs_that_repeat_then_change_are_read_as_walked(walk: Walk) -> None:
     """The walk keeps the bytes of (type, topic, partition), of (key, headers) and the last
     bytes of both times, and steps over a later record's identical bytes whole: records
     switching between a few of each, in runs and alone, still read exactly as the general
@@ -93,8 +120,65 @@ def test_runs_that_repeat_then_change_are_read_as_walked() -> None:
                          [{"key": "ttxt-type", "value": b"Trades"}]][kind & 1],
                 value=b"\xc3\x01" + bytes(rng.randrange(300))))
         raw = _raw(records, "null")
-        lean = values.lean_records(decompress("null", raw.body), raw.count)  # no fallback
+        lean = walk(decompress("null", raw.body), raw.count)  # no fallback
         assert lean == _expected(raw, "null")
+
+
+def test_the_compiled_walk_reads_every_usual_block_and_nothing_fastavro_refuses() -> None:
+    """Valid blocks of every shape `_record` makes are read (not left to the general reader);
+    truncated, extended and 3,000 randomly edited bodies, and wrong counts, give either the
+    general reader's records or None, never records the general reader would refuse."""
+    rng = random.Random(29)
+    read = 0
+    for n in (1, 2, 9, 40):
+        raw = _raw([_record(rng, i) for i in range(n)], "null")
+        assert _compiled_walk(raw.body, raw.count) == _expected(raw, "null")
+        bodies = [(raw.body[:cut], raw.count) for cut in range(0, len(raw.body), 7)]
+        bodies += [(raw.body, raw.count + d) for d in (-1, 1, 10**12)]
+        for _ in range(750):
+            body = bytearray(raw.body)
+            for _ in range(rng.choice((1, 2, 4))):
+                body[rng.randrange(len(body))] = rng.choice((0, 1, 2, 0x7F, 0x80, 0xFF,
+                                                             rng.randrange(256)))
+            bodies.append((bytes(body), raw.count))
+        for body, count in bodies:
+            got = _compiled_walk(body, count)
+            if got is not None:
+                read += 1
+                assert got == _expected(RawBlock(count, body, raw.end), "null")
+    assert read > 300  # edits inside values, offsets and times still read
+
+
+def test_text_that_is_not_utf8_is_left_to_the_general_reader() -> None:
+    raw = _raw([FileRecord(ts=1, type="OrderBook", topic="t", partition=0, offset=i,
+                           timestamp=0, key=None, headers=[{"key": "ttxt-type", "value": None}],
+                           value=b"v") for i in range(3)], "null")
+    for good, bad in ((b"OrderBook", b"Order\xffook"), (b"ttxt-type", b"ttxt\xc3type")):
+        body = raw.body.replace(good, bad)
+        assert _compiled_walk(body, raw.count) is None
+        with pytest.raises(FormatError):
+            values.decode_lean(RawBlock(raw.count, body, raw.end), "null")
+
+
+def test_the_compiled_walk_leaks_nothing() -> None:
+    rng = random.Random(5)
+    raw = _raw([_record(rng, i) for i in range(30)], "null")
+    bodies = [raw.body, raw.body[:-3], raw.body.replace(b"OrderBook", b"Order\xffook")]
+
+    def run(times: int) -> None:
+        for _ in range(times):
+            for body in bodies:
+                _compiled_walk(body, raw.count)
+
+    run(50)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run(2_000)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64_000, grown  # 6,000 walks of 30 records: a leak would be MBs
 
 
 def test_damaged_blocks_give_the_general_readers_error() -> None:

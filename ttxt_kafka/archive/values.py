@@ -13,6 +13,10 @@ same records or the same `FormatError`. It gives up on anything not written the 
 multi-byte union indexes, negative lengths or counts, varints past 64 bits, type names, keys
 and header keys of 64 bytes or more, a body that does not end with its last record. Like
 `skip.py`, it does not check that the strings it steps over are valid UTF-8.
+
+The same walk is compiled from `_values.c` when the package is installed (`hatch_build.py`)
+and is what runs (`NATIVE`): stricter (it also checks the text it steps over, reads any 64-bit
+varint) and several times faster. This module's walk runs where no C compiler was found.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ import struct
 from ttxt_kafka.avro_fastpath import _varint
 
 from .ocf import RawBlock, decode_records, decompress
+
+try:
+    from ._values import lean_records as _lean_native
+except ImportError:  # built without a C compiler: the walk below reads every block
+    _lean_native = None  # type: ignore[assignment]
+NATIVE = _lean_native is not None
 
 # (exchange time µs, the Kafka value, the Kafka offset, topic, partition)
 Lean = tuple[int, bytes | None, int, str, int]
@@ -214,9 +224,14 @@ def decode_lean(block: RawBlock, codec: str) -> list[Lean]:
     """The records of a block as `Lean` tuples, checked against its count; FormatError as
     `decode_records` raises it."""
     data = decompress(codec, block.body)
-    try:
-        return lean_records(data, block.count)
-    except Exception:  # anything unusual: the general reader decides
-        pass
+    if _lean_native is not None:
+        lean: list[Lean] | None = _lean_native(data, block.count)
+        if lean is not None:
+            return lean
+    else:
+        try:
+            return lean_records(data, block.count)
+        except Exception:  # anything unusual: the general reader decides
+            pass
     return [(r["ts"], r["value"], r["offset"], r["topic"], r["partition"])
             for r in decode_records(block, codec)]
