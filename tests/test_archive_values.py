@@ -6,10 +6,10 @@ compiler was found); the compiled one also on damaged and mutated bodies."""
 from __future__ import annotations
 
 import random
-import tracemalloc
 from collections.abc import Callable
 
 import pytest
+from memory_support import memory_left_by
 
 from ttxt_kafka.archive import values
 from ttxt_kafka.archive.ocf import (
@@ -165,19 +165,11 @@ def test_the_compiled_walk_leaks_nothing() -> None:
     raw = _raw([_record(rng, i) for i in range(30)], "null")
     bodies = [raw.body, raw.body[:-3], raw.body.replace(b"OrderBook", b"Order\xffook")]
 
-    def run(times: int) -> None:
-        for _ in range(times):
-            for body in bodies:
-                _compiled_walk(body, raw.count)
+    def run() -> None:
+        for body in bodies:
+            _compiled_walk(body, raw.count)
 
-    run(50)
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        run(2_000)
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    grown = memory_left_by(run, warm_up=50, times=2_000)
     assert grown < 64_000, grown  # 6,000 walks of 30 records: a leak would be MBs
 
 

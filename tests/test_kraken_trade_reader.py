@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import random
 import sys
-import tracemalloc
 from collections.abc import Callable
 
 import pytest
 from connector_support import fixture
+from memory_support import memory_left_by
 
 from ttxt_kafka.connectors.base.symbols import SymbolMap
 from ttxt_kafka.connectors.kraken import trade_fastpath
@@ -187,20 +187,16 @@ def test_no_reference_or_memory_is_leaked() -> None:
     n, pushes = captured_pushes()
     frames = pushes + [pushes[0][:-5], pushes[0].replace('"price":', '"price":-'),
                        ONE.replace("45283.5", "45283.55")]  # refused, None and read paths
-    def run(times: int) -> None:
-        for _ in range(times):
-            for raw in frames:
-                n._read_trades(raw, RECV)
 
-    run(200)
-    refs = sys.getrefcount(Side.BUY), sys.getrefcount(Side.SELL), sys.getrefcount(n.venue)
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        run(5_000)
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    def run() -> None:
+        for raw in frames:
+            n._read_trades(raw, RECV)
+
+    def counts() -> tuple[int, ...]:
+        return sys.getrefcount(Side.BUY), sys.getrefcount(Side.SELL), sys.getrefcount(n.venue)
+
+    memory_left_by(run, warm_up=200, times=0)
+    refs = counts()
+    grown = memory_left_by(run, warm_up=0, times=5_000)
     assert grown < 64_000, grown  # 55,000 calls: a leak of one object each would be MBs
-    assert (sys.getrefcount(Side.BUY), sys.getrefcount(Side.SELL),
-            sys.getrefcount(n.venue)) == refs
+    assert counts() == refs
