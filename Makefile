@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The C readers hatch_build.py compiles at install: a change to one re-installs.
+NATIVE := hatch_build.py $(wildcard connectors/*/_*.c ttxt_kafka/archive/_*.c)
 
 .PHONY: setup test demo bench bench-env lint clean
 
-$(STAMP): pyproject.toml hatch_build.py connectors/kraken/_trades.c ttxt_kafka/archive/_values.c
+$(STAMP): pyproject.toml $(NATIVE)
 	@echo "==> setup 1/3: checking Python (3.11+ needed)"
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ttxt-kafka needs Python 3.11+ (found %s)" % sys.version.split()[0])'
 	@echo "==> setup 2/3: creating the environment $(VENV)"
@@ -39,7 +41,7 @@ BENCH_PY    := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
 # One pip call for peers and project, so the resolver picks versions both accept.
-$(BENCH_STAMP): benchmarks/requirements-peers.txt pyproject.toml
+$(BENCH_STAMP): benchmarks/requirements-peers.txt pyproject.toml $(NATIVE)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ttxt-kafka needs Python 3.11+ (found %s)" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_PY) -m pip install --quiet --upgrade pip

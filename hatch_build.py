@@ -20,6 +20,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 EXTENSIONS = {
     "connectors.kraken._trades": ["connectors/kraken/_trades.c"],
     "ttxt_kafka.archive._values": ["ttxt_kafka/archive/_values.c"],
+    "ttxt_kafka.archive._skip": ["ttxt_kafka/archive/_skip.c"],
 }
 
 

@@ -12,6 +12,12 @@ varint longer than 10 bytes), the body ends where the schema does. It does not c
 strings are valid UTF-8 (the decoder would), which no truncation or concatenation produces.
 
 A schema using something not compiled here (none of ours) gets `None`, and the caller decodes.
+
+Where the package was built with a C compiler (`hatch_build.py`), `compile_checker` returns the
+same walk in C (`_skip.c`, driven by `native_program`'s nodes): the same answer as the generated
+skipper in every case (tested on every event schema), at a fraction of the regular
+expression's cost. The generated skipper stays the reference, and the expression what runs
+without a compiler.
 """
 
 from __future__ import annotations
@@ -19,6 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+
+try:
+    from . import _skip as _native
+except ImportError:  # built without a C compiler: the expression and the skipper below run
+    _native = None  # type: ignore[assignment]
+NATIVE = _native is not None
 
 Skipper = Callable[[bytes, int], bool]
 
@@ -155,15 +167,16 @@ class _Gen:
             self.emit(depth, "while True:")
             self.emit(depth + 1, f"{count}, pos = _count(data, pos)")
             self.emit(depth + 1, f"if not {count}: break")
-            # Every item takes at least a byte: a larger count is garbage (and would spin).
-            self.emit(depth + 1, f"if {count} > len(data): return False")
-            self.emit(depth + 1, f"for _ in range({count}):")
+            mark = len(self.lines)
             if kind == "map":
                 self.skip(depth + 2, "string", namespace)
-            before = len(self.lines)
             self.skip(depth + 2, schema["items" if kind == "array" else "values"], namespace)
-            if len(self.lines) == before:
-                self.emit(depth + 2, "pass")
+            if len(self.lines) > mark:
+                # Items that take a byte at least: a larger count is garbage (and would spin).
+                # Items of nothing (nulls) take no byte and are not stepped over one by one.
+                self.lines[mark:mark] = [
+                    "    " * (depth + 1) + f"if {count} > len(data): return False",
+                    "    " * (depth + 1) + f"for _ in range({count}):"]
         else:
             raise _Unsupported(f"type {kind!r}")
 
@@ -274,12 +287,83 @@ class _Rx:
         raise _Unsupported(f"type {kind!r}")
 
 
+# ---------------------------------------------------------------- the compiled walk
+#
+# `native_program` turns a schema into the nodes `_skip.Checker` walks: [op, size, args...,
+# children...], size counting the node's ints. The same cases as `_Gen.skip`, named types
+# resolved and defined the same way.
+
+_MAX_DEPTH = 60  # nodes nested deeper than the C walk follows (it stops at 64)
+
+
+def native_program(schema: Any, named: dict[str, Any] | None = None) -> list[int]:
+    """The C walk's program for `schema`; _Unsupported where `compile_skipper` has no case (or
+    the nesting is deeper than the walk follows)."""
+    if _native is None:
+        raise _Unsupported("not compiled")
+    ops = _native
+    gen = _Gen(named or {})
+
+    def node(schema: Any, namespace: str, depth: int) -> list[int]:
+        if depth > _MAX_DEPTH:
+            raise _Unsupported("nested too deep")
+        schema = gen.resolve(schema, namespace)
+        if isinstance(schema, list):
+            if not schema:
+                raise _Unsupported("empty union")
+            return _parent(ops.OP_UNION, [node(b, namespace, depth + 1) for b in schema])
+        kind = schema.get("type") if isinstance(schema, dict) else schema
+        if isinstance(kind, (dict, list)) or (isinstance(kind, str) and kind not in _PRIMITIVE
+                                              and kind not in _COMPLEX):
+            return node(kind, namespace, depth)
+        if kind == "null":
+            return [ops.OP_NULL, 2]
+        if kind in ("string", "bytes"):
+            return [ops.OP_STRING, 2]
+        if kind in ("long", "int"):
+            return [ops.OP_LONG, 2]
+        if kind == "boolean":
+            return [ops.OP_SKIP, 3, 1]
+        if kind in _FIXED_WIDTH:
+            return [ops.OP_SKIP, 3, _FIXED_WIDTH[kind]]
+        if kind == "fixed":
+            gen.define(schema, namespace)
+            return [ops.OP_SKIP, 3, int(schema["size"])]
+        if kind == "enum":
+            gen.define(schema, namespace)
+            return [ops.OP_ENUM, 3, len(schema["symbols"])]
+        if kind in ("record", "error"):
+            ns = gen.define(schema, namespace)
+            return _parent(ops.OP_RECORD, [node(f["type"], ns, depth + 1)
+                                           for f in schema["fields"]])
+        if kind in ("array", "map"):
+            item = node(schema["items" if kind == "array" else "values"], namespace, depth + 1)
+            return [ops.OP_ARRAY if kind == "array" else ops.OP_MAP, 2 + len(item), *item]
+        raise _Unsupported(f"type {kind!r}")
+
+    return node(schema, "", 0)
+
+
+def _parent(op: int, children: list[list[int]]) -> list[int]:
+    out = [op, 3 + sum(map(len, children)), len(children)]
+    for child in children:
+        out += child
+    return out
+
+
 def compile_checker(schema: Any, named: dict[str, Any] | None = None) -> Skipper | None:
-    """`check(data, pos)` as `compile_skipper`'s, the usual records matched by one regular
-    expression and the rest walked by the skipper. None if neither compiles."""
+    """`check(data, pos)` as `compile_skipper`'s: the compiled walk where the package was built
+    with a C compiler, else the usual records matched by one regular expression and the rest
+    walked by the skipper. None if the skipper does not compile."""
     skipper = compile_skipper(schema, named)
     if skipper is None:
         return None
+    if _native is not None:
+        try:
+            checker: Skipper = _native.Checker(native_program(schema, named))
+            return checker
+        except (_Unsupported, KeyError, TypeError, ValueError):
+            pass  # the expression below, as without a compiler
     try:
         pattern = _Rx(named or {}).of(schema, "")
     except (_Unsupported, KeyError, TypeError, ValueError):
