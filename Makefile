@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The C readers hatch_build.py compiles at install: a change to one re-installs.
-NATIVE := hatch_build.py $(wildcard connectors/*/_*.c ttxt_kafka/archive/_*.c)
+NATIVE := hatch_build.py $(wildcard connectors/*/_*.c ttxt_kafka/archive/_*.c recorder/_*.c)
 
 .PHONY: setup test demo bench bench-env lint clean
 

@@ -21,6 +21,7 @@ EXTENSIONS = {
     "connectors.kraken._trades": ["connectors/kraken/_trades.c"],
     "ttxt_kafka.archive._values": ["ttxt_kafka/archive/_values.c"],
     "ttxt_kafka.archive._skip": ["ttxt_kafka/archive/_skip.c"],
+    "recorder._ingest": ["recorder/_ingest.c"],
 }
 
 

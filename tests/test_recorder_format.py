@@ -510,15 +510,18 @@ def test_the_recorders_own_encoding_gives_fastavros_bytes(tmp_path: Path,
     assert sum(len(v) for v in expected.values()) == len(records)
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
 def test_the_fast_way_by_key_gives_the_same_bytes_as_reading_every_header(
-        tmp_path: Path) -> None:
+        tmp_path: Path, native: bool) -> None:
     """Records of a ticker seen before take the fast way (route by key, no header read):
     runs of two tickers interleaved, and in the runs what must leave it — a cut event with
     the ticker's own header, garbage and a missing value under the ticker's key, other
     headers, another symbol under the same key, an event whose body only the skipper can
     check (a 70-byte string), exchange times of every varint length (negative, zero, 8 bytes,
     more) — split over several fetches, one of them re-read (the
-    duplicates dropped). The files hold what fastavro writes for the records, once each."""
+    duplicates dropped). The files hold what fastavro writes for the records, once each.
+    Twice: with the fast way's usual records taken in C (`recorder/_ingest.c`), and all in
+    Python."""
     import dataclasses
 
     from aiokafka import TopicPartition
@@ -555,6 +558,10 @@ def test_the_fast_way_by_key_gives_the_same_bytes_as_reading_every_header(
     records = [ConsumerRecord(topic, 1, 5000 + i, 1_700_000_000_000 + i // 3, 0, k, v, None,
                               0, 0, h) for i, (k, v, h) in enumerate(ticks)]
     core = Compactor(ArchiveWriter(tmp_path, "null"), FlushPolicy(block_size=7)).open()
+    from ttxt_kafka.recorder import compactor
+
+    assert compactor.NATIVE, "recorder/_ingest.c was not compiled"
+    core.native = native
     tp = TopicPartition(topic, 1)
     try:
         for lo, hi in ((0, 40), (40, 90), (60, 100), (100, 120)):  # 60..89 read twice
@@ -610,3 +617,80 @@ def test_polars_reads_a_file_of_the_default_codec(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="zstandard"):  # what the default no longer is
         write(tmp_path / "z", [[record(0)]], codec="zstandard")
         pl.read_avro(next((tmp_path / "z").glob("*.avro")))
+
+
+@pytest.mark.parametrize("block_size", [5, 150])
+def test_the_fast_way_in_c_writes_what_python_writes_on_random_batches(
+        tmp_path: Path, block_size: int) -> None:
+    """Random runs of three tickers, with what must leave the fast way sprinkled in (cut,
+    garbage, no value, other headers, other symbols under a key, times of odd sizes, block and
+    byte limits hit mid-batch), fed in random fetch sizes: the files, their indexes' entries and
+    the counters are the same with the C run and without it."""
+    import dataclasses
+    import random
+
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.recorder.buffers import FlushPolicy
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    book = next(e for e in all_samples() if type(e).__name__ == "OrderBook")
+    rng = random.Random(41)
+    syms = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
+    encoded = {s: encode(dataclasses.replace(book, symbol=s, exchange_ts=T0)) for s in syms}
+    hdr = (("ttxt-type", b"OrderBook"),)
+    records = []
+    sym = syms[0]
+    for i in range(3000):
+        if rng.random() < 0.05:
+            sym = rng.choice(syms)
+        key: bytes | None = sym.encode()
+        headers = hdr
+        odd = rng.random()
+        if odd < 0.9:
+            ts = T0 + i * rng.choice([1, 1000, 1 << 22])
+            value: bytes | None = encode(dataclasses.replace(book, symbol=sym, exchange_ts=ts))
+        else:
+            odd_time = encode(dataclasses.replace(book, symbol=sym,
+                                                  exchange_ts=rng.choice([-5, 0, 2**62])))
+            value = rng.choice([encoded[sym][:-1], b"garbage", None, encoded[rng.choice(syms)],
+                                odd_time])
+            if rng.random() < 0.3:
+                headers = (("ttxt-type", b"Other"),)
+            if rng.random() < 0.1:
+                key = None
+        stamp = rng.choice([1_700_000_000_000 + i // 7, 0])
+        records.append(ConsumerRecord("ttxt.binance.book", 2, 9000 + i, stamp, 0, key, value,
+                                      None, 0, 0, headers))
+    outcomes = []
+    for native in (True, False):
+        out = tmp_path / str(native)
+        core = Compactor(ArchiveWriter(out, "null"),
+                         FlushPolicy(block_size=block_size, block_bytes=40_000)).open()
+        core.native = native
+        tp = TopicPartition("ttxt.binance.book", 2)
+        at = 0
+        feed = random.Random(7)
+        try:
+            while at < len(records):
+                step = feed.randrange(1, 400)
+                core.ingest(tp, records[at:at + step], 0.0)
+                core.write_ready(now=0.0)
+                at += step
+            core.write_ready(everything=True)
+        finally:
+            core.close()
+        files = {}
+        for path in list_files(out):
+            header = scan_file(path).header  # type: ignore[union-attr]
+            assert header is not None  # each file's own sync marker taken out: the blocks
+            files[path.name] = path.read_bytes()[header.size:].replace(header.sync, b"|")
+        stats = (core.stats.consumed, core.stats.written, core.stats.unparsed,
+                 core.stats.blocks)
+        outcomes.append((files, stats))
+    (c_files, c_stats), (py_files, py_stats) = outcomes
+    assert c_stats == py_stats and c_stats[0] == 3000
+    assert c_files.keys() == py_files.keys() and len(c_files) >= 3
+    for name in c_files:
+        assert c_files[name] == py_files[name], name
