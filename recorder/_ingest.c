@@ -97,7 +97,7 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
     Py_INCREF(last_ms);
     Py_INCREF(ms_bytes);
     PyObject *r = NULL, *value = NULL, *rkey = NULL, *rheaders = NULL, *roffset = NULL,
-             *rts = NULL;
+             *rts = NULL, *out = NULL;
     for (; i < n_records && !full; i++) {
         Py_CLEAR(r);
         Py_CLEAR(value);
@@ -198,26 +198,22 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
         added += n + 64;
         full = count >= block_size || nbytes >= block_bytes;
     }
-    Py_XDECREF(r);
-    Py_XDECREF(value);
-    Py_XDECREF(rkey);
-    Py_XDECREF(rheaders);
-    Py_XDECREF(roffset);
-    Py_XDECREF(rts);
-    PyObject *out = Py_BuildValue("(nLLLLLLNNO)", i, (long long)count, (long long)nbytes,
-                                  (long long)lo, (long long)hi, (long long)last,
-                                  (long long)added, last_ms, ms_bytes, full ? Py_True : Py_False);
-    return out;
+    /* "N": the tuple takes over last_ms and ms_bytes */
+    out = Py_BuildValue("(nLLLLLLNNO)", i, (long long)count, (long long)nbytes, (long long)lo,
+                        (long long)hi, (long long)last, (long long)added, last_ms, ms_bytes,
+                        full ? Py_True : Py_False);
+    goto done;
 fail:
-    Py_XDECREF(r);
-    Py_XDECREF(value);
-    Py_XDECREF(rkey);
-    Py_XDECREF(rheaders);
-    Py_XDECREF(roffset);
-    Py_XDECREF(rts);
     Py_DECREF(last_ms);
     Py_DECREF(ms_bytes);
-    return NULL;
+done:
+    Py_XDECREF(r);
+    Py_XDECREF(value);
+    Py_XDECREF(rkey);
+    Py_XDECREF(rheaders);
+    Py_XDECREF(roffset);
+    Py_XDECREF(rts);
+    return out;
 }
 
 static PyMethodDef methods[] = {

@@ -694,3 +694,39 @@ def test_the_fast_way_in_c_writes_what_python_writes_on_random_batches(
     assert c_files.keys() == py_files.keys() and len(c_files) >= 3
     for name in c_files:
         assert c_files[name] == py_files[name], name
+
+
+def test_the_fast_way_in_c_leaks_nothing(tmp_path: Path) -> None:
+    import dataclasses
+
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+    from memory_support import memory_left_by
+
+    from ttxt_kafka.recorder import compactor
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    assert compactor._native_run is not None
+    book = next(e for e in all_samples() if type(e).__name__ == "OrderBook")
+    hdr = (("ttxt-type", b"OrderBook"),)
+    records = [ConsumerRecord("ttxt.binance.book", 0, i, 1_700_000_000_000 + i, 0, b"BTC/USDT",
+                              encode(dataclasses.replace(book, exchange_ts=T0 + i)), None, 0, 0,
+                              hdr) for i in range(50)]
+    records.append(dataclasses.replace(records[0], value=b"garbage"))  # where a run stops
+    core = Compactor(ArchiveWriter(tmp_path, "null")).open()
+    try:
+        core.ingest(TopicPartition("ttxt.binance.book", 0), records[:1], 0.0)
+        route = core._routes[TopicPartition("ttxt.binance.book", 0)][b"BTC/USDT"]
+    finally:
+        core.close()
+    prefix, headers, p, check, body, _, const_a, const_b = route
+    parts: list[bytes] = []
+
+    def run() -> None:
+        parts.clear()
+        got = compactor._native_run(records, 1, b"BTC/USDT", prefix, headers, p, check, body,
+                                    const_a, const_b, parts, 0, 0, T0, T0, 0, None, b"",
+                                    10**9, 10**12)
+        assert got[0] == 50 and len(parts) == 49 * 7
+
+    assert memory_left_by(run, warm_up=20, times=2_000) < 32_000
