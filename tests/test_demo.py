@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from test_cli_docs import readme_demo_commands
 
+from ttxt_kafka.archive.naming import parse_file_name
 from ttxt_kafka.samples import all_samples
 
 pytestmark = pytest.mark.kafka
@@ -45,7 +46,18 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
     assert books and books[1] == books[2] and int(books[1]) == 4, text
     assert "MISMATCH" not in text
     files = re.search(r"Files written: (\d+) in .*?, ([\d,]+) events", text)
-    assert files and int(files[1]) == 4 and len(list((out / "data").glob("*.avro"))) == 4
+    written = list((out / "data").glob("*.avro"))
+    assert files and int(files[1]) == len(written)
+    # One file per stream (2 venues x book, trades), or two where the run crossed the top of an
+    # hour: files rotate by exchange-time hour (`--rotate 1h,256MB`), and a CI run at 19:59
+    # writes each stream's next records into a new file.
+    hours: dict[str, set[int]] = {}
+    for path in written:
+        parsed = parse_file_name(path.name)
+        assert parsed is not None, path.name
+        hours.setdefault(parsed[0], set()).add(parsed[1] // 3_600_000_000)
+    assert len(hours) == 4 and len(written) == sum(len(h) for h in hours.values()), written
+    assert all(len(h) == 1 or max(h) - min(h) == 1 for h in hours.values()), hours
     replayed = re.search(r"replayed: ([\d,]+) events", text)
     assert replayed and replayed[1] == files[2]  # every recorded event came back
     # The market maker's orders reached the connector's paper trading and were acknowledged.
