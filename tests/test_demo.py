@@ -95,3 +95,33 @@ def test_demo_shortened(kafka_bootstrap: str, tmp_path: Path) -> None:
                              env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"})
         assert ran.returncode == 0, f"{command}\n{ran.stdout[-2000:]}\n{ran.stderr[-2000:]}"
         assert "error" not in ran.stderr.lower(), f"{command}\n{ran.stderr[-2000:]}"
+
+
+def test_sigterm_stops_the_demo_cleanly(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """SIGTERM in the middle of the pipeline: the services are stopped and closed as for
+    Ctrl-C, the demo says so and where its output is, and exits 143 (it used to end at once)."""
+    import signal
+    import time
+
+    out = tmp_path / "demo-out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ttxt_kafka.cli", "demo", "--seconds", "120", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    seen = []
+    try:
+        for line in proc.stdout:  # the step that starts the pipeline
+            seen.append(line)
+            if line.startswith("[2/4] running"):
+                break
+        time.sleep(3)  # connectors and the recorder at work
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = "".join(seen) + rest
+    assert proc.returncode == 143, text + err
+    assert f"stopped by SIGTERM before the end; what it had written is in {out}" in text, text
+    assert "Traceback" not in text + err

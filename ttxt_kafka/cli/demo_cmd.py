@@ -23,5 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
+    from .common import until_stopped
 
-    return run_demo(args.seconds, args.out, args.pipeline)
+    # Ctrl-C and SIGTERM alike: the pipeline's services stopped and closed, exit 130 / 143
+    return run_demo(args.seconds, args.out, args.pipeline, until=until_stopped)

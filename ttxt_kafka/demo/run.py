@@ -21,8 +21,10 @@ import logging
 import re
 import secrets
 import shutil
+import signal
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -214,12 +216,26 @@ class Progress:
 
 
 def run_demo(seconds: float = 60.0, out_dir: Path = Path("demo-out"),
-             pipeline_path: Path | None = None) -> int:
+             pipeline_path: Path | None = None,
+             until: Callable[[Coroutine[Any, Any, DemoResult]],
+                             Coroutine[Any, Any, tuple[DemoResult | None, int]]] | None = None
+             ) -> int:
+    """The demo, its summary, its exit status. `until`: runs the demo until a signal stops it
+    ((result, 0), or (None, the signal's number)); the command line passes its own."""
     from .report import print_summary
 
     say = sys.stdout
     out_dir = out_dir.resolve()
-    result = asyncio.run(_demo(seconds, out_dir, pipeline_path or example_path(PIPELINE), say))
+    demo = _demo(seconds, out_dir, pipeline_path or example_path(PIPELINE), say)
+    if until is None:
+        result: DemoResult | None = asyncio.run(demo)
+        stopped_by = 0
+    else:
+        result, stopped_by = asyncio.run(until(demo))
+    if result is None:  # the services were stopped and closed on the way out
+        _say(say, f"\nttxt demo: stopped by {signal.Signals(stopped_by).name} before the end; "
+                  f"what it had written is in {out_dir}")
+        return 128 + stopped_by
     print_summary(result, say)
     return 0 if result.ok else 1
 
@@ -272,6 +288,7 @@ async def _run(pipeline: Pipeline, seconds: float, out_dir: Path, say: TextIO,
     monitor = out_dir / "spread_monitor.txt"
     with monitor.open("w", encoding="utf-8") as printed, contextlib.redirect_stdout(printed):
         await run.start()
+        waiter: asyncio.Future[None] | None = None
         try:
             result.metrics_urls = {s.label: f"{s.server.url}/metrics" for s in run.started
                                    if s.server is not None}
@@ -286,6 +303,10 @@ async def _run(pipeline: Pipeline, seconds: float, out_dir: Path, say: TextIO,
             stop.set()
             await waiter  # raises if a service failed on its own
         finally:
+            # Stopped early (Ctrl-C, SIGTERM): the watcher would see the services end and
+            # raise into a task nobody awaits any more ("exception never retrieved").
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
             await run.stop()
     result.monitor_lines = monitor.read_text(encoding="utf-8").splitlines()
     return run
