@@ -183,6 +183,34 @@ def test_blocks_round_trip_in_every_codec(codec: str) -> None:
         decode_records(RawBlock(151, block.body, block.end), codec)
 
 
+def test_deflate_blocks_of_isa_l_and_of_zlib_are_one_format(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """ISA-L writes the deflate blocks (a dependency: the recorder's speed rests on it); zlib,
+    the fallback, reads them, and ISA-L reads zlib's: files of either build read everywhere."""
+    import zlib
+
+    from isal import isal_zlib
+
+    assert ocf._isal is isal_zlib
+    records = [record(i) for i in range(300)]
+    raw = b"".join(repr(r).encode() for r in records)
+    by_isal = ocf.compress("deflate", raw)
+    monkeypatch.setattr(ocf, "_isal", None)
+    by_zlib = ocf.compress("deflate", raw)
+    assert by_isal != by_zlib  # two encoders, really
+    assert zlib.decompress(by_isal, -15) == isal_zlib.decompress(by_zlib, -15) == raw
+    for isal in (None, isal_zlib):  # each reader, on each writer's block, and on a cut one
+        monkeypatch.setattr(ocf, "_isal", isal)
+        sync = os.urandom(16)
+        for writer in (None, isal_zlib):
+            monkeypatch.setattr(ocf, "_isal", writer)
+            data = encode_block(records, "deflate") + sync
+            monkeypatch.setattr(ocf, "_isal", isal)
+            assert decode_records(parse_block(data, 0, sync), "deflate") == records
+        with pytest.raises(FormatError, match="does not decompress"):
+            ocf.decompress("deflate", by_isal[: len(by_isal) // 2])
+
+
 @pytest.mark.parametrize("codec", CODECS)
 def test_a_plain_fastavro_reader_reads_the_files(tmp_path: Path, codec: str) -> None:
     blocks = [[record(i) for i in range(k, k + 100)] for k in range(0, 1000, 100)]

@@ -495,6 +495,10 @@ JVM_OPTS = [
 ]
 
 
+def _env_jvm_opts() -> list[str]:
+    return os.environ.get("TTXT_KAFKA_JVM_OPTS", "").split()
+
+
 class LocalKafka(LocalProcess):
     """A single-node KRaft broker on 127.0.0.1 whose state lives in ``state_dir``.
 
@@ -529,7 +533,7 @@ class LocalKafka(LocalProcess):
         self.voters = voters
         self.cluster_id = cluster_id
         self.replication = replication
-        self.jvm_opts = jvm_opts or JVM_OPTS
+        self.jvm_opts = jvm_opts or _env_jvm_opts() or JVM_OPTS
 
     # paths
     @property

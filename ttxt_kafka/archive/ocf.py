@@ -19,6 +19,7 @@ import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, TypedDict
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
@@ -36,6 +37,12 @@ CODECS = ("null", "deflate", "zstandard")
 # the zlib default (6) is ~1.5x slower for ~4% smaller files (README, Recorder performance).
 DEFAULT_CODEC = "deflate"
 DEFLATE_LEVEL = 1
+
+_isal: ModuleType | None
+try:  # Intel's ISA-L: the same raw DEFLATE stream at ~3x zlib's speed (level 1, ratio no worse)
+    from isal import isal_zlib as _isal
+except ImportError:  # a platform without its wheel: zlib, slower, same format
+    _isal = None
 
 # Metadata keys of our own, beside Avro's `avro.schema` / `avro.codec`.
 META_FORMAT = "ttxt.format"
@@ -159,6 +166,8 @@ def compress(codec: str, data: bytes) -> bytes:
     if codec == "null":
         return data
     if codec == "deflate":  # Avro's deflate is raw DEFLATE (RFC 1951): no zlib header
+        if _isal is not None:
+            return _isal.compress(data, DEFLATE_LEVEL, -15)
         c = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
         return c.compress(data) + c.flush()
     if codec == "zstandard":
@@ -171,7 +180,7 @@ def decompress(codec: str, data: bytes) -> bytes:
         return data
     try:
         if codec == "deflate":
-            return zlib.decompress(data, -15)
+            return (_isal or zlib).decompress(data, -15)
         if codec == "zstandard":
             return bytes(_zstd().decompress(data))
     except Exception as exc:  # zlib.error, zstd.ZstdError: all mean "not valid compressed data"
