@@ -135,6 +135,25 @@ async def test_lifecycle_api_then_cli(state_dir: Path, monkeypatch: pytest.Monke
 
 
 @needs_local
+def test_the_brokers_jvm_options_come_from_the_environment(
+        state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`TTXT_KAFKA_JVM_OPTS` replaces the local broker's JVM options (a GC log, another
+    collector, a bigger heap), and the broker runs with them."""
+    monkeypatch.delenv(ENV_BOOTSTRAP, raising=False)
+    monkeypatch.setenv("TTXT_KAFKA_JVM_OPTS", "-Xmx384m -XX:+UseSerialGC -Dttxt.marker=jvm")
+    kafka = LocalKafka(state_dir=state_dir)
+    try:
+        kafka.start(timeout=120)
+        pid = kafka.pid()
+        assert pid is not None
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert [b"-Xmx384m", b"-XX:+UseSerialGC", b"-Dttxt.marker=jvm"] == cmdline[1:4]
+        assert b"-XX:+UseG1GC" not in cmdline
+    finally:
+        kafka.stop()
+
+
+@needs_local
 def test_broker_dying_at_startup_reports_its_log(state_dir: Path) -> None:
     # Storage formatted for another node id: the broker refuses to start and exits.
     data = state_dir / "data"

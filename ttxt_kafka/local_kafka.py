@@ -496,6 +496,7 @@ JVM_OPTS = [
 
 
 def _env_jvm_opts() -> list[str]:
+    """`TTXT_KAFKA_JVM_OPTS`, split on spaces: options in place of `JVM_OPTS` (e.g. a GC log)."""
     return os.environ.get("TTXT_KAFKA_JVM_OPTS", "").split()
 
 
