@@ -147,7 +147,7 @@ def test_the_brokers_jvm_options_come_from_the_environment(
         pid = kafka.pid()
         assert pid is not None
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        assert [b"-Xmx384m", b"-XX:+UseSerialGC", b"-Dttxt.marker=jvm"] == cmdline[1:4]
+        assert cmdline[1:4] == [b"-Xmx384m", b"-XX:+UseSerialGC", b"-Dttxt.marker=jvm"]
         assert b"-XX:+UseG1GC" not in cmdline
     finally:
         kafka.stop()
