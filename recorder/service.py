@@ -272,11 +272,7 @@ class Recorder:
             await self._finish_write()
             ready = self.core.take_ready(everything)
             if ready:
-                # Handed to the thread now: a task wrapping `to_thread` would start the thread
-                # only at the loop's next turn, and the next `getmany` often returns without
-                # one (records already fetched), so the write waited for a whole batch's parsing.
-                self._writing = asyncio.get_running_loop().run_in_executor(
-                    None, self._write, ready)
+                self._writing = asyncio.ensure_future(asyncio.to_thread(self._write, ready))
                 self._ready = ready
                 if wait or everything:
                     await self._finish_write()

@@ -302,29 +302,3 @@ async def test_two_recorders_in_one_group_split_the_partitions_exactly_once(
     assert found == Counter(metas)  # every record, once
     assert all(n > 5000 for n in per_dir), per_dir  # both did their share
 
-
-async def test_a_checkpoint_hands_its_write_to_the_thread_before_returning(tmp_path: Path
-                                                                          ) -> None:
-    """The loop's next `getmany` often returns without a turn of the event loop (the records
-    are fetched already): the write must be in the worker thread by then, to overlap the
-    next batch's parsing, not wait for a turn after it."""
-    import threading
-
-    from ttxt_kafka.recorder.service import Recorder, RecorderConfig
-
-    rec = Recorder(RecorderConfig(out_dir=tmp_path / "out", bootstrap="127.0.0.1:9",
-                                  topics="^nothing$"))
-    started = threading.Event()
-    ready = [object()]
-
-    def write(taken: list[object]) -> int:
-        assert taken is ready
-        started.set()
-        return 0
-
-    rec.core.take_ready = lambda everything=False, now=None: ready  # type: ignore[method-assign]
-    rec._write = write  # type: ignore[method-assign]
-    await rec.checkpoint(wait=False)
-    assert started.wait(5), "the write did not start before the event loop's next turn"
-    await rec._finish_write()
-    assert rec._writing is None
