@@ -18,17 +18,23 @@ latency``). On one host, every process on the same wall clock:
 Latency of an update = handler time - send time, joined on the update id, for the updates sent
 during the measuring window (after a warm-up). The exchange timestamp field is not used: it is in
 milliseconds (a 0-1 ms error on a figure of a few ms); the send notes are exact to the µs.
-Knobs: ``BENCH_LATENCY_WARMUP`` (s, default 5), ``BENCH_LATENCY_SECONDS`` (measured, default 10),
-``BENCH_LATENCY_RATES`` (default ``1000,10000``).
+Each row measures ``BENCH_LATENCY_WINDOWS`` consecutive windows (default 3) and reports the
+median of their p50s and p99s, with each window's p99: one window's p99 at 10,000/s moved from
+10 to 29 ms between runs on this machine, so a single window says little.
+Knobs: ``BENCH_LATENCY_WARMUP`` (s, default 5), ``BENCH_LATENCY_SECONDS`` (each measured window,
+default 10), ``BENCH_LATENCY_WINDOWS`` (default 3), ``BENCH_LATENCY_RATES`` (default
+``1000,10000``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +55,7 @@ class SendLog:
 
     frames: list[tuple[int, str]] = field(default_factory=list)
     window: tuple[int, int] = (0, 0)  # wall ns: the measured part of the run
+    cuts: list[int] = field(default_factory=list)  # wall ns: where each measured window starts
     _original: Any = None
 
     def install(self) -> None:
@@ -94,6 +101,7 @@ class Run:
     sent: int = 0
     handled: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    by_window: list[list[float]] = field(default_factory=list)  # latencies_ms, window by window
     to_connector_ms: list[float] = field(default_factory=list)  # send -> connector receive
     # Updates that reached the handler during the window, whenever sent: their rate, and how
     # long they had waited (a library that falls behind handles old updates).
@@ -107,6 +115,14 @@ class Run:
             return float("nan")
         values = sorted(values)
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+    def windows_pct(self, p: float) -> list[float]:
+        return [self.pct(w, p) for w in self.by_window if w]
+
+    def median_pct(self, p: float) -> float:
+        """The median over the windows of each window's percentile `p`."""
+        each = self.windows_pct(p)
+        return statistics.median(each) if each else float("nan")
 
 
 def _env() -> dict[str, str]:
@@ -125,7 +141,7 @@ def _stop(*procs: subprocess.Popen[bytes]) -> None:
 
 
 async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tmp: Path,
-                    book_linger_ms: int | None = None) -> Run:
+                    book_linger_ms: int | None = None, windows: int = 1) -> Run:
     """`book_linger_ms`: the connector's linger for the book channel (None: the default, 0)."""
     from ttxt_kafka.simulator import Simulator, SyntheticSource
 
@@ -152,7 +168,7 @@ async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tm
     connector = subprocess.Popen([PY, "-m", "ttxt_kafka.cli", "connect", str(config),
                                   "--stats-interval", "0"], env=_env(), **quiet)
     name = "ours" if book_linger_ms is None else f"ours, book linger_ms={book_linger_ms}"
-    run = await _measure(name, rate, warmup, seconds, log, [connector, strategy])
+    run = await _measure(name, rate, warmup, seconds, log, [connector, strategy], windows)
     await sim.stop()
     log.uninstall()
     rows = json.loads(out.read_text()) if out.exists() else []
@@ -162,7 +178,7 @@ async def _run_ours(bootstrap: str, rate: int, warmup: float, seconds: float, tm
 
 
 async def _run_cryptofeed(bootstrap: str, rate: int, warmup: float, seconds: float,
-                          tmp: Path) -> Run | None:
+                          tmp: Path, windows: int = 1) -> Run | None:
     try:
         import cryptofeed  # noqa: F401
     except ImportError:
@@ -183,7 +199,7 @@ async def _run_cryptofeed(bootstrap: str, rate: int, warmup: float, seconds: flo
     await asyncio.sleep(2.0)
     feed = subprocess.Popen([*peer, "feed", sim.ws_url, sim.rest_url, bootstrap, key],
                             env=_env(), cwd=tmp, **quiet)
-    run = await _measure("cryptofeed", rate, warmup, seconds, log, [feed, consumer])
+    run = await _measure("cryptofeed", rate, warmup, seconds, log, [feed, consumer], windows)
     await sim.stop()
     log.uninstall()
     rows = json.loads(out.read_text()) if out.exists() else []
@@ -192,12 +208,15 @@ async def _run_cryptofeed(bootstrap: str, rate: int, warmup: float, seconds: flo
 
 
 async def _measure(library: str, rate: int, warmup: float, seconds: float, log: SendLog,
-                   procs: list[subprocess.Popen[bytes]]) -> Run:
+                   procs: list[subprocess.Popen[bytes]], windows: int = 1) -> Run:
     run = Run(library, rate)
     run.load = (os.getloadavg()[0], 0.0)
     await asyncio.sleep(warmup)
     start = time.time_ns()
-    await asyncio.sleep(seconds)
+    log.cuts = []
+    for _ in range(windows):
+        log.cuts.append(time.time_ns())
+        await asyncio.sleep(seconds)
     log.window = (start, time.time_ns())
     await asyncio.sleep(min(5.0, 1.0 + seconds / 2))  # the last updates of the window land
     run.load = (run.load[0], os.getloadavg()[0])
@@ -217,10 +236,13 @@ def _join(run: Run, log: SendLog, handled: list[tuple[int, int]],
             run.window_handled += 1
             run.window_waited_ms.append((t - every[seq]) / 1e6)
     seen = set()
+    cuts = [*(log.cuts or [since])[1:], until]
+    run.by_window = [[] for _ in cuts]
     for t, seq in handled:
         if seq in sent and seq not in seen:
             seen.add(seq)
             run.latencies_ms.append((t - sent[seq]) / 1e6)
+            run.by_window[bisect.bisect_right(cuts, sent[seq])].append((t - sent[seq]) / 1e6)
             if seq in received_us:
                 run.to_connector_ms.append((received_us[seq] * 1000 - sent[seq]) / 1e6)
     run.handled = len(seen)
@@ -229,21 +251,25 @@ def _join(run: Run, log: SendLog, handled: list[tuple[int, int]],
 def _row(r: Run) -> str:
     lat, pre = r.latencies_ms, r.to_connector_ms
     part = (f"{r.pct(pre, 50):.2f} / {r.pct(pre, 99):.2f}" if pre else "-")
+    each = " / ".join(f"{v:.2f}" for v in r.windows_pct(99)) or "-"
     return (f"| {r.library} | {r.rate:,} | {r.handled:,} / {r.sent:,} | "
-            f"{r.pct(lat, 50):.2f} | {r.pct(lat, 99):.2f} | {max(lat) if lat else float('nan'):.1f}"
-            f" | {part} | {r.load[0]:.1f} -> {r.load[1]:.1f} |")
+            f"{r.median_pct(50):.2f} | {r.median_pct(99):.2f} | {each} | "
+            f"{max(lat) if lat else float('nan'):.1f} | {part} | "
+            f"{r.load[0]:.1f} -> {r.load[1]:.1f} |")
 
 
 def main() -> None:
-    from benchmarks.common import RESULTS_DIR
+    from benchmarks.common import RESULTS_DIR, int_from_env
     from ttxt_kafka.testing import kafka_bootstrap_for_tests, stop
 
     warmup = float(os.environ.get("BENCH_LATENCY_WARMUP", "5"))
     seconds = float(os.environ.get("BENCH_LATENCY_SECONDS", "10"))
     rates = [int(r) for r in os.environ.get("BENCH_LATENCY_RATES", "1000,10000").split(",")]
+    windows = int_from_env("BENCH_LATENCY_WINDOWS", 3)
     print("\n## End-to-end latency: simulator send -> connector -> Kafka -> strategy handler\n")
     print(f"One symbol (binance BTC/USDT), book updates only, {warmup:g} s warm-up then "
-          f"{seconds:g} s measured per row; {os.cpu_count()} CPUs, broker on the same host.\n")
+          f"{windows} windows of {seconds:g} s measured per row (p50, p99: the median of the "
+          f"windows'); {os.cpu_count()} CPUs, broker on the same host.\n")
     bootstrap = kafka_bootstrap_for_tests()
     runs: list[Run] = []
     loop = asyncio.new_event_loop()
@@ -251,19 +277,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for rate in rates:
                 runs.append(loop.run_until_complete(
-                    _run_ours(bootstrap, rate, warmup, seconds, Path(tmp))))
+                    _run_ours(bootstrap, rate, warmup, seconds, Path(tmp), windows=windows)))
                 runs.append(loop.run_until_complete(
-                    _run_ours(bootstrap, rate, warmup, seconds, Path(tmp), book_linger_ms=5)))
+                    _run_ours(bootstrap, rate, warmup, seconds, Path(tmp), book_linger_ms=5,
+                              windows=windows)))
                 peer = loop.run_until_complete(
-                    _run_cryptofeed(bootstrap, rate, warmup, seconds, Path(tmp)))
+                    _run_cryptofeed(bootstrap, rate, warmup, seconds, Path(tmp), windows))
                 if peer is not None:
                     runs.append(peer)
     finally:
         loop.close()
         stop()
-    print("| library | updates/s | handled / sent | p50 ms | p99 ms | max ms | "
+    print("| library | updates/s | handled / sent | p50 ms | p99 ms | p99 by window, ms | max ms | "
           "send -> connector p50 / p99 ms | load avg (1 min) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in runs:
         print(_row(r))
     for r in runs:
@@ -279,7 +306,9 @@ def main() -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "latency.json").write_text(json.dumps([{
         "library": r.library, "rate": r.rate, "sent": r.sent, "handled": r.handled,
-        "p50_ms": r.pct(r.latencies_ms, 50), "p99_ms": r.pct(r.latencies_ms, 99),
+        "p50_ms": r.median_pct(50), "p99_ms": r.median_pct(99),
+        "p50_by_window_ms": r.windows_pct(50), "p99_by_window_ms": r.windows_pct(99),
+        "p99_all_windows_ms": r.pct(r.latencies_ms, 99),
         "max_ms": max(r.latencies_ms, default=None),
         "to_connector_p50_ms": r.pct(r.to_connector_ms, 50) if r.to_connector_ms else None,
         "window_handled_per_s": r.window_handled / r.window_s if r.window_s else None,
