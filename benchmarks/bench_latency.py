@@ -100,8 +100,7 @@ class Run:
     rate: int
     sent: int = 0
     handled: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    by_window: list[list[float]] = field(default_factory=list)  # latencies_ms, window by window
+    by_window: list[list[float]] = field(default_factory=list)  # latencies (ms), window by window
     to_connector_ms: list[float] = field(default_factory=list)  # send -> connector receive
     # Updates that reached the handler during the window, whenever sent: their rate, and how
     # long they had waited (a library that falls behind handles old updates).
@@ -115,6 +114,11 @@ class Run:
             return float("nan")
         values = sorted(values)
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        """Every window's latencies together."""
+        return [v for w in self.by_window for v in w]
 
     def windows_pct(self, p: float) -> list[float]:
         return [self.pct(w, p) for w in self.by_window if w]
@@ -241,7 +245,6 @@ def _join(run: Run, log: SendLog, handled: list[tuple[int, int]],
     for t, seq in handled:
         if seq in sent and seq not in seen:
             seen.add(seq)
-            run.latencies_ms.append((t - sent[seq]) / 1e6)
             run.by_window[bisect.bisect_right(cuts, sent[seq])].append((t - sent[seq]) / 1e6)
             if seq in received_us:
                 run.to_connector_ms.append((received_us[seq] * 1000 - sent[seq]) / 1e6)

@@ -301,4 +301,3 @@ async def test_two_recorders_in_one_group_split_the_partitions_exactly_once(
         found.update(stored)
     assert found == Counter(metas)  # every record, once
     assert all(n > 5000 for n in per_dir), per_dir  # both did their share
-

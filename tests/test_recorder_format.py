@@ -203,7 +203,6 @@ def test_deflate_blocks_of_isa_l_and_of_zlib_are_one_format(monkeypatch: pytest.
     assert by_isal != by_zlib  # two encoders, really
     assert zlib.decompress(by_isal, -15) == isal_zlib.decompress(by_zlib, -15) == raw
     for isal in (None, isal_zlib):  # each reader, on each writer's block, and on a cut one
-        monkeypatch.setattr(ocf, "_isal", isal)
         sync = os.urandom(16)
         for writer in (None, isal_zlib):
             monkeypatch.setattr(ocf, "_isal", writer)
