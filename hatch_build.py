@@ -22,6 +22,7 @@ EXTENSIONS = {
     "ttxt_kafka.archive._values": ["ttxt_kafka/archive/_values.c"],
     "ttxt_kafka.archive._skip": ["ttxt_kafka/archive/_skip.c"],
     "recorder._ingest": ["recorder/_ingest.c"],
+    "recorder._batches": ["recorder/_batches.c"],
 }
 
 

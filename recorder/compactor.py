@@ -302,7 +302,7 @@ class Compactor:
                 kind, ts = "", timestamp * 1000
                 symbol = symbol_from_key(r.key)
                 ts_bytes = zz_long(ts)
-                self._say_unparsed(r)
+                self._say_unparsed(tp, r)
             key = streams.get(symbol)
             if key is None:
                 key = streams[symbol] = (stream_of(topic, symbol), topic, partition)
@@ -357,11 +357,11 @@ class Compactor:
                               enc.key_bytes(record.key) + enc.headers_bytes(record.headers)
                               + b"\x02")
 
-    def _say_unparsed(self, record: Any) -> None:
+    def _say_unparsed(self, tp: TopicPartition, record: Any) -> None:
         n = self.unparsed + 1
         if n <= 10 or n % 1000 == 0:  # rate-limited
             log.warning("%s[%d]@%d is not a ttxt event (%d so far): kept as raw bytes",
-                        record.topic, record.partition, record.offset, n)
+                        tp.topic, tp.partition, record.offset, n)
 
     def write_ready(self, everything: bool = False, now: float | None = None) -> int:
         """Write the buffers that are due (all with `everything`) and fsync: when this

@@ -40,6 +40,7 @@ from ttxt_kafka.bus.kafka_queue import start_with_retry
 from ttxt_kafka.cluster import client_options
 from ttxt_kafka.topics import DEFAULT_PREFIX, MARKET_DATA_CHANNELS, topics_regex
 
+from . import raw_fetch
 from .buffers import FlushPolicy
 from .compactor import Compactor, RecorderStats
 from .rotation import DEFAULT_ROTATE, RotatePolicy
@@ -48,8 +49,9 @@ from .writer import ArchiveWriter
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUP = "ttxt-recorder"  # the prefix of the groups derived from output directories
-# Records one getmany may return: most of what one fetch brings, so that its partitions are
-# fetched again soon (memory is bounded by the consumer's fetch sizes).
+# Records one getmany may return where aiokafka builds its records (`raw_fetch` declined): most
+# of what one fetch brings, so that its partitions are fetched again soon. Batches read in C are
+# taken whole (a fetch at a time); memory is bounded by the consumer's fetch sizes either way.
 FETCH_MAX_RECORDS = 50_000
 _LET_FETCHER_SEND = 4  # event-loop turns: the fetcher wakes, starts its task, the task sends
 
@@ -121,6 +123,7 @@ class Recorder:
         self.core = Compactor(ArchiveWriter(config.out_dir, config.codec, config.rotate),
                               config.flush, Router(config.prefix))
         self._consumer: AIOKafkaConsumer | None = None
+        self._max_records: int | None = FETCH_MAX_RECORDS
         self._stop = asyncio.Event()
         self._committed: dict[TopicPartition, int] = {}
         self._last_commit = 0.0
@@ -192,7 +195,10 @@ class Recorder:
         return self.stats
 
     def _make_consumer(self) -> AIOKafkaConsumer:
+        if raw_fetch.install():  # records read in C from the fetched batches
+            self._max_records = None
         options: dict[str, Any] = {
+            "value_deserializer": raw_fetch.RAW_VALUES,
             "group_id": self.config.group_id,
             "group_instance_id": self.config.group_instance_id(),
             "enable_auto_commit": False,
@@ -216,7 +222,7 @@ class Recorder:
         next_status = time.monotonic() + self.config.status_interval
         while not self._stop.is_set():
             generation = self.rebalances
-            batches = await consumer.getmany(timeout_ms=200, max_records=FETCH_MAX_RECORDS)
+            batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
             if batches:
                 # getmany took every record fetched for these partitions, so aiokafka's fetcher
                 # may ask for the next ones: let it send the requests now, so that the broker

@@ -655,7 +655,8 @@ def test_the_fast_way_in_c_writes_what_python_writes_on_random_batches(
     """Random runs of three tickers, with what must leave the fast way sprinkled in (cut,
     garbage, no value, other headers, other symbols under a key, times of odd sizes, block and
     byte limits hit mid-batch), fed in random fetch sizes: the files, their indexes' entries and
-    the counters are the same with the C run and without it."""
+    the counters are the same with the C run and without it, and with the records read from
+    record batches in C (what the recorder's consumer gets) instead of aiokafka's."""
     import dataclasses
     import random
 
@@ -694,8 +695,8 @@ def test_the_fast_way_in_c_writes_what_python_writes_on_random_batches(
         records.append(ConsumerRecord("ttxt.binance.book", 2, 9000 + i, stamp, 0, key, value,
                                       None, 0, 0, headers))
     outcomes = []
-    for native in (True, False):
-        out = tmp_path / str(native)
+    for native, given in ((True, records), (False, records), (True, _read_in_c(records))):
+        out = tmp_path / str(len(outcomes))
         core = Compactor(ArchiveWriter(out, "null"),
                          FlushPolicy(block_size=block_size, block_bytes=40_000)).open()
         core.native = native
@@ -703,9 +704,9 @@ def test_the_fast_way_in_c_writes_what_python_writes_on_random_batches(
         at = 0
         feed = random.Random(7)
         try:
-            while at < len(records):
+            while at < len(given):
                 step = feed.randrange(1, 400)
-                core.ingest(tp, records[at:at + step], 0.0)
+                core.ingest(tp, given[at:at + step], 0.0)
                 core.write_ready(now=0.0)
                 at += step
             core.write_ready(everything=True)
@@ -719,11 +720,40 @@ def test_the_fast_way_in_c_writes_what_python_writes_on_random_batches(
         stats = (core.stats.consumed, core.stats.written, core.stats.unparsed,
                  core.stats.blocks)
         outcomes.append((files, stats))
-    (c_files, c_stats), (py_files, py_stats) = outcomes
-    assert c_stats == py_stats and c_stats[0] == 3000
-    assert c_files.keys() == py_files.keys() and len(c_files) >= 3
+    (c_files, c_stats), (py_files, py_stats), (raw_files, raw_stats) = outcomes
+    assert c_stats == py_stats == raw_stats and c_stats[0] == 3000
+    assert c_files.keys() == py_files.keys() == raw_files.keys() and len(c_files) >= 3
     for name in c_files:
-        assert c_files[name] == py_files[name], name
+        assert c_files[name] == py_files[name] == raw_files[name], name
+
+
+def _read_in_c(records: list[Any]) -> list[Any]:
+    """The records as the recorder's consumer gets them from a broker: in record batches of
+    varied sizes, read by the C batch reader (`recorder/raw_fetch.py`)."""
+    import random
+
+    from aiokafka import TopicPartition
+    from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+    from ttxt_kafka.recorder.raw_fetch import RawPartitionRecords
+
+    rng = random.Random(3)
+    data = bytearray()
+    at = 0
+    while at < len(records):
+        chunk = records[at:at + rng.randrange(1, 300)]
+        builder = DefaultRecordBatchBuilder(2, 3, 0, -1, -1, -1, 1 << 30)
+        for i, r in enumerate(chunk):
+            builder.append(i, timestamp=r.timestamp, key=r.key, value=r.value,
+                           headers=list(r.headers))
+        batch = bytearray(builder.build())
+        batch[0:8] = chunk[0].offset.to_bytes(8, "big")
+        data += batch
+        at += len(chunk)
+    tp = TopicPartition(records[0].topic, records[0].partition)
+    got = list(RawPartitionRecords(tp, bytes(data), None, records[0].offset, True, 0))
+    assert type(got[0]).__name__ == "KafkaRecord" and len(got) == len(records)
+    return got
 
 
 def test_the_fast_way_in_c_leaks_nothing(tmp_path: Path) -> None:
