@@ -63,6 +63,17 @@ static int read_varint(const unsigned char *p, Py_ssize_t *pos, Py_ssize_t end, 
     return 0;
 }
 
+/* A nullable field's length (-1: null) and where its bytes start; `*pos` moves past them. */
+static int read_field(const unsigned char *p, Py_ssize_t *pos, Py_ssize_t end, int64_t *len,
+                      Py_ssize_t *at) {
+    if (!read_varint(p, pos, end, len) || *len < -1 || *len > end - *pos)
+        return 0;
+    *at = *pos;
+    if (*len > 0)
+        *pos += (Py_ssize_t)*len;
+    return 1;
+}
+
 static PyObject *corrupt(const char *what, Py_ssize_t at) {
     PyErr_Format(PyExc_ValueError, "corrupt record batch: %s (at byte %zd)", what, at);
     return NULL;
@@ -102,14 +113,13 @@ static PyObject *read_headers(const unsigned char *p, Py_ssize_t *pos, Py_ssize_
             return NULL;
         }
         *pos += (Py_ssize_t)klen;
-        if (!read_varint(p, pos, end, &vlen) || vlen < -1 || vlen > end - *pos) {
+        Py_ssize_t vpos;
+        if (!read_field(p, pos, end, &vlen, &vpos)) {
             Py_DECREF(k);
             Py_DECREF(headers);
             return corrupt("invalid header value", *pos);
         }
-        PyObject *v = nullable_bytes(p, *pos, vlen, NULL);
-        if (vlen > 0)
-            *pos += (Py_ssize_t)vlen;
+        PyObject *v = nullable_bytes(p, vpos, vlen, NULL);
         PyObject *pair = v ? PyTuple_Pack(2, k, v) : NULL;
         Py_DECREF(k);
         Py_XDECREF(v);
@@ -167,22 +177,12 @@ static PyObject *records(PyObject *module, PyObject *args) {
         }
         long long offset = base_offset + offset_delta;
         int skip = offset < min_offset; /* read all the same: a corrupt one is an error */
-        if (!read_varint(p, &pos, rend, &klen) || klen < -1 || klen > rend - pos) {
+        Py_ssize_t kpos, vpos;
+        if (!read_field(p, &pos, rend, &klen, &kpos) || !read_field(p, &pos, rend, &vlen, &vpos)) {
             Py_CLEAR(out);
-            corrupt("invalid key length", at);
+            corrupt("invalid key or value length", at);
             goto done;
         }
-        Py_ssize_t kpos = pos;
-        if (klen > 0)
-            pos += (Py_ssize_t)klen;
-        if (!read_varint(p, &pos, rend, &vlen) || vlen < -1 || vlen > rend - pos) {
-            Py_CLEAR(out);
-            corrupt("invalid value length", at);
-            goto done;
-        }
-        Py_ssize_t vpos = pos;
-        if (vlen > 0)
-            pos += (Py_ssize_t)vlen;
         Py_ssize_t hstart = pos;
         if (!read_varint(p, &pos, rend, &nheaders)) {
             Py_CLEAR(out);
