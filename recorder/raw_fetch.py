@@ -62,7 +62,9 @@ _EXPECTED = ["tp", "records", "aborted_transactions", "fetch_offset", "key_deser
 
 def RAW_VALUES(value: bytes | None) -> bytes | None:  # noqa: N802 - a marker, used as a value
     """The recorder consumer's value deserializer: marks it for `RawPartitionRecords` (and
-    leaves values as they are where `install()` declined)."""
+    leaves values as they are where `install()` declined). A consumer so marked must take
+    whole fetches: `getmany()` without `max_records`, never `getone()` (the position moves a
+    batch at a time)."""
     return value
 
 
