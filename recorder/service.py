@@ -112,7 +112,7 @@ class _Listener(ConsumerRebalanceListener):
         await self._recorder.checkpoint(everything=True)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        pass  # where they start is said from the loop (`announce_start`), outside the rebalance
+        pass  # where they start is said from the loop (`announce_start`, aside), not here
 
 
 class Recorder:
@@ -138,6 +138,7 @@ class Recorder:
         self.rebalances = 0
         self._write_lock = asyncio.Lock()
         self._writing: asyncio.Future[int] | None = None  # the worker thread's current write
+        self._announcing: asyncio.Future[None] | None = None  # the start report, aside
         self._ready: list[Any] = []  # the buffers it writes
 
     @property
@@ -186,7 +187,10 @@ class Recorder:
                 try:
                     if self.core.failed is None:
                         await self.checkpoint(everything=True)
+                    await self._announce_finished()  # its lines, also on a short run
                 finally:
+                    if self._announcing is not None and not self._announcing.done():
+                        self._announcing.cancel()
                     await self._consumer.stop()
         finally:
             if self._writing is not None and not self._writing.done():
@@ -231,8 +235,12 @@ class Recorder:
                 for _ in range(_LET_FETCHER_SEND):
                     await asyncio.sleep(0)
             assigned = consumer.assignment()
-            if not assigned <= self._announced:
-                await self.announce_start(list(assigned - self._announced))
+            if not assigned <= self._announced and (self._announcing is None
+                                                    or self._announcing.done()):
+                # Aside: its three round trips are not in the way of the first records (a
+                # commit waits for it, see `_announced`).
+                self._announcing = asyncio.ensure_future(
+                    self._announce_aside(list(assigned - self._announced)))
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + self.config.status_interval
@@ -321,6 +329,7 @@ class Recorder:
                 if tp in assigned and self._committed.get(tp) != off}
         if not todo:
             return
+        await self._announce_finished()
         try:
             await consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in todo.items()})
         except KafkaError as exc:
@@ -333,6 +342,19 @@ class Recorder:
         log.debug("committed %s", {f"{tp.topic}:{tp.partition}": off for tp, off in todo.items()})
 
     # ------------------------------------------------------------------ start report
+
+    async def _announce_aside(self, assigned: list[TopicPartition]) -> None:
+        try:
+            await self.announce_start(assigned)
+        except Exception:  # a report: never a reason to stop recording
+            log.exception("could not say where reading starts")
+
+    async def _announce_finished(self) -> None:
+        """Wait for the start report in progress, if any: it reads the group's committed
+        offsets, which must be those from before this run's first commit."""
+        announcing = self._announcing
+        if announcing is not None and not announcing.done():
+            await asyncio.wait([announcing], timeout=self.config.connect_timeout)
 
     async def announce_start(self, assigned: list[TopicPartition]) -> None:
         """Say, once per partition, from which offset this group starts and how much it has
