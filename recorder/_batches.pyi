@@ -3,6 +3,7 @@
 from typing import Any
 
 class KafkaRecord(tuple[Any, ...]):
+    __match_args__: tuple[str, ...]
     offset: int
     timestamp: int
     key: bytes | None

@@ -58,6 +58,18 @@ enum { A_RECORDS, A_START, A_KEY, A_PREFIX, A_HEADERS, A_P, A_CHECK, A_BODY, A_C
 
 static PyObject *s_key, *s_value, *s_headers, *s_offset, *s_timestamp;
 
+/* The batch reader's record type (`_batches.KafkaRecord`: offset, timestamp, key, value,
+ * headers), whose fields are read by index rather than looked up by name (≈ 0.08 µs a record);
+ * any other record's by name. Set by `set_record_type`. */
+static PyObject *record_type;
+enum { F_OFFSET, F_TIMESTAMP, F_KEY, F_VALUE, F_HEADERS };
+
+static PyObject *field(PyObject *r, int index, PyObject *name) {
+    if (record_type != NULL && (PyObject *)Py_TYPE(r) == record_type)
+        return Py_NewRef(PyStructSequence_GET_ITEM(r, index));
+    return PyObject_GetAttr(r, name);
+}
+
 static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != N_ARGS) {
@@ -108,7 +120,7 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
         r = PySequence_GetItem(records, i);
         if (r == NULL)
             goto fail;
-        rkey = PyObject_GetAttr(r, s_key);
+        rkey = field(r, F_KEY, s_key);
         if (rkey == NULL)
             goto fail;
         int same = PyObject_RichCompareBool(rkey, key, Py_EQ);
@@ -116,7 +128,7 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
             goto fail;
         if (!same)
             break;
-        value = PyObject_GetAttr(r, s_value);
+        value = field(r, F_VALUE, s_value);
         if (value == NULL)
             goto fail;
         if (!PyBytes_Check(value))
@@ -125,7 +137,7 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
         Py_ssize_t n = PyBytes_GET_SIZE(value);
         if (n < prefix_len || memcmp(v, PyBytes_AS_STRING(prefix), (size_t)prefix_len) != 0)
             break;
-        rheaders = PyObject_GetAttr(r, s_headers);
+        rheaders = field(r, F_HEADERS, s_headers);
         if (rheaders == NULL)
             goto fail;
         int differ = PyObject_RichCompareBool(rheaders, headers, Py_NE);
@@ -158,8 +170,8 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
             goto fail;
         if (!good)
             break;
-        roffset = PyObject_GetAttr(r, s_offset);
-        rts = roffset ? PyObject_GetAttr(r, s_timestamp) : NULL;
+        roffset = field(r, F_OFFSET, s_offset);
+        rts = roffset ? field(r, F_TIMESTAMP, s_timestamp) : NULL;
         if (rts == NULL)
             goto fail;
         int64_t offset = as_int64(roffset, &ok);
@@ -216,8 +228,24 @@ done:
     return out;
 }
 
+PyDoc_STRVAR(set_record_type_doc,
+"set_record_type(cls)\n--\n\n"
+"Records of `cls`, a struct sequence (offset, timestamp, key, value, headers), are read by\n"
+"index; None: every record by attribute name.");
+
+static PyObject *set_record_type(PyObject *module, PyObject *cls) {
+    (void)module;
+    if (cls != Py_None && !PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "set_record_type(): a type or None");
+        return NULL;
+    }
+    Py_XSETREF(record_type, cls == Py_None ? NULL : Py_NewRef(cls));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, run_doc},
+    {"set_record_type", set_record_type, METH_O, set_record_type_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,6 +6,7 @@ is durable; a benchmark or a test can feed it just the same.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -23,9 +24,16 @@ from .writer import ArchiveWriter
 
 try:  # the fast way's usual records in C (`_ingest.c`); without a compiler, all in Python
     from ._ingest import run as _native_run
+    from ._ingest import set_record_type as _set_record_type
 except ImportError:
     _native_run = None  # type: ignore[assignment]
 NATIVE = _native_run is not None
+if NATIVE:
+    with contextlib.suppress(ImportError):  # the batch reader's records: fields by index
+        from ._batches import KafkaRecord
+
+        if KafkaRecord.__match_args__ == ("offset", "timestamp", "key", "value", "headers"):
+            _set_record_type(KafkaRecord)
 
 log = logging.getLogger(__name__)
 

@@ -790,3 +790,42 @@ def test_the_fast_way_in_c_leaks_nothing(tmp_path: Path) -> None:
         assert got[0] == 50 and len(parts) == 49 * 7
 
     assert memory_left_by(run, warm_up=20, times=2_000) < 32_000
+
+
+def test_the_fast_way_in_c_takes_the_batch_readers_records_as_it_takes_aiokafkas(
+        tmp_path: Path) -> None:
+    """`_ingest.run` reads a KafkaRecord's fields by index (`set_record_type`) and an aiokafka
+    ConsumerRecord's by name: on the same records it takes every one of both kinds, with the
+    same parts and counters (a wrong index would send each KafkaRecord the slow way)."""
+    import dataclasses
+
+    from aiokafka import TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from ttxt_kafka.recorder import compactor
+    from ttxt_kafka.recorder.compactor import Compactor
+
+    assert compactor._native_run is not None
+    book = next(e for e in all_samples() if type(e).__name__ == "OrderBook")
+    hdr = (("ttxt-type", b"OrderBook"),)
+    theirs = [ConsumerRecord("ttxt.binance.book", 0, 700 + i, 1_700_000_000_000 + i // 3, 0,
+                             b"BTC/USDT", encode(dataclasses.replace(book, exchange_ts=T0 + i)),
+                             None, 0, 0, hdr) for i in range(60)]
+    ours = _read_in_c(theirs)
+    outcomes = []
+    for records in (theirs, ours):
+        core = Compactor(ArchiveWriter(tmp_path / type(records[0]).__name__, "null")).open()
+        tp = TopicPartition("ttxt.binance.book", 0)
+        try:
+            core.ingest(tp, records[:1], 0.0)
+            route = core._routes[tp][b"BTC/USDT"]
+        finally:
+            core.close()
+        prefix, headers, p, check, body, _, const_a, const_b = route
+        parts: list[bytes] = []
+        got = compactor._native_run(records, 1, b"BTC/USDT", prefix, headers, p, check, body,
+                                    const_a, const_b, parts, 0, 0, T0, T0, 0, None, b"",
+                                    10**9, 10**12)
+        outcomes.append((got, parts))
+    assert type(ours[0]).__name__ == "KafkaRecord"
+    assert outcomes[0][0][0] == 60 and outcomes[0] == outcomes[1]
