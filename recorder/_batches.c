@@ -150,7 +150,8 @@ static PyObject *records(PyObject *module, PyObject *args) {
     PyObject *out = NULL, *prev_key = NULL, *prev_headers = NULL;
     const unsigned char *p = (const unsigned char *)view.buf;
     const unsigned char *prev_hstart = NULL;
-    Py_ssize_t prev_hlen = -1;
+    Py_ssize_t prev_hlen = -1, at = start;
+    const char *what = NULL; /* what is corrupt, at byte `at` */
     if (start < 0 || end < start || end > view.len || count < 0) {
         PyErr_SetString(PyExc_ValueError, "records(): start/end outside the data");
         goto done;
@@ -161,33 +162,29 @@ static PyObject *records(PyObject *module, PyObject *args) {
     Py_ssize_t pos = start;
     for (long long i = 0; i < count; i++) {
         int64_t length, ts_delta, offset_delta, klen, vlen, nheaders;
-        Py_ssize_t at = pos;
+        at = pos;
         if (!read_varint(p, &pos, end, &length) || length < 0 || length > end - pos) {
-            Py_CLEAR(out);
-            corrupt("invalid record length", at);
-            goto done;
+            what = "invalid record length";
+            goto bad;
         }
         Py_ssize_t rend = pos + (Py_ssize_t)length;
         pos += 1; /* attributes: unused */
         if (pos > rend || !read_varint(p, &pos, rend, &ts_delta) ||
             !read_varint(p, &pos, rend, &offset_delta)) {
-            Py_CLEAR(out);
-            corrupt("record cut short", at);
-            goto done;
+            what = "record cut short";
+            goto bad;
         }
         long long offset = base_offset + offset_delta;
         int skip = offset < min_offset; /* read all the same: a corrupt one is an error */
         Py_ssize_t kpos, vpos;
         if (!read_field(p, &pos, rend, &klen, &kpos) || !read_field(p, &pos, rend, &vlen, &vpos)) {
-            Py_CLEAR(out);
-            corrupt("invalid key or value length", at);
-            goto done;
+            what = "invalid key or value length";
+            goto bad;
         }
         Py_ssize_t hstart = pos;
         if (!read_varint(p, &pos, rend, &nheaders)) {
-            Py_CLEAR(out);
-            corrupt("invalid header count", at);
-            goto done;
+            what = "invalid header count";
+            goto bad;
         }
         PyObject *headers;
         if (prev_headers != NULL && rend - hstart == prev_hlen &&
@@ -196,15 +193,12 @@ static PyObject *records(PyObject *module, PyObject *args) {
             pos = rend;
         } else {
             headers = read_headers(p, &pos, rend, nheaders);
-            if (headers == NULL) {
-                Py_CLEAR(out);
-                goto done;
-            }
+            if (headers == NULL)
+                goto fail;
             if (pos != rend) {
                 Py_DECREF(headers);
-                Py_CLEAR(out);
-                corrupt("record fields do not fill its length", at);
-                goto done;
+                what = "record fields do not fill its length";
+                goto bad;
             }
             Py_XSETREF(prev_headers, Py_NewRef(headers));
             prev_hstart = p + hstart;
@@ -226,8 +220,7 @@ static PyObject *records(PyObject *module, PyObject *args) {
             Py_XDECREF(o);
             Py_XDECREF(t);
             Py_DECREF(headers);
-            Py_CLEAR(out);
-            goto done;
+            goto fail;
         }
         PyStructSequence_SET_ITEM(rec, 0, o);
         PyStructSequence_SET_ITEM(rec, 1, t);
@@ -236,16 +229,18 @@ static PyObject *records(PyObject *module, PyObject *args) {
         PyStructSequence_SET_ITEM(rec, 4, headers);
         int rc = PyList_Append(out, rec);
         Py_DECREF(rec);
-        if (rc < 0) {
-            Py_CLEAR(out);
-            goto done;
-        }
+        if (rc < 0)
+            goto fail;
         min_offset = offset + 1; /* offsets only go up: one that does not is left out */
     }
-    if (pos != end) {
-        Py_CLEAR(out);
-        corrupt("bytes after the batch's last record", pos);
-    }
+    if (pos == end)
+        goto done;
+    what = "bytes after the batch's last record";
+    at = pos;
+bad:
+    corrupt(what, at);
+fail:
+    Py_CLEAR(out);
 done:
     Py_XDECREF(prev_key);
     Py_XDECREF(prev_headers);

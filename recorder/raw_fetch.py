@@ -68,13 +68,10 @@ def RAW_VALUES(value: bytes | None) -> bytes | None:  # noqa: N802 - a marker, u
     return value
 
 
-def _crc32c() -> Callable[[Any], int]:
-    try:
-        from aiokafka.record._crecords.cutil import crc32c_cython
-        return crc32c_cython  # type: ignore[no-any-return]
-    except ImportError:  # pragma: no cover - aiokafka without its extensions
-        from aiokafka.record.util import calc_crc32c
-        return calc_crc32c
+try:
+    from aiokafka.record._crecords.cutil import crc32c_cython as _crc32c
+except ImportError:  # pragma: no cover - aiokafka without its extensions
+    from aiokafka.record.util import calc_crc32c as _crc32c  # type: ignore[assignment]
 
 
 def _decompress(codec: int, data: bytes) -> bytes:
@@ -126,7 +123,7 @@ class RawPartitionRecords:
 
     def _batches(self) -> Iterator[list[Any]]:
         data, tp = self._data, self._tp
-        crc32c = _crc32c() if self._check_crcs else None
+        crc32c = _crc32c if self._check_crcs else None
         pos, n = 0, len(data)
         while n - pos >= _LOG_OVERHEAD:
             end = pos + _LOG_OVERHEAD + int.from_bytes(data[pos + 8:pos + 12], "big",

@@ -238,7 +238,7 @@ class Recorder:
             if not assigned <= self._announced and (self._announcing is None
                                                     or self._announcing.done()):
                 # Aside: its three round trips are not in the way of the first records (a
-                # commit waits for it, see `_announced`).
+                # commit waits for it, see `_announce_finished`).
                 self._announcing = asyncio.ensure_future(
                     self._announce_aside(list(assigned - self._announced)))
             now = time.monotonic()
